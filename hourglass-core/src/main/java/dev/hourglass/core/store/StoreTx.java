@@ -1,0 +1,63 @@
+package dev.hourglass.core.store;
+
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.NewJob;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The writes of one transaction. One method per transition, each taking a batch and returning one result per
+ * element, in order. Every update is a compare-and-set on the expected state (and, after a claim, on owner and
+ * fencing token): a lost race is a result, not an exception.
+ */
+public interface StoreTx {
+
+    /**
+     * Inserts jobs in state SCHEDULED. A job whose (tenant, idempotencyKey) already exists is not inserted: the
+     * result is {@link InsertResult.Duplicate} when its request hash matches and {@link InsertResult.Conflict}
+     * otherwise. This also holds between two jobs of the same batch.
+     */
+    List<InsertResult> insert(List<NewJob> jobs);
+
+    /**
+     * Claims up to {@code limit} unowned SCHEDULED jobs due at or before {@code dueBefore}, earliest first: sets
+     * owner and increments the fencing token. Returns the claimed jobs as they are after the claim.
+     */
+    List<Job> claimDue(String owner, Instant dueBefore, int limit, Instant now);
+
+    /**
+     * SCHEDULED (owner, token) -> RUNNING, attempts + 1. Returns, per request, the started job, or empty if the
+     * job was cancelled, rescheduled, re-claimed or otherwise not in the expected state.
+     */
+    List<Optional<Job>> start(List<StartRun> runs);
+
+    /** RUNNING (owner, token) -> the run's outcome. Returns, per request, false if the claim was lost. */
+    List<Boolean> finish(List<FinishRun> runs);
+
+    /** SCHEDULED -> CANCELLED, whoever owns it. */
+    List<ChangeResult> cancel(List<CancelRequest> requests);
+
+    /** A SCHEDULED job gets a new due time and owner (null = unowned); its token increments. */
+    List<ChangeResult> reschedule(List<RescheduleRequest> requests);
+
+    /** Records that {@code node} is alive until {@code leaseUntil}. */
+    void heartbeat(String node, Instant leaseUntil, Instant now);
+
+    /**
+     * Hands back every claim of {@code node} (graceful shutdown): its SCHEDULED jobs become unowned; its RUNNING
+     * jobs go back to SCHEDULED (attempt kept, due now). Removes the node's heartbeat. Returns the jobs released.
+     */
+    int release(String node, Instant now);
+
+    /**
+     * Rescues the claims of every node whose lease expired before {@code now} (or of every node other than
+     * {@code survivor} when {@code all} is true, for an exclusive store at start): their SCHEDULED jobs become
+     * unowned; their RUNNING jobs go back to SCHEDULED due now, or to FAILED when attempts are exhausted.
+     * Returns the number of jobs rescued.
+     */
+    int rescueExpired(Instant now, String survivor, boolean all);
+
+    /** Deletes up to {@code limit} terminal jobs that finished before {@code finishedBefore}. */
+    int pruneFinished(Instant finishedBefore, int limit);
+}
