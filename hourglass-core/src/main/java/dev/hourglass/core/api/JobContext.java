@@ -1,0 +1,43 @@
+package dev.hourglass.core.api;
+
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import java.time.Instant;
+
+/**
+ * One attempt of a job, as handed to its handler. The pair (id, attempt) is unique per attempt: pass it on as an
+ * idempotency key so that a repeated delivery (at-least-once) can be recognised downstream.
+ */
+public record JobContext(Job job) {
+
+    public JobId id() {
+        return job.id();
+    }
+
+    /** 1 for the first attempt. */
+    public int attempt() {
+        return job.attempts();
+    }
+
+    public Instant dueAt() {
+        return job.dueAt();
+    }
+
+    public byte[] payload() {
+        return job.payload();
+    }
+
+    /** The handler's target configuration (for webhooks: the target JSON), may be null. */
+    public String target() {
+        return job.target();
+    }
+
+    public String tenant() {
+        return job.tenant();
+    }
+
+    /** The fencing token of this attempt's claim. */
+    public long fencingToken() {
+        return job.fencingToken();
+    }
+}

@@ -1,0 +1,166 @@
+package dev.hourglass.core.engine;
+
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.timer.TimingWheel;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that drives the {@link TimingWheel}. Producers (API callers, the horizon loader, finished retries)
+ * enqueue commands lock-free and unpark the thread only when their entry is due before its planned wake-up; the
+ * thread moves commands into the wheel, advances it to the wall clock, and hands due entries to the dispatcher.
+ *
+ * <p>Clocks: the wall clock decides "is it due" (due times are wall-clock instants). Right before an entry is
+ * handed on, the wall clock is read again; if it is behind the entry's due time (the clock stepped back), the entry
+ * waits in {@code heldForClock} until the wall clock reaches it: never early.
+ */
+final class FiringLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FiringLoop.class);
+    /** Wake at least this often, so that a wall clock that steps forward is noticed promptly. */
+    private static final long MAX_PARK_MILLIS = 50;
+
+    private sealed interface Command {}
+
+    private record Add(TimerEntry entry) implements Command {}
+
+    private record Remove(JobId id) implements Command {}
+
+    private final InstantSource wallClock;
+    private final Consumer<List<TimerEntry>> dispatcher;
+    private final ConcurrentLinkedQueue<Command> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger size = new AtomicInteger();
+    private final Thread thread;
+    /** The wall-clock millisecond the thread plans to wake at; producers unpark it only for earlier entries. */
+    private volatile long plannedWakeMillis = Long.MIN_VALUE;
+    private volatile boolean running = true;
+
+    // Owned by the loop thread only.
+    private final TimingWheel<JobId, TimerEntry> wheel;
+    private final PriorityQueue<TimerEntry> heldForClock =
+            new PriorityQueue<>((a, b) -> Long.compare(a.dueMillis(), b.dueMillis()));
+
+    FiringLoop(InstantSource wallClock, Consumer<List<TimerEntry>> dispatcher) {
+        this.wallClock = wallClock;
+        this.dispatcher = dispatcher;
+        this.wheel = new TimingWheel<>(wallClock.millis());
+        this.thread = Thread.ofPlatform().name("hourglass-timer").daemon(true).unstarted(this::run);
+        this.thread.setPriority(Thread.MAX_PRIORITY);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Adds (or replaces) an entry. Safe from any thread. */
+    void add(TimerEntry entry) {
+        size.incrementAndGet();
+        inbox.add(new Add(entry));
+        if (entry.dueMillis() < plannedWakeMillis) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Drops an entry (cancelled or rescheduled elsewhere). Safe from any thread; lazy, never wakes the thread. */
+    void remove(JobId id) {
+        inbox.add(new Remove(id));
+    }
+
+    /** Entries held in memory, approximately (for the loader's capacity check). */
+    int size() {
+        return size.get();
+    }
+
+    private void run() {
+        List<TimerEntry> due = new ArrayList<>();
+        while (running) {
+            try {
+                drainInbox();
+                long now = wallClock.millis();
+                wheel.advance(now, (id, entry) -> due.add(entry));
+                releaseHeld(now, due);
+                handOn(due);
+                park();
+            } catch (RuntimeException e) {
+                log.error("timer loop error; continuing", e);
+            }
+        }
+    }
+
+    private void drainInbox() {
+        Command command;
+        while ((command = inbox.poll()) != null) {
+            switch (command) {
+                case Add a -> wheel.schedule(a.entry().id(), a.entry().dueMillis(), a.entry());
+                case Remove r -> {
+                    if (wheel.cancel(r.id())) {
+                        size.decrementAndGet();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Moves entries whose due time the wall clock has reached from the held queue to {@code due}. */
+    private void releaseHeld(long now, List<TimerEntry> due) {
+        while (!heldForClock.isEmpty() && heldForClock.peek().dueMillis() <= now) {
+            due.add(heldForClock.poll());
+        }
+    }
+
+    /** Checks the wall clock once more right before firing; anything not yet due (clock stepped back) is held. */
+    private void handOn(List<TimerEntry> due) {
+        if (due.isEmpty()) {
+            return;
+        }
+        long now = wallClock.millis();
+        List<TimerEntry> fire = new ArrayList<>(due.size());
+        for (TimerEntry entry : due) {
+            if (entry.dueMillis() <= now) {
+                fire.add(entry);
+            } else {
+                heldForClock.add(entry);
+            }
+        }
+        due.clear();
+        if (!fire.isEmpty()) {
+            size.addAndGet(-fire.size());
+            dispatcher.accept(fire);
+        }
+    }
+
+    private void park() {
+        long next = wheel.nextDueMillis();
+        if (!heldForClock.isEmpty()) {
+            next = Math.min(next, heldForClock.peek().dueMillis());
+        }
+        long now = wallClock.millis();
+        long waitMillis = Math.min(MAX_PARK_MILLIS, next - now);
+        plannedWakeMillis = now + Math.max(waitMillis, 0);
+        if (waitMillis > 0 && inbox.isEmpty()) {
+            // parkNanos may return early (spuriously or on unpark); the loop simply re-checks.
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(waitMillis));
+        }
+        plannedWakeMillis = Long.MIN_VALUE;
+    }
+
+    /** Stops the loop. Returns the entries that never fired (their claims are handed back by the engine). */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.hourglass.core.engine;
+
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.store.Durability;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the near-term horizon in memory. Each round (every {@code loadInterval}): renew this node's lease, rescue
+ * the claims of nodes whose lease expired, claim the unowned jobs due within the horizon (earliest first, as many as
+ * the timer has room for) and add them to the timer, and now and then prune old terminal jobs.
+ *
+ * <p>Only the horizon is in memory, so memory stays flat however many jobs are pending; a restart reads only the
+ * next horizon's worth of jobs instead of scanning everything.
+ */
+final class HorizonLoader {
+    private static final Logger log = LoggerFactory.getLogger(HorizonLoader.class);
+    private static final int CLAIM_BATCH = 5_000;
+    private static final int PRUNE_BATCH = 10_000;
+    private static final int ROUNDS_PER_PRUNE = 60;
+
+    private final EngineConfig config;
+    private final InstantSource wallClock;
+    private final GroupCommitter committer;
+    private final FiringLoop timer;
+    private boolean firstRound = true;
+    private int round;
+
+    HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer) {
+        this.config = config;
+        this.wallClock = wallClock;
+        this.committer = committer;
+        this.timer = timer;
+    }
+
+    /**
+     * One round. Called by one scheduled thread; never throws (a failed round is logged and the next one retries).
+     *
+     * @param takeOverAll rescue every other node's claims now (an exclusive store after a restart)
+     */
+    void runRound(boolean takeOverAll) {
+        try {
+            Instant now = wallClock.instant();
+            String node = config.nodeId();
+            committer.task(Durability.LAZY, tx -> {
+                tx.heartbeat(node, now.plus(config.leaseTtl()), now);
+                return tx.rescueExpired(now, node, takeOverAll && firstRound);
+            }).thenAccept(rescued -> {
+                if (rescued > 0) {
+                    log.info("rescued {} jobs from nodes whose lease expired", rescued);
+                }
+            }).join();
+            firstRound = false;
+            claimHorizon(now);
+            if (round++ % ROUNDS_PER_PRUNE == 0) {
+                prune(now);
+            }
+        } catch (CompletionException | IllegalStateException e) {
+            log.warn("horizon round failed: {}; retrying next round", String.valueOf(e.getCause()));
+        } catch (RuntimeException e) {
+            log.error("horizon round failed; retrying next round", e);
+        }
+    }
+
+    private void claimHorizon(Instant now) {
+        Instant horizonEnd = now.plus(config.horizon());
+        while (true) {
+            int room = Math.min(CLAIM_BATCH, config.maxTimerEntries() - timer.size());
+            if (room <= 0) {
+                return;
+            }
+            List<Job> claimed = committer.<List<Job>>task(Durability.LAZY,
+                    tx -> tx.claimDue(config.nodeId(), horizonEnd, room, now)).join();
+            for (Job job : claimed) {
+                timer.add(new TimerEntry(job.id(), job.dueAt().toEpochMilli(), job.fencingToken()));
+            }
+            if (claimed.size() < room) {
+                return;
+            }
+        }
+    }
+
+    private void prune(Instant now) {
+        Instant cutoff = now.minus(config.retention());
+        int pruned = committer.<Integer>task(Durability.LAZY, tx -> tx.pruneFinished(cutoff, PRUNE_BATCH)).join();
+        if (pruned > 0) {
+            log.info("pruned {} finished jobs older than {}", pruned, config.retention());
+        }
+    }
+}
