@@ -1,0 +1,507 @@
+package dev.hourglass.store.sqlite;
+
+import static dev.hourglass.store.sqlite.JobRows.COLUMNS;
+
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.JobPage;
+import dev.hourglass.core.store.JobQuery;
+import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreTx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteException;
+
+/**
+ * The embedded default store: one SQLite file in WAL mode, used by one process at a time.
+ *
+ * <h2>Connections and threads</h2>
+ * One <b>writer</b> connection, used only inside {@link #write}, which the engine's group committer calls from one
+ * thread. {@link #writeLock} still guards it, because a JDBC connection is not thread-safe and one transaction must
+ * never interleave with another: it protects the writer connection, its prepared-statement cache and the
+ * connection's current {@code synchronous} setting. A small fixed pool of <b>read</b> connections (a blocking queue)
+ * serves {@link #find}, {@link #list} and {@link #lastJobId} concurrently with the writer: in WAL mode readers never
+ * block the writer and see only committed transactions.
+ *
+ * <h2>Durability</h2>
+ * Every transaction starts with {@code BEGIN IMMEDIATE} (the write lock up front, so a transaction never fails
+ * half-way to upgrade a read lock). Before it, the writer's {@code PRAGMA synchronous} is set from the
+ * {@link Durability} asked for:
+ * <ul>
+ *   <li>{@link Durability#FSYNC} &rarr; {@code synchronous=FULL}: the WAL is fsync'd at commit, so the commit is on
+ *       stable storage before {@code write} returns. This is what inserts, cancels and reschedules use, i.e.
+ *       everything acknowledged to a caller.</li>
+ *   <li>{@link Durability#LAZY} &rarr; {@code synchronous=NORMAL}: the commit is written to the WAL (the OS page
+ *       cache) but not fsync'd. That is safe for claims, starts, finishes and heartbeats: a WAL commit survives a
+ *       process kill, since the bytes are already in the kernel; only a power loss or kernel crash can lose it, and
+ *       losing one of these writes only puts a job back in an earlier state, so it runs again (at-least-once) and
+ *       is never lost. An acknowledged job cannot be lost with it: WAL frames are appended in commit order and
+ *       the fsync of any later FSYNC commit syncs the whole WAL file, earlier LAZY frames included, and the
+ *       checkpointer syncs the WAL before it copies pages into the database file.</li>
+ * </ul>
+ * {@code fullfsync} is on, so that on macOS "fsync" reaches the disk and not just its cache (no-op elsewhere).
+ *
+ * <h2>Exclusive use</h2>
+ * The store holds an OS lock on {@code <file>.lock} while it is open ({@link StoreLock}); a second open of the
+ * same file, from this or another process, fails with a {@link StoreException} naming the holder's pid. Hence
+ * {@link #exclusive()} is true: at start a node may take over every claim left in the file.
+ *
+ * <h2>Schema</h2>
+ * Versioned migrations in {@code db/migration/sqlite} applied by Flyway at open ({@link SqliteMigrations}).
+ *
+ * <h2>Errors</h2>
+ * Every {@link SQLException} (disk full, I/O error, corruption...) becomes a {@link StoreException} naming the
+ * file, the operation and SQLite's result code, after the transaction has been rolled back.
+ */
+public final class SqliteJobStore implements JobStore {
+    private static final Logger log = LoggerFactory.getLogger(SqliteJobStore.class);
+
+    private final Path file;
+    private final String name;
+    private final SqliteOptions options;
+    private final StoreLock fileLock;
+    private final String schemaVersion;
+
+    /** Guards {@link #writer}, {@link #statements} and {@link #synchronous}: one transaction at a time. */
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final Connection writer;
+    private final Statement writerControl;
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+    private Durability synchronous;
+    /** True when a failed transaction may not have been rolled back; the next write rolls back first. */
+    private boolean transactionMayBeOpen;
+
+    private final List<Connection> allReaders;
+    private final BlockingQueue<Connection> idleReaders;
+    private volatile boolean closed;
+
+    private SqliteJobStore(Path file, SqliteOptions options, StoreLock fileLock, String schemaVersion,
+            Connection writer, List<Connection> readers) throws SQLException {
+        this.file = file;
+        this.name = file.toString();
+        this.options = options;
+        this.fileLock = fileLock;
+        this.schemaVersion = schemaVersion;
+        this.writer = writer;
+        this.writerControl = writer.createStatement();
+        this.allReaders = List.copyOf(readers);
+        this.idleReaders = new ArrayBlockingQueue<>(readers.size(), false, readers);
+    }
+
+    /** Opens (creating it and its parent directories if needed) the store in {@code file}, with default options. */
+    public static SqliteJobStore open(Path file) {
+        return open(file, SqliteOptions.DEFAULTS);
+    }
+
+    /**
+     * Opens (creating it and its parent directories if needed) the store in {@code file}: locks it for this process,
+     * migrates its schema to the current version and opens the connections.
+     *
+     * @throws StoreException if the file is in use by another store, cannot be created or migrated
+     */
+    public static SqliteJobStore open(Path file, SqliteOptions options) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(options, "options");
+        Path path = file.toAbsolutePath().normalize();
+        try {
+            Path parent = path.getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+        } catch (IOException e) {
+            throw new StoreException("cannot create the directory of " + path + ": " + e, e);
+        }
+        StoreLock lock = StoreLock.acquire(path);
+        String url = "jdbc:sqlite:" + path;
+        List<Connection> opened = new ArrayList<>();
+        try {
+            Connection writer = connect(url, options, false);
+            opened.add(writer);
+            String version = SqliteMigrations.migrate(url, path);
+            List<Connection> readers = new ArrayList<>();
+            for (int i = 0; i < options.readConnections(); i++) {
+                Connection reader = connect(url, options, true);
+                opened.add(reader);
+                readers.add(reader);
+            }
+            SqliteJobStore store = new SqliteJobStore(path, options, lock, version, writer, readers);
+            log.info("Opened SQLite job store {} (schema version {}, {} read connections)", path, version,
+                    readers.size());
+            return store;
+        } catch (SQLException | RuntimeException e) {
+            for (Connection connection : opened) {
+                closeQuietly(connection);
+            }
+            lock.close();
+            if (e instanceof SQLException sql) {
+                throw storeException(path.toString(), "open", sql);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    private static Connection connect(String url, SqliteOptions options, boolean readOnly) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setBusyTimeout((int) options.busyTimeout().toMillis());
+        config.setCacheSize(-options.cacheSizeKib()); // negative = KiB rather than pages
+        config.setTempStore(SQLiteConfig.TempStore.MEMORY);
+        Connection connection = config.createConnection(url);
+        try (Statement statement = connection.createStatement()) {
+            if (readOnly) {
+                statement.execute("PRAGMA query_only = ON");
+            } else {
+                // WAL is a property of the file: set once by the writer, in effect for every later connection.
+                try (ResultSet rs = statement.executeQuery("PRAGMA journal_mode = WAL")) {
+                    String mode = rs.next() ? rs.getString(1) : null;
+                    if (!"wal".equalsIgnoreCase(mode)) {
+                        throw new SQLException("cannot switch to WAL mode, journal_mode is " + mode);
+                    }
+                }
+                statement.execute("PRAGMA synchronous = FULL");
+                statement.execute("PRAGMA fullfsync = ON");
+                // Keep the WAL file from staying large after a burst once a checkpoint has reset it.
+                statement.execute("PRAGMA journal_size_limit = " + (64L * 1024 * 1024));
+            }
+        } catch (SQLException e) {
+            closeQuietly(connection);
+            throw e;
+        }
+        return connection;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // writes
+
+    /**
+     * Runs {@code work} in one {@code BEGIN IMMEDIATE} transaction on the writer connection and commits it with the
+     * given durability (see the class comment). If {@code work} throws, the transaction is rolled back and the same
+     * exception is rethrown; if SQLite fails, a {@link StoreException}. Not re-entrant: calling {@code write} from
+     * inside {@code work} is a bug and throws {@link IllegalStateException}.
+     */
+    @Override
+    public <R> R write(Durability durability, Function<StoreTx, R> work) {
+        Objects.requireNonNull(durability, "durability");
+        Objects.requireNonNull(work, "work");
+        if (writeLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("JobStore.write is not re-entrant: it was called from inside a write");
+        }
+        writeLock.lock();
+        try {
+            ensureOpen();
+            begin(durability);
+            SqliteTx tx = new SqliteTx(this::prepared, name);
+            R result;
+            try {
+                result = work.apply(tx);
+            } catch (Throwable t) {
+                tx.end();
+                rollback(t);
+                throw t;
+            }
+            tx.end();
+            commit();
+            return result;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void begin(Durability durability) {
+        try {
+            if (transactionMayBeOpen) {
+                rollback(null);
+            }
+            if (synchronous != durability) {
+                // Only outside a transaction: SQLite applies it to the commits that follow.
+                writerControl.execute(durability == Durability.FSYNC
+                        ? "PRAGMA synchronous = FULL"
+                        : "PRAGMA synchronous = NORMAL");
+                synchronous = durability;
+            }
+            writerControl.execute("BEGIN IMMEDIATE");
+            transactionMayBeOpen = true;
+        } catch (SQLException e) {
+            throw storeException(name, "begin transaction", e);
+        }
+    }
+
+    private void commit() {
+        try {
+            writerControl.execute("COMMIT");
+            transactionMayBeOpen = false;
+        } catch (SQLException e) {
+            rollback(e);
+            throw storeException(name, "commit", e);
+        }
+    }
+
+    /**
+     * Rolls back the open transaction. SQLite rolls some failed transactions back by itself (disk full, I/O error),
+     * so "no transaction is active" is expected here and ignored.
+     */
+    private void rollback(Throwable cause) {
+        try {
+            writerControl.execute("ROLLBACK");
+            transactionMayBeOpen = false;
+        } catch (SQLException e) {
+            String message = String.valueOf(e.getMessage());
+            if (message.contains("no transaction is active")) {
+                transactionMayBeOpen = false;
+            } else {
+                log.warn("Rollback on {} failed; the next write retries it", name, e);
+                if (cause != null) {
+                    cause.addSuppressed(e);
+                }
+            }
+        }
+    }
+
+    /** The writer's statement for {@code sql}, prepared once and reused (called under {@link #writeLock}). */
+    private PreparedStatement prepared(String sql) throws SQLException {
+        PreparedStatement statement = statements.get(sql);
+        if (statement == null) {
+            statement = writer.prepareStatement(sql);
+            statements.put(sql, statement);
+        }
+        return statement;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // reads
+
+    @Override
+    public Optional<Job> find(JobId id) {
+        Objects.requireNonNull(id, "id");
+        return read("find " + id, connection -> {
+            try (PreparedStatement find = connection.prepareStatement(SqliteTx.FIND_BY_ID)) {
+                find.setLong(1, id.hi());
+                find.setLong(2, id.lo());
+                return Optional.ofNullable(JobRows.readOne(find));
+            }
+        });
+    }
+
+    /** In id order from the cursor: a range scan of the rowid b-tree, filtered by tenant and state. */
+    @Override
+    public JobPage list(JobQuery query) {
+        Objects.requireNonNull(query, "query");
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM jobs WHERE 1 = 1");
+        if (query.after() != null) {
+            sql.append(" AND seq > ?");
+        }
+        if (query.tenant() != null) {
+            sql.append(" AND tenant = ?");
+        }
+        if (query.state() != null) {
+            sql.append(" AND state = ?");
+        }
+        sql.append(" ORDER BY seq LIMIT ?");
+        return read("list", connection -> {
+            try (PreparedStatement list = connection.prepareStatement(sql.toString())) {
+                int index = 1;
+                if (query.after() != null) {
+                    list.setLong(index++, query.after().hi());
+                }
+                if (query.tenant() != null) {
+                    list.setString(index++, query.tenant());
+                }
+                if (query.state() != null) {
+                    list.setString(index++, query.state().name());
+                }
+                list.setInt(index, query.limit() + 1);
+                List<Job> jobs;
+                try (ResultSet rs = list.executeQuery()) {
+                    jobs = JobRows.readAll(rs);
+                }
+                if (jobs.size() > query.limit()) {
+                    jobs = jobs.subList(0, query.limit());
+                    return new JobPage(jobs, jobs.getLast().id());
+                }
+                return new JobPage(jobs, null);
+            }
+        });
+    }
+
+    /** The largest id in {@code jobs}, or the largest one pruned if that is larger. */
+    @Override
+    public Optional<JobId> lastJobId() {
+        return read("lastJobId", connection -> {
+            JobId last = null;
+            try (Statement statement = connection.createStatement()) {
+                try (ResultSet rs = statement.executeQuery("SELECT seq, id_lo FROM jobs ORDER BY seq DESC LIMIT 1")) {
+                    if (rs.next()) {
+                        last = new JobId(rs.getLong(1), rs.getLong(2));
+                    }
+                }
+                try (ResultSet rs = statement.executeQuery("SELECT seq, id_lo FROM id_high_water")) {
+                    if (rs.next() && (last == null || rs.getLong(1) > last.hi())) {
+                        last = new JobId(rs.getLong(1), rs.getLong(2));
+                    }
+                }
+            }
+            return Optional.ofNullable(last);
+        });
+    }
+
+    @FunctionalInterface
+    private interface ReadWork<R> {
+        R apply(Connection connection) throws SQLException;
+    }
+
+    private <R> R read(String what, ReadWork<R> work) {
+        Connection connection = borrowReader();
+        try {
+            return work.apply(connection);
+        } catch (SQLException e) {
+            throw storeException(name, what, e);
+        } finally {
+            idleReaders.add(connection);
+        }
+    }
+
+    private Connection borrowReader() {
+        ensureOpen();
+        try {
+            Connection connection = idleReaders.poll(options.busyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (connection == null) {
+                throw new StoreException("SQLite store " + name + ": no read connection became free within "
+                        + options.busyTimeout() + " (" + allReaders.size() + " in use)");
+            }
+            if (closed) {
+                idleReaders.add(connection);
+                ensureOpen();
+            }
+            return connection;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("SQLite store " + name + ": interrupted while waiting for a read connection", e);
+        }
+    }
+
+    /** The writer connection's {@code PRAGMA synchronous} (1 = NORMAL, 2 = FULL), for tests of the durability mapping. */
+    int synchronousPragma() {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            try (ResultSet rs = writerControl.executeQuery("PRAGMA synchronous")) {
+                return rs.next() ? rs.getInt(1) : -1;
+            }
+        } catch (SQLException e) {
+            throw storeException(name, "PRAGMA synchronous", e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** True: the file is locked for this process while the store is open. */
+    @Override
+    public boolean exclusive() {
+        return true;
+    }
+
+    /** The file this store lives in. */
+    public Path file() {
+        return file;
+    }
+
+    /** The schema version (the latest migration applied), e.g. {@code "1"}. */
+    public String schemaVersion() {
+        return schemaVersion;
+    }
+
+    /**
+     * Checkpoints the WAL into the database file, closes every connection and releases the file lock. Waits for a
+     * write in progress; reads still running get a {@link StoreException}. Idempotent.
+     */
+    @Override
+    public void close() {
+        writeLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                writerControl.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+            } catch (SQLException e) {
+                log.warn("WAL checkpoint of {} at close failed; SQLite replays the WAL at the next open", name, e);
+            }
+            for (PreparedStatement statement : statements.values()) {
+                closeQuietly(statement);
+            }
+            statements.clear();
+            closeQuietly(writerControl);
+            closeQuietly(writer);
+            awaitReaders();
+            for (Connection reader : allReaders) {
+                closeQuietly(reader);
+            }
+            fileLock.close();
+            log.info("Closed SQLite job store {}", name);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Gives reads in flight a moment to hand their connection back before it is closed under them. */
+    private void awaitReaders() {
+        try {
+            for (int returned = 0; returned < allReaders.size(); returned++) {
+                if (idleReaders.poll(options.busyTimeout().toMillis(), TimeUnit.MILLISECONDS) == null) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new StoreException("SQLite store " + name + " is closed");
+        }
+    }
+
+    static StoreException storeException(String storeName, String what, SQLException e) {
+        String code = e instanceof SQLiteException sqlite ? sqlite.getResultCode().name() : "SQLState " + e.getSQLState();
+        return new StoreException(
+                "SQLite store " + storeName + ": " + what + " failed (" + code + "): " + e.getMessage(), e);
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            log.debug("Ignoring a failure to close {}", closeable, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SqliteJobStore[" + name + "]";
+    }
+}

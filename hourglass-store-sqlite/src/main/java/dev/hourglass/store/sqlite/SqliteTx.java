@@ -1,0 +1,507 @@
+package dev.hourglass.store.sqlite;
+
+import static dev.hourglass.store.sqlite.JobRows.COLUMNS;
+import static dev.hourglass.store.sqlite.JobRows.millis;
+
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.model.Transition;
+import dev.hourglass.core.store.CancelRequest;
+import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.FinishRun;
+import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.RescheduleRequest;
+import dev.hourglass.core.store.StartRun;
+import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreTx;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The writes of one SQLite transaction, on the store's single writer connection. Valid only inside the
+ * {@link SqliteJobStore#write} call that created it; its statements come from the store's per-connection cache.
+ *
+ * <p>Every update is a compare-and-set whose expected state comes from {@link Transition#from()} (or, for the
+ * changes that keep the state, from the {@link JobState} constant), bound as a parameter or, where a partial index
+ * must match the query text, spliced in from the enum's {@code name()}. The fencing token increments on every
+ * write that takes a claim away from its holder (claim, cancel, reschedule, release, rescue); a start and a finish
+ * keep it, so a node that keeps the claim of a retry ({@code nextOwner} = itself) starts it again with the same
+ * token.
+ */
+final class SqliteTx implements StoreTx {
+
+    /** Prepares (or returns the cached) statement for SQL text, on the writer connection. */
+    @FunctionalInterface
+    interface Statements {
+        PreparedStatement get(String sql) throws SQLException;
+    }
+
+    private static final String SCHEDULED = JobState.SCHEDULED.name();
+    private static final String RUNNING = JobState.RUNNING.name();
+    private static final List<String> TERMINAL = Arrays.stream(JobState.values())
+            .filter(JobState::isTerminal).map(JobState::name).toList();
+
+    static final String LEASE_EXPIRED = "lease expired";
+
+    static final String INSERT = "INSERT INTO jobs (seq, id_lo, tenant, handler, target, payload, state, due_at, "
+            + "created_at, updated_at, attempts, max_attempts, backoff_initial_ms, backoff_max_ms, timeout_ms, "
+            + "idem_key, request_hash, owner, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0) "
+            + "ON CONFLICT (tenant, idem_key) WHERE idem_key IS NOT NULL DO NOTHING";
+
+    static final String FIND_BY_IDEMPOTENCY_KEY =
+            "SELECT " + COLUMNS + " FROM jobs WHERE tenant = ? AND idem_key = ?";
+
+    static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM jobs WHERE seq = ? AND id_lo = ?";
+
+    /**
+     * The due-soon scan. The inner SELECT repeats the predicate of the partial index {@code jobs_claimable}
+     * literally (SQLite only uses a partial index when the query's WHERE implies the index's WHERE at prepare time,
+     * which a bound {@code state = ?} would not), so it walks that index in due order and stops after LIMIT rows.
+     * RETURNING does not preserve that order, so {@link #claimDue} sorts.
+     */
+    static final String CLAIM = "UPDATE jobs SET owner = ?, token = token + 1, updated_at = ? "
+            + "WHERE seq IN (SELECT seq FROM jobs WHERE state = '" + Transition.START.from().name() + "' "
+            + "AND owner IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?) RETURNING " + COLUMNS;
+
+    static final String START = "UPDATE jobs SET state = ?, attempts = attempts + 1, updated_at = ? "
+            + "WHERE seq = ? AND id_lo = ? AND state = ? AND owner = ? AND token = ? RETURNING " + COLUMNS;
+
+    static final String FINISH = "UPDATE jobs SET state = ?, due_at = COALESCE(?, due_at), owner = ?, "
+            + "updated_at = ?, finished_at = ?, last_error = COALESCE(?, last_error) "
+            + "WHERE seq = ? AND id_lo = ? AND state = ? AND owner = ? AND token = ?";
+
+    static final String CANCEL = "UPDATE jobs SET state = ?, owner = NULL, token = token + 1, updated_at = ?, "
+            + "finished_at = ? WHERE seq = ? AND id_lo = ? AND state = ? AND (? IS NULL OR tenant = ?) "
+            + "RETURNING " + COLUMNS;
+
+    static final String RESCHEDULE = "UPDATE jobs SET due_at = ?, owner = ?, token = token + 1, updated_at = ? "
+            + "WHERE seq = ? AND id_lo = ? AND state = ? AND (? IS NULL OR tenant = ?) RETURNING " + COLUMNS;
+
+    static final String HEARTBEAT = "INSERT INTO nodes (node, lease_until) VALUES (?, ?) "
+            + "ON CONFLICT (node) DO UPDATE SET lease_until = excluded.lease_until";
+
+    /** The first owner, then the next one after a given owner: each an O(log n) seek in {@code jobs_owned}. */
+    static final String FIRST_OWNER =
+            "SELECT owner FROM jobs WHERE owner IS NOT NULL ORDER BY owner LIMIT 1";
+    static final String NEXT_OWNER = "SELECT owner FROM jobs WHERE owner > ? ORDER BY owner LIMIT 1";
+
+    static final String LIVE_NODES = "SELECT node FROM nodes WHERE lease_until >= ?";
+
+    static final String UNOWN_SCHEDULED = "UPDATE jobs SET owner = NULL, token = token + 1, updated_at = ? "
+            + "WHERE owner = ? AND state = ?";
+
+    /**
+     * A RUNNING job of a node that is gone goes back to SCHEDULED, due now, with its attempt counted; or, when
+     * {@code failExhausted} (the 4th parameter, 1 = yes) and its attempts are used up, to FAILED.
+     */
+    static final String HAND_BACK_RUNNING = "UPDATE jobs SET "
+            + "state = CASE WHEN ?1 AND attempts >= max_attempts THEN ?2 ELSE ?3 END, "
+            + "due_at = CASE WHEN ?1 AND attempts >= max_attempts THEN due_at ELSE ?4 END, "
+            + "finished_at = CASE WHEN ?1 AND attempts >= max_attempts THEN ?4 ELSE NULL END, "
+            + "last_error = COALESCE(?5, last_error), owner = NULL, token = token + 1, updated_at = ?4 "
+            + "WHERE owner = ?6 AND state = ?7";
+
+    static final String DELETE_NODE = "DELETE FROM nodes WHERE node = ?";
+    static final String DELETE_EXPIRED_NODES = "DELETE FROM nodes WHERE lease_until < ? AND node IS NOT ?";
+    static final String DELETE_OTHER_NODES = "DELETE FROM nodes WHERE node IS NOT ?";
+
+    /** Oldest finished first, through {@code jobs_finished}; the state test guards against a stray finished_at. */
+    static final String PRUNE = "DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE finished_at IS NOT NULL "
+            + "AND finished_at < ? AND state IN (" + TERMINAL.stream().map(s -> "?").collect(Collectors.joining(", "))
+            + ") ORDER BY finished_at LIMIT ?) RETURNING seq, id_lo";
+
+    static final String RAISE_HIGH_WATER = "INSERT INTO id_high_water (id, seq, id_lo) VALUES (1, ?, ?) "
+            + "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, id_lo = excluded.id_lo "
+            + "WHERE excluded.seq > id_high_water.seq";
+
+    private final Statements statements;
+    private final String storeName;
+    private boolean active = true;
+
+    SqliteTx(Statements statements, String storeName) {
+        this.statements = statements;
+        this.storeName = storeName;
+    }
+
+    /** Called when the transaction ends: any later use is a bug in the caller. */
+    void end() {
+        active = false;
+    }
+
+    private PreparedStatement statement(String sql) throws SQLException {
+        if (!active) {
+            throw new IllegalStateException("this StoreTx belongs to a write() that has returned");
+        }
+        PreparedStatement statement = statements.get(sql);
+        statement.clearParameters();
+        return statement;
+    }
+
+    private StoreException failed(String what, SQLException e) {
+        return SqliteJobStore.storeException(storeName, what, e);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Override
+    public List<InsertResult> insert(List<NewJob> jobs) {
+        if (jobs.isEmpty()) {
+            return List.of();
+        }
+        try {
+            PreparedStatement insert = statement(INSERT);
+            for (NewJob job : jobs) {
+                insert.setLong(1, job.id().hi());
+                insert.setLong(2, job.id().lo());
+                insert.setString(3, job.tenant());
+                insert.setString(4, job.handler());
+                insert.setString(5, job.target());
+                insert.setBytes(6, job.payload());
+                insert.setString(7, JobState.SCHEDULED.name());
+                insert.setLong(8, millis(job.dueAt()));
+                insert.setLong(9, millis(job.createdAt()));
+                insert.setLong(10, millis(job.createdAt()));
+                insert.setInt(11, job.maxAttempts());
+                insert.setLong(12, job.backoff().initial().toMillis());
+                insert.setLong(13, job.backoff().max().toMillis());
+                JobRows.setMillisOrNull(insert, 14, job.timeout());
+                insert.setString(15, job.idempotencyKey());
+                insert.setBytes(16, job.requestHash());
+                insert.setString(17, job.owner());
+                insert.addBatch();
+            }
+            int[] inserted = insert.executeBatch();
+            if (inserted.length != jobs.size()) {
+                throw new StoreException("SQLite store " + storeName + ": insert batch of " + jobs.size()
+                        + " returned " + inserted.length + " counts");
+            }
+            List<InsertResult> results = new ArrayList<>(jobs.size());
+            for (int i = 0; i < jobs.size(); i++) {
+                NewJob job = jobs.get(i);
+                results.add(inserted[i] == 1 ? new InsertResult.Created(job.toJob()) : existing(job));
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("insert of " + jobs.size() + " jobs", e);
+        }
+    }
+
+    /** The insert of {@code job} was skipped: its idempotency key is taken (possibly earlier in this batch). */
+    private InsertResult existing(NewJob job) throws SQLException {
+        PreparedStatement find = statement(FIND_BY_IDEMPOTENCY_KEY);
+        find.setString(1, job.tenant());
+        find.setString(2, job.idempotencyKey());
+        Job earlier = job.idempotencyKey() == null ? null : JobRows.readOne(find);
+        if (earlier == null) {
+            throw new StoreException("SQLite store " + storeName + ": the insert of job " + job.id()
+                    + " was skipped but no job holds its idempotency key");
+        }
+        return Arrays.equals(earlier.requestHash(), job.requestHash())
+                ? new InsertResult.Duplicate(earlier)
+                : new InsertResult.Conflict(earlier);
+    }
+
+    @Override
+    public List<Job> claimDue(String owner, Instant dueBefore, int limit, Instant now) {
+        Objects.requireNonNull(owner, "owner");
+        if (limit < 1) {
+            return List.of();
+        }
+        try {
+            PreparedStatement claim = statement(CLAIM);
+            claim.setString(1, owner);
+            claim.setLong(2, millis(now));
+            claim.setLong(3, millis(dueBefore));
+            claim.setInt(4, limit);
+            List<Job> claimed;
+            try (ResultSet rs = claim.executeQuery()) {
+                claimed = JobRows.readAll(rs);
+            }
+            claimed.sort(Comparator.comparing(Job::dueAt).thenComparing(Job::id));
+            return claimed;
+        } catch (SQLException e) {
+            throw failed("claim of due jobs", e);
+        }
+    }
+
+    @Override
+    public List<Optional<Job>> start(List<StartRun> runs) {
+        List<Optional<Job>> results = new ArrayList<>(runs.size());
+        try {
+            for (StartRun run : runs) {
+                PreparedStatement start = statement(START);
+                start.setString(1, Transition.START.to().name());
+                start.setLong(2, millis(run.now()));
+                start.setLong(3, run.id().hi());
+                start.setLong(4, run.id().lo());
+                start.setString(5, Transition.START.from().name());
+                start.setString(6, run.owner());
+                start.setLong(7, run.fencingToken());
+                results.add(Optional.ofNullable(JobRows.readOne(start)));
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("start of " + runs.size() + " runs", e);
+        }
+    }
+
+    @Override
+    public List<Boolean> finish(List<FinishRun> runs) {
+        if (runs.isEmpty()) {
+            return List.of();
+        }
+        try {
+            PreparedStatement finish = statement(FINISH);
+            for (FinishRun run : runs) {
+                Transition transition = Transition.finishingIn(run.to());
+                boolean retry = !transition.to().isTerminal();
+                if (retry && run.dueAt() == null) {
+                    throw new IllegalArgumentException("a retry needs the next due time: " + run);
+                }
+                finish.setString(1, transition.to().name());
+                JobRows.setMillisOrNull(finish, 2, retry ? run.dueAt() : null);
+                finish.setString(3, retry ? run.nextOwner() : null);
+                finish.setLong(4, millis(run.now()));
+                JobRows.setMillisOrNull(finish, 5, retry ? null : run.now());
+                finish.setString(6, run.error());
+                finish.setLong(7, run.id().hi());
+                finish.setLong(8, run.id().lo());
+                finish.setString(9, transition.from().name());
+                finish.setString(10, run.owner());
+                finish.setLong(11, run.fencingToken());
+                finish.addBatch();
+            }
+            int[] counts = finish.executeBatch();
+            List<Boolean> results = new ArrayList<>(counts.length);
+            for (int count : counts) {
+                results.add(count == 1);
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("finish of " + runs.size() + " runs", e);
+        }
+    }
+
+    @Override
+    public List<ChangeResult> cancel(List<CancelRequest> requests) {
+        List<ChangeResult> results = new ArrayList<>(requests.size());
+        try {
+            for (CancelRequest request : requests) {
+                PreparedStatement cancel = statement(CANCEL);
+                cancel.setString(1, Transition.CANCEL.to().name());
+                cancel.setLong(2, millis(request.now()));
+                cancel.setLong(3, millis(request.now()));
+                cancel.setLong(4, request.id().hi());
+                cancel.setLong(5, request.id().lo());
+                cancel.setString(6, Transition.CANCEL.from().name());
+                cancel.setString(7, request.tenant());
+                cancel.setString(8, request.tenant());
+                Job changed = JobRows.readOne(cancel);
+                results.add(changed != null ? new ChangeResult.Changed(changed) : unchanged(request.id(),
+                        request.tenant()));
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("cancel of " + requests.size() + " jobs", e);
+        }
+    }
+
+    @Override
+    public List<ChangeResult> reschedule(List<RescheduleRequest> requests) {
+        List<ChangeResult> results = new ArrayList<>(requests.size());
+        try {
+            for (RescheduleRequest request : requests) {
+                PreparedStatement reschedule = statement(RESCHEDULE);
+                reschedule.setLong(1, millis(request.dueAt()));
+                reschedule.setString(2, request.owner());
+                reschedule.setLong(3, millis(request.now()));
+                reschedule.setLong(4, request.id().hi());
+                reschedule.setLong(5, request.id().lo());
+                reschedule.setString(6, SCHEDULED);
+                reschedule.setString(7, request.tenant());
+                reschedule.setString(8, request.tenant());
+                Job changed = JobRows.readOne(reschedule);
+                results.add(changed != null ? new ChangeResult.Changed(changed) : unchanged(request.id(),
+                        request.tenant()));
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("reschedule of " + requests.size() + " jobs", e);
+        }
+    }
+
+    /** Why a cancel or reschedule changed nothing: the job is in another state, or not this tenant's, or absent. */
+    private ChangeResult unchanged(JobId id, String tenant) throws SQLException {
+        PreparedStatement find = statement(FIND_BY_ID);
+        find.setLong(1, id.hi());
+        find.setLong(2, id.lo());
+        Job job = JobRows.readOne(find);
+        if (job == null || (tenant != null && !tenant.equals(job.tenant()))) {
+            return new ChangeResult.NotFound();
+        }
+        return new ChangeResult.WrongState(job);
+    }
+
+    @Override
+    public void heartbeat(String node, Instant leaseUntil, Instant now) {
+        Objects.requireNonNull(node, "node");
+        try {
+            PreparedStatement heartbeat = statement(HEARTBEAT);
+            heartbeat.setString(1, node);
+            heartbeat.setLong(2, millis(leaseUntil));
+            heartbeat.executeUpdate();
+        } catch (SQLException e) {
+            throw failed("heartbeat of " + node, e);
+        }
+    }
+
+    @Override
+    public int release(String node, Instant now) {
+        Objects.requireNonNull(node, "node");
+        try {
+            int released = handBack(node, now, false, null);
+            PreparedStatement delete = statement(DELETE_NODE);
+            delete.setString(1, node);
+            delete.executeUpdate();
+            return released;
+        } catch (SQLException e) {
+            throw failed("release of " + node, e);
+        }
+    }
+
+    @Override
+    public int rescueExpired(Instant now, String survivor, boolean all) {
+        try {
+            // Owners whose claims are taken over: every owner of a job except the survivor and, unless `all`,
+            // except the nodes with a live lease. An owner without a nodes row counts as expired: it cannot renew.
+            Set<String> alive = new HashSet<>();
+            if (!all) {
+                PreparedStatement live = statement(LIVE_NODES);
+                live.setLong(1, millis(now));
+                try (ResultSet rs = live.executeQuery()) {
+                    while (rs.next()) {
+                        alive.add(rs.getString(1));
+                    }
+                }
+            }
+            int rescued = 0;
+            for (String owner : owners()) {
+                if (!owner.equals(survivor) && !alive.contains(owner)) {
+                    rescued += handBack(owner, now, true, LEASE_EXPIRED);
+                }
+            }
+            PreparedStatement delete;
+            if (all) {
+                delete = statement(DELETE_OTHER_NODES);
+                delete.setString(1, survivor);
+            } else {
+                delete = statement(DELETE_EXPIRED_NODES);
+                delete.setLong(1, millis(now));
+                delete.setString(2, survivor);
+            }
+            delete.executeUpdate();
+            return rescued;
+        } catch (SQLException e) {
+            throw failed("rescue of expired claims", e);
+        }
+    }
+
+    /**
+     * The distinct owners of jobs, by a skip scan over {@code jobs_owned}: one index seek per owner (there are as
+     * many as nodes), where {@code SELECT DISTINCT owner} would read every claimed job's index entry.
+     */
+    private List<String> owners() throws SQLException {
+        List<String> owners = new ArrayList<>();
+        String owner = nextOwner(statement(FIRST_OWNER));
+        while (owner != null) {
+            owners.add(owner);
+            PreparedStatement next = statement(NEXT_OWNER);
+            next.setString(1, owner);
+            owner = nextOwner(next);
+        }
+        return owners;
+    }
+
+    private static String nextOwner(PreparedStatement query) throws SQLException {
+        try (ResultSet rs = query.executeQuery()) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    /** Hands back every claim of {@code owner}; returns the number of jobs changed. */
+    private int handBack(String owner, Instant now, boolean failExhausted, String error) throws SQLException {
+        PreparedStatement unown = statement(UNOWN_SCHEDULED);
+        unown.setLong(1, millis(now));
+        unown.setString(2, owner);
+        unown.setString(3, SCHEDULED);
+        int changed = unown.executeUpdate();
+
+        PreparedStatement running = statement(HAND_BACK_RUNNING);
+        running.setBoolean(1, failExhausted);
+        running.setString(2, Transition.FAIL.to().name());
+        running.setString(3, Transition.RESCUE.to().name());
+        running.setLong(4, millis(now));
+        if (error == null) {
+            running.setNull(5, Types.VARCHAR);
+        } else {
+            running.setString(5, error);
+        }
+        running.setString(6, owner);
+        running.setString(7, Transition.RESCUE.from().name());
+        changed += running.executeUpdate();
+        return changed;
+    }
+
+    @Override
+    public int pruneFinished(Instant finishedBefore, int limit) {
+        if (limit < 1) {
+            return 0;
+        }
+        try {
+            PreparedStatement prune = statement(PRUNE);
+            int index = 1;
+            prune.setLong(index++, millis(finishedBefore));
+            for (String state : TERMINAL) {
+                prune.setString(index++, state);
+            }
+            prune.setInt(index, limit);
+            int deleted = 0;
+            long maxSeq = Long.MIN_VALUE;
+            long maxLo = 0;
+            try (ResultSet rs = prune.executeQuery()) {
+                while (rs.next()) {
+                    deleted++;
+                    long seq = rs.getLong(1);
+                    if (seq > maxSeq) {
+                        maxSeq = seq;
+                        maxLo = rs.getLong(2);
+                    }
+                }
+            }
+            if (deleted > 0) {
+                // Remember the largest id deleted, so that lastJobId() still seeds the id generator past it.
+                PreparedStatement raise = statement(RAISE_HIGH_WATER);
+                raise.setLong(1, maxSeq);
+                raise.setLong(2, maxLo);
+                raise.executeUpdate();
+            }
+            return deleted;
+        } catch (SQLException e) {
+            throw failed("prune of finished jobs", e);
+        }
+    }
+}

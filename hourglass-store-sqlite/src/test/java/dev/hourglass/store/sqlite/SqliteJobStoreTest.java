@@ -1,0 +1,487 @@
+package dev.hourglass.store.sqlite;
+
+import static dev.hourglass.core.store.TestJobs.at;
+import static dev.hourglass.core.store.TestJobs.hash;
+import static dev.hourglass.core.store.TestJobs.job;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.FinishRun;
+import dev.hourglass.core.store.JobQuery;
+import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.JobStoreContract;
+import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.TestJobs;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store conformance suite on a real SQLite file, plus what only the SQLite store promises. */
+class SqliteJobStoreTest extends JobStoreContract {
+
+    private static final AtomicInteger FILES = new AtomicInteger();
+
+    @TempDir
+    Path dir;
+
+    @Override
+    protected JobStore openStore() {
+        // A directory that does not exist yet: open() creates it.
+        return SqliteJobStore.open(dir.resolve("contract-" + FILES.incrementAndGet()).resolve("jobs.db"));
+    }
+
+    private SqliteJobStore sqlite() {
+        return (SqliteJobStore) store;
+    }
+
+    private static Connection raw(Path file) throws SQLException {
+        return DriverManager.getConnection("jdbc:sqlite:" + file);
+    }
+
+    @Nested
+    class ExclusiveUse {
+
+        @Test
+        void isExclusive() {
+            assertThat(store.exclusive()).isTrue();
+        }
+
+        @Test
+        void aSecondOpenOfTheSameFileFailsNamingTheHolder() {
+            Path file = sqlite().file();
+
+            assertThatThrownBy(() -> SqliteJobStore.open(file))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining(file.toString())
+                    .hasMessageContaining("is in use by another Hourglass")
+                    .hasMessageContaining("pid " + ProcessHandle.current().pid());
+
+            // The failed open did not disturb the store that holds the file.
+            NewJob newJob = job().build();
+            insertOne(newJob);
+            assertThat(store.find(newJob.id())).isPresent();
+        }
+
+        @Test
+        void theFileIsFreeAgainAfterClose() {
+            Path file = sqlite().file();
+            store.close();
+
+            store = SqliteJobStore.open(file);
+
+            assertThat(store.exclusive()).isTrue();
+        }
+
+        @Test
+        void anotherProcessCannotOpenItUntilTheHolderDies() throws Exception {
+            Path file = dir.resolve("shared/jobs.db");
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    HoldStore.class.getName(), file.toString())
+                    .redirectErrorStream(true)
+                    .start();
+            try {
+                BufferedReader out = new BufferedReader(
+                        new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+                String line;
+                do {
+                    line = out.readLine();
+                } while (line != null && !line.equals(HoldStore.READY));
+                assertThat(line).as("the child process opened the store").isEqualTo(HoldStore.READY);
+
+                assertThatThrownBy(() -> SqliteJobStore.open(file))
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageContaining("is in use by another Hourglass process (pid " + holder.pid() + ")");
+
+                holder.destroyForcibly(); // kill -9: the OS drops the lock with the process
+                assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                try (SqliteJobStore reopened = SqliteJobStore.open(file)) {
+                    assertThat(reopened.list(new JobQuery(null, null, null, 10)).jobs())
+                            .as("the job the killed process committed").hasSize(1);
+                }
+            } finally {
+                holder.destroyForcibly();
+            }
+        }
+    }
+
+    /** The other process of {@link ExclusiveUse#anotherProcessCannotOpenItUntilTheHolderDies}. */
+    public static final class HoldStore {
+        static final String READY = "HOURGLASS-STORE-OPEN";
+
+        public static void main(String[] args) throws Exception {
+            SqliteJobStore store = SqliteJobStore.open(Path.of(args[0]));
+            store.write(Durability.FSYNC, tx -> tx.insert(List.of(job().build())));
+            System.out.println(READY);
+            System.out.flush();
+            Thread.sleep(Duration.ofMinutes(5)); // until killed
+            store.close();
+        }
+    }
+
+    @Nested
+    class Persistence {
+
+        @Test
+        void dataAndSchemaVersionSurviveCloseAndReopen() throws SQLException {
+            Path file = sqlite().file();
+            NewJob full = job().tenant("acme").target("{\"url\":\"https://x.test\"}").payload(new byte[] {1, 2, 3})
+                    .timeout(Duration.ofSeconds(9)).idempotency("k", hash("k")).dueIn(5).build();
+            NewJob lazyOne = job().dueIn(1).build();
+            insertOne(full);
+            lazy(tx -> tx.insert(List.of(lazyOne)));
+            Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
+            Job run = start(claimed, at(1)).orElseThrow();
+            assertThat(sqlite().schemaVersion()).isEqualTo("1");
+            store.close();
+
+            store = SqliteJobStore.open(file);
+
+            assertThat(sqlite().schemaVersion()).isEqualTo("1");
+            assertSameJob(get(full.id()), full.toJob());
+            assertSameJob(get(lazyOne.id()), run);
+            assertThat(store.lastJobId()).contains(lazyOne.id());
+            assertThat(finish(run, JobState.SUCCEEDED, null, null, null, at(2))).as("the claim survives").isTrue();
+            store.close();
+            store = null;
+            try (Connection connection = raw(file); Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery(
+                            "SELECT version, success FROM flyway_schema_history WHERE version IS NOT NULL")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("1");
+                assertThat(rs.getBoolean(2)).isTrue();
+                assertThat(rs.next()).as("the migration ran once, not at every open").isFalse();
+            }
+        }
+
+        @Test
+        void aSchemaNewerThanThisBuildIsRefused() throws SQLException {
+            Path file = sqlite().file();
+            store.close();
+            store = null;
+            try (Connection connection = raw(file); Statement statement = connection.createStatement()) {
+                statement.executeUpdate("INSERT INTO flyway_schema_history (installed_rank, version, description, "
+                        + "type, script, checksum, installed_by, execution_time, success) "
+                        + "VALUES (99, '99', 'from the future', 'SQL', 'V99__from_the_future.sql', 0, 'test', 1, 1)");
+            }
+
+            assertThatThrownBy(() -> SqliteJobStore.open(file))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining("schema version 99")
+                    .hasMessageContaining("newer");
+
+            try (Connection connection = raw(file); Statement statement = connection.createStatement()) {
+                statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
+            }
+            store = SqliteJobStore.open(file); // the failed open released the file lock
+            assertThat(sqlite().schemaVersion()).isEqualTo("1");
+        }
+
+        @Test
+        void theFileIsInWalModeAndTheCloseCheckpointsIt() throws SQLException {
+            Path file = sqlite().file();
+            insertOne(job().build());
+            store.close();
+            store = null;
+
+            try (Connection connection = raw(file); Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery("PRAGMA journal_mode")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualToIgnoringCase("wal");
+            }
+            assertThat(file.resolveSibling(file.getFileName() + "-wal"))
+                    .satisfiesAnyOf(p -> assertThat(p).doesNotExist(), p -> assertThat(Files.size(p)).isZero());
+        }
+
+        @Test
+        void lastJobIdRemembersPrunedJobs() {
+            NewJob older = job().build();
+            insertOne(older);
+            Job newest = running("node-a", job(), at(0));
+            assertThat(succeed(newest, at(1))).isTrue();
+
+            assertThat(prune(at(2), 10)).isEqualTo(1);
+
+            assertThat(store.find(newest.id())).isEmpty();
+            assertThat(store.lastJobId()).contains(newest.id());
+        }
+
+        @Test
+        void theFsyncAndLazyDurabilitiesSwitchTheSynchronousPragma() {
+            lazy(tx -> tx.insert(List.of(job().build())));
+            assertThat(sqlite().synchronousPragma()).as("NORMAL").isEqualTo(1);
+
+            fsync(tx -> tx.insert(List.of(job().build())));
+            assertThat(sqlite().synchronousPragma()).as("FULL").isEqualTo(2);
+        }
+    }
+
+    @Nested
+    class Schema {
+
+        /** Inserts a row in {@code state} behind the store's back and tries to move it to {@code next}. */
+        private void assertTransition(Connection connection, JobState state, JobState next) throws SQLException {
+            NewJob newJob = job().build();
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO jobs (seq, id_lo, tenant, "
+                    + "handler, state, due_at, created_at, updated_at, attempts, max_attempts, backoff_initial_ms, "
+                    + "backoff_max_ms) VALUES (?, ?, 't1', 'webhook', ?, 0, 0, 0, 0, 1, 1000, 1000)")) {
+                insert.setLong(1, newJob.id().hi());
+                insert.setLong(2, newJob.id().lo());
+                insert.setString(3, state.name());
+                insert.executeUpdate();
+            }
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE jobs SET state = ? WHERE seq = ?")) {
+                update.setString(1, next.name());
+                update.setLong(2, newJob.id().hi());
+                boolean allowed = state == next || state.canMoveTo(next);
+                if (allowed) {
+                    assertThat(update.executeUpdate()).as(state + " -> " + next).isEqualTo(1);
+                } else {
+                    assertThatThrownBy(update::executeUpdate)
+                            .as(state + " -> " + next)
+                            .isInstanceOf(SQLException.class)
+                            .hasMessageContaining("illegal state transition");
+                }
+            }
+        }
+
+        @Test
+        void theTriggerRepeatsTheStateMachineOfJobState() throws SQLException {
+            try (Connection connection = raw(sqlite().file())) {
+                connection.setAutoCommit(false); // one transaction, rolled back: 25 fsyncs would be slow
+                for (JobState state : JobState.values()) {
+                    for (JobState next : JobState.values()) {
+                        assertTransition(connection, state, next);
+                    }
+                }
+                connection.rollback();
+            }
+        }
+
+        @Test
+        void rawSqlCannotReviveASucceededJob() throws SQLException {
+            Job run = running("node-a", job(), at(0));
+            assertThat(succeed(run, at(1))).isTrue();
+
+            try (Connection connection = raw(sqlite().file());
+                    PreparedStatement update = connection.prepareStatement(
+                            "UPDATE jobs SET state = 'RUNNING' WHERE seq = ?")) {
+                update.setLong(1, run.id().hi());
+                assertThatThrownBy(update::executeUpdate).hasMessageContaining("illegal state transition");
+            }
+            assertThat(get(run.id()).state()).isEqualTo(JobState.SUCCEEDED);
+        }
+
+        @Test
+        void unknownStatesAndNegativeAttemptsAreRefused() throws SQLException {
+            insertOne(job().build());
+
+            try (Connection connection = raw(sqlite().file()); Statement statement = connection.createStatement()) {
+                assertThatThrownBy(() -> statement.executeUpdate("INSERT INTO jobs (seq, id_lo, tenant, handler, "
+                        + "state, due_at, created_at, updated_at, attempts, max_attempts, backoff_initial_ms, "
+                        + "backoff_max_ms) VALUES (1, 1, 't1', 'webhook', 'PAUSED', 0, 0, 0, 0, 1, 1000, 1000)"))
+                        .hasMessageContaining("CHECK");
+                assertThatThrownBy(() -> statement.executeUpdate("UPDATE jobs SET state = 'PAUSED'"))
+                        .as("the trigger fires first").hasMessageContaining("illegal state transition");
+                assertThatThrownBy(() -> statement.executeUpdate("UPDATE jobs SET attempts = -1"))
+                        .hasMessageContaining("CHECK");
+                assertThatThrownBy(() -> statement.executeUpdate("UPDATE jobs SET due_at = 'soon'"))
+                        .as("STRICT table").isInstanceOf(SQLException.class);
+            }
+        }
+
+        private List<String> plan(String sql, Object... parameters) throws SQLException {
+            try (Connection connection = raw(sqlite().file());
+                    PreparedStatement explain = connection.prepareStatement("EXPLAIN QUERY PLAN " + sql)) {
+                for (int i = 0; i < parameters.length; i++) {
+                    explain.setObject(i + 1, parameters[i]);
+                }
+                List<String> details = new ArrayList<>();
+                try (ResultSet rs = explain.executeQuery()) {
+                    while (rs.next()) {
+                        details.add(rs.getString("detail"));
+                    }
+                }
+                return details;
+            }
+        }
+
+        @Test
+        void theClaimWalksTheClaimableIndex() throws SQLException {
+            List<String> plan = plan(SqliteTx.CLAIM, "node-a", 0L, 0L, 100);
+
+            assertThat(plan).anySatisfy(line -> assertThat(line).contains("USING INDEX jobs_claimable"));
+            assertThat(plan).noneSatisfy(line -> assertThat(line).contains("TEMP B-TREE"));
+            assertThat(plan).noneSatisfy(line -> assertThat(line).startsWith("SCAN jobs"));
+        }
+
+        @Test
+        void everyOtherQueryUsesItsIndex() throws SQLException {
+            assertThat(plan(SqliteTx.FIND_BY_ID, 1L, 2L)).anySatisfy(l -> assertThat(l).contains("INTEGER PRIMARY KEY"));
+            assertThat(plan(SqliteTx.FIND_BY_IDEMPOTENCY_KEY, "t1", "k"))
+                    .anySatisfy(l -> assertThat(l).contains("jobs_idem"));
+            assertThat(plan(SqliteTx.FIRST_OWNER)).anySatisfy(l -> assertThat(l).contains("jobs_owned"));
+            assertThat(plan(SqliteTx.NEXT_OWNER, "node-a")).anySatisfy(l -> assertThat(l).contains("jobs_owned"));
+            assertThat(plan(SqliteTx.UNOWN_SCHEDULED, 0L, "node-a", "SCHEDULED"))
+                    .anySatisfy(l -> assertThat(l).contains("jobs_owned"));
+            assertThat(plan(SqliteTx.HAND_BACK_RUNNING, 1, "FAILED", "SCHEDULED", 0L, "x", "node-a", "RUNNING"))
+                    .anySatisfy(l -> assertThat(l).contains("jobs_owned"));
+            assertThat(plan(SqliteTx.PRUNE, 0L, "SUCCEEDED", "FAILED", "CANCELLED", 100))
+                    .anySatisfy(l -> assertThat(l).contains("jobs_finished"))
+                    .noneSatisfy(l -> assertThat(l).contains("TEMP B-TREE"));
+        }
+    }
+
+    @Nested
+    class SqliteTransactions {
+
+        @Test
+        void aConstraintFailureRollsBackTheWholeBatchAndBecomesAStoreException() {
+            NewJob first = job().build();
+            NewJob second = job().build();
+            NewJob sameIdAsSecond = job().id(second.id()).build();
+
+            assertThatThrownBy(() -> insert(first, second, sameIdAsSecond))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining(sqlite().file().toString())
+                    .hasMessageContaining("SQLITE_CONSTRAINT");
+
+            assertThat(store.find(first.id())).isEmpty();
+            assertThat(store.find(second.id())).isEmpty();
+            assertThat(insert(first, second)).hasSize(2);
+        }
+
+        @Test
+        void writeIsNotReentrant() {
+            assertThatThrownBy(() -> fsync(tx -> fsync(inner -> null)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("re-entrant");
+
+            String result = fsync(tx -> "usable");
+            assertThat(result).isEqualTo("usable");
+        }
+
+        @Test
+        void aTransactionCannotBeUsedAfterItsWrite() {
+            AtomicReference<StoreTx> escaped = new AtomicReference<>();
+            fsync(tx -> {
+                escaped.set(tx);
+                return null;
+            });
+
+            assertThatThrownBy(() -> escaped.get().insert(List.of(job().build())))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+
+        @Test
+        void aRetryWithoutADueTimeIsRefused() {
+            Job run = running("node-a", job(), at(0));
+
+            assertThatThrownBy(() -> lazy(tx -> tx.finish(List.of(new FinishRun(run.id(), "node-a",
+                    run.fencingToken(), JobState.SCHEDULED, null, null, "e", at(1))))))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThat(get(run.id()).state()).isEqualTo(JobState.RUNNING);
+        }
+
+        @Test
+        void aClosedStoreRefusesReadsAndWrites() {
+            store.close();
+
+            assertThatThrownBy(() -> fsync(tx -> null)).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("closed");
+            assertThatThrownBy(() -> store.find(TestJobs.nextId())).isInstanceOf(StoreException.class);
+            store.close(); // idempotent
+        }
+
+        @Test
+        void readersRunConcurrentlyWithTheWriter() throws Exception {
+            List<JobId> written = new ArrayList<>();
+            AtomicBoolean done = new AtomicBoolean();
+            AtomicInteger reads = new AtomicInteger();
+            try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int r = 0; r < 8; r++) {
+                    futures.add(readers.submit(() -> {
+                        while (!done.get()) {
+                            store.list(new JobQuery(null, null, null, 50));
+                            store.lastJobId();
+                            reads.incrementAndGet();
+                        }
+                        return null;
+                    }));
+                }
+                for (int i = 0; i < 100; i++) {
+                    NewJob newJob = job().dueIn(i).build();
+                    written.add(newJob.id());
+                    store.write(i % 2 == 0 ? Durability.FSYNC : Durability.LAZY, tx -> tx.insert(List.of(newJob)));
+                    assertThat(store.find(newJob.id())).as("a committed write is visible at once").isPresent();
+                }
+                done.set(true);
+                for (Future<?> future : futures) {
+                    future.get(30, TimeUnit.SECONDS);
+                }
+            }
+            assertThat(reads.get()).isPositive();
+            assertThat(store.lastJobId()).contains(written.getLast());
+        }
+    }
+
+    @Nested
+    class Options {
+
+        @Test
+        void invalidOptionsAreRefusedNamingTheField() {
+            assertThatThrownBy(() -> SqliteOptions.DEFAULTS.withReadConnections(0))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("readConnections");
+            assertThatThrownBy(() -> SqliteOptions.DEFAULTS.withBusyTimeout(Duration.ZERO))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("busyTimeout");
+            assertThatThrownBy(() -> SqliteOptions.DEFAULTS.withCacheSizeKib(1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cacheSizeKib");
+        }
+
+        @Test
+        void aStoreWithOneReaderStillServesConcurrentReads() throws Exception {
+            try (SqliteJobStore small = SqliteJobStore.open(dir.resolve("small.db"),
+                    SqliteOptions.DEFAULTS.withReadConnections(1))) {
+                small.write(Durability.FSYNC, tx -> tx.insert(List.of(job().build())));
+                try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
+                    List<Future<Integer>> sizes = new ArrayList<>();
+                    for (int i = 0; i < 20; i++) {
+                        sizes.add(readers.submit(() -> small.list(new JobQuery(null, null, null, 10)).jobs().size()));
+                    }
+                    for (Future<Integer> size : sizes) {
+                        assertThat(size.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+                    }
+                }
+            }
+        }
+    }
+}
