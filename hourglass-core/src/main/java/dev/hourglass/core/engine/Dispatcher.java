@@ -14,10 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +49,8 @@ final class Dispatcher implements AutoCloseable {
     private final LinkedBlockingQueue<TimerEntry> ready = new LinkedBlockingQueue<>();
     private final ExecutorService workers = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("hourglass-attempt-", 0).factory());
-    private final ScheduledExecutorService timeouts;
+    /** Watchdogs for attempt timeouts (monotonic). Cancelled watchdogs are removed at once, not left to expire. */
+    private final ScheduledThreadPoolExecutor timeouts;
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -59,15 +63,16 @@ final class Dispatcher implements AutoCloseable {
     }
 
     Dispatcher(EngineConfig config, InstantSource wallClock, GroupCommitter committer,
-            Map<String, JobHandler> handlers, EngineMetrics metrics, RetryScheduler retries,
-            ScheduledExecutorService timeouts) {
+            Map<String, JobHandler> handlers, EngineMetrics metrics, RetryScheduler retries) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
         this.handlers = Map.copyOf(handlers);
         this.metrics = metrics;
         this.retries = retries;
-        this.timeouts = timeouts;
+        this.timeouts = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().name("hourglass-timeouts").daemon(true).factory());
+        this.timeouts.setRemoveOnCancelPolicy(true);
         this.permits = new Semaphore(config.maxInFlight());
         this.thread = Thread.ofPlatform().name("hourglass-dispatcher").daemon(true).unstarted(this::run);
     }
@@ -136,21 +141,30 @@ final class Dispatcher implements AutoCloseable {
     private void runAttempt(Job job) {
         Instant startedAt = wallClock.instant();
         metrics.attemptStarted(job, Duration.between(job.dueAt(), startedAt));
+        // Exactly one of the handler's return and the watchdog records the outcome.
         AtomicBoolean finished = new AtomicBoolean();
         Thread worker = Thread.currentThread();
         Duration timeout = job.timeout() != null ? job.timeout() : config.defaultTimeout();
-        var watchdog = timeouts.schedule(() -> {
+        Future<?> watchdog = startWatchdog(() -> {
             if (finished.compareAndSet(false, true)) {
                 worker.interrupt();
                 record(job, new Outcome.Retry(null, "timed out after " + timeout.toMillis() + " ms"));
             }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }, timeout);
         Outcome outcome = invoke(job);
         watchdog.cancel(false);
         if (finished.compareAndSet(false, true)) {
             record(job, outcome);
         }
         Thread.interrupted(); // clear a late interrupt so the virtual thread ends clean
+    }
+
+    private Future<?> startWatchdog(Runnable onTimeout, Duration timeout) {
+        try {
+            return timeouts.schedule(onTimeout, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException shuttingDown) {
+            return CompletableFuture.completedFuture(null); // past the shutdown grace: no watchdog any more
+        }
     }
 
     private Outcome invoke(Job job) {
@@ -232,6 +246,7 @@ final class Dispatcher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         workers.shutdownNow();
+        timeouts.shutdownNow();
     }
 
     Optional<JobHandler> handler(String name) {

@@ -88,7 +88,7 @@ public final class Hourglass implements AutoCloseable {
                 timer.add(new TimerEntry(job.id(), dueAt.toEpochMilli(), job.fencingToken()));
             }
         };
-        this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries, background);
+        this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries);
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
         this.loader = new HorizonLoader(config, wallClock, committer, timer);
     }

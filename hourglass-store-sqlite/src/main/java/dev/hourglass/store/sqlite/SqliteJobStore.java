@@ -95,10 +95,11 @@ public final class SqliteJobStore implements JobStore {
 
     private final List<Connection> allReaders;
     private final BlockingQueue<Connection> idleReaders;
+    private final WalCheckpointer checkpointer;
     private volatile boolean closed;
 
     private SqliteJobStore(Path file, SqliteOptions options, StoreLock fileLock, String schemaVersion,
-            Connection writer, List<Connection> readers) throws SQLException {
+            Connection writer, List<Connection> readers, Connection checkpointConnection) throws SQLException {
         this.file = file;
         this.name = file.toString();
         this.options = options;
@@ -108,6 +109,8 @@ public final class SqliteJobStore implements JobStore {
         this.writerControl = writer.createStatement();
         this.allReaders = List.copyOf(readers);
         this.idleReaders = new ArrayBlockingQueue<>(readers.size(), false, readers);
+        this.checkpointer = new WalCheckpointer(checkpointConnection, name);
+        this.checkpointer.start();
     }
 
     /** Opens (creating it and its parent directories if needed) the store in {@code file}, with default options. */
@@ -146,7 +149,10 @@ public final class SqliteJobStore implements JobStore {
                 opened.add(reader);
                 readers.add(reader);
             }
-            SqliteJobStore store = new SqliteJobStore(path, options, lock, version, writer, readers);
+            Connection checkpointConnection = connect(url, options, false);
+            opened.add(checkpointConnection);
+            SqliteJobStore store = new SqliteJobStore(path, options, lock, version, writer, readers,
+                    checkpointConnection);
             log.info("Opened SQLite job store {} (schema version {}, {} read connections)", path, version,
                     readers.size());
             return store;
@@ -183,6 +189,7 @@ public final class SqliteJobStore implements JobStore {
                 statement.execute("PRAGMA fullfsync = ON");
                 // Keep the WAL file from staying large after a burst once a checkpoint has reset it.
                 statement.execute("PRAGMA journal_size_limit = " + (64L * 1024 * 1024));
+                statement.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_AUTOCHECKPOINT_PAGES);
             }
         } catch (SQLException e) {
             closeQuietly(connection);
@@ -445,6 +452,7 @@ public final class SqliteJobStore implements JobStore {
                 return;
             }
             closed = true;
+            checkpointer.close();
             try {
                 writerControl.execute("PRAGMA wal_checkpoint(TRUNCATE)");
             } catch (SQLException e) {

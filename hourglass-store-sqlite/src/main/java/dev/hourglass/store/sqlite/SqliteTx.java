@@ -23,9 +23,12 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -76,9 +79,6 @@ final class SqliteTx implements StoreTx {
     static final String CLAIM = "UPDATE jobs SET owner = ?, token = token + 1, updated_at = ? "
             + "WHERE seq IN (SELECT seq FROM jobs WHERE state = '" + Transition.START.from().name() + "' "
             + "AND owner IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?) RETURNING " + COLUMNS;
-
-    static final String START = "UPDATE jobs SET state = ?, attempts = attempts + 1, updated_at = ? "
-            + "WHERE seq = ? AND id_lo = ? AND state = ? AND owner = ? AND token = ? RETURNING " + COLUMNS;
 
     static final String FINISH = "UPDATE jobs SET state = ?, due_at = COALESCE(?, due_at), owner = ?, "
             + "updated_at = ?, finished_at = ?, last_error = COALESCE(?, last_error) "
@@ -238,24 +238,68 @@ final class SqliteTx implements StoreTx {
         }
     }
 
+    /**
+     * Starts are the hottest write (one per fired job), so they go in chunks: one UPDATE ... FROM (VALUES ...) per
+     * chunk, which SQLite runs as a rowid lookup per row, and one result set per chunk instead of one per job (opening
+     * a result set costs more than the update itself). Chunk sizes are a few fixed powers of four so that each
+     * chunk's statement is prepared once and cached.
+     */
+    private static final int[] START_CHUNKS = {256, 64, 16, 4, 1};
+
+    static String startChunkSql(int rows) {
+        String values = String.join(", ", Collections.nCopies(rows, "(?, ?, ?, ?)"));
+        return "UPDATE jobs SET state = '" + Transition.START.to().name() + "', attempts = attempts + 1, "
+                + "updated_at = ? FROM (VALUES " + values + ") AS r "
+                + "WHERE jobs.seq = r.column1 AND jobs.id_lo = r.column2 AND jobs.owner = r.column3 "
+                + "AND jobs.token = r.column4 AND jobs.state = '" + Transition.START.from().name() + "' "
+                + "RETURNING " + COLUMNS;
+    }
+
     @Override
     public List<Optional<Job>> start(List<StartRun> runs) {
         List<Optional<Job>> results = new ArrayList<>(runs.size());
         try {
-            for (StartRun run : runs) {
-                PreparedStatement start = statement(START);
-                start.setString(1, Transition.START.to().name());
-                start.setLong(2, millis(run.now()));
-                start.setLong(3, run.id().hi());
-                start.setLong(4, run.id().lo());
-                start.setString(5, Transition.START.from().name());
-                start.setString(6, run.owner());
-                start.setLong(7, run.fencingToken());
-                results.add(Optional.ofNullable(JobRows.readOne(start)));
+            int next = 0;
+            while (next < runs.size()) {
+                int left = runs.size() - next;
+                int rows = START_CHUNKS[START_CHUNKS.length - 1];
+                for (int size : START_CHUNKS) {
+                    if (size <= left) {
+                        rows = size;
+                        break;
+                    }
+                }
+                List<StartRun> chunk = runs.subList(next, next + rows);
+                startChunk(chunk, results);
+                next += rows;
             }
             return results;
         } catch (SQLException e) {
             throw failed("start of " + runs.size() + " runs", e);
+        }
+    }
+
+    private void startChunk(List<StartRun> chunk, List<Optional<Job>> results) throws SQLException {
+        PreparedStatement start = statement(startChunkSql(chunk.size()));
+        // One "now" per chunk: the engine stamps every start of a batch within the same few microseconds.
+        start.setLong(1, millis(chunk.getFirst().now()));
+        int p = 2;
+        for (StartRun run : chunk) {
+            start.setLong(p++, run.id().hi());
+            start.setLong(p++, run.id().lo());
+            start.setString(p++, run.owner());
+            start.setLong(p++, run.fencingToken());
+        }
+        Map<JobId, Job> started = new HashMap<>();
+        try (ResultSet rs = start.executeQuery()) {
+            while (rs.next()) {
+                Job job = JobRows.read(rs);
+                started.put(job.id(), job);
+            }
+        }
+        for (StartRun run : chunk) {
+            // remove(): a job listed twice in one chunk is started once and reported once.
+            results.add(Optional.ofNullable(started.remove(run.id())));
         }
     }
 

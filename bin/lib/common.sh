@@ -1,0 +1,41 @@
+# Shared by bin/hourglass, bin/test and .ci/run. Finds a JDK 21+ and Maven; says clearly when there is none.
+
+java_major() { # prints the major version of the java binary $1, or nothing
+  "$1" -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit}'
+}
+
+find_jdk() {
+  local candidate major
+  for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/*; do
+    [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] && [ -x "$candidate/bin/javac" ] || continue
+    major=$(java_major "$candidate/bin/java")
+    if [ -n "$major" ] && [ "$major" -ge 21 ]; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  # Highest first would be nicer, but any 21+ works; fall back to the java on PATH.
+  if command -v javac >/dev/null 2>&1; then
+    candidate=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+    major=$(java_major "$candidate/bin/java")
+    if [ -n "$major" ] && [ "$major" -ge 21 ]; then echo "$candidate"; return 0; fi
+  fi
+  return 1
+}
+
+require_jdk() {
+  local jdk
+  if ! jdk=$(find_jdk); then
+    echo "hourglass: needs a JDK 21 or newer (looked at JAVA_HOME='${JAVA_HOME:-}', /usr/lib/jvm/*, and PATH)." >&2
+    echo "hourglass: install one (e.g. Temurin 21+) and set JAVA_HOME to it." >&2
+    exit 3
+  fi
+  export JAVA_HOME="$jdk"
+  export PATH="$JAVA_HOME/bin:$PATH"
+}
+
+maven() {
+  if [ -x "$ROOT/mvnw" ]; then "$ROOT/mvnw" "$@"; 
+  elif command -v mvn >/dev/null 2>&1; then mvn "$@";
+  else echo "hourglass: needs Apache Maven 3.8+ on PATH to build" >&2; exit 3; fi
+}

@@ -1,0 +1,53 @@
+package dev.hourglass.bench;
+
+import dev.hourglass.core.api.JobHandler;
+import dev.hourglass.core.engine.EngineConfig;
+import dev.hourglass.core.engine.EngineMetrics;
+import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.store.sqlite.SqliteJobStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** Fresh stores and engines for each scenario, in a scratch directory that is deleted afterwards. */
+final class BenchEngines {
+    private BenchEngines() {}
+
+    static Path scratch(Path parent, String name) {
+        try {
+            Files.createDirectories(parent);
+            return Files.createTempDirectory(parent, name + "-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Hourglass engine(Path dir, JobHandler handler, EngineMetrics metrics, int maxInFlight) {
+        return engine(dir, handler, metrics, maxInFlight, "noop");
+    }
+
+    static Hourglass engine(Path dir, JobHandler handler, EngineMetrics metrics, int maxInFlight,
+            String handlerName) {
+        EngineConfig d = EngineConfig.defaults("bench");
+        EngineConfig config = new EngineConfig("bench", d.horizon(), d.loadInterval(), d.leaseTtl(),
+                d.maxTimerEntries(), maxInFlight, d.commitBatch(), d.defaultMaxAttempts(), d.defaultBackoff(),
+                d.defaultTimeout(), d.maxDelay(), d.maxPayloadBytes(), d.retention(), d.shutdownGrace());
+        return Hourglass.builder()
+                .store(SqliteJobStore.open(dir.resolve("hourglass.db")))
+                .config(config)
+                .metrics(metrics)
+                .handler(handlerName, handler)
+                .build();
+    }
+
+    static void delete(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a scratch directory left behind is not worth failing a benchmark for
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.hourglass.bench;
+
+import dev.hourglass.core.api.Outcome;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code hourglass bench}: prints figures, asserts nothing. Each scenario runs on a fresh store in a scratch
+ * directory; progress lines start with "..", and one machine-readable RESULT line per scenario is repeated in the
+ * summary at the end.
+ */
+@Command(name = "hourglass bench", mixinStandardHelpOptions = true,
+        description = "Measure Hourglass on this machine: schedule throughput, firing lateness, drain rate.")
+public final class BenchMain implements Callable<Integer> {
+
+    static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain");
+
+    @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain",
+            description = "Comma-separated: ${DEFAULT-VALUE}")
+    List<String> scenarios;
+
+    @Option(names = "--quick", description = "Short runs (about a minute in all) instead of the full profile.")
+    boolean quick;
+
+    @Option(names = "--smoke", description = "Seconds-long runs that only prove the benchmarks still work (CI).")
+    boolean smoke;
+
+    @Option(names = "--seconds", description = "Measured seconds per throughput run (default: 10, quick: 3).")
+    Integer seconds;
+
+    @Option(names = "--callers", split = ",", defaultValue = "1,8,64",
+            description = "Concurrent callers for the schedule scenarios: ${DEFAULT-VALUE}")
+    List<Integer> callers;
+
+    @Option(names = "--rate", defaultValue = "2000", description = "Fires per second for the lateness scenario.")
+    int rate;
+
+    @Option(names = "--drain-jobs", description = "Jobs due at once for the drain scenarios (default 100000).")
+    Integer drainJobs;
+
+    @Option(names = "--dir", defaultValue = "${sys:java.io.tmpdir}/hourglass-bench",
+            description = "Scratch directory for the stores (deleted after each scenario).")
+    Path dir;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BenchMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        for (String s : scenarios) {
+            if (!ALL.contains(s)) {
+                System.err.println("hourglass bench: unknown scenario '" + s + "'; known: " + ALL);
+                return 2;
+            }
+        }
+        Duration measured = Duration.ofSeconds(seconds != null ? seconds : smoke ? 1 : quick ? 3 : 10);
+        int drain = drainJobs != null ? drainJobs : smoke ? 2_000 : 100_000;
+        int lateSeconds = smoke ? 2 : quick ? 10 : 30;
+        Report report = new Report();
+        System.out.printf("Hourglass bench: %d cores, JDK %s, scenarios %s, %s profile%n",
+                Runtime.getRuntime().availableProcessors(), Runtime.version(), scenarios,
+                smoke ? "smoke" : quick ? "quick" : "full");
+        for (String scenario : scenarios) {
+            System.out.println("== " + scenario);
+            switch (scenario) {
+                case "schedule" -> {
+                    for (int n : callers) {
+                        ScheduleThroughput.run(report, dir, n, measured);
+                    }
+                }
+                case "http" -> {
+                    for (int n : callers) {
+                        HttpThroughput.run(report, dir, n, measured);
+                    }
+                }
+                case "lateness" -> LatenessAtSteadyRate.run(report, dir, rate, Duration.ofSeconds(lateSeconds));
+                case "drain" -> DrainRate.run(report, dir, "drain-library", drain, "noop",
+                        ctx -> Outcome.succeeded(), null, 512);
+                case "webhook-drain" -> WebhookDrain.run(report, dir, Math.min(drain, smoke ? 2_000 : 50_000));
+                default -> throw new IllegalStateException(scenario);
+            }
+        }
+        report.printSummary();
+        return 0;
+    }
+}

@@ -1,0 +1,102 @@
+package dev.hourglass.bench;
+
+import dev.hourglass.core.api.JobHandler;
+import dev.hourglass.core.engine.EngineMetrics;
+import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.model.Backoff;
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobIdGenerator;
+import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.store.Durability;
+import dev.hourglass.store.sqlite.SqliteJobStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * S2: {@code count} jobs all due at the same instant T. They are written straight into the store beforehand (the
+ * insert path is measured by S1), the engine loads them into its timer ahead of T, and at T they all come due at
+ * once. The drain rate is count / (time of the last completion - T): each job costs a start write, the handler and
+ * a finish write.
+ */
+final class DrainRate {
+    private static final int INSERT_BATCH = 5_000;
+
+    private DrainRate() {}
+
+    static void run(Report report, Path workDir, String scenario, int count, String handlerName,
+            JobHandler handler, String target, int maxInFlight) throws Exception {
+        Path dir = BenchEngines.scratch(workDir, "s2-" + scenario);
+        InstantSource wall = InstantSource.system();
+        Instant dueAt = wall.instant().plus(Duration.ofSeconds(Math.max(10, count / 10_000 + 8)));
+        try {
+            long inserted = insert(dir, count, dueAt, handlerName, target, wall);
+            Report.progress("%s: %,d jobs due at %s inserted in %d ms", scenario, count, dueAt, inserted);
+            LongAdder finished = new LongAdder();
+            LongAdder succeeded = new LongAdder();
+            AtomicLong lastFinishNanos = new AtomicLong();
+            EngineMetrics metrics = new EngineMetrics() {
+                @Override
+                public void attemptFinished(Job job, JobState state) {
+                    finished.increment();
+                    if (state == JobState.SUCCEEDED) {
+                        succeeded.increment();
+                    }
+                    lastFinishNanos.set(System.nanoTime());
+                }
+            };
+            try (Hourglass engine = BenchEngines.engine(dir, handler, metrics, maxInFlight, handlerName)) {
+                long waitMs = Duration.between(wall.instant(), dueAt).toMillis();
+                Thread.sleep(Math.max(0, waitMs));
+                long dueNanos = System.nanoTime();
+                long deadline = dueNanos + Duration.ofMinutes(5).toNanos();
+                long lastPrint = dueNanos;
+                while (finished.sum() < count && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                    if (System.nanoTime() - lastPrint > 1_000_000_000L) {
+                        lastPrint = System.nanoTime();
+                        Report.progress("%s: %,d of %,d done", scenario, finished.sum(), count);
+                    }
+                }
+                double seconds = (lastFinishNanos.get() - dueNanos) / 1e9;
+                Map<String, Object> figures = new LinkedHashMap<>();
+                figures.put("jobs", count);
+                figures.put("finished", finished.sum());
+                figures.put("succeeded", succeeded.sum());
+                figures.put("seconds", seconds);
+                figures.put("per_s", finished.sum() / seconds);
+                report.result(scenario, figures);
+            }
+        } finally {
+            BenchEngines.delete(dir);
+        }
+    }
+
+    private static long insert(Path dir, int count, Instant dueAt, String handler, String target,
+            InstantSource wall) {
+        long t0 = System.nanoTime();
+        JobIdGenerator ids = new JobIdGenerator(wall);
+        byte[] payload = "{\"n\":1}".getBytes(StandardCharsets.UTF_8);
+        try (SqliteJobStore store = SqliteJobStore.open(dir.resolve("hourglass.db"))) {
+            for (int done = 0; done < count; done += INSERT_BATCH) {
+                List<NewJob> batch = new ArrayList<>(INSERT_BATCH);
+                Instant now = wall.instant();
+                for (int i = done; i < Math.min(count, done + INSERT_BATCH); i++) {
+                    batch.add(new NewJob(ids.next(), "default", handler, target, payload, dueAt, now, 5,
+                            Backoff.DEFAULT, null, null, null, null));
+                }
+                store.write(Durability.FSYNC, tx -> tx.insert(batch));
+            }
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+}
