@@ -1,0 +1,99 @@
+package dev.hourglass.server;
+
+import dev.hourglass.core.engine.EngineConfig;
+import dev.hourglass.server.http.ApiHandler;
+import dev.hourglass.server.webhook.WebhookHandler;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to run an {@link HourglassServer}. Immutable; {@link #defaults()} plus {@code with...} for the rest.
+ *
+ * @param bind the address to listen on
+ * @param port the port to listen on; 0 picks a free one ({@link HourglassServer#port()} tells which)
+ * @param dataDir the directory that holds the store file {@value #STORE_FILE}; created if missing
+ * @param engine the engine settings, or null for {@link EngineConfig#defaults} with a node id of this process
+ * @param maxBodyBytes the largest request body read; a larger one is answered 413 without reading it all
+ * @param webhookConnectTimeout how long a webhook delivery may take to connect
+ * @param stopGrace how long {@link HourglassServer#close()} lets requests in progress finish
+ */
+public record ServerConfig(
+        String bind,
+        int port,
+        Path dataDir,
+        EngineConfig engine,
+        int maxBodyBytes,
+        Duration webhookConnectTimeout,
+        Duration stopGrace) {
+
+    public static final String DEFAULT_BIND = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8080;
+    public static final Path DEFAULT_DATA_DIR = Path.of("hourglass-data");
+    public static final String STORE_FILE = "hourglass.db";
+    public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(2);
+
+    public ServerConfig {
+        Objects.requireNonNull(bind, "bind");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(webhookConnectTimeout, "webhookConnectTimeout");
+        Objects.requireNonNull(stopGrace, "stopGrace");
+    }
+
+    public static ServerConfig defaults() {
+        return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, DEFAULT_DATA_DIR, null, ApiHandler.DEFAULT_MAX_BODY_BYTES,
+                WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE);
+    }
+
+    public ServerConfig withBind(String value) {
+        return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace);
+    }
+
+    public ServerConfig withPort(int value) {
+        return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace);
+    }
+
+    public ServerConfig withDataDir(Path value) {
+        return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace);
+    }
+
+    public ServerConfig withEngine(EngineConfig value) {
+        return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace);
+    }
+
+    public ServerConfig withMaxBodyBytes(int value) {
+        return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace);
+    }
+
+    public ServerConfig withWebhookConnectTimeout(Duration value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace);
+    }
+
+    public ServerConfig withStopGrace(Duration value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value);
+    }
+
+    /**
+     * Checks the values that do not depend on the machine (the port range, positive sizes and timeouts).
+     *
+     * @throws StartupException naming the setting and the rule
+     */
+    ServerConfig validate() {
+        if (port < 0 || port > 65_535) {
+            throw new StartupException("port must be between 0 and 65535, was " + port);
+        }
+        if (bind.isBlank()) {
+            throw new StartupException("bind address must not be empty");
+        }
+        if (maxBodyBytes < 1) {
+            throw new StartupException("maxBodyBytes must be >= 1, was " + maxBodyBytes);
+        }
+        if (webhookConnectTimeout.isNegative() || webhookConnectTimeout.isZero()) {
+            throw new StartupException("webhookConnectTimeout must be > 0, was " + webhookConnectTimeout);
+        }
+        if (stopGrace.isNegative()) {
+            throw new StartupException("stopGrace must be >= 0, was " + stopGrace);
+        }
+        return this;
+    }
+}

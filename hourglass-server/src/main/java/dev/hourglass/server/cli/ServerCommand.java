@@ -1,0 +1,66 @@
+package dev.hourglass.server.cli;
+
+import dev.hourglass.server.HourglassServer;
+import dev.hourglass.server.ServerConfig;
+import dev.hourglass.server.StartupException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code hourglass server}: runs the scheduler with its HTTP API on the embedded SQLite store until SIGTERM/SIGINT,
+ * then shuts down gracefully (stop HTTP, then the engine hands its claims back). A configuration it cannot start
+ * with (port taken, data directory unusable, store locked by another process) is one line on stderr and exit code 2.
+ */
+@Command(name = "server",
+        mixinStandardHelpOptions = true,
+        description = "Run the scheduler and its HTTP API on the embedded SQLite store.")
+final class ServerCommand implements Callable<Integer> {
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:HOURGLASS_PORT:-8080}",
+            description = "Port to listen on; 0 picks a free one (env HOURGLASS_PORT, default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "${env:HOURGLASS_BIND:-127.0.0.1}",
+            description = "Address to listen on (env HOURGLASS_BIND, default ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "${env:HOURGLASS_DATA:-./hourglass-data}",
+            description = "Data directory; the store is DIR/hourglass.db (env HOURGLASS_DATA, default "
+                    + "${DEFAULT-VALUE}).")
+    Path data;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ServerConfig config = ServerConfig.defaults().withPort(port).withBind(bind).withDataDir(data);
+        HourglassServer server;
+        try {
+            server = HourglassServer.start(config);
+        } catch (StartupException e) {
+            err.println("hourglass: " + e.getMessage());
+            err.flush();
+            return Main.EXIT_CONFIG;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("hourglass-shutdown").unstarted(() -> {
+            try {
+                server.close();
+            } finally {
+                stopped.countDown();
+            }
+        }));
+        out.println("Hourglass listening on " + server.baseUri() + " (store: " + server.storeFile() + ")");
+        out.flush();
+        stopped.await(); // until SIGTERM/SIGINT; the hook closes the server, then the JVM exits
+        return 0;
+    }
+}

@@ -1,0 +1,177 @@
+package dev.hourglass.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hourglass.server.ServerFixture;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line: help, version, and one clear line with exit code 2 for every configuration it cannot use. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {
+        List<String> errLines() {
+            return err.lines().filter(l -> !l.isBlank()).toList();
+        }
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        Run r = run("--help");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("Usage: hourglass").containsPattern("(?m)^\\s+server\\s+\\S+")
+                .containsPattern("(?m)^\\s+help\\s+\\S+");
+    }
+
+    @Test
+    void serverHelpListsItsOptions() {
+        Run r = run("server", "--help");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("--port").contains("--bind").contains("--data").contains("HOURGLASS_PORT");
+    }
+
+    @Test
+    void versionNamesTheBuild() {
+        Run r = run("--version");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).startsWith("hourglass 0.1.0");
+    }
+
+    @Test
+    void aBusyPortIsOneLineAndExitCode2() throws Exception {
+        try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = busy.getLocalPort();
+            Run r = run("server", "--port", Integer.toString(port), "--data", dir.toString());
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.errLines()).hasSize(1);
+            assertThat(r.errLines().getFirst()).contains(Integer.toString(port)).contains("in use");
+        }
+    }
+
+    @Test
+    void aDataPathThatIsAFileIsOneLineAndExitCode2() throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
+        Run r = run("server", "--port", "0", "--data", file.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).contains(file.toString()).contains("not a directory");
+    }
+
+    @Test
+    void aStoreLockedByAnotherServerIsOneLineAndExitCode2() {
+        try (ServerFixture running = ServerFixture.start(dir)) {
+            Run r = run("server", "--port", "0", "--data", dir.toString());
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.errLines()).hasSize(1);
+            assertThat(r.errLines().getFirst()).contains("hourglass.db").contains("in use");
+        }
+    }
+
+    @Test
+    void aBadOptionValueIsOneLineAndExitCode2() {
+        Run r = run("server", "--port", "eighty");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).contains("--port").contains("eighty");
+
+        Run range = run("server", "--port", "70000", "--data", dir.toString());
+        assertThat(range.code()).isEqualTo(2);
+        assertThat(range.errLines()).singleElement().asString().contains("port").contains("70000");
+    }
+
+    @Test
+    void anUnknownCommandIsExitCode2() {
+        Run r = run("frobnicate");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("frobnicate");
+    }
+
+    /** The real process: exit code 2 from the JVM and one line on stderr, no stack trace. */
+    @Test
+    void theProcessExitsWith2AndOneLineOnABusyPort() throws Exception {
+        try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            Process p = java("server", "--port", Integer.toString(busy.getLocalPort()), "--data", dir.toString())
+                    .start();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.exitValue()).isEqualTo(2);
+            assertThat(err.lines().filter(l -> !l.isBlank()).toList()).singleElement().asString()
+                    .startsWith("hourglass: ").contains(Integer.toString(busy.getLocalPort()));
+        }
+    }
+
+    /** The real process: prints where it listens, serves, and stops cleanly on SIGTERM. */
+    @Test
+    void theProcessServesAndStopsGracefullyOnSigterm() throws Exception {
+        Process p = java("server", "--port", "0", "--data", dir.toString()).redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            Pattern listening = Pattern.compile(
+                    "^Hourglass listening on http://127\\.0\\.0\\.1:(\\d+) \\(store: (.+hourglass\\.db)\\)$");
+            List<String> lines = new ArrayList<>();
+            Matcher m = null;
+            String line;
+            while ((line = out.readLine()) != null) {
+                lines.add(line);
+                Matcher candidate = listening.matcher(line);
+                if (candidate.matches()) {
+                    m = candidate;
+                    break;
+                }
+            }
+            assertThat(m).as("the listening line, in %s", lines).isNotNull();
+            assertThat(Path.of(m.group(2))).isAbsolute().isEqualTo(dir.resolve("hourglass.db").toAbsolutePath());
+            var client = HttpClient.newHttpClient();
+            var health = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + m.group(1) + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+
+            p.toHandle().destroy(); // SIGTERM (through the handle: Process.destroy would also close our pipes)
+            assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("stopped after SIGTERM").isTrue();
+            StringBuilder rest = new StringBuilder();
+            while ((line = out.readLine()) != null) {
+                rest.append(line).append('\n');
+            }
+            assertThat(rest.toString()).contains("stopped").doesNotContain("Exception");
+            assertThat(p.exitValue()).isEqualTo(143); // 128 + SIGTERM: the JVM's exit status after the hooks ran
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static ProcessBuilder java(String... args) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", classpath, Main.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command);
+    }
+}
