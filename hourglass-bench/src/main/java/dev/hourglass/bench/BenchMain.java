@@ -44,11 +44,20 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--drain-jobs", description = "Jobs due at once for the drain scenarios (default 100000).")
     Integer drainJobs;
 
+    @Option(names = "--webhook-concurrency", defaultValue = "256",
+            description = "Webhook deliveries in flight at once in the webhook-drain scenario: ${DEFAULT-VALUE}")
+    int webhookConcurrency;
+
     @Option(names = "--dir", defaultValue = "${sys:java.io.tmpdir}/hourglass-bench",
             description = "Scratch directory for the stores (deleted after each scenario).")
     Path dir;
 
     public static void main(String[] args) {
+        // The webhook receiver is a JDK HttpServer in this process: answer without Nagle delays, and keep as many
+        // idle keep-alive connections as the engine opens (the default 200 would close some under the client's feet,
+        // and those deliveries would fail and be retried).
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
         System.exit(new CommandLine(new BenchMain()).execute(args));
     }
 
@@ -83,7 +92,8 @@ public final class BenchMain implements Callable<Integer> {
                 case "lateness" -> LatenessAtSteadyRate.run(report, dir, rate, Duration.ofSeconds(lateSeconds));
                 case "drain" -> DrainRate.run(report, dir, "drain-library", drain, "noop",
                         ctx -> Outcome.succeeded(), null, 512);
-                case "webhook-drain" -> WebhookDrain.run(report, dir, Math.min(drain, smoke ? 2_000 : 50_000));
+                case "webhook-drain" -> WebhookDrain.run(report, dir, Math.min(drain, smoke ? 2_000 : 50_000),
+                        webhookConcurrency);
                 default -> throw new IllegalStateException(scenario);
             }
         }

