@@ -32,10 +32,13 @@ require_jdk() {
   fi
   export JAVA_HOME="$jdk"
   export PATH="$JAVA_HOME/bin:$PATH"
+  # Maven 3.8/3.9 itself calls sun.misc.Unsafe; on JDK 24+ that prints warnings that are Maven's, not ours.
+  if [ "$(java_major "$JAVA_HOME/bin/java")" -ge 24 ]; then
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+  fi
 }
 
 maven() {
-  if [ -x "$ROOT/mvnw" ]; then "$ROOT/mvnw" "$@"; 
-  elif command -v mvn >/dev/null 2>&1; then mvn "$@";
+  if command -v mvn >/dev/null 2>&1; then mvn -Dstyle.color=never "$@";
   else echo "hourglass: needs Apache Maven 3.8+ on PATH to build" >&2; exit 3; fi
 }
