@@ -16,6 +16,7 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import java.time.Duration;
@@ -136,8 +137,10 @@ public final class Hourglass implements AutoCloseable {
         return submit(job, dueAt, wallClock.instant(), "at:" + dueAt);
     }
 
-    private CompletableFuture<InsertResult> submit(JobRequest job, Instant dueAt, Instant now, String schedule) {
+    private CompletableFuture<InsertResult> submit(JobRequest job, Instant requestedDueAt, Instant now,
+            String schedule) {
         ensureOpen();
+        Instant dueAt = Instants.ceilMillis(requestedDueAt);
         NewJob newJob = submissions.toNewJob(job, dueAt, now, schedule, ownerForDue(dueAt));
         return committer.insert(newJob).thenApply(result -> {
             if (result instanceof InsertResult.Created created && newJob.owner() != null) {
@@ -185,8 +188,9 @@ public final class Hourglass implements AutoCloseable {
     }
 
     /** Moves a SCHEDULED job to a new due time. The old claim's token is invalidated, so it cannot fire twice. */
-    public ChangeResult rescheduleAt(JobId id, String tenant, Instant dueAt) {
+    public ChangeResult rescheduleAt(JobId id, String tenant, Instant requestedDueAt) {
         ensureOpen();
+        Instant dueAt = Instants.ceilMillis(requestedDueAt);
         Instant now = wallClock.instant();
         submissions.validateDueAt(dueAt, now);
         String owner = ownerForDue(dueAt);

@@ -21,8 +21,6 @@ import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,10 +137,10 @@ public final class ApiHandler implements HttpHandler {
         Schedule request = parser.schedule(body, ex.getRequestHeaders().getFirst("Idempotency-Key"));
         JobRequest job = request.job().withTenant(tenantOf(ex));
         When when = request.when();
-        CompletableFuture<InsertResult> insert = when.delay() != null
-                ? hourglass.scheduleAsync(job, when.delay())
-                : hourglass.scheduleAtAsync(job, when.at());
-        switch (join(insert)) {
+        InsertResult insert = when.delay() != null
+                ? hourglass.schedule(job, when.delay())
+                : hourglass.scheduleAt(job, when.at());
+        switch (insert) {
             case InsertResult.Created created -> sendJob(ex, 201, created.job());
             case InsertResult.Duplicate duplicate -> sendJob(ex, 200, duplicate.job());
             case InsertResult.Conflict conflict -> throw new ApiProblem(409, ApiProblem.TYPE_PREFIX
@@ -301,17 +299,6 @@ public final class ApiHandler implements HttpHandler {
         String shown = id.length() > 64 ? id.substring(0, 61) + "..." : id;
         return ApiProblem.of(404, "job-not-found", "Job not found", "no job with id " + shown)
                 .withExtension("jobId", shown).exception();
-    }
-
-    private static <T> T join(CompletableFuture<T> future) {
-        try {
-            return future.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new StoreException("store write failed", e.getCause());
-        }
     }
 
     // ---- responses ----

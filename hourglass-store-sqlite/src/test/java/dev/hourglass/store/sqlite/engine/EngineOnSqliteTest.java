@@ -140,6 +140,21 @@ class EngineOnSqliteTest {
     }
 
     @Test
+    void aDueTimeBetweenMillisecondsIsRoundedUpSoTheJobCannotFireBeforeIt() {
+        Hourglass engine = engine("a");
+        Instant between = T0.plusMillis(1_500).plusNanos(400_000); // 1,500.4 ms
+        InsertResult result = engine.scheduleAt(work("precise"), between);
+        assertThat(result.job().dueAt()).isEqualTo(T0.plusMillis(1_501));
+        assertThat(engine.getStatus(result.job().id()).orElseThrow().dueAt()).isEqualTo(T0.plusMillis(1_501));
+
+        clock.advance(Duration.ofMillis(1_500));
+        quietPeriod();
+        assertThat(runsOf(result.job().id())).as("not at 1,500 ms: that is before 1,500.4 ms").isZero();
+        clock.advance(Duration.ofMillis(1));
+        awaitState(engine, result.job().id(), JobState.SUCCEEDED);
+    }
+
+    @Test
     void jobsBeyondTheHorizonAreLoadedWhenTheyComeNear() {
         Hourglass engine = engine("a");
         JobId far = engine.schedule(work("far"), Duration.ofMinutes(10)).job().id();
