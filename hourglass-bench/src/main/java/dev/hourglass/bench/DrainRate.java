@@ -35,6 +35,12 @@ final class DrainRate {
 
     static void run(Report report, Path workDir, String scenario, int count, String handlerName,
             JobHandler handler, String target, int maxInFlight) throws Exception {
+        run(report, workDir, scenario, count, handlerName, handler, target, maxInFlight, Map.of());
+    }
+
+    /** @param labels extra figures for the RESULT line that say how the run was set up */
+    static void run(Report report, Path workDir, String scenario, int count, String handlerName,
+            JobHandler handler, String target, int maxInFlight, Map<String, Object> labels) throws Exception {
         Path dir = BenchEngines.scratch(workDir, "s2-" + scenario);
         InstantSource wall = InstantSource.system();
         Instant dueAt = wall.instant().plus(Duration.ofSeconds(Math.max(10, count / 10_000 + 8)));
@@ -68,7 +74,7 @@ final class DrainRate {
                     }
                 }
                 double seconds = (lastFinishNanos.get() - dueNanos) / 1e9;
-                Map<String, Object> figures = new LinkedHashMap<>();
+                Map<String, Object> figures = new LinkedHashMap<>(labels);
                 figures.put("jobs", count);
                 figures.put("finished", finished.sum());
                 figures.put("succeeded", succeeded.sum());

@@ -95,7 +95,7 @@ final class HttpThroughput {
         return out;
     }
 
-    private static Path findOnPath(String name) {
+    static Path findOnPath(String name) {
         String path = System.getenv("PATH");
         if (path == null) {
             return null;

@@ -4,40 +4,86 @@ import com.sun.net.httpserver.HttpServer;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.server.webhook.WebhookHandler;
 import dev.hourglass.server.webhook.WebhookTarget;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
 /**
- * S2 with real webhooks: jobs due at once, each delivered by HTTP POST to a receiver on loopback (a JDK HttpServer
- * answering 204), through the same {@link WebhookHandler} the server uses. The receiver shares the two cores with
- * Hourglass, so this is a lower bound of what a remote receiver would see.
+ * S2 with real webhooks: jobs due at once, each delivered by HTTP POST to a receiver on loopback that answers 204,
+ * through the same {@link WebhookHandler} (and client) the server uses. The receiver is a separate Node.js process
+ * when {@code node} is on the PATH (as a real receiver would be: its own process, a lean HTTP stack), otherwise a JDK
+ * HttpServer inside this JVM, which takes more of the two cores than the deliveries it measures. Either way it
+ * shares the machine with Hourglass, so the figure is a lower bound; the RESULT line names the receiver.
  */
 final class WebhookDrain {
+    private static final String NODE_RECEIVER = """
+            const http = require('http');
+            const server = http.createServer((req, res) => {
+              req.resume();
+              req.on('end', () => { res.writeHead(204); res.end(); });
+            });
+            server.keepAliveTimeout = 60000;
+            server.listen(0, '127.0.0.1', () => console.log('LISTENING ' + server.address().port));
+            """;
+
     private WebhookDrain() {}
 
+    /** A receiver answering 204 to every POST on /hook, and how to stop it. */
+    private record Receiver(String kind, URI url, AutoCloseable stop) {}
+
     static void run(Report report, Path workDir, int count, int concurrency) throws Exception {
-        HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
-        ExecutorService receiverThreads = Executors.newVirtualThreadPerTaskExecutor();
-        receiver.setExecutor(receiverThreads);
-        receiver.createContext("/hook", exchange -> {
+        Path dir = BenchEngines.scratch(workDir, "receiver");
+        Receiver receiver = HttpThroughput.findOnPath("node") != null ? nodeReceiver(dir) : jdkReceiver();
+        try (CloseableHttpClient client = WebhookHandler.newClient(WebhookHandler.DEFAULT_CONNECT_TIMEOUT)) {
+            String target = new WebhookTarget(receiver.url(), Map.of()).toJson();
+            WebhookHandler handler = new WebhookHandler(client, WebhookHandler.DEFAULT_CONNECT_TIMEOUT,
+                    EngineConfig.DEFAULT_TIMEOUT);
+            DrainRate.run(report, workDir, "drain-webhook", count, WebhookHandler.NAME, handler, target,
+                    concurrency, Map.of("receiver", receiver.kind(), "in_flight", concurrency));
+        } finally {
+            receiver.stop().close();
+            BenchEngines.delete(dir);
+        }
+    }
+
+    private static Receiver nodeReceiver(Path dir) throws IOException {
+        Path script = dir.resolve("receiver.js");
+        Files.writeString(script, NODE_RECEIVER, StandardCharsets.UTF_8);
+        Process node = new ProcessBuilder(HttpThroughput.findOnPath("node").toString(), script.toString())
+                .redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        if (line == null || !line.startsWith("LISTENING ")) {
+            node.destroyForcibly();
+            throw new IllegalStateException("the Node.js receiver did not start: " + line);
+        }
+        URI url = URI.create("http://127.0.0.1:" + line.substring("LISTENING ".length()).trim() + "/hook");
+        return new Receiver("node", url, node::destroyForcibly);
+    }
+
+    private static Receiver jdkReceiver() throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        server.setExecutor(threads);
+        server.createContext("/hook", exchange -> {
             exchange.getRequestBody().readAllBytes();
             exchange.sendResponseHeaders(204, -1);
             exchange.close();
         });
-        receiver.start();
-        try {
-            URI url = URI.create("http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook");
-            String target = new WebhookTarget(url, Map.of()).toJson();
-            WebhookHandler handler = new WebhookHandler(WebhookHandler.newClient(WebhookHandler.DEFAULT_CONNECT_TIMEOUT),
-                    WebhookHandler.DEFAULT_CONNECT_TIMEOUT, EngineConfig.DEFAULT_TIMEOUT);
-            DrainRate.run(report, workDir, "drain-webhook", count, WebhookHandler.NAME, handler, target, concurrency);
-        } finally {
-            receiver.stop(0);
-            receiverThreads.shutdownNow();
-        }
+        server.start();
+        URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/hook");
+        return new Receiver("jdk-httpserver", url, () -> {
+            server.stop(0);
+            threads.shutdownNow();
+        });
     }
 }

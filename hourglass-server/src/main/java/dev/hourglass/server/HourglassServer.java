@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -22,6 +21,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.io.CloseMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,12 +62,12 @@ public final class HourglassServer implements AutoCloseable {
     private final ServerConfig config;
     private final HttpServer http;
     private final ExecutorService requests;
-    private final HttpClient webhookClient;
+    private final CloseableHttpClient webhookClient;
     private final Hourglass hourglass;
     private final Path storeFile;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private HourglassServer(ServerConfig config, HttpServer http, ExecutorService requests, HttpClient webhookClient,
+    private HourglassServer(ServerConfig config, HttpServer http, ExecutorService requests, CloseableHttpClient webhookClient,
             Hourglass hourglass, Path storeFile) {
         this.config = config;
         this.http = http;
@@ -87,7 +88,7 @@ public final class HourglassServer implements AutoCloseable {
         Path storeFile = dataDir.resolve(ServerConfig.STORE_FILE);
         HttpServer http = bind(config);
         JobStore store = null;
-        HttpClient client = null;
+        CloseableHttpClient client = null;
         try {
             store = openStore(storeFile);
             EngineConfig engine = config.engine() != null ? config.engine() : EngineConfig.defaults(defaultNodeId());
@@ -103,7 +104,7 @@ public final class HourglassServer implements AutoCloseable {
         } catch (RuntimeException e) {
             http.stop(0);
             if (client != null) {
-                client.shutdownNow();
+                client.close(CloseMode.IMMEDIATE);
             }
             if (store != null) {
                 store.close(); // a failed build() leaves the store to its caller
@@ -225,7 +226,7 @@ public final class HourglassServer implements AutoCloseable {
         try {
             hourglass.close();
         } finally {
-            webhookClient.shutdownNow();
+            webhookClient.close(CloseMode.IMMEDIATE);
         }
         log.info("stopped");
     }

@@ -128,7 +128,7 @@ public final class Hourglass implements AutoCloseable {
         if (delay.compareTo(config.maxDelay()) > 0) {
             throw new InvalidJobException("delay", "must be at most " + config.maxDelay().toDays() + " days");
         }
-        Instant now = wallClock.instant();
+        Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - createdAt = delay exactly
         return submit(job, now.plus(delay), now, "delay:" + delay);
     }
 
@@ -180,7 +180,8 @@ public final class Hourglass implements AutoCloseable {
         if (delay.isNegative()) {
             throw new InvalidJobException("delay", "must be >= 0, was " + delay);
         }
-        return rescheduleAt(id, tenant, wallClock.instant().plus(delay));
+        Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - updatedAt = delay exactly
+        return reschedule(id, tenant, now.plus(delay), now);
     }
 
     public ChangeResult rescheduleAt(JobId id, Instant dueAt) {
@@ -188,10 +189,12 @@ public final class Hourglass implements AutoCloseable {
     }
 
     /** Moves a SCHEDULED job to a new due time. The old claim's token is invalidated, so it cannot fire twice. */
-    public ChangeResult rescheduleAt(JobId id, String tenant, Instant requestedDueAt) {
+    public ChangeResult rescheduleAt(JobId id, String tenant, Instant dueAt) {
+        return reschedule(id, tenant, Instants.ceilMillis(dueAt), wallClock.instant());
+    }
+
+    private ChangeResult reschedule(JobId id, String tenant, Instant dueAt, Instant now) {
         ensureOpen();
-        Instant dueAt = Instants.ceilMillis(requestedDueAt);
-        Instant now = wallClock.instant();
         submissions.validateDueAt(dueAt, now);
         String owner = ownerForDue(dueAt);
         ChangeResult result = join(committer.reschedule(new RescheduleRequest(id, tenant, dueAt, owner, now)));
