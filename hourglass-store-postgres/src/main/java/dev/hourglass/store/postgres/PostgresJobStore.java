@@ -1,0 +1,475 @@
+package dev.hourglass.store.postgres;
+
+import static dev.hourglass.store.postgres.JobRows.COLUMNS;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.JobPage;
+import dev.hourglass.core.store.JobQuery;
+import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreTx;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster store: jobs in PostgreSQL, shared by any number of Hourglass nodes.
+ *
+ * <h2>Connections and threads</h2>
+ * A HikariCP pool of {@link PostgresOptions#poolSize()} connections. Each {@link #write} borrows one connection for
+ * its transaction (autocommit off) and hands it back after the commit or rollback; {@link #find}, {@link #list} and
+ * {@link #lastJobId} borrow one for a single autocommit statement. So reads run beside the writer and see only
+ * committed data, and several threads may even write at once (each in its own transaction): the statements are
+ * written for concurrent nodes anyway. Every claim picks rows with {@code FOR UPDATE SKIP LOCKED}, so two nodes
+ * claiming at the same moment never claim the same job and never wait for each other.
+ *
+ * <h2>Durability</h2>
+ * <ul>
+ *   <li>{@link Durability#FSYNC}: the commit returns after PostgreSQL flushed its WAL record to disk (the server's
+ *       {@code synchronous_commit}, which must not be {@code off}: if the server or role says {@code off}, this
+ *       store sets it back to {@code on} for its FSYNC transactions). Inserts, cancels and reschedules, i.e.
+ *       everything acknowledged to a caller.</li>
+ *   <li>{@link Durability#LAZY}: {@code SET LOCAL synchronous_commit = off}. The commit is visible to every node at
+ *       once but returns before the WAL flush; the WAL writer flushes it within about three
+ *       {@code wal_writer_delay}s (200 ms by default). A crash of the database server or its machine inside that
+ *       window may lose the last few lazy commits; that is safe for claims, starts, finishes and heartbeats,
+ *       because losing one only puts a job back in an earlier state, so it runs again (at-least-once) and is never
+ *       lost. It never loses an acknowledged job: WAL is written and flushed in order, so once a later FSYNC commit
+ *       has returned, every earlier lazy commit is durable too. A crash of the Hourglass process loses nothing
+ *       committed: the commit lives in the server.</li>
+ * </ul>
+ *
+ * <h2>Shared use</h2>
+ * {@link #exclusive()} is false: other nodes use the same database, so a starting node takes over only the claims
+ * of nodes whose lease expired.
+ *
+ * <h2>Schema</h2>
+ * Versioned migrations in {@code db/migration/postgres} applied by Flyway at open ({@link PostgresMigrations}),
+ * in {@link PostgresOptions#schema()} (created if missing) or the connection's default schema.
+ *
+ * <h2>Errors</h2>
+ * An unreachable database at open fails within the connect timeout with a one-line {@link StoreException}. Later,
+ * every {@link SQLException} becomes a {@link StoreException} naming the server, the operation and the SQLState,
+ * after the transaction has been rolled back.
+ */
+public final class PostgresJobStore implements JobStore {
+    private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
+    private static final AtomicInteger POOLS = new AtomicInteger();
+
+    /** The thread's write in progress, to refuse a re-entrant {@link #write} (it would deadlock on row locks). */
+    private static final ThreadLocal<PostgresJobStore> WRITING = new ThreadLocal<>();
+
+    private final PostgresOptions options;
+    private final String name;
+    private final HikariDataSource pool;
+    private final String schemaVersion;
+    /** True when the server's default {@code synchronous_commit} is {@code off}: FSYNC writes then turn it on. */
+    private final boolean forceSynchronousCommit;
+    private volatile boolean closed;
+
+    private PostgresJobStore(PostgresOptions options, String name, HikariDataSource pool, String schemaVersion,
+            boolean forceSynchronousCommit) {
+        this.options = options;
+        this.name = name;
+        this.pool = pool;
+        this.schemaVersion = schemaVersion;
+        this.forceSynchronousCommit = forceSynchronousCommit;
+    }
+
+    /**
+     * Connects to the database, migrates the schema to the current version and returns the store.
+     *
+     * @throws StoreException if the database cannot be reached within the connect timeout, or cannot be migrated
+     */
+    public static PostgresJobStore open(PostgresOptions options) {
+        Objects.requireNonNull(options, "options");
+        String name = options.safeUrl() + (options.schema() != null ? " (schema " + options.schema() + ")" : "");
+        HikariDataSource pool = connect(options);
+        try {
+            String version = PostgresMigrations.migrate(pool, options.schema(), name);
+            boolean force = synchronousCommitIsOff(pool, name);
+            if (force) {
+                log.warn("synchronous_commit is off on {}; this store turns it on for its FSYNC commits", name);
+            }
+            PostgresJobStore store = new PostgresJobStore(options, name, pool, version, force);
+            log.info("Opened PostgreSQL job store {} (schema version {}, pool of {})", name, version,
+                    options.poolSize());
+            return store;
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+    }
+
+    private static HikariDataSource connect(PostgresOptions options) {
+        Properties properties = driverProperties(options);
+        // One plain connection first, so that an unreachable or misconfigured database fails open() at once with
+        // the driver's own words (HikariCP's fail-fast check would sleep a second after a failed attempt, and
+        // wraps the reason). It is closed at once; the pool opens its own.
+        Properties login = new Properties();
+        login.putAll(properties);
+        if (options.user() != null) {
+            login.setProperty("user", options.user());
+        }
+        if (options.password() != null) {
+            login.setProperty("password", options.password());
+        }
+        try (Connection probe = new org.postgresql.Driver().connect(options.jdbcUrl(), login)) {
+            if (probe == null) {
+                throw new SQLException("the PostgreSQL driver does not accept this URL");
+            }
+        } catch (SQLException e) {
+            throw cannotConnect(options, e);
+        }
+
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("hourglass-pg-" + POOLS.incrementAndGet());
+        config.setJdbcUrl(options.jdbcUrl());
+        if (options.user() != null) {
+            config.setUsername(options.user());
+        }
+        if (options.password() != null) {
+            config.setPassword(options.password());
+        }
+        config.setDataSourceProperties(properties);
+        config.setMaximumPoolSize(options.poolSize());
+        config.setAutoCommit(true); // write() turns it off for its transaction
+        long timeoutMs = options.connectTimeout().toMillis();
+        config.setConnectionTimeout(timeoutMs);
+        config.setValidationTimeout(Math.min(timeoutMs, 5_000));
+        config.setInitializationFailTimeout(1); // one attempt at start: the database went away since the probe
+        try {
+            return new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw cannotConnect(options, e);
+        }
+    }
+
+    /** The driver's settings, as strings (the driver reads its properties as text). */
+    private static Properties driverProperties(PostgresOptions options) {
+        long timeoutMs = options.connectTimeout().toMillis();
+        Properties properties = new Properties();
+        // The TCP connect, in whole seconds, and the whole login, in fractional seconds, which also covers a
+        // server that accepts the connection but never answers.
+        properties.setProperty("connectTimeout", String.valueOf(Math.max(1, (timeoutMs + 999) / 1000)));
+        properties.setProperty("loginTimeout", String.valueOf(timeoutMs / 1000.0));
+        properties.setProperty("tcpKeepAlive", "true");
+        properties.setProperty("ApplicationName", "hourglass");
+        if (options.schema() != null) {
+            // search_path in the startup packet: no extra round trip per connection.
+            properties.setProperty("currentSchema", options.schema());
+        }
+        return properties;
+    }
+
+    private static StoreException cannotConnect(PostgresOptions options, Exception e) {
+        return new StoreException("cannot connect to PostgreSQL at " + options.safeUrl()
+                + (options.user() != null ? " as " + options.user() : "") + " (connect timeout "
+                + options.connectTimeout().toMillis() + " ms): " + driverMessage(e), e);
+    }
+
+    private static boolean synchronousCommitIsOff(HikariDataSource pool, String name) {
+        try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT current_setting('synchronous_commit')")) {
+            return rs.next() && "off".equalsIgnoreCase(rs.getString(1));
+        } catch (SQLException e) {
+            throw storeException(name, "read synchronous_commit", e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // writes
+
+    /**
+     * Runs {@code work} in one transaction on one pooled connection and commits it with the given durability (see
+     * the class comment). If {@code work} throws, the transaction is rolled back and the same exception is rethrown;
+     * if PostgreSQL fails, a {@link StoreException}. Not re-entrant: calling {@code write} from inside {@code work}
+     * is a bug and throws {@link IllegalStateException}.
+     */
+    @Override
+    public <R> R write(Durability durability, Function<StoreTx, R> work) {
+        Objects.requireNonNull(durability, "durability");
+        Objects.requireNonNull(work, "work");
+        if (WRITING.get() != null) {
+            throw new IllegalStateException("JobStore.write is not re-entrant: it was called from inside a write");
+        }
+        ensureOpen();
+        WRITING.set(this);
+        try (Connection connection = borrow("write")) {
+            try {
+                begin(connection, durability);
+            } catch (SQLException e) {
+                rollback(connection, e);
+                throw storeException(name, "begin transaction", e);
+            }
+            PostgresTx tx = new PostgresTx(connection, name);
+            R result;
+            try {
+                result = work.apply(tx);
+            } catch (Throwable t) {
+                tx.end();
+                rollback(connection, t);
+                throw t;
+            }
+            tx.end();
+            commit(connection);
+            return result;
+        } catch (SQLException e) {
+            // Only closing the connection gets here: the transaction has already ended.
+            throw storeException(name, "hand back a connection", e);
+        } finally {
+            WRITING.remove();
+        }
+    }
+
+    /**
+     * Opens the transaction. The driver sends BEGIN together with the first statement, so a LAZY transaction costs
+     * one statement more (its SET LOCAL) and an FSYNC one none, unless the server's default must be overridden.
+     */
+    private void begin(Connection connection, Durability durability) throws SQLException {
+        connection.setAutoCommit(false);
+        if (durability == Durability.LAZY) {
+            try (Statement statement = connection.createStatement()) {
+                // Only this transaction (LOCAL): see the class comment for why losing it in a crash is safe.
+                statement.execute("SET LOCAL synchronous_commit = off");
+            }
+        } else if (forceSynchronousCommit) {
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("SET LOCAL synchronous_commit = on");
+            }
+        }
+    }
+
+    private void commit(Connection connection) {
+        try {
+            connection.commit();
+        } catch (SQLException e) {
+            rollback(connection, e);
+            String state = e.getSQLState();
+            String what = state != null && state.startsWith("08")
+                    ? "commit (the connection failed during it: the outcome is unknown)"
+                    : "commit";
+            throw storeException(name, what, e);
+        } finally {
+            restoreAutoCommit(connection);
+        }
+    }
+
+    private void rollback(Connection connection, Throwable cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            // The pool discards a broken connection; the server rolls back a transaction whose session ended.
+            log.warn("Rollback on {} failed: {}", name, oneLine(e.getMessage()));
+            if (cause != null && cause != e) {
+                cause.addSuppressed(e);
+            }
+        } finally {
+            restoreAutoCommit(connection);
+        }
+    }
+
+    private void restoreAutoCommit(Connection connection) {
+        try {
+            connection.setAutoCommit(true);
+        } catch (SQLException e) {
+            log.debug("Restoring autocommit on {} failed (the pool resets or evicts the connection)", name, e);
+        }
+    }
+
+    /** The synchronous_commit in effect inside a write of {@code durability}, for tests of the mapping. */
+    String synchronousCommitInside(Durability durability) {
+        ensureOpen();
+        try (Connection connection = borrow("synchronous_commit")) {
+            try {
+                begin(connection, durability);
+                try (Statement statement = connection.createStatement();
+                        ResultSet rs = statement.executeQuery("SELECT current_setting('synchronous_commit')")) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            } finally {
+                rollback(connection, null);
+            }
+        } catch (SQLException e) {
+            throw storeException(name, "read synchronous_commit", e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // reads
+
+    @Override
+    public Optional<Job> find(JobId id) {
+        Objects.requireNonNull(id, "id");
+        return read("find " + id, connection -> {
+            try (PreparedStatement find = connection.prepareStatement(PostgresTx.FIND_BY_ID)) {
+                find.setObject(1, JobRows.uuid(id));
+                List<Job> jobs = JobRows.query(find);
+                return jobs.isEmpty() ? Optional.empty() : Optional.of(jobs.getFirst());
+            }
+        });
+    }
+
+    /** In id (creation) order from the cursor: a range scan of the primary key, filtered by tenant and state. */
+    @Override
+    public JobPage list(JobQuery query) {
+        Objects.requireNonNull(query, "query");
+        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM jobs WHERE true");
+        if (query.after() != null) {
+            sql.append(" AND id > ?");
+        }
+        if (query.tenant() != null) {
+            sql.append(" AND tenant = ?");
+        }
+        if (query.state() != null) {
+            sql.append(" AND state = ?");
+        }
+        sql.append(" ORDER BY id LIMIT ?");
+        return read("list", connection -> {
+            try (PreparedStatement list = connection.prepareStatement(sql.toString())) {
+                int index = 1;
+                if (query.after() != null) {
+                    list.setObject(index++, JobRows.uuid(query.after()));
+                }
+                if (query.tenant() != null) {
+                    list.setString(index++, query.tenant());
+                }
+                if (query.state() != null) {
+                    list.setString(index++, query.state().name());
+                }
+                list.setInt(index, query.limit() + 1);
+                List<Job> jobs = JobRows.query(list);
+                if (jobs.size() > query.limit()) {
+                    jobs = jobs.subList(0, query.limit());
+                    return new JobPage(jobs, jobs.getLast().id());
+                }
+                return new JobPage(jobs, null);
+            }
+        });
+    }
+
+    /** The largest id in {@code jobs} (one step down the primary key), or the largest one pruned if larger. */
+    @Override
+    public Optional<JobId> lastJobId() {
+        return read("lastJobId", connection -> {
+            try (Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery(PostgresTx.LAST_JOB_ID)) {
+                return rs.next() ? Optional.of(JobRows.jobId(rs.getObject(1, UUID.class))) : Optional.empty();
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface ReadWork<R> {
+        R apply(Connection connection) throws SQLException;
+    }
+
+    private <R> R read(String what, ReadWork<R> work) {
+        ensureOpen();
+        try (Connection connection = borrow(what)) {
+            return work.apply(connection);
+        } catch (SQLException e) {
+            throw storeException(name, what, e);
+        }
+    }
+
+    private Connection borrow(String what) {
+        try {
+            return pool.getConnection();
+        } catch (SQLTransientConnectionException e) {
+            throw new StoreException("PostgreSQL store " + name + ": " + what + ": no connection within "
+                    + options.connectTimeout().toMillis() + " ms: " + driverMessage(e), e);
+        } catch (SQLException e) {
+            if (closed) {
+                throw closedException();
+            }
+            throw storeException(name, what + ": get a connection", e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** False: other nodes share the database; only claims of nodes whose lease expired may be taken over. */
+    @Override
+    public boolean exclusive() {
+        return false;
+    }
+
+    /** The schema version (the latest migration applied), e.g. {@code "1"}. */
+    public String schemaVersion() {
+        return schemaVersion;
+    }
+
+    public PostgresOptions options() {
+        return options;
+    }
+
+    /** Closes the pool, waiting for connections in use to come back. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        pool.close();
+        log.info("Closed PostgreSQL job store {}", name);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw closedException();
+        }
+    }
+
+    private StoreException closedException() {
+        return new StoreException("PostgreSQL store " + name + " is closed");
+    }
+
+    static StoreException storeException(String storeName, String what, SQLException e) {
+        return new StoreException("PostgreSQL store " + storeName + ": " + what + " failed (SQLState "
+                + e.getSQLState() + "): " + oneLine(e.getMessage()), e);
+    }
+
+    /**
+     * The driver's reason, on one line: the message of the first {@link SQLException} in the cause chain (the
+     * driver's, under any wrapping by the pool), else of the innermost cause.
+     */
+    static String driverMessage(Throwable e) {
+        Throwable root = e;
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException && !(t instanceof SQLTransientConnectionException) && t.getMessage() != null) {
+                return oneLine(t.getMessage());
+            }
+            root = t;
+        }
+        return oneLine(root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName());
+    }
+
+    /** Server messages carry "Detail:", "Where:" lines; store exceptions are one line for logs and APIs. */
+    static String oneLine(String text) {
+        return text == null ? "" : text.strip().replaceAll("\\s*\\R\\s*", "; ");
+    }
+
+    @Override
+    public String toString() {
+        return "PostgresJobStore[" + name + "]";
+    }
+}

@@ -1,0 +1,92 @@
+package dev.hourglass.store.postgres;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Where and how a {@link PostgresJobStore} connects. Immutable; invalid values are refused, never corrected.
+ *
+ * <pre>{@code
+ * PostgresJobStore store = PostgresJobStore.open(
+ *         PostgresOptions.of("jdbc:postgresql://db:5432/hourglass", "hourglass", secret).withPoolSize(16));
+ * }</pre>
+ *
+ * @param jdbcUrl a {@code jdbc:postgresql:} URL
+ * @param user the database user, or null to take it from the URL (or the driver's default)
+ * @param password the password, or null (trust or peer authentication, or a password in the URL)
+ * @param poolSize the connections of the pool: one serves each write transaction, the others concurrent reads
+ *     (at least 2, so a read never waits for the writer's connection)
+ * @param connectTimeout how long opening a connection (TCP connect and login) may take, and how long a caller
+ *     waits for a free pooled connection; an unreachable database fails {@link PostgresJobStore#open} within it
+ * @param schema the schema holding the tables (created by the migration if missing), or null for the connection's
+ *     default ({@code public} unless the URL's {@code currentSchema} or the role says otherwise). Lower-case
+ *     letters, digits and underscores, so it never needs quoting.
+ */
+public record PostgresOptions(
+        String jdbcUrl, String user, String password, int poolSize, Duration connectTimeout, String schema) {
+
+    public static final int DEFAULT_POOL_SIZE = 8;
+    public static final int MAX_POOL_SIZE = 1_000;
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** HikariCP's floor for its connection timeout. */
+    public static final Duration MIN_CONNECT_TIMEOUT = Duration.ofMillis(250);
+    public static final Duration MAX_CONNECT_TIMEOUT = Duration.ofMinutes(10);
+
+    private static final Pattern SCHEMA_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    public PostgresOptions {
+        Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("jdbcUrl must start with jdbc:postgresql:, was " + redact(jdbcUrl));
+        }
+        if (poolSize < 2 || poolSize > MAX_POOL_SIZE) {
+            throw new IllegalArgumentException(
+                    "poolSize must be between 2 and " + MAX_POOL_SIZE + ", was " + poolSize);
+        }
+        if (connectTimeout.compareTo(MIN_CONNECT_TIMEOUT) < 0 || connectTimeout.compareTo(MAX_CONNECT_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("connectTimeout must be between " + MIN_CONNECT_TIMEOUT + " and "
+                    + MAX_CONNECT_TIMEOUT + ", was " + connectTimeout);
+        }
+        if (schema != null && !SCHEMA_NAME.matcher(schema).matches()) {
+            throw new IllegalArgumentException(
+                    "schema must be lower-case letters, digits and underscores (at most 63), was '" + schema + "'");
+        }
+    }
+
+    /** The given server and credentials with the default pool size and connect timeout, in the default schema. */
+    public static PostgresOptions of(String jdbcUrl, String user, String password) {
+        return new PostgresOptions(jdbcUrl, user, password, DEFAULT_POOL_SIZE, DEFAULT_CONNECT_TIMEOUT, null);
+    }
+
+    public PostgresOptions withPoolSize(int value) {
+        return new PostgresOptions(jdbcUrl, user, password, value, connectTimeout, schema);
+    }
+
+    public PostgresOptions withConnectTimeout(Duration value) {
+        return new PostgresOptions(jdbcUrl, user, password, poolSize, value, schema);
+    }
+
+    public PostgresOptions withSchema(String value) {
+        return new PostgresOptions(jdbcUrl, user, password, poolSize, connectTimeout, value);
+    }
+
+    /** The URL without its query string (which may carry a password), for messages and logs. */
+    public String safeUrl() {
+        return redact(jdbcUrl);
+    }
+
+    /** Never shows the password, nor URL parameters (which may hold one). */
+    @Override
+    public String toString() {
+        return "PostgresOptions[jdbcUrl=" + safeUrl() + ", user=" + user + ", password="
+                + (password == null ? "null" : "***") + ", poolSize=" + poolSize + ", connectTimeout="
+                + connectTimeout + ", schema=" + schema + "]";
+    }
+
+    private static String redact(String url) {
+        int query = url.indexOf('?');
+        return query < 0 ? url : url.substring(0, query) + "?...";
+    }
+}

@@ -1,0 +1,641 @@
+package dev.hourglass.store.postgres;
+
+import static dev.hourglass.store.postgres.JobRows.COLUMNS;
+import static dev.hourglass.store.postgres.JobRows.millis;
+
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.model.Transition;
+import dev.hourglass.core.store.CancelRequest;
+import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.FinishRun;
+import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.RescheduleRequest;
+import dev.hourglass.core.store.StartRun;
+import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreTx;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The writes of one PostgreSQL transaction, on the connection {@link PostgresJobStore#write} borrowed for it. Valid
+ * only inside that call.
+ *
+ * <p><b>Batch-first.</b> Each method is one statement per batch, not per job: the batch travels as parallel arrays
+ * ({@code unnest(?::uuid[], ?::text[], ...)}) joined to {@code jobs} by primary key, and the statement's RETURNING
+ * says which rows changed. The SQL text does not depend on the batch size, so the driver prepares each statement
+ * once per connection. A batch that names the same job twice is cut into segments in which every job appears once
+ * ({@link #segments}), run in order: an {@code UPDATE ... FROM} would otherwise apply only one of the two, chosen
+ * by the plan, where the contract wants the effect of running the elements one after another.
+ *
+ * <p><b>Guards.</b> Every update is a compare-and-set whose expected state comes from {@link Transition#from()} (or,
+ * for the changes that keep the state, from the {@link JobState} constant), spliced into the SQL text from the
+ * enum's {@code name()} so that the planner can match the partial indexes, in generic plans too. The fencing token
+ * increments on every write that takes a claim away from its holder (claim, cancel, reschedule, release, rescue); a
+ * start and a finish keep it.
+ *
+ * <p><b>Concurrency.</b> Several nodes write at once. Claims and prunes pick their rows with
+ * {@code FOR UPDATE SKIP LOCKED}, so they neither double-claim nor queue behind each other; the compare-and-sets
+ * run under READ COMMITTED, where an UPDATE that meets a row changed by a concurrent commit re-checks its WHERE
+ * clause on the new version, so a stale guard updates nothing.
+ */
+final class PostgresTx implements StoreTx {
+
+    private static final String SCHEDULED = JobState.SCHEDULED.name();
+    private static final String TERMINAL = Arrays.stream(JobState.values())
+            .filter(JobState::isTerminal).map(s -> "'" + s.name() + "'").collect(Collectors.joining(", "));
+
+    static final String LEASE_EXPIRED = "lease expired";
+
+    static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM jobs WHERE id = ?";
+
+    static final String FIND_BY_IDS = "SELECT " + COLUMNS + " FROM jobs WHERE id = ANY (?::uuid[])";
+
+    static final String LAST_JOB_ID = "SELECT id FROM ((SELECT id FROM jobs ORDER BY id DESC LIMIT 1) "
+            + "UNION ALL (SELECT job_id FROM id_high_water)) AS ids ORDER BY id DESC LIMIT 1";
+
+    /**
+     * The whole batch in one statement. A job whose (tenant, key) is taken is skipped by ON CONFLICT; RETURNING
+     * names the ones inserted. An id that exists already is a unique violation (a bug upstream): the transaction
+     * fails.
+     */
+    static final String INSERT = "INSERT INTO jobs (id, tenant, handler, target, payload, state, due_at, created_at, "
+            + "updated_at, attempts, max_attempts, backoff_initial_ms, backoff_max_ms, timeout_ms, idem_key, "
+            + "request_hash, owner, token) "
+            + "SELECT r.id, r.tenant, r.handler, r.target, r.payload, '" + SCHEDULED + "', r.due_at, r.created_at, "
+            + "r.created_at, 0, r.max_attempts, r.backoff_initial_ms, r.backoff_max_ms, r.timeout_ms, r.idem_key, "
+            + "r.request_hash, r.owner, 0 "
+            + "FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::bigint[], ?::bigint[], "
+            + "?::integer[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bytea[], ?::text[]) "
+            + "AS r(id, tenant, handler, target, payload, due_at, created_at, max_attempts, backoff_initial_ms, "
+            + "backoff_max_ms, timeout_ms, idem_key, request_hash, owner) "
+            + "ON CONFLICT (tenant, idem_key) WHERE idem_key IS NOT NULL DO NOTHING "
+            + "RETURNING id";
+
+    static final String FIND_BY_IDEMPOTENCY_KEYS = "SELECT " + JobRows.columnsOf("j") + " FROM jobs AS j "
+            + "JOIN unnest(?::text[], ?::text[]) AS k(tenant, idem_key) "
+            + "ON j.tenant = k.tenant AND j.idem_key = k.idem_key";
+
+    /**
+     * The due-soon scan: the inner SELECT repeats the predicate of the partial index {@code jobs_claimable}
+     * literally, walks it in due order and stops after LIMIT rows, locking them and skipping rows another node's
+     * claim has locked. RETURNING does not keep that order, so {@link #claimDue} sorts.
+     *
+     * <p>{@code id = ANY (ARRAY(...))} rather than {@code id IN (...)}: the inner SELECT becomes an init plan whose
+     * array drives primary-key lookups. With {@code IN}, a generic plan (the driver switches to server-side
+     * prepared statements after a few executions) estimates {@code LIMIT $n} as a tenth of the claimable rows and
+     * may hash-join them against a sequential scan of the whole table.
+     */
+    static final String CLAIM = "UPDATE jobs SET owner = ?, token = token + 1, updated_at = ? "
+            + "WHERE id = ANY (ARRAY(SELECT id FROM jobs WHERE state = '" + Transition.START.from().name() + "' "
+            + "AND owner IS NULL AND due_at <= ? ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED)) "
+            + "RETURNING " + COLUMNS;
+
+    static final String START = "UPDATE jobs AS j SET state = '" + Transition.START.to().name() + "', "
+            + "attempts = j.attempts + 1, updated_at = r.now "
+            + "FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::bigint[]) AS r(id, owner, token, now) "
+            + "WHERE j.id = r.id AND j.state = '" + Transition.START.from().name() + "' "
+            + "AND j.owner = r.owner AND j.token = r.token "
+            + "RETURNING " + JobRows.columnsOf("j");
+
+    /** Each run brings its own expected and new state (from {@link Transition#finishingIn}). */
+    static final String FINISH = "UPDATE jobs AS j SET state = r.to_state, due_at = COALESCE(r.due_at, j.due_at), "
+            + "owner = r.next_owner, updated_at = r.now, finished_at = r.finished_at, "
+            + "last_error = COALESCE(r.error, j.last_error) "
+            + "FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], "
+            + "?::bigint[], ?::bigint[], ?::text[]) "
+            + "AS r(id, owner, token, from_state, to_state, due_at, next_owner, now, finished_at, error) "
+            + "WHERE j.id = r.id AND j.state = r.from_state AND j.owner = r.owner AND j.token = r.token "
+            + "RETURNING j.id";
+
+    static final String CANCEL = "UPDATE jobs AS j SET state = '" + Transition.CANCEL.to().name() + "', "
+            + "owner = NULL, token = j.token + 1, updated_at = r.now, finished_at = r.now "
+            + "FROM unnest(?::uuid[], ?::text[], ?::bigint[]) AS r(id, tenant, now) "
+            + "WHERE j.id = r.id AND j.state = '" + Transition.CANCEL.from().name() + "' "
+            + "AND (r.tenant IS NULL OR j.tenant = r.tenant) "
+            + "RETURNING " + JobRows.columnsOf("j");
+
+    static final String RESCHEDULE = "UPDATE jobs AS j SET due_at = r.due_at, owner = r.owner, "
+            + "token = j.token + 1, updated_at = r.now "
+            + "FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], ?::bigint[]) "
+            + "AS r(id, tenant, due_at, owner, now) "
+            + "WHERE j.id = r.id AND j.state = '" + SCHEDULED + "' AND (r.tenant IS NULL OR j.tenant = r.tenant) "
+            + "RETURNING " + JobRows.columnsOf("j");
+
+    static final String HEARTBEAT = "INSERT INTO nodes (node, lease_until) VALUES (?, ?) "
+            + "ON CONFLICT (node) DO UPDATE SET lease_until = excluded.lease_until";
+
+    /**
+     * The owners whose claims are taken over: every owner of a job except the survivor and, unless {@code all}
+     * (2nd parameter), except the nodes with a live lease (lease_until &gt;= now, inclusive). An owner without a
+     * nodes row counts as expired: it cannot renew. The distinct owners come from a loose index scan of
+     * {@code jobs_owned} (a recursive CTE: one index seek per owner, and there are as many owners as nodes), where
+     * {@code SELECT DISTINCT owner} would read the index entry of every claimed job.
+     */
+    static final String EXPIRED_OWNERS = "WITH RECURSIVE owners(owner) AS ("
+            + "(SELECT owner FROM jobs WHERE owner IS NOT NULL ORDER BY owner LIMIT 1) "
+            + "UNION ALL "
+            + "SELECT (SELECT j.owner FROM jobs AS j WHERE j.owner > o.owner ORDER BY j.owner LIMIT 1) "
+            + "FROM owners AS o WHERE o.owner IS NOT NULL) "
+            + "SELECT o.owner FROM owners AS o WHERE o.owner IS NOT NULL AND o.owner IS DISTINCT FROM ?::text "
+            + "AND (?::boolean OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.owner "
+            + "AND n.lease_until >= ?::bigint))";
+
+    /**
+     * Hands back every claim of the given owners, in one statement: a SCHEDULED job becomes unowned; a RUNNING job
+     * goes back to SCHEDULED due now with its attempt counted, or, when {@code fail_exhausted} and its attempts are
+     * used up, to FAILED. Either way its token increments, so the old owner's late start or finish is refused.
+     * Parameters: fail_exhausted, now, error (null keeps the last error), owners.
+     */
+    static final String HAND_BACK = "UPDATE jobs AS j SET "
+            + "state = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' THEN "
+            + "(CASE WHEN p.fail_exhausted AND j.attempts >= j.max_attempts THEN '" + Transition.FAIL.to().name()
+            + "' ELSE '" + Transition.RESCUE.to().name() + "' END) ELSE j.state END, "
+            + "due_at = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' "
+            + "AND NOT (p.fail_exhausted AND j.attempts >= j.max_attempts) THEN p.now ELSE j.due_at END, "
+            + "finished_at = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' "
+            + "AND p.fail_exhausted AND j.attempts >= j.max_attempts THEN p.now ELSE j.finished_at END, "
+            + "last_error = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' "
+            + "THEN COALESCE(p.error, j.last_error) ELSE j.last_error END, "
+            + "owner = NULL, token = j.token + 1, updated_at = p.now "
+            + "FROM (SELECT ?::boolean AS fail_exhausted, ?::bigint AS now, ?::text AS error, ?::text[] AS owners) "
+            + "AS p "
+            + "WHERE j.owner = ANY (p.owners) AND j.state IN ('" + SCHEDULED + "', '"
+            + Transition.RESCUE.from().name() + "')";
+
+    static final String DELETE_NODE = "DELETE FROM nodes WHERE node = ?";
+    static final String DELETE_EXPIRED_NODES =
+            "DELETE FROM nodes WHERE lease_until < ? AND node IS DISTINCT FROM ?::text";
+    static final String DELETE_OTHER_NODES = "DELETE FROM nodes WHERE node IS DISTINCT FROM ?::text";
+
+    /**
+     * Oldest finished first, through {@code jobs_finished} (the state test guards against a stray finished_at),
+     * skipping rows another node is pruning, deleted by primary key (ANY (ARRAY(...)), as in {@link #CLAIM}); and, in the same statement, remembers the largest id deleted so that
+     * {@code lastJobId()} still seeds the id generator past it.
+     */
+    static final String PRUNE = "WITH doomed AS ("
+            + "DELETE FROM jobs WHERE id = ANY (ARRAY(SELECT id FROM jobs WHERE finished_at IS NOT NULL "
+            + "AND finished_at < ? AND state IN (" + TERMINAL + ") ORDER BY finished_at LIMIT ? "
+            + "FOR UPDATE SKIP LOCKED)) RETURNING id), "
+            + "raised AS (INSERT INTO id_high_water (id, job_id) "
+            + "SELECT 1, d.id FROM doomed AS d ORDER BY d.id DESC LIMIT 1 "
+            + "ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id WHERE excluded.job_id > id_high_water.job_id) "
+            + "SELECT count(*) FROM doomed";
+
+    private final Connection connection;
+    private final String storeName;
+    private boolean active = true;
+
+    PostgresTx(Connection connection, String storeName) {
+        this.connection = connection;
+        this.storeName = storeName;
+    }
+
+    /** Called when the transaction ends: any later use is a bug in the caller. */
+    void end() {
+        active = false;
+    }
+
+    private PreparedStatement statement(String sql) throws SQLException {
+        if (!active) {
+            throw new IllegalStateException("this StoreTx belongs to a write() that has returned");
+        }
+        // The driver keeps server-side prepared statements per connection, keyed by the SQL text.
+        return connection.prepareStatement(sql);
+    }
+
+    private StoreException failed(String what, SQLException e) {
+        return PostgresJobStore.storeException(storeName, what, e);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // array parameters
+
+    private Array uuids(List<JobId> ids) throws SQLException {
+        UUID[] values = new UUID[ids.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = JobRows.uuid(ids.get(i));
+        }
+        return connection.createArrayOf("uuid", values);
+    }
+
+    private Array texts(List<String> values) throws SQLException {
+        return connection.createArrayOf("text", values.toArray(new String[0]));
+    }
+
+    private Array bigints(List<Long> values) throws SQLException {
+        return connection.createArrayOf("int8", values.toArray(new Long[0]));
+    }
+
+    private Array integers(List<Integer> values) throws SQLException {
+        return connection.createArrayOf("int4", values.toArray(new Integer[0]));
+    }
+
+    private Array byteas(List<byte[]> values) throws SQLException {
+        return connection.createArrayOf("bytea", values.toArray(new byte[0][]));
+    }
+
+    private static <T, V> List<V> map(List<T> items, Function<T, V> field) {
+        List<V> values = new ArrayList<>(items.size());
+        for (T item : items) {
+            values.add(field.apply(item));
+        }
+        return values;
+    }
+
+    /**
+     * Cuts {@code items} into consecutive segments in which no job id appears twice (almost always one segment:
+     * the whole batch). Running the segments in order has the effect of running the elements one by one.
+     */
+    static <T> List<List<T>> segments(List<T> items, Function<T, JobId> id) {
+        List<List<T>> segments = new ArrayList<>(1);
+        Set<JobId> seen = new HashSet<>();
+        int start = 0;
+        for (int i = 0; i < items.size(); i++) {
+            if (!seen.add(id.apply(items.get(i)))) {
+                segments.add(items.subList(start, i));
+                seen.clear();
+                seen.add(id.apply(items.get(i)));
+                start = i;
+            }
+        }
+        if (start < items.size()) {
+            segments.add(items.subList(start, items.size()));
+        }
+        return segments;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private record IdempotencyKey(String tenant, String key) {}
+
+    @Override
+    public List<InsertResult> insert(List<NewJob> jobs) {
+        if (jobs.isEmpty()) {
+            return List.of();
+        }
+        try {
+            // Within the batch, only the first job of each (tenant, key) is sent; the later ones are resolved
+            // against it below, exactly as if the batch had been inserted one job at a time.
+            Map<IdempotencyKey, NewJob> firstByKey = new HashMap<>();
+            List<NewJob> sent = new ArrayList<>(jobs.size());
+            for (NewJob job : jobs) {
+                if (job.idempotencyKey() == null
+                        || firstByKey.putIfAbsent(new IdempotencyKey(job.tenant(), job.idempotencyKey()), job) == null) {
+                    sent.add(job);
+                }
+            }
+            Set<JobId> inserted = new HashSet<>();
+            try (PreparedStatement insert = statement(INSERT)) {
+                insert.setArray(1, uuids(map(sent, NewJob::id)));
+                insert.setArray(2, texts(map(sent, NewJob::tenant)));
+                insert.setArray(3, texts(map(sent, NewJob::handler)));
+                insert.setArray(4, texts(map(sent, NewJob::target)));
+                insert.setArray(5, byteas(map(sent, NewJob::payload)));
+                insert.setArray(6, bigints(map(sent, j -> millis(j.dueAt()))));
+                insert.setArray(7, bigints(map(sent, j -> millis(j.createdAt()))));
+                insert.setArray(8, integers(map(sent, NewJob::maxAttempts)));
+                insert.setArray(9, bigints(map(sent, j -> j.backoff().initial().toMillis())));
+                insert.setArray(10, bigints(map(sent, j -> j.backoff().max().toMillis())));
+                insert.setArray(11, bigints(map(sent, j -> JobRows.millisOrNull(j.timeout()))));
+                insert.setArray(12, texts(map(sent, NewJob::idempotencyKey)));
+                insert.setArray(13, byteas(map(sent, NewJob::requestHash)));
+                insert.setArray(14, texts(map(sent, NewJob::owner)));
+                try (ResultSet rs = insert.executeQuery()) {
+                    while (rs.next()) {
+                        inserted.add(JobRows.jobId(rs.getObject(1, UUID.class)));
+                    }
+                }
+            }
+
+            // The earlier job of every key that was not inserted here: in the table (one query for all of them)
+            // or earlier in this batch.
+            Map<IdempotencyKey, Job> earlier = new HashMap<>();
+            List<NewJob> skipped = new ArrayList<>();
+            for (NewJob job : sent) {
+                if (inserted.contains(job.id())) {
+                    if (job.idempotencyKey() != null) {
+                        earlier.put(new IdempotencyKey(job.tenant(), job.idempotencyKey()), job.toJob());
+                    }
+                } else {
+                    skipped.add(job);
+                }
+            }
+            if (!skipped.isEmpty()) {
+                try (PreparedStatement find = statement(FIND_BY_IDEMPOTENCY_KEYS)) {
+                    find.setArray(1, texts(map(skipped, NewJob::tenant)));
+                    find.setArray(2, texts(map(skipped, NewJob::idempotencyKey)));
+                    for (Job job : JobRows.query(find)) {
+                        earlier.put(new IdempotencyKey(job.tenant(), job.idempotencyKey()), job);
+                    }
+                }
+            }
+
+            List<InsertResult> results = new ArrayList<>(jobs.size());
+            for (NewJob job : jobs) {
+                if (inserted.contains(job.id()) && firstByKeyIs(firstByKey, job)) {
+                    results.add(new InsertResult.Created(job.toJob()));
+                    continue;
+                }
+                Job existing = job.idempotencyKey() == null ? null
+                        : earlier.get(new IdempotencyKey(job.tenant(), job.idempotencyKey()));
+                if (existing == null) {
+                    throw new StoreException("PostgreSQL store " + storeName + ": the insert of job " + job.id()
+                            + " was skipped but no job holds its idempotency key");
+                }
+                results.add(Arrays.equals(existing.requestHash(), job.requestHash())
+                        ? new InsertResult.Duplicate(existing)
+                        : new InsertResult.Conflict(existing));
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("insert of " + jobs.size() + " jobs", e);
+        }
+    }
+
+    /** True unless {@code job} is a later job of the batch with the key of an earlier one (which was the one sent). */
+    private static boolean firstByKeyIs(Map<IdempotencyKey, NewJob> firstByKey, NewJob job) {
+        return job.idempotencyKey() == null
+                || firstByKey.get(new IdempotencyKey(job.tenant(), job.idempotencyKey())) == job;
+    }
+
+    @Override
+    public List<Job> claimDue(String owner, Instant dueBefore, int limit, Instant now) {
+        Objects.requireNonNull(owner, "owner");
+        if (limit < 1) {
+            return List.of();
+        }
+        try (PreparedStatement claim = statement(CLAIM)) {
+            claim.setString(1, owner);
+            claim.setLong(2, millis(now));
+            claim.setLong(3, millis(dueBefore));
+            claim.setInt(4, limit);
+            List<Job> claimed = JobRows.query(claim);
+            claimed.sort(Comparator.comparing(Job::dueAt).thenComparing(Job::id));
+            return claimed;
+        } catch (SQLException e) {
+            throw failed("claim of due jobs", e);
+        }
+    }
+
+    @Override
+    public List<Optional<Job>> start(List<StartRun> runs) {
+        List<Optional<Job>> results = new ArrayList<>(runs.size());
+        try {
+            for (List<StartRun> segment : segments(runs, StartRun::id)) {
+                Map<JobId, Job> started = new HashMap<>();
+                try (PreparedStatement start = statement(START)) {
+                    start.setArray(1, uuids(map(segment, StartRun::id)));
+                    start.setArray(2, texts(map(segment, StartRun::owner)));
+                    start.setArray(3, bigints(map(segment, StartRun::fencingToken)));
+                    start.setArray(4, bigints(map(segment, r -> millis(r.now()))));
+                    for (Job job : JobRows.query(start)) {
+                        started.put(job.id(), job);
+                    }
+                }
+                for (StartRun run : segment) {
+                    results.add(Optional.ofNullable(started.get(run.id())));
+                }
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("start of " + runs.size() + " runs", e);
+        }
+    }
+
+    @Override
+    public List<Boolean> finish(List<FinishRun> runs) {
+        if (runs.isEmpty()) {
+            return List.of();
+        }
+        // Every run is checked before anything is written.
+        for (FinishRun run : runs) {
+            if (retry(run) && run.dueAt() == null) {
+                throw new IllegalArgumentException("a retry needs the next due time: " + run);
+            }
+        }
+        List<Boolean> results = new ArrayList<>(runs.size());
+        try {
+            for (List<FinishRun> segment : segments(runs, FinishRun::id)) {
+                Set<JobId> finished = new HashSet<>();
+                try (PreparedStatement finish = statement(FINISH)) {
+                    finish.setArray(1, uuids(map(segment, FinishRun::id)));
+                    finish.setArray(2, texts(map(segment, FinishRun::owner)));
+                    finish.setArray(3, bigints(map(segment, FinishRun::fencingToken)));
+                    finish.setArray(4, texts(map(segment, r -> Transition.finishingIn(r.to()).from().name())));
+                    finish.setArray(5, texts(map(segment, r -> Transition.finishingIn(r.to()).to().name())));
+                    finish.setArray(6, bigints(map(segment, r -> retry(r)
+                            ? JobRows.millisOrNull(r.dueAt()) : null)));
+                    finish.setArray(7, texts(map(segment, r -> retry(r) ? r.nextOwner() : null)));
+                    finish.setArray(8, bigints(map(segment, r -> millis(r.now()))));
+                    finish.setArray(9, bigints(map(segment, r -> retry(r)
+                            ? null : JobRows.millisOrNull(r.now()))));
+                    finish.setArray(10, texts(map(segment, FinishRun::error)));
+                    try (ResultSet rs = finish.executeQuery()) {
+                        while (rs.next()) {
+                            finished.add(JobRows.jobId(rs.getObject(1, UUID.class)));
+                        }
+                    }
+                }
+                for (FinishRun run : segment) {
+                    results.add(finished.contains(run.id()));
+                }
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("finish of " + runs.size() + " runs", e);
+        }
+    }
+
+    /** A finish that schedules the job again (a retry) rather than ending it; refuses a finish in RUNNING. */
+    private static boolean retry(FinishRun run) {
+        return !Transition.finishingIn(run.to()).to().isTerminal();
+    }
+
+    @Override
+    public List<ChangeResult> cancel(List<CancelRequest> requests) {
+        List<ChangeResult> results = new ArrayList<>(requests.size());
+        try {
+            for (List<CancelRequest> segment : segments(requests, CancelRequest::id)) {
+                Map<JobId, Job> changed;
+                try (PreparedStatement cancel = statement(CANCEL)) {
+                    cancel.setArray(1, uuids(map(segment, CancelRequest::id)));
+                    cancel.setArray(2, texts(map(segment, CancelRequest::tenant)));
+                    cancel.setArray(3, bigints(map(segment, r -> millis(r.now()))));
+                    changed = byId(JobRows.query(cancel));
+                }
+                resolve(segment, CancelRequest::id, CancelRequest::tenant, changed, results);
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("cancel of " + requests.size() + " jobs", e);
+        }
+    }
+
+    @Override
+    public List<ChangeResult> reschedule(List<RescheduleRequest> requests) {
+        List<ChangeResult> results = new ArrayList<>(requests.size());
+        try {
+            for (List<RescheduleRequest> segment : segments(requests, RescheduleRequest::id)) {
+                Map<JobId, Job> changed;
+                try (PreparedStatement reschedule = statement(RESCHEDULE)) {
+                    reschedule.setArray(1, uuids(map(segment, RescheduleRequest::id)));
+                    reschedule.setArray(2, texts(map(segment, RescheduleRequest::tenant)));
+                    reschedule.setArray(3, bigints(map(segment, r -> millis(r.dueAt()))));
+                    reschedule.setArray(4, texts(map(segment, RescheduleRequest::owner)));
+                    reschedule.setArray(5, bigints(map(segment, r -> millis(r.now()))));
+                    changed = byId(JobRows.query(reschedule));
+                }
+                resolve(segment, RescheduleRequest::id, RescheduleRequest::tenant, changed, results);
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("reschedule of " + requests.size() + " jobs", e);
+        }
+    }
+
+    private static Map<JobId, Job> byId(List<Job> jobs) {
+        Map<JobId, Job> map = new HashMap<>();
+        for (Job job : jobs) {
+            map.put(job.id(), job);
+        }
+        return map;
+    }
+
+    /**
+     * The results of one segment of cancels or reschedules. Why a request changed nothing (the job is in another
+     * state, or not this tenant's, or absent) is read in one query for all of them, right after the segment's
+     * update, so each sees the job as the earlier elements of the batch left it.
+     */
+    private <T> void resolve(List<T> segment, Function<T, JobId> id, Function<T, String> tenant,
+            Map<JobId, Job> changed, List<ChangeResult> results) throws SQLException {
+        List<JobId> unchanged = new ArrayList<>();
+        for (T request : segment) {
+            if (!changed.containsKey(id.apply(request))) {
+                unchanged.add(id.apply(request));
+            }
+        }
+        Map<JobId, Job> current = Map.of();
+        if (!unchanged.isEmpty()) {
+            try (PreparedStatement find = statement(FIND_BY_IDS)) {
+                find.setArray(1, uuids(unchanged));
+                current = byId(JobRows.query(find));
+            }
+        }
+        for (T request : segment) {
+            Job job = changed.get(id.apply(request));
+            if (job != null) {
+                results.add(new ChangeResult.Changed(job));
+                continue;
+            }
+            Job as = current.get(id.apply(request));
+            String of = tenant.apply(request);
+            results.add(as == null || (of != null && !of.equals(as.tenant()))
+                    ? new ChangeResult.NotFound()
+                    : new ChangeResult.WrongState(as));
+        }
+    }
+
+    @Override
+    public void heartbeat(String node, Instant leaseUntil, Instant now) {
+        Objects.requireNonNull(node, "node");
+        try (PreparedStatement heartbeat = statement(HEARTBEAT)) {
+            heartbeat.setString(1, node);
+            heartbeat.setLong(2, millis(leaseUntil));
+            heartbeat.executeUpdate();
+        } catch (SQLException e) {
+            throw failed("heartbeat of " + node, e);
+        }
+    }
+
+    @Override
+    public int release(String node, Instant now) {
+        Objects.requireNonNull(node, "node");
+        try {
+            int released = handBack(List.of(node), now, false, null);
+            try (PreparedStatement delete = statement(DELETE_NODE)) {
+                delete.setString(1, node);
+                delete.executeUpdate();
+            }
+            return released;
+        } catch (SQLException e) {
+            throw failed("release of " + node, e);
+        }
+    }
+
+    @Override
+    public int rescueExpired(Instant now, String survivor, boolean all) {
+        try {
+            List<String> expired = new ArrayList<>();
+            try (PreparedStatement owners = statement(EXPIRED_OWNERS)) {
+                owners.setString(1, survivor);
+                owners.setBoolean(2, all);
+                owners.setLong(3, millis(now));
+                try (ResultSet rs = owners.executeQuery()) {
+                    while (rs.next()) {
+                        expired.add(rs.getString(1));
+                    }
+                }
+            }
+            int rescued = expired.isEmpty() ? 0 : handBack(expired, now, true, LEASE_EXPIRED);
+            try (PreparedStatement delete = statement(all ? DELETE_OTHER_NODES : DELETE_EXPIRED_NODES)) {
+                if (all) {
+                    delete.setString(1, survivor);
+                } else {
+                    delete.setLong(1, millis(now));
+                    delete.setString(2, survivor);
+                }
+                delete.executeUpdate();
+            }
+            return rescued;
+        } catch (SQLException e) {
+            throw failed("rescue of expired claims", e);
+        }
+    }
+
+    /** Hands back every claim of {@code owners}; returns the number of jobs changed. */
+    private int handBack(List<String> owners, Instant now, boolean failExhausted, String error) throws SQLException {
+        try (PreparedStatement handBack = statement(HAND_BACK)) {
+            handBack.setBoolean(1, failExhausted);
+            handBack.setLong(2, millis(now));
+            handBack.setString(3, error);
+            handBack.setArray(4, texts(owners));
+            return handBack.executeUpdate();
+        }
+    }
+
+    @Override
+    public int pruneFinished(Instant finishedBefore, int limit) {
+        if (limit < 1) {
+            return 0;
+        }
+        try (PreparedStatement prune = statement(PRUNE)) {
+            prune.setLong(1, millis(finishedBefore));
+            prune.setInt(2, limit);
+            try (ResultSet rs = prune.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : 0;
+            }
+        } catch (SQLException e) {
+            throw failed("prune of finished jobs", e);
+        }
+    }
+}

@@ -1,0 +1,769 @@
+package dev.hourglass.store.postgres;
+
+import static dev.hourglass.core.store.TestJobs.at;
+import static dev.hourglass.core.store.TestJobs.hash;
+import static dev.hourglass.core.store.TestJobs.job;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.store.CancelRequest;
+import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.FinishRun;
+import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.JobQuery;
+import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.JobStoreContract;
+import dev.hourglass.core.store.RescheduleRequest;
+import dev.hourglass.core.store.StartRun;
+import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.TestJobs;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The store conformance suite on a real PostgreSQL server, plus what only the PostgreSQL store promises. Each test
+ * gets a fresh schema of its own (see {@link TestDatabase}), dropped afterwards.
+ */
+class PostgresJobStoreTest extends JobStoreContract {
+
+    /** The schemas this test created (the contract's store's first), dropped after it. */
+    private final List<String> schemas = new ArrayList<>();
+    /** Extra stores a test opened, closed after it. */
+    private final List<JobStore> others = new CopyOnWriteArrayList<>();
+
+    @Override
+    protected JobStore openStore() {
+        String schema = TestDatabase.newSchemaName();
+        schemas.add(schema);
+        return PostgresJobStore.open(TestDatabase.options(schema));
+    }
+
+    /** Runs before the contract's own close (JUnit runs a subclass's @AfterEach first): close is idempotent. */
+    @AfterEach
+    void closeEverythingAndDropTheSchemas() {
+        others.forEach(JobStore::close);
+        if (store != null) {
+            store.close();
+        }
+        schemas.forEach(TestDatabase::dropSchema);
+    }
+
+    private PostgresJobStore postgres() {
+        return (PostgresJobStore) store;
+    }
+
+    private String schema() {
+        return postgres().options().schema();
+    }
+
+    /** Another store (another pool, as another node would have) on the schema of this test's store. */
+    private PostgresJobStore anotherNode() {
+        PostgresJobStore other = PostgresJobStore.open(postgres().options());
+        others.add(other);
+        return other;
+    }
+
+    private Connection raw() throws SQLException {
+        return TestDatabase.raw(schema());
+    }
+
+    @Nested
+    class SharedUse {
+
+        @Test
+        void isNotExclusive() {
+            assertThat(store.exclusive()).isFalse();
+        }
+
+        @Test
+        void twoStoresOnOneSchemaSeeEachOthersCommits() {
+            PostgresJobStore other = anotherNode();
+            NewJob newJob = job().idempotency("k", hash("a")).build();
+            insertOne(newJob);
+
+            assertThat(other.find(newJob.id())).isPresent();
+            List<InsertResult> again = other.write(Durability.FSYNC,
+                    tx -> tx.insert(List.of(job().idempotency("k", hash("a")).build())));
+            assertThat(again).singleElement().isInstanceOf(InsertResult.Duplicate.class);
+        }
+
+        @Test
+        void twoStoresClaimingFromEightThreadsNeverClaimTheSameJobTwice() throws Exception {
+            int jobs = 2_000;
+            List<NewJob> batch = new ArrayList<>();
+            for (int i = 0; i < jobs; i++) {
+                batch.add(job().dueAt(TestJobs.T0.plusMillis(i % 97)).build());
+            }
+            fsync(tx -> tx.insert(batch));
+            PostgresJobStore other = anotherNode();
+            List<PostgresJobStore> stores = List.of(postgres(), other);
+            Map<JobId, String> claimedBy = new ConcurrentHashMap<>();
+            AtomicInteger claims = new AtomicInteger();
+            AtomicInteger doubleClaims = new AtomicInteger();
+            CountDownLatch go = new CountDownLatch(1);
+            try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    String node = "node-" + t;
+                    PostgresJobStore on = stores.get(t % 2); // 4 threads on each pool
+                    futures.add(threads.submit(() -> {
+                        go.await();
+                        while (true) {
+                            List<Job> claimed = on.write(Durability.LAZY,
+                                    tx -> tx.claimDue(node, at(1), 25, at(0)));
+                            if (claimed.isEmpty()) {
+                                return null;
+                            }
+                            for (Job job : claimed) {
+                                claims.incrementAndGet();
+                                assertThat(job.owner()).isEqualTo(node);
+                                assertThat(job.fencingToken()).isEqualTo(1);
+                                if (claimedBy.putIfAbsent(job.id(), node) != null) {
+                                    doubleClaims.incrementAndGet();
+                                }
+                            }
+                        }
+                    }));
+                }
+                go.countDown();
+                for (Future<?> future : futures) {
+                    future.get(30, TimeUnit.SECONDS);
+                }
+            }
+
+            assertThat(doubleClaims.get()).isZero();
+            assertThat(claims.get()).isEqualTo(jobs);
+            assertThat(claimedBy).hasSize(jobs);
+            assertThat(new HashSet<>(claimedBy.values())).as("the work was spread").hasSizeGreaterThan(1);
+            for (Job job : listAll(null, null, JobQuery.MAX_LIMIT)) {
+                assertThat(job.owner()).isEqualTo(claimedBy.get(job.id()));
+                assertThat(job.fencingToken()).isEqualTo(1);
+            }
+        }
+
+        @Test
+        void cancelRacingWithStartOnTwoNodesHasExactlyOneWinnerPerJob() throws Exception {
+            int jobs = 300;
+            List<NewJob> batch = new ArrayList<>();
+            for (int i = 0; i < jobs; i++) {
+                batch.add(job().owner("node-a").build());
+            }
+            fsync(tx -> tx.insert(batch));
+            PostgresJobStore other = anotherNode();
+            CountDownLatch go = new CountDownLatch(1);
+            List<Optional<Job>> starts = new ArrayList<>();
+            List<ChangeResult> cancels = new ArrayList<>();
+            try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
+                Future<?> starter = threads.submit(() -> {
+                    go.await();
+                    for (int from = 0; from < jobs; from += 10) {
+                        List<StartRun> runs = batch.subList(from, from + 10).stream()
+                                .map(j -> new StartRun(j.id(), "node-a", 0, at(1))).toList();
+                        starts.addAll(store.write(Durability.LAZY, tx -> tx.start(runs)));
+                    }
+                    return null;
+                });
+                Future<?> canceller = threads.submit(() -> {
+                    go.await();
+                    for (int from = jobs - 10; from >= 0; from -= 10) { // from the other end, so they meet
+                        List<CancelRequest> requests = batch.subList(from, from + 10).stream()
+                                .map(j -> new CancelRequest(j.id(), null, at(1))).toList();
+                        List<ChangeResult> results = other.write(Durability.FSYNC, tx -> tx.cancel(requests));
+                        cancels.addAll(0, results);
+                    }
+                    return null;
+                });
+                go.countDown();
+                starter.get(30, TimeUnit.SECONDS);
+                canceller.get(30, TimeUnit.SECONDS);
+            }
+
+            int started = 0;
+            int cancelled = 0;
+            for (int i = 0; i < jobs; i++) {
+                boolean startWon = starts.get(i).isPresent();
+                boolean cancelWon = cancels.get(i) instanceof ChangeResult.Changed;
+                assertThat(startWon ^ cancelWon).as("exactly one winner for job " + i).isTrue();
+                JobState state = get(batch.get(i).id()).state();
+                assertThat(state).isEqualTo(startWon ? JobState.RUNNING : JobState.CANCELLED);
+                if (startWon) {
+                    assertThat(cancels.get(i)).isInstanceOf(ChangeResult.WrongState.class);
+                    started++;
+                } else {
+                    cancelled++;
+                }
+            }
+            assertThat(started + cancelled).isEqualTo(jobs);
+        }
+
+        @Test
+        void twoNodesOpeningAFreshSchemaAtOnceMigrateItOnce() throws Exception {
+            String schema = TestDatabase.newSchemaName();
+            schemas.add(schema);
+            CountDownLatch go = new CountDownLatch(1);
+            try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
+                List<Future<PostgresJobStore>> opened = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    opened.add(threads.submit(() -> {
+                        go.await();
+                        PostgresJobStore node = PostgresJobStore.open(TestDatabase.options(schema));
+                        others.add(node);
+                        return node;
+                    }));
+                }
+                go.countDown();
+                for (Future<PostgresJobStore> node : opened) {
+                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("1");
+                }
+            }
+            try (Connection connection = TestDatabase.raw(schema); Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery(
+                            "SELECT count(*) FROM flyway_schema_history WHERE version = '1' AND success")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(1);
+            }
+        }
+    }
+
+    @Nested
+    class Persistence {
+
+        @Test
+        void dataAndSchemaVersionSurviveCloseAndReopen() throws SQLException {
+            PostgresOptions options = postgres().options();
+            NewJob full = job().tenant("acme").target("{\"url\":\"https://x.test\"}").payload(new byte[] {1, 2, 3})
+                    .timeout(Duration.ofSeconds(9)).idempotency("k", hash("k")).dueIn(5).build();
+            NewJob lazyOne = job().dueIn(1).build();
+            insertOne(full);
+            lazy(tx -> tx.insert(List.of(lazyOne)));
+            Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
+            Job run = start(claimed, at(1)).orElseThrow();
+            assertThat(postgres().schemaVersion()).isEqualTo("1");
+            store.close();
+
+            store = PostgresJobStore.open(options);
+
+            assertThat(postgres().schemaVersion()).isEqualTo("1");
+            assertSameJob(get(full.id()), full.toJob());
+            assertSameJob(get(lazyOne.id()), run);
+            assertThat(store.lastJobId()).contains(lazyOne.id());
+            assertThat(finish(run, JobState.SUCCEEDED, null, null, null, at(2))).as("the claim survives").isTrue();
+            try (Connection connection = raw(); Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery(
+                            "SELECT version, success FROM flyway_schema_history WHERE version IS NOT NULL")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("1");
+                assertThat(rs.getBoolean(2)).isTrue();
+                assertThat(rs.next()).as("the migration ran once, not at every open").isFalse();
+            }
+        }
+
+        @Test
+        void aSchemaNewerThanThisBuildIsRefused() throws SQLException {
+            PostgresOptions options = postgres().options();
+            store.close();
+            try (Connection connection = raw(); Statement statement = connection.createStatement()) {
+                statement.executeUpdate("INSERT INTO flyway_schema_history (installed_rank, version, description, "
+                        + "type, script, checksum, installed_by, execution_time, success) "
+                        + "VALUES (99, '99', 'from the future', 'SQL', 'V99__from_the_future.sql', 0, 'test', 1, true)");
+            }
+
+            assertThatThrownBy(() -> PostgresJobStore.open(options))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining("schema version 99")
+                    .hasMessageContaining("newer");
+
+            try (Connection connection = raw(); Statement statement = connection.createStatement()) {
+                statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
+            }
+            store = PostgresJobStore.open(options);
+            assertThat(postgres().schemaVersion()).isEqualTo("1");
+        }
+
+        @Test
+        void lastJobIdRemembersPrunedJobs() {
+            NewJob older = job().build();
+            insertOne(older);
+            Job newest = running("node-a", job(), at(0));
+            assertThat(succeed(newest, at(1))).isTrue();
+
+            assertThat(prune(at(2), 10)).isEqualTo(1);
+            assertThat(store.find(newest.id())).isEmpty();
+            assertThat(store.lastJobId()).contains(newest.id());
+
+            // A later prune of an older id does not lower the high-water mark.
+            Job olderRun = start(claim("node-a", at(0), 1, at(3)).getFirst(), at(3)).orElseThrow();
+            assertThat(succeed(olderRun, at(4))).isTrue();
+            assertThat(prune(at(5), 10)).isEqualTo(1);
+            assertThat(store.lastJobId()).contains(newest.id());
+        }
+
+        @Test
+        void theDurabilitiesMapToSynchronousCommit() {
+            assertThat(postgres().synchronousCommitInside(Durability.LAZY)).isEqualTo("off");
+            assertThat(postgres().synchronousCommitInside(Durability.FSYNC)).as("the server's default")
+                    .isNotEqualTo("off");
+        }
+    }
+
+    @Nested
+    class Schema {
+
+        /** Inserts a row in {@code state} behind the store's back and tries to move it to {@code next}. */
+        private void assertTransition(Connection connection, JobState state, JobState next) throws SQLException {
+            NewJob newJob = job().build();
+            // A RUNNING job has an owner and a terminal one none (two CHECK constraints): keep them satisfied, so
+            // that only the trigger can refuse the move.
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO jobs (id, tenant, handler, "
+                    + "state, due_at, created_at, updated_at, attempts, max_attempts, backoff_initial_ms, "
+                    + "backoff_max_ms, payload, owner) VALUES (?, 't1', 'webhook', ?, 0, 0, 0, 0, 1, 1000, 1000, "
+                    + "'', ?)")) {
+                insert.setObject(1, JobRows.uuid(newJob.id()));
+                insert.setString(2, state.name());
+                insert.setString(3, state == JobState.RUNNING ? "node-x" : null);
+                insert.executeUpdate();
+            }
+            Savepoint before = connection.setSavepoint();
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE jobs SET state = ?, owner = ? WHERE id = ?")) {
+                update.setString(1, next.name());
+                update.setString(2, next == JobState.RUNNING ? "node-x" : null);
+                update.setObject(3, JobRows.uuid(newJob.id()));
+                boolean allowed = state == next || state.canMoveTo(next);
+                if (allowed) {
+                    assertThat(update.executeUpdate()).as(state + " -> " + next).isEqualTo(1);
+                } else {
+                    assertThatThrownBy(update::executeUpdate)
+                            .as(state + " -> " + next)
+                            .isInstanceOf(SQLException.class)
+                            .hasMessageContaining("illegal state transition " + state + " -> " + next)
+                            .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("23514"));
+                    connection.rollback(before); // an error aborts the transaction up to the savepoint
+                }
+            }
+        }
+
+        @Test
+        void theTriggerRepeatsTheStateMachineOfJobState() throws SQLException {
+            try (Connection connection = raw()) {
+                connection.setAutoCommit(false); // one transaction, rolled back
+                for (JobState state : JobState.values()) {
+                    for (JobState next : JobState.values()) {
+                        assertTransition(connection, state, next);
+                    }
+                }
+                connection.rollback();
+            }
+        }
+
+        @Test
+        void rawSqlCannotReviveASucceededJob() throws SQLException {
+            Job run = running("node-a", job(), at(0));
+            assertThat(succeed(run, at(1))).isTrue();
+
+            try (Connection connection = raw();
+                    PreparedStatement update = connection.prepareStatement(
+                            "UPDATE jobs SET state = 'RUNNING', owner = 'node-a' WHERE id = ?")) {
+                update.setObject(1, JobRows.uuid(run.id()));
+                assertThatThrownBy(update::executeUpdate).hasMessageContaining("illegal state transition");
+            }
+            assertThat(get(run.id()).state()).isEqualTo(JobState.SUCCEEDED);
+        }
+
+        @Test
+        void unknownStatesNegativeAttemptsAndInconsistentClaimsAreRefused() throws SQLException {
+            insertOne(job().build());
+            Job run = running("node-a", job(), at(0));
+
+            try (Connection connection = raw(); Statement statement = connection.createStatement()) {
+                assertThatThrownBy(() -> statement.executeUpdate("INSERT INTO jobs (id, tenant, handler, state, "
+                        + "due_at, created_at, updated_at, attempts, max_attempts, backoff_initial_ms, backoff_max_ms, "
+                        + "payload) VALUES (gen_random_uuid(), 't1', 'webhook', 'PAUSED', 0, 0, 0, 0, 1, 1000, 1000, "
+                        + "'')")).hasMessageContaining("jobs_state_known");
+                assertThatThrownBy(() -> statement.executeUpdate("UPDATE jobs SET state = 'PAUSED'"))
+                        .as("the trigger fires first").hasMessageContaining("illegal state transition");
+                assertThatThrownBy(() -> statement.executeUpdate("UPDATE jobs SET attempts = -1"))
+                        .hasMessageContaining("jobs_attempts_non_negative");
+                assertThatThrownBy(() -> statement.executeUpdate("UPDATE jobs SET owner = NULL WHERE id = '"
+                        + run.id() + "'")).hasMessageContaining("jobs_running_has_owner");
+                assertThatThrownBy(() -> statement.executeUpdate("UPDATE jobs SET state = 'SUCCEEDED' WHERE id = '"
+                        + run.id() + "'")).hasMessageContaining("jobs_terminal_holds_no_claim");
+                assertThatThrownBy(() -> statement.executeUpdate("UPDATE jobs SET due_at = 'soon'"))
+                        .isInstanceOf(SQLException.class);
+            }
+        }
+
+        /** The plan of {@code sql} (its {@code ?} numbered as $1, $2...) as a generic or a custom plan. */
+        private String plan(String sql, boolean generic, String types, String arguments) throws SQLException {
+            StringBuilder numbered = new StringBuilder();
+            int n = 0;
+            for (char c : sql.toCharArray()) {
+                if (c == '?') {
+                    numbered.append('$').append(++n);
+                } else {
+                    numbered.append(c);
+                }
+            }
+            try (Connection connection = raw(); Statement statement = connection.createStatement()) {
+                statement.execute("SET plan_cache_mode = " + (generic ? "force_generic_plan" : "force_custom_plan"));
+                statement.execute("PREPARE q (" + types + ") AS " + numbered);
+                StringBuilder plan = new StringBuilder();
+                try (ResultSet rs = statement.executeQuery("EXPLAIN EXECUTE q (" + arguments + ")")) {
+                    while (rs.next()) {
+                        plan.append(rs.getString(1)).append('\n');
+                    }
+                }
+                return plan.toString();
+            }
+        }
+
+        /**
+         * 20,000 jobs shaped like a queue in use, with fresh statistics: most are SCHEDULED and due later (days
+         * out), 100 are due now and free, 600 are held by the horizons of three nodes, 5,000 have finished.
+         */
+        private void fillAndAnalyze() throws SQLException {
+            List<NewJob> batch = new ArrayList<>();
+            for (int i = 0; i < 14_300; i++) {
+                batch.add(job().dueAt(TestJobs.T0.plusSeconds(3_600 + i * 60L)).build());
+            }
+            for (int i = 0; i < 100; i++) {
+                batch.add(job().dueAt(TestJobs.T0.plusMillis(i)).build());
+            }
+            for (int i = 0; i < 600; i++) {
+                batch.add(job().dueAt(TestJobs.T0.plusMillis(i)).owner("node-" + (i % 3)).build());
+            }
+            List<NewJob> done = new ArrayList<>();
+            for (int i = 0; i < 5_000; i++) {
+                done.add(job().owner("node-0").build());
+            }
+            batch.addAll(done);
+            fsync(tx -> tx.insert(batch));
+            lazy(tx -> tx.start(done.stream().map(j -> new StartRun(j.id(), "node-0", 0, at(0))).toList()));
+            lazy(tx -> tx.finish(done.stream().map(j -> new FinishRun(j.id(), "node-0", 0, JobState.SUCCEEDED,
+                    null, null, null, at(1))).toList()));
+            try (Connection connection = raw(); Statement statement = connection.createStatement()) {
+                statement.execute("ANALYZE jobs");
+            }
+        }
+
+        @Test
+        void theClaimWalksTheClaimableIndexInGenericAndCustomPlans() throws SQLException {
+            fillAndAnalyze();
+
+            for (boolean generic : new boolean[] {true, false}) {
+                String plan = plan(PostgresTx.CLAIM, generic, "text, bigint, bigint, integer",
+                        "'node-a', 0, " + TestJobs.T0.plusSeconds(60).toEpochMilli() + ", 1000");
+                assertThat(plan).as(plan).contains("Index Scan using jobs_claimable").contains("LockRows")
+                        .contains("Index Scan using jobs_pkey").doesNotContain("Seq Scan").doesNotContain("Sort");
+            }
+        }
+
+        @Test
+        void theBatchUpdatesFindTheirRowsByPrimaryKey() throws SQLException {
+            fillAndAnalyze();
+            String ids = "ARRAY['" + TestJobs.nextId() + "', '" + TestJobs.nextId() + "']::uuid[]";
+
+            for (boolean generic : new boolean[] {true, false}) {
+                assertThat(plan(PostgresTx.START, generic, "uuid[], text[], bigint[], bigint[]",
+                        ids + ", ARRAY['a', 'b'], ARRAY[1, 2]::bigint[], ARRAY[0, 0]::bigint[]"))
+                        .contains("jobs_pkey").doesNotContain("Seq Scan on jobs");
+                assertThat(plan(PostgresTx.CANCEL, generic, "uuid[], text[], bigint[]",
+                        ids + ", ARRAY[NULL, NULL]::text[], ARRAY[0, 0]::bigint[]"))
+                        .contains("jobs_pkey").doesNotContain("Seq Scan on jobs");
+            }
+        }
+
+        @Test
+        void theRescueAndPruneQueriesUseTheirPartialIndexes() throws SQLException {
+            fillAndAnalyze();
+
+            for (boolean generic : new boolean[] {true, false}) {
+                assertThat(plan(PostgresTx.EXPIRED_OWNERS, generic, "text, boolean, bigint", "'node-b', false, 0"))
+                        .contains("jobs_owned").doesNotContain("Seq Scan on jobs");
+                assertThat(plan(PostgresTx.HAND_BACK, generic, "boolean, bigint, text, text[]",
+                        "true, 0, 'x', ARRAY['node-1']"))
+                        .contains("jobs_owned").doesNotContain("Seq Scan on jobs");
+                assertThat(plan(PostgresTx.PRUNE, generic, "bigint, integer",
+                        TestJobs.T0.plusSeconds(10).toEpochMilli() + ", 100"))
+                        .contains("jobs_finished").contains("jobs_pkey").doesNotContain("Seq Scan on jobs");
+            }
+        }
+    }
+
+    @Nested
+    class Connecting {
+
+        @Test
+        void anUnreachableServerFailsOpenAtOnceWithOneClearLine() {
+            PostgresOptions options = PostgresOptions.of("jdbc:postgresql://127.0.0.1:1/test", "postgres", null)
+                    .withConnectTimeout(Duration.ofSeconds(2));
+            long started = System.nanoTime();
+
+            assertThatThrownBy(() -> PostgresJobStore.open(options))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageStartingWith("cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/test")
+                    .hasMessageContaining("Connection to 127.0.0.1:1 refused")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+            assertThat(TestDatabase.elapsedSince(started)).as("a refused connection does not wait")
+                    .isLessThan(Duration.ofSeconds(1));
+        }
+
+        @Test
+        void aServerThatNeverAnswersFailsOpenWithinTheConnectTimeout() throws Exception {
+            ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            List<Socket> accepted = new CopyOnWriteArrayList<>();
+            Thread acceptor = Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        accepted.add(silent.accept()); // and never say a word
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+            try {
+                PostgresOptions options = PostgresOptions.of(
+                        "jdbc:postgresql://127.0.0.1:" + silent.getLocalPort() + "/test", "postgres", null)
+                        .withConnectTimeout(Duration.ofSeconds(1));
+                long started = System.nanoTime();
+
+                assertThatThrownBy(() -> PostgresJobStore.open(options))
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageStartingWith("cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:")
+                        .hasMessageContaining("(connect timeout 1000 ms)")
+                        .hasMessageContaining("timed out")
+                        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+                assertThat(TestDatabase.elapsedSince(started)).isLessThan(Duration.ofMillis(2_500));
+            } finally {
+                silent.close();
+                acceptor.join(5_000);
+                for (Socket socket : accepted) {
+                    socket.close();
+                }
+            }
+        }
+
+        @Test
+        void theUrlQueryAndThePasswordNeverAppearInMessages() {
+            PostgresOptions options = PostgresOptions.of("jdbc:postgresql://127.0.0.1:1/test?password=hunter2",
+                    "postgres", "s3cret").withConnectTimeout(Duration.ofMillis(500));
+
+            assertThat(options.toString()).doesNotContain("hunter2").doesNotContain("s3cret");
+            assertThatThrownBy(() -> PostgresJobStore.open(options))
+                    .isInstanceOf(StoreException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2").doesNotContain("s3cret"));
+        }
+
+        @Test
+        void invalidOptionsAreRefusedNamingTheField() {
+            PostgresOptions options = TestDatabase.options(null);
+            assertThatThrownBy(() -> options.withPoolSize(1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("poolSize");
+            assertThatThrownBy(() -> options.withConnectTimeout(Duration.ofMillis(10)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("connectTimeout");
+            assertThatThrownBy(() -> options.withSchema("Robert'); DROP TABLE jobs;--"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("schema");
+            assertThatThrownBy(() -> PostgresOptions.of("jdbc:sqlite:/tmp/x.db", null, null))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("jdbcUrl");
+            assertThat(PostgresOptions.of(TestDatabase.URL, null, null).poolSize())
+                    .isEqualTo(PostgresOptions.DEFAULT_POOL_SIZE);
+            assertThat(PostgresOptions.of(TestDatabase.URL, null, null).connectTimeout())
+                    .isEqualTo(Duration.ofSeconds(5));
+        }
+    }
+
+    @Nested
+    class PostgresTransactions {
+
+        @Test
+        void aConstraintFailureRollsBackTheWholeBatchAndBecomesAStoreException() {
+            NewJob first = job().build();
+            NewJob second = job().build();
+            NewJob sameIdAsSecond = job().id(second.id()).build();
+
+            assertThatThrownBy(() -> insert(first, second, sameIdAsSecond))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining(TestDatabase.URL)
+                    .hasMessageContaining("SQLState 23505")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+
+            assertThat(store.find(first.id())).isEmpty();
+            assertThat(store.find(second.id())).isEmpty();
+            assertThat(insert(first, second)).hasSize(2);
+        }
+
+        @Test
+        void inBatchDuplicatesResolveAgainstTheTableAndTheBatchAlike() {
+            NewJob stored = job().idempotency("k1", hash("a")).build();
+            insertOne(stored);
+            NewJob sameAsStored = job().idempotency("k1", hash("a")).build();
+            NewJob conflictsWithStored = job().idempotency("k1", hash("x")).build();
+            NewJob fresh = job().idempotency("k2", hash("b")).build();
+            NewJob sameAsFresh = job().idempotency("k2", hash("b")).build();
+            NewJob conflictsWithFresh = job().idempotency("k2", hash("y")).build();
+
+            List<InsertResult> results = insert(sameAsStored, fresh, conflictsWithStored, sameAsFresh,
+                    conflictsWithFresh);
+
+            assertThat(results.get(0)).isInstanceOf(InsertResult.Duplicate.class);
+            assertThat(results.get(0).job().id()).isEqualTo(stored.id());
+            assertThat(results.get(1)).isInstanceOf(InsertResult.Created.class);
+            assertThat(results.get(2)).isInstanceOf(InsertResult.Conflict.class);
+            assertThat(results.get(2).job().id()).isEqualTo(stored.id());
+            assertThat(results.get(3)).isInstanceOf(InsertResult.Duplicate.class);
+            assertThat(results.get(3).job().id()).isEqualTo(fresh.id());
+            assertThat(results.get(4)).isInstanceOf(InsertResult.Conflict.class);
+            assertThat(results.get(4).job().id()).isEqualTo(fresh.id());
+            assertThat(ids(listAll(null, null, 100))).containsExactly(stored.id(), fresh.id());
+        }
+
+        @Test
+        void aBatchNamingAJobSeveralTimesActsAsIfRunOneByOne() {
+            NewJob a = job().build();
+            NewJob b = job().build();
+            insert(a, b);
+
+            List<ChangeResult> results = fsync(tx -> tx.reschedule(List.of(
+                    new RescheduleRequest(a.id(), null, at(5), "node-a", at(1)),
+                    new RescheduleRequest(b.id(), null, at(6), null, at(1)),
+                    new RescheduleRequest(a.id(), null, at(7), "node-b", at(2)))));
+
+            assertThat(results).allMatch(r -> r instanceof ChangeResult.Changed);
+            Job job = get(a.id());
+            assertThat(job.dueAt()).isEqualTo(at(7));
+            assertThat(job.owner()).isEqualTo("node-b");
+            assertThat(job.fencingToken()).as("two reschedules").isEqualTo(2);
+            assertThat(((ChangeResult.Changed) results.get(0)).job().fencingToken()).isEqualTo(1);
+        }
+
+        @Test
+        void largeBatchesAreOneStatementEach() {
+            List<NewJob> batch = new ArrayList<>();
+            for (int i = 0; i < 5_000; i++) {
+                batch.add(job().owner("node-a").idempotency("k" + i, hash("r" + i)).payload("p" + i).build());
+            }
+            List<InsertResult> inserted = fsync(tx -> tx.insert(batch));
+            assertThat(inserted).allMatch(r -> r instanceof InsertResult.Created);
+
+            List<Optional<Job>> started = lazy(tx -> tx.start(
+                    batch.stream().map(j -> new StartRun(j.id(), "node-a", 0, at(1))).toList()));
+            assertThat(started).allMatch(Optional::isPresent);
+            List<Boolean> finished = lazy(tx -> tx.finish(batch.stream().map(j -> new FinishRun(j.id(), "node-a", 0,
+                    JobState.SUCCEEDED, null, null, null, at(2))).toList()));
+            assertThat(finished).allMatch(Boolean::booleanValue);
+            assertThat(listAll(null, JobState.SUCCEEDED, JobQuery.MAX_LIMIT)).hasSize(5_000);
+            assertThat(prune(at(3), 10_000)).isEqualTo(5_000);
+        }
+
+        @Test
+        void writeIsNotReentrant() {
+            assertThatThrownBy(() -> fsync(tx -> fsync(inner -> null)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("re-entrant");
+
+            String result = fsync(tx -> "usable");
+            assertThat(result).isEqualTo("usable");
+        }
+
+        @Test
+        void aTransactionCannotBeUsedAfterItsWrite() {
+            AtomicReference<StoreTx> escaped = new AtomicReference<>();
+            fsync(tx -> {
+                escaped.set(tx);
+                return null;
+            });
+
+            assertThatThrownBy(() -> escaped.get().insert(List.of(job().build())))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+
+        @Test
+        void aRetryWithoutADueTimeIsRefused() {
+            Job run = running("node-a", job(), at(0));
+
+            assertThatThrownBy(() -> lazy(tx -> tx.finish(List.of(new FinishRun(run.id(), "node-a",
+                    run.fencingToken(), JobState.SCHEDULED, null, null, "e", at(1))))))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThat(get(run.id()).state()).isEqualTo(JobState.RUNNING);
+        }
+
+        @Test
+        void aClosedStoreRefusesReadsAndWrites() {
+            store.close();
+
+            assertThatThrownBy(() -> fsync(tx -> null)).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("closed");
+            assertThatThrownBy(() -> store.find(TestJobs.nextId())).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("closed");
+            store.close(); // idempotent
+        }
+
+        @Test
+        void readersRunConcurrentlyWithTheWriter() throws Exception {
+            List<JobId> written = new ArrayList<>();
+            AtomicBoolean done = new AtomicBoolean();
+            AtomicInteger reads = new AtomicInteger();
+            try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int r = 0; r < 8; r++) {
+                    futures.add(readers.submit(() -> {
+                        while (!done.get()) {
+                            store.list(new JobQuery(null, null, null, 50));
+                            store.lastJobId();
+                            reads.incrementAndGet();
+                        }
+                        return null;
+                    }));
+                }
+                for (int i = 0; i < 100; i++) {
+                    NewJob newJob = job().dueIn(i).build();
+                    written.add(newJob.id());
+                    store.write(i % 2 == 0 ? Durability.FSYNC : Durability.LAZY, tx -> tx.insert(List.of(newJob)));
+                    assertThat(store.find(newJob.id())).as("a committed write is visible at once").isPresent();
+                }
+                done.set(true);
+                for (Future<?> future : futures) {
+                    future.get(30, TimeUnit.SECONDS);
+                }
+            }
+            assertThat(reads.get()).isPositive();
+            assertThat(store.lastJobId()).contains(written.getLast());
+            Set<JobId> listed = new HashSet<>(ids(listAll(null, null, 100)));
+            assertThat(listed).containsAll(written);
+        }
+    }
+}
