@@ -7,6 +7,8 @@ import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.server.http.ApiHandler;
 import dev.hourglass.server.webhook.WebhookHandler;
+import dev.hourglass.store.postgres.PostgresJobStore;
+import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.store.sqlite.SqliteJobStore;
 import java.io.IOException;
 import java.net.BindException;
@@ -84,13 +86,13 @@ public final class HourglassServer implements AutoCloseable {
      */
     public static HourglassServer start(ServerConfig config) {
         config.validate();
-        Path dataDir = prepareDataDir(config.dataDir());
-        Path storeFile = dataDir.resolve(ServerConfig.STORE_FILE);
+        Path storeFile = config.postgres() != null ? null
+                : prepareDataDir(config.dataDir()).resolve(ServerConfig.STORE_FILE);
         HttpServer http = bind(config);
         JobStore store = null;
         CloseableHttpClient client = null;
         try {
-            store = openStore(storeFile);
+            store = config.postgres() != null ? openPostgres(config.postgres()) : openStore(storeFile);
             EngineConfig engine = config.engine() != null ? config.engine() : EngineConfig.defaults(defaultNodeId());
             client = WebhookHandler.newClient(config.webhookConnectTimeout());
             Hourglass hourglass = startEngine(store, engine,
@@ -147,6 +149,14 @@ public final class HourglassServer implements AutoCloseable {
         }
     }
 
+    private static JobStore openPostgres(PostgresOptions options) {
+        try {
+            return PostgresJobStore.open(options);
+        } catch (StoreException e) {
+            throw new StartupException("cannot open the PostgreSQL store: " + firstLine(e.getMessage()), e);
+        }
+    }
+
     private static JobStore openStore(Path file) {
         try {
             return SqliteJobStore.open(file);
@@ -193,9 +203,18 @@ public final class HourglassServer implements AutoCloseable {
         return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
-    /** The absolute path of the SQLite store file. */
+    /** The absolute path of the SQLite store file, or null when the server runs on PostgreSQL. */
     public Path storeFile() {
         return storeFile;
+    }
+
+    /** Which store the server runs on, for people: the SQLite file, or the PostgreSQL URL without its parameters. */
+    public String storeDescription() {
+        if (storeFile != null) {
+            return storeFile.toString();
+        }
+        PostgresOptions pg = config.postgres();
+        return "PostgreSQL " + pg.safeUrl() + (pg.schema() != null ? " schema " + pg.schema() : "");
     }
 
     /** The engine, for embedding code and tests that look behind the API. */

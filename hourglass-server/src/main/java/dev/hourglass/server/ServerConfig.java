@@ -3,6 +3,7 @@ package dev.hourglass.server;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.server.http.ApiHandler;
 import dev.hourglass.server.webhook.WebhookHandler;
+import dev.hourglass.store.postgres.PostgresOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -17,6 +18,7 @@ import java.util.Objects;
  * @param maxBodyBytes the largest request body read; a larger one is answered 413 without reading it all
  * @param webhookConnectTimeout how long a webhook delivery may take to connect
  * @param stopGrace how long {@link HourglassServer#close()} lets requests in progress finish
+ * @param postgres the PostgreSQL store to run on, or null for the embedded SQLite store in {@code dataDir}
  */
 public record ServerConfig(
         String bind,
@@ -25,7 +27,8 @@ public record ServerConfig(
         EngineConfig engine,
         int maxBodyBytes,
         Duration webhookConnectTimeout,
-        Duration stopGrace) {
+        Duration stopGrace,
+        PostgresOptions postgres) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -42,35 +45,40 @@ public record ServerConfig(
 
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, DEFAULT_DATA_DIR, null, ApiHandler.DEFAULT_MAX_BODY_BYTES,
-                WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE);
+                WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE, null);
     }
 
     public ServerConfig withBind(String value) {
-        return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace);
+        return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres);
     }
 
     public ServerConfig withPort(int value) {
-        return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace);
+        return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres);
     }
 
     public ServerConfig withDataDir(Path value) {
-        return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace);
+        return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres);
     }
 
     public ServerConfig withEngine(EngineConfig value) {
-        return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace);
+        return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres);
     }
 
     public ServerConfig withMaxBodyBytes(int value) {
-        return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace);
+        return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace, postgres);
     }
 
     public ServerConfig withWebhookConnectTimeout(Duration value) {
-        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace);
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace, postgres);
     }
 
     public ServerConfig withStopGrace(Duration value) {
-        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value);
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value, postgres);
+    }
+
+    /** Runs on PostgreSQL instead of the embedded SQLite file ({@code dataDir} is then unused). */
+    public ServerConfig withPostgres(PostgresOptions value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, value);
     }
 
     /**

@@ -36,7 +36,11 @@ public final class ServerFixture implements AutoCloseable {
     }
 
     public static ServerFixture start(Path dataDir) {
-        return new ServerFixture(HourglassServer.start(config(dataDir)));
+        return start(config(dataDir));
+    }
+
+    public static ServerFixture start(ServerConfig config) {
+        return new ServerFixture(HourglassServer.start(config));
     }
 
     public static ServerConfig config(Path dataDir) {

@@ -3,6 +3,7 @@ package dev.hourglass.server.cli;
 import dev.hourglass.server.HourglassServer;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.StartupException;
+import dev.hourglass.store.postgres.PostgresOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -34,6 +35,24 @@ final class ServerCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}).")
     Path data;
 
+    @Option(names = "--store", paramLabel = "sqlite|postgres", defaultValue = "${env:HOURGLASS_STORE:-sqlite}",
+            description = "The store: the embedded SQLite file, or PostgreSQL (env HOURGLASS_STORE, default "
+                    + "${DEFAULT-VALUE}).")
+    String store;
+
+    @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:HOURGLASS_JDBC_URL}",
+            description = "PostgreSQL JDBC URL, e.g. jdbc:postgresql://db:5432/hourglass (env HOURGLASS_JDBC_URL).")
+    String jdbcUrl;
+
+    @Option(names = "--db-user", paramLabel = "USER", defaultValue = "${env:HOURGLASS_DB_USER}",
+            description = "PostgreSQL user (env HOURGLASS_DB_USER).")
+    String dbUser;
+
+    @Option(names = "--db-pool-size", paramLabel = "N",
+            defaultValue = "${env:HOURGLASS_DB_POOL_SIZE:-" + PostgresOptions.DEFAULT_POOL_SIZE + "}",
+            description = "PostgreSQL connections (env HOURGLASS_DB_POOL_SIZE, default ${DEFAULT-VALUE}).")
+    int dbPoolSize;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -44,6 +63,7 @@ final class ServerCommand implements Callable<Integer> {
         ServerConfig config = ServerConfig.defaults().withPort(port).withBind(bind).withDataDir(data);
         HourglassServer server;
         try {
+            config = withStore(config);
             server = HourglassServer.start(config);
         } catch (StartupException e) {
             err.println("hourglass: " + e.getMessage());
@@ -58,9 +78,40 @@ final class ServerCommand implements Callable<Integer> {
                 stopped.countDown();
             }
         }));
-        out.println("Hourglass listening on " + server.baseUri() + " (store: " + server.storeFile() + ")");
+        out.println("Hourglass listening on " + server.baseUri() + " (store: " + server.storeDescription() + ")");
         out.flush();
         stopped.await(); // until SIGTERM/SIGINT; the hook closes the server, then the JVM exits
         return 0;
+    }
+
+    /**
+     * Applies --store and the PostgreSQL options. The password comes only from HOURGLASS_DB_PASSWORD (or the URL), so
+     * it never shows in the process list.
+     */
+    private ServerConfig withStore(ServerConfig config) {
+        switch (store) {
+            case "sqlite" -> {
+                if (jdbcUrl != null && !jdbcUrl.isBlank()) {
+                    throw new StartupException("--jdbc-url is for --store postgres; the sqlite store lives in --data");
+                }
+                return config;
+            }
+            case "postgres" -> {
+                if (jdbcUrl == null || jdbcUrl.isBlank()) {
+                    throw new StartupException("--store postgres needs --jdbc-url (or HOURGLASS_JDBC_URL)");
+                }
+                try {
+                    return config.withPostgres(PostgresOptions.of(jdbcUrl, blankToNull(dbUser),
+                            blankToNull(System.getenv("HOURGLASS_DB_PASSWORD"))).withPoolSize(dbPoolSize));
+                } catch (IllegalArgumentException e) {
+                    throw new StartupException(e.getMessage());
+                }
+            }
+            default -> throw new StartupException("--store must be sqlite or postgres, was '" + store + "'");
+        }
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 }

@@ -65,6 +65,31 @@ class CliTest {
     }
 
     @Test
+    void postgresWithoutAUrlIsOneLineAndExitCode2() {
+        Run r = run("server", "--port", "0", "--store", "postgres");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).contains("--jdbc-url");
+    }
+
+    @Test
+    void anUnreachableDatabaseIsOneLineAndExitCode2() {
+        Run r = run("server", "--port", "0", "--store", "postgres", "--jdbc-url",
+                "jdbc:postgresql://127.0.0.1:1/hourglass?password=secret");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).contains("cannot open the PostgreSQL store").doesNotContain("secret");
+    }
+
+    @Test
+    void anUnknownStoreIsOneLineAndExitCode2() {
+        Run r = run("server", "--port", "0", "--store", "mongodb");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).contains("sqlite or postgres");
+    }
+
+    @Test
     void aBusyPortIsOneLineAndExitCode2() throws Exception {
         try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             int port = busy.getLocalPort();
