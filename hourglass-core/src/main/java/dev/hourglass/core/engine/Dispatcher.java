@@ -13,7 +13,6 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -247,9 +246,5 @@ final class Dispatcher implements AutoCloseable {
         }
         workers.shutdownNow();
         timeouts.shutdownNow();
-    }
-
-    Optional<JobHandler> handler(String name) {
-        return Optional.ofNullable(handlers.get(name));
     }
 }

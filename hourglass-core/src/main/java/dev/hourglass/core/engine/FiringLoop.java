@@ -152,7 +152,7 @@ final class FiringLoop implements AutoCloseable {
         plannedWakeMillis = Long.MIN_VALUE;
     }
 
-    /** Stops the loop. Returns the entries that never fired (their claims are handed back by the engine). */
+    /** Stops the loop. Entries that never fired stay claimed in the store; the engine hands them back. */
     @Override
     public void close() {
         running = false;

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
 final class GroupCommitter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitter.class);
 
-    /** One queued write. The {@code fsync} flag says whether its caller is promised durability. */
+    /** One queued write and the future its caller waits on; {@link #durabilityOf} decides whether it is fsync'd. */
     private sealed interface Op {
         CompletableFuture<?> future();
     }
@@ -115,10 +115,6 @@ final class GroupCommitter implements AutoCloseable {
         }
         queue.add(op);
         return (F) op.future();
-    }
-
-    int queued() {
-        return queue.size();
     }
 
     private void run() {
