@@ -88,8 +88,9 @@ public final class WebhookHandler implements JobHandler {
 
     /**
      * The client webhooks are sent with: pooled keep-alive HTTP/1.1 connections, a connect timeout, redirects not
-     * followed (a webhook never lands where its owner did not name), and no automatic retries (the engine retries,
-     * with backoff and a new attempt number).
+     * followed (a webhook never lands where its owner did not name), and no retries of its own (the engine retries,
+     * with backoff and a new attempt number) except one resend on a stale pooled connection
+     * ({@link StaleConnectionRetry}).
      */
     public static CloseableHttpClient newClient(Duration connectTimeout) {
         ConnectionConfig connections = ConnectionConfig.custom()
@@ -103,7 +104,7 @@ public final class WebhookHandler implements JobHandler {
                         .setDefaultConnectionConfig(connections)
                         .build())
                 .disableRedirectHandling()
-                .disableAutomaticRetries()
+                .setRetryStrategy(new StaleConnectionRetry())
                 .disableCookieManagement()
                 .evictIdleConnections(EVICT_IDLE_AFTER)
                 .build();

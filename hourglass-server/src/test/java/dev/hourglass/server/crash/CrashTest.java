@@ -94,6 +94,10 @@ class CrashTest {
         System.out.printf("crash test: %d rounds, %d acknowledged, %d delivered, %d missing, %d duplicated, "
                 + "%d early, %d presence checks%n", ROUNDS, acknowledged.size(), deliveries.size(), missing.size(),
                 duplicates, early.size(), restartChecks);
+        for (String id : missing) { // what the store says about a job that never fired, to find out why
+            System.out.println("missing job: " + http.send(HttpRequest.newBuilder(jobs(port).resolve("/v1/jobs/" + id))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+        }
         assertThat(acknowledged).as("the load actually ran").hasSizeGreaterThan(100);
         assertThat(missing).as("acknowledged jobs that never fired").isEmpty();
         assertThat(early).as("deliveries before dueAt").isEmpty();
