@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -35,14 +36,14 @@ final class LatenessAtSteadyRate {
         // Jobs due in the first WARMUP seconds run while the JIT compiles the hot paths; they are fired and checked
         // for earliness, but left out of the lateness percentiles.
         // Short (smoke) runs measure everything: they have no steady state to speak of.
-        Duration warmup = duration.compareTo(WARMUP.multipliedBy(3)) >= 0 ? WARMUP : Duration.ZERO;
-        long measureFromMillis = System.currentTimeMillis() + warmup.toMillis();
+        Duration warmup = duration.compareTo(WARMUP.multipliedBy(2)) >= 0 ? WARMUP : Duration.ZERO;
+        AtomicLong measureFromMillis = new AtomicLong(Long.MAX_VALUE); // set from the engine's clock once it runs
         EngineMetrics metrics = new EngineMetrics() {
             @Override
             public void attemptStarted(Job job, Duration late) {
                 fired.increment();
                 long micros = late.toNanos() / 1_000;
-                if (micros >= 0 && job.dueAt().toEpochMilli() < measureFromMillis) {
+                if (micros >= 0 && job.dueAt().toEpochMilli() < measureFromMillis.get()) {
                     return;
                 }
                 measured.increment();
@@ -56,6 +57,7 @@ final class LatenessAtSteadyRate {
         Duration lead = Duration.ofSeconds(2);
         byte[] payload = "{}".getBytes(StandardCharsets.UTF_8);
         try (Hourglass engine = BenchEngines.engine(dir, ctx -> Outcome.succeeded(), metrics, 512)) {
+            measureFromMillis.set(engine.wallClock().millis() + warmup.toMillis());
             JobRequest job = JobRequest.of("noop", payload);
             long total = (long) rate * duration.toSeconds();
             long intervalNanos = 1_000_000_000L / rate;

@@ -1,6 +1,7 @@
 package dev.hourglass.server.crash;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,6 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,9 +87,10 @@ class CrashTest {
         }
         int port = startChild(data);
         restartChecks += assertAllAcknowledgedPresent(port);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline && !allDelivered()) {
-            Thread.sleep(100);
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(this::allDelivered);
+        } catch (ConditionTimeoutException e) {
+            // fall through: the assertions below name what is missing
         }
         List<String> missing = acknowledged.keySet().stream().filter(id -> !deliveries.containsKey(id)).toList();
         long duplicates = deliveries.values().stream().filter(n -> n.get() > 1).count();
@@ -165,7 +168,7 @@ class CrashTest {
             long seed = seeds.nextLong();
             clients.submit(() -> scheduleUntilStopped(port, new Random(seed), stop));
         }
-        Thread.sleep(loadMillis);
+        Thread.sleep(loadMillis); // the load runs on the real clock; the kill lands at a random moment of it
         child.destroyForcibly(); // SIGKILL on Linux: no shutdown hook runs
         child.waitFor(10, TimeUnit.SECONDS);
         stop.set(true);
