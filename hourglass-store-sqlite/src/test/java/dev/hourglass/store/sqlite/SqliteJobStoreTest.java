@@ -438,13 +438,18 @@ class SqliteJobStoreTest extends JobStoreContract {
                         return null;
                     }));
                 }
-                for (int i = 0; i < 100; i++) {
-                    NewJob newJob = job().dueIn(i).build();
-                    written.add(newJob.id());
-                    store.write(i % 2 == 0 ? Durability.FSYNC : Durability.LAZY, tx -> tx.insert(List.of(newJob)));
-                    assertThat(store.find(newJob.id())).as("a committed write is visible at once").isPresent();
+                // The readers stop in `finally`: if the writer fails, the executor's close() must not wait forever.
+                try {
+                    for (int i = 0; i < 100; i++) {
+                        NewJob newJob = job().dueIn(i).build();
+                        written.add(newJob.id());
+                        store.write(i % 2 == 0 ? Durability.FSYNC : Durability.LAZY,
+                                tx -> tx.insert(List.of(newJob)));
+                        assertThat(store.find(newJob.id())).as("a committed write is visible at once").isPresent();
+                    }
+                } finally {
+                    done.set(true);
                 }
-                done.set(true);
                 for (Future<?> future : futures) {
                     future.get(30, TimeUnit.SECONDS);
                 }
