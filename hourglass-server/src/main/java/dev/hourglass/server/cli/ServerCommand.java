@@ -1,5 +1,6 @@
 package dev.hourglass.server.cli;
 
+import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.server.HourglassServer;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.StartupException;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "server",
         mixinStandardHelpOptions = true,
-        description = "Run the scheduler and its HTTP API on the embedded SQLite store.")
+        description = "Run the scheduler and its HTTP API on the embedded SQLite store, or on PostgreSQL.")
 final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:HOURGLASS_PORT:-8080}",
@@ -53,6 +54,16 @@ final class ServerCommand implements Callable<Integer> {
             description = "PostgreSQL connections (env HOURGLASS_DB_POOL_SIZE, default ${DEFAULT-VALUE}).")
     int dbPoolSize;
 
+    @Option(names = "--db-schema", paramLabel = "SCHEMA", defaultValue = "${env:HOURGLASS_DB_SCHEMA}",
+            description = "PostgreSQL schema for Hourglass's tables, created if missing (env HOURGLASS_DB_SCHEMA, "
+                    + "default: the connection's current schema).")
+    String dbSchema;
+
+    @Option(names = "--node-id", paramLabel = "ID", defaultValue = "${env:HOURGLASS_NODE_ID}",
+            description = "This node's name in the store's claims; unique per running node (env HOURGLASS_NODE_ID, "
+                    + "default: HOSTNAME-pid).")
+    String nodeId;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -64,6 +75,7 @@ final class ServerCommand implements Callable<Integer> {
         HourglassServer server;
         try {
             config = withStore(config);
+            config = withNodeId(config);
             server = HourglassServer.start(config);
         } catch (StartupException e) {
             err.println("hourglass: " + e.getMessage());
@@ -94,6 +106,9 @@ final class ServerCommand implements Callable<Integer> {
                 if (jdbcUrl != null && !jdbcUrl.isBlank()) {
                     throw new StartupException("--jdbc-url is for --store postgres; the sqlite store lives in --data");
                 }
+                if (dbSchema != null && !dbSchema.isBlank()) {
+                    throw new StartupException("--db-schema is for --store postgres");
+                }
                 return config;
             }
             case "postgres" -> {
@@ -102,12 +117,24 @@ final class ServerCommand implements Callable<Integer> {
                 }
                 try {
                     return config.withPostgres(PostgresOptions.of(jdbcUrl, blankToNull(dbUser),
-                            blankToNull(System.getenv("HOURGLASS_DB_PASSWORD"))).withPoolSize(dbPoolSize));
+                            blankToNull(System.getenv("HOURGLASS_DB_PASSWORD"))).withPoolSize(dbPoolSize)
+                            .withSchema(blankToNull(dbSchema)));
                 } catch (IllegalArgumentException e) {
                     throw new StartupException(e.getMessage());
                 }
             }
             default -> throw new StartupException("--store must be sqlite or postgres, was '" + store + "'");
+        }
+    }
+
+    private ServerConfig withNodeId(ServerConfig config) {
+        if (nodeId == null || nodeId.isBlank()) {
+            return config; // the server picks HOSTNAME-pid
+        }
+        try {
+            return config.withEngine(EngineConfig.defaults(nodeId).validate());
+        } catch (IllegalArgumentException e) {
+            throw new StartupException("--node-id: " + e.getMessage());
         }
     }
 

@@ -54,7 +54,8 @@ class CliTest {
     void serverHelpListsItsOptions() {
         Run r = run("server", "--help");
         assertThat(r.code()).isZero();
-        assertThat(r.out()).contains("--port").contains("--bind").contains("--data").contains("HOURGLASS_PORT");
+        assertThat(r.out()).contains("--port").contains("--bind").contains("--data").contains("HOURGLASS_PORT")
+                .contains("--db-schema").contains("--node-id").contains("HOURGLASS_NODE_ID");
     }
 
     @Test
@@ -79,6 +80,31 @@ class CliTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.errLines()).hasSize(1);
         assertThat(r.errLines().getFirst()).contains("cannot open the PostgreSQL store").doesNotContain("secret");
+    }
+
+    @Test
+    void aSchemaForTheSqliteStoreIsOneLineAndExitCode2() {
+        Run r = run("server", "--port", "0", "--db-schema", "hourglass");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).contains("--db-schema is for --store postgres");
+    }
+
+    @Test
+    void aBadSchemaNameIsOneLineAndExitCode2() {
+        Run r = run("server", "--port", "0", "--store", "postgres", "--jdbc-url",
+                "jdbc:postgresql://127.0.0.1:1/hourglass", "--db-schema", "Robert'); DROP TABLE jobs;--");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).contains("schema must be lower-case letters");
+    }
+
+    @Test
+    void aTooLongNodeIdIsOneLineAndExitCode2() {
+        Run r = run("server", "--port", "0", "--node-id", "n".repeat(101));
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.errLines().getFirst()).contains("--node-id").contains("1..100 characters");
     }
 
     @Test
