@@ -7,6 +7,7 @@ import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.StartRun;
+import dev.hourglass.core.store.StoreUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -34,9 +35,19 @@ import org.slf4j.LoggerFactory;
  * RUNNING waiting for a worker.
  *
  * <p>Timeouts are measured on the monotonic clock (a scheduled executor), never the wall clock.
+ *
+ * <p>When the store fails (an outage): a start that fails leaves the job claimed by this node, so it goes to the
+ * {@link ClaimReconciler}, which puts it back in the timer (or runs it, if the start was committed after all) once
+ * the store answers; firing pauses meanwhile. An outcome that cannot be written is written again, with backoff on the
+ * monotonic clock, until the store takes it or says the claim was lost; the attempt keeps its worker permit
+ * meanwhile, because it is not over until its outcome is stored.
  */
 final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    /** Backoff of an outcome write that failed: doubling from this, on the monotonic clock... */
+    private static final long OUTCOME_RETRY_FIRST_MILLIS = 100;
+    /** ...up to this, so that outcomes are written within seconds of the store's return. */
+    private static final long OUTCOME_RETRY_MAX_MILLIS = 2_000;
 
     private final EngineConfig config;
     private final InstantSource wallClock;
@@ -44,6 +55,7 @@ final class Dispatcher implements AutoCloseable {
     private final Map<String, JobHandler> handlers;
     private final EngineMetrics metrics;
     private final RetryScheduler retries;
+    private final ClaimReconciler reconciler;
     private final Semaphore permits;
     private final LinkedBlockingQueue<TimerEntry> ready = new LinkedBlockingQueue<>();
     private final ExecutorService workers = Executors.newThreadPerTaskExecutor(
@@ -61,14 +73,17 @@ final class Dispatcher implements AutoCloseable {
         void retryCommitted(Job job, Instant dueAt);
     }
 
+    /** @param reconciler where a job goes whose start or outcome write was not confirmed by the store */
     Dispatcher(EngineConfig config, InstantSource wallClock, GroupCommitter committer,
-            Map<String, JobHandler> handlers, EngineMetrics metrics, RetryScheduler retries) {
+            Map<String, JobHandler> handlers, EngineMetrics metrics, RetryScheduler retries,
+            ClaimReconciler reconciler) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
         this.handlers = Map.copyOf(handlers);
         this.metrics = metrics;
         this.retries = retries;
+        this.reconciler = reconciler;
         this.timeouts = new ScheduledThreadPoolExecutor(1,
                 Thread.ofPlatform().name("hourglass-timeouts").daemon(true).factory());
         this.timeouts.setRemoveOnCancelPolicy(true);
@@ -126,8 +141,16 @@ final class Dispatcher implements AutoCloseable {
         StartRun run = new StartRun(entry.id(), config.nodeId(), entry.fencingToken(), wallClock.instant());
         committer.start(run).whenComplete((started, error) -> {
             if (error != null) {
-                log.warn("could not start job {}: {}; its claim will be rescued", entry.id(), error.toString());
+                log.debug("could not start job {}: {}", entry.id(), error.toString());
                 permits.release();
+                // Out of the timer but still claimed by this node: the reconciler fires it once the store answers.
+                if (error instanceof StoreUnavailableException u && u.outcomeUnknown()) {
+                    // Perhaps RUNNING here after all, with no attempt running: the store must be asked.
+                    reconciler.doubt(new ClaimReconciler.Doubt(entry.id(), ClaimReconciler.Cause.START,
+                            entry.fencingToken()));
+                } else {
+                    reconciler.park(entry); // not applied: SCHEDULED under the same claim and token
+                }
             } else if (started.isEmpty()) {
                 // Cancelled, rescheduled or re-claimed since it was loaded: the store said no, so we do nothing.
                 permits.release();
@@ -135,6 +158,23 @@ final class Dispatcher implements AutoCloseable {
                 workers.execute(() -> runAttempt(started.get()));
             }
         });
+    }
+
+    /**
+     * Runs an attempt whose start the store committed without this node hearing of it (found by the reconciler).
+     * Returns false, to be asked again later, when no worker is free or the dispatcher is closing.
+     */
+    boolean resume(Job job) {
+        if (!running || !permits.tryAcquire()) {
+            return false;
+        }
+        try {
+            workers.execute(() -> runAttempt(job));
+            return true;
+        } catch (RejectedExecutionException closing) {
+            permits.release();
+            return false;
+        }
     }
 
     private void runAttempt(Job job) {
@@ -190,22 +230,62 @@ final class Dispatcher implements AutoCloseable {
             case Outcome.Cancelled c -> finish(job, JobState.CANCELLED, job.dueAt(), null, c.reason(), now);
             case Outcome.Retry r -> retryOrFail(job, r, now);
         };
+        writeOutcome(job, finish, 0);
+    }
+
+    /**
+     * Writes an outcome; on a store failure tries again after a backoff, until the store takes it ({@code won}) or
+     * refuses it (the claim was lost). Frees the worker permit only then.
+     *
+     * @param failures how many earlier writes of this outcome failed
+     */
+    private void writeOutcome(Job job, FinishRun finish, int failures) {
         committer.finish(finish).whenComplete((won, error) -> {
-            permits.release();
             if (error != null) {
-                log.warn("could not record the outcome of job {} attempt {}: {}; it will run again", job.id(),
-                        job.attempts(), error.toString());
-            } else if (!won) {
-                log.warn("job {} attempt {}: claim lost before the outcome was recorded (fencing token {} is "
-                        + "stale); the outcome is discarded", job.id(), job.attempts(), job.fencingToken());
-                metrics.claimLost(job);
-            } else {
+                retryOutcome(job, finish, failures + 1, error);
+                return;
+            }
+            permits.release();
+            if (won) {
+                if (failures > 0) {
+                    log.info("recorded the outcome of job {} attempt {} after {} failed writes", job.id(),
+                            job.attempts(), failures);
+                }
                 metrics.attemptFinished(job, finish.to());
                 if (finish.to() == JobState.SCHEDULED && finish.nextOwner() != null) {
                     retries.retryCommitted(job, finish.dueAt());
                 }
+            } else if (failures == 0) {
+                log.warn("job {} attempt {}: claim lost before the outcome was recorded (fencing token {} is "
+                        + "stale); the outcome is discarded", job.id(), job.attempts(), job.fencingToken());
+                metrics.claimLost(job);
+            } else {
+                // Either the claim was lost meanwhile, or an earlier write was committed and only its answer lost.
+                // In the second case a retry kept on this node is claimed here but not in the timer: reconcile it.
+                log.info("job {} attempt {}: the outcome was refused after {} failed writes (the claim was lost, or "
+                        + "an earlier write was committed)", job.id(), job.attempts(), failures);
+                if (finish.nextOwner() != null) {
+                    reconciler.doubt(ClaimReconciler.Doubt.of(job.id(), ClaimReconciler.Cause.FINISH));
+                }
             }
         });
+    }
+
+    private void retryOutcome(Job job, FinishRun finish, int failures, Throwable error) {
+        long delayMillis = Math.min(OUTCOME_RETRY_MAX_MILLIS,
+                OUTCOME_RETRY_FIRST_MILLIS << Math.min(failures - 1, 16));
+        if (failures == 1) {
+            log.warn("could not record the outcome of job {} attempt {}: {}; writing it again until the store "
+                    + "takes it", job.id(), job.attempts(), error.toString());
+        }
+        try {
+            timeouts.schedule(() -> writeOutcome(job, finish, failures), delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closed) {
+            // Past the shutdown grace: the claim is handed back (or rescued) and the job runs again.
+            permits.release();
+            log.warn("job {} attempt {}: outcome not recorded before shutdown; it will run again", job.id(),
+                    job.attempts());
+        }
     }
 
     private FinishRun retryOrFail(Job job, Outcome.Retry retry, Instant now) {

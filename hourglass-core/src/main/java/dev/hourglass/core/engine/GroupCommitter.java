@@ -12,13 +12,16 @@ import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.Ticker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +38,15 @@ import org.slf4j.LoggerFactory;
  *   <li>if a batch fails, it is retried one operation per transaction so that one bad operation cannot fail its
  *       neighbours; an operation that still fails completes exceptionally with a {@link StoreException}, and nothing
  *       of it was stored;</li>
+ *   <li>if the store cannot be reached ({@link StoreUnavailableException}) every operation of the batch fails at
+ *       once with it (retrying them one by one would only wait for the store once per operation); the next batch
+ *       tries again. When the exception says {@link StoreUnavailableException#outcomeUnknown() outcome unknown},
+ *       the batch may have been committed: callers must not assume it was not (see {@link ClaimReconciler});</li>
+ *   <li>an insert whose caller gave up waiting before its transaction began is left out (it is withdrawn: see
+ *       {@link #insert(NewJob, BooleanSupplier)}), and completes with a {@link CancellationException}; once inside
+ *       a transaction it is committed or failed like any other, and its future says which;</li>
+ *   <li>the thread never dies of a failed batch, whatever the store throws (an {@link Error} too): otherwise every
+ *       later caller would wait forever;</li>
  *   <li>the commit is fsync'd if any operation in it was promised to a caller (insert, cancel, reschedule).</li>
  * </ul>
  */
@@ -46,7 +58,8 @@ final class GroupCommitter implements AutoCloseable {
         CompletableFuture<?> future();
     }
 
-    private record InsertOp(NewJob job, CompletableFuture<InsertResult> future) implements Op {}
+    private record InsertOp(NewJob job, BooleanSupplier withdrawn, CompletableFuture<InsertResult> future)
+            implements Op {}
 
     private record StartOp(StartRun run, CompletableFuture<Optional<Job>> future) implements Op {}
 
@@ -66,6 +79,7 @@ final class GroupCommitter implements AutoCloseable {
     private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean stopping;
+    private volatile boolean storeReachable = true;
 
     GroupCommitter(JobStore store, int maxBatch, EngineMetrics metrics, Ticker ticker) {
         this.store = store;
@@ -80,7 +94,17 @@ final class GroupCommitter implements AutoCloseable {
     }
 
     CompletableFuture<InsertResult> insert(NewJob job) {
-        return enqueue(new InsertOp(job, new CompletableFuture<>()));
+        return insert(job, () -> false);
+    }
+
+    /**
+     * An insert that its caller may withdraw while it waits: {@code withdrawn} is asked inside the transaction,
+     * right before the insert would be applied. True then means the insert is left out (nothing stored) and its
+     * future completes with a {@link CancellationException}. After that point the future tells the truth: the
+     * insert was committed (and the future completes with its result) or it failed.
+     */
+    CompletableFuture<InsertResult> insert(NewJob job, BooleanSupplier withdrawn) {
+        return enqueue(new InsertOp(job, withdrawn, new CompletableFuture<>()));
     }
 
     CompletableFuture<Optional<Job>> start(StartRun run) {
@@ -134,8 +158,10 @@ final class GroupCommitter implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // commit() completes every future of its batch itself; this is a bug in the loop, never the store's.
                 log.error("group commit loop error; continuing", e);
+                batch.forEach(op -> fail(op, e));
             } finally {
                 batch.clear();
             }
@@ -144,28 +170,59 @@ final class GroupCommitter implements AutoCloseable {
 
     private void commit(List<Op> batch) {
         long started = ticker.nanoTime();
+        Runnable completions;
         try {
-            Runnable completions = store.write(durabilityOf(batch), tx -> apply(tx, batch));
-            completions.run();
-            metrics.committed(batch.size(), ticker.nanoTime() - started);
-        } catch (RuntimeException batchFailure) {
+            completions = store.write(durabilityOf(batch), tx -> apply(tx, batch));
+        } catch (StoreUnavailableException unreachable) {
+            storeReachable = false;
+            batch.forEach(op -> fail(op, unreachable));
+            return;
+        } catch (RuntimeException | Error batchFailure) { // an Error too: a store bug must not kill the only writer
+            storeReachable = true; // the store answered, with an error
             if (batch.size() == 1) {
                 fail(batch.getFirst(), batchFailure);
                 return;
             }
             log.warn("a batch of {} writes failed ({}); retrying them one by one", batch.size(),
                     batchFailure.toString());
-            for (Op op : batch) {
-                try {
-                    store.write(durabilityOf(List.of(op)), tx -> apply(tx, List.of(op))).run();
-                } catch (RuntimeException e) {
-                    fail(op, e);
-                }
+            commitOneByOne(batch);
+            return;
+        }
+        storeReachable = true;
+        // Outside the try: once committed, nothing may send these operations down the retry path again.
+        completions.run();
+        metrics.committed(batch.size(), ticker.nanoTime() - started);
+    }
+
+    private void commitOneByOne(List<Op> batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            Op op = batch.get(i);
+            Runnable completion;
+            try {
+                completion = store.write(durabilityOf(List.of(op)), tx -> apply(tx, List.of(op)));
+            } catch (StoreUnavailableException unreachable) {
+                // The store went away half-way: the rest would only wait for it in turn.
+                storeReachable = false;
+                batch.subList(i, batch.size()).forEach(rest -> fail(rest, unreachable));
+                return;
+            } catch (RuntimeException | Error e) {
+                fail(op, e);
+                continue;
             }
+            completion.run();
         }
     }
 
-    private static void fail(Op op, RuntimeException e) {
+    /**
+     * False after the latest write failed because the store could not be reached, true after it answered (even
+     * with an error). Writes happen at least once per load interval (the heartbeat), so this is fresh within about
+     * one interval plus the store's timeouts.
+     */
+    boolean storeReachable() {
+        return storeReachable;
+    }
+
+    private static void fail(Op op, Throwable e) {
         StoreException failure = e instanceof StoreException se ? se : new StoreException("store write failed", e);
         op.future().completeExceptionally(failure);
     }
@@ -185,6 +242,19 @@ final class GroupCommitter implements AutoCloseable {
      * the completions to run after the commit; nothing is completed inside the transaction.
      */
     private static Runnable apply(StoreTx tx, List<Op> batch) {
+        List<Runnable> done = new ArrayList<>(batch.size());
+        // Asked inside the transaction, so that a caller who gave up while the store was still connecting (the usual
+        // case in an outage) has its insert left out. An op already completed (failed at shutdown) is left out too.
+        List<Op> live = new ArrayList<>(batch.size());
+        for (Op op : batch) {
+            if (op instanceof InsertOp insert && insert.withdrawn().getAsBoolean()) {
+                done.add(() -> insert.future().completeExceptionally(
+                        new CancellationException("withdrawn: its caller stopped waiting before its transaction")));
+            } else if (!op.future().isDone()) {
+                live.add(op);
+            }
+        }
+        batch = live;
         List<InsertOp> inserts = new ArrayList<>();
         List<CancelOp> cancels = new ArrayList<>();
         List<RescheduleOp> reschedules = new ArrayList<>();
@@ -201,7 +271,6 @@ final class GroupCommitter implements AutoCloseable {
                 case TaskOp o -> tasks.add(o);
             }
         }
-        List<Runnable> done = new ArrayList<>(batch.size());
         if (!inserts.isEmpty()) {
             complete(done, inserts, tx.insert(inserts.stream().map(InsertOp::job).toList()));
         }

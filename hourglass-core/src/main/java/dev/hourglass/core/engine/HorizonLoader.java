@@ -66,6 +66,21 @@ final class HorizonLoader {
         }
     }
 
+    /**
+     * Claims the horizon now, between regular rounds: a job that another party committed unowned (inside its own
+     * transaction) is due soon. Must run on the thread that runs {@link #runRound}, so that rounds never overlap;
+     * never throws.
+     */
+    void claimNow() {
+        try {
+            claimHorizon(wallClock.instant());
+        } catch (CompletionException | IllegalStateException e) {
+            log.warn("early horizon claim failed: {}; the next round retries", String.valueOf(e.getCause()));
+        } catch (RuntimeException e) {
+            log.error("early horizon claim failed; the next round retries", e);
+        }
+    }
+
     private void claimHorizon(Instant now) {
         Instant horizonEnd = now.plus(config.horizon());
         while (true) {

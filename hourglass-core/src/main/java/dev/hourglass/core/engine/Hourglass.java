@@ -16,13 +16,16 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
+import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -63,9 +66,12 @@ public final class Hourglass implements AutoCloseable {
     private final FiringLoop timer;
     private final Dispatcher dispatcher;
     private final HorizonLoader loader;
+    private final ClaimReconciler reconciler;
     private final Submissions submissions;
     private final ScheduledExecutorService background;
     private volatile boolean closed;
+    /** The store's announcements of jobs committed unowned (transactional enqueue), until close. */
+    private volatile JobStore.Subscription announcements = () -> {};
 
     private Hourglass(Builder b) {
         this.config = b.config.validate();
@@ -89,7 +95,12 @@ public final class Hourglass implements AutoCloseable {
                 timer.add(new TimerEntry(job.id(), dueAt.toEpochMilli(), job.fencingToken()));
             }
         };
-        this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries);
+        // Method references, because the timer and the dispatcher are built below: they are used only once a doubt
+        // is settled, after start().
+        this.reconciler = new ClaimReconciler(config.nodeId(), store, this::addToTimer, this::resumeAttempt,
+                committer::storeReachable, b.ticker);
+        this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries,
+                reconciler);
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
         this.loader = new HorizonLoader(config, wallClock, committer, timer);
     }
@@ -101,7 +112,14 @@ public final class Hourglass implements AutoCloseable {
         // The first round runs before build() returns: after a restart, due jobs are back in the timer at once.
         loader.runRound(store.exclusive());
         long interval = config.loadInterval().toMillis();
-        background.scheduleWithFixedDelay(() -> loader.runRound(false), interval, interval, TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(() -> {
+            loader.runRound(false);
+            reconciler.runRound();
+        }, interval, interval, TimeUnit.MILLISECONDS);
+        // A job committed in a caller's transaction is unowned: claim it at once if it is due soon, on the loader's
+        // thread, rather than at the next round.
+        EarlyClaims early = new EarlyClaims(wallClock, config.horizon(), background, loader::claimNow);
+        announcements = store.onNewJobs(early::announced);
         log.info("Hourglass node {} started (horizon {}, lease {})", config.nodeId(), config.horizon(),
                 config.leaseTtl());
     }
@@ -121,6 +139,58 @@ public final class Hourglass implements AutoCloseable {
     }
 
     public CompletableFuture<InsertResult> scheduleAsync(JobRequest job, Duration delay) {
+        return submit(afterDelay(job, delay));
+    }
+
+    public CompletableFuture<InsertResult> scheduleAtAsync(JobRequest job, Instant dueAt) {
+        return submit(at(job, dueAt));
+    }
+
+    /**
+     * Schedules a job to run {@code delay} from now inside the caller's own JDBC transaction on {@code callerTx}
+     * (transactional enqueue: the outbox pattern without an outbox). The job exists if and only if the caller
+     * commits; nothing is committed, rolled back or reconfigured here, and the connection stays the caller's. The
+     * request is validated exactly as by {@link #schedule} (an {@link InvalidJobException} before the connection is
+     * used, so the transaction is untouched) and built the same way (id, defaults, idempotency), but unowned: after
+     * the commit the store announces it and a node claims it at once if it is due within the horizon (on PostgreSQL
+     * through LISTEN/NOTIFY), else the horizon rounds claim it as it comes near.
+     *
+     * <p>The connection must reach the store's database with autocommit off. The job is as durable as the caller's
+     * commit (its session's {@code synchronous_commit}). A {@link InsertResult.Created} is provisional: it holds
+     * once the caller commits, and a rollback frees the idempotency key again. Idempotency keys behave as with
+     * {@link #schedule}: a key already taken, by a committed job or earlier in the same transaction, gives
+     * {@link InsertResult.Duplicate} (same request) or {@link InsertResult.Conflict} (another request) and inserts
+     * nothing; a key taken by another transaction that has not committed yet makes this call wait for it (the unique
+     * index), then answers as above if it committed, or inserts if it rolled back. Under REPEATABLE READ or
+     * SERIALIZABLE a key committed after the caller's snapshot cannot be answered consistently: the call fails with
+     * a serialization failure, a {@link StoreException} (SQLState 40001), and the caller retries its transaction.
+     *
+     * @throws UnsupportedOperationException if the store cannot join a caller's transaction (the embedded SQLite
+     *     store cannot: its only writer is inside the store)
+     * @throws IllegalArgumentException if {@code callerTx} is in autocommit mode
+     * @throws StoreException if the insert fails; the caller's transaction is then aborted and must be rolled back
+     */
+    public InsertResult scheduleInTransaction(Connection callerTx, JobRequest job, Duration delay) {
+        Objects.requireNonNull(callerTx, "callerTx");
+        return insertIn(callerTx, afterDelay(job, delay));
+    }
+
+    /**
+     * Schedules a job to run at {@code dueAt} (a past instant means now) inside the caller's own JDBC transaction:
+     * see {@link #scheduleInTransaction}.
+     */
+    public InsertResult scheduleAtInTransaction(Connection callerTx, JobRequest job, Instant dueAt) {
+        Objects.requireNonNull(callerTx, "callerTx");
+        return insertIn(callerTx, at(job, dueAt));
+    }
+
+    /**
+     * A request with its due time as asked and how the caller said when ("delay:PT5S" or "at:2026-..."; part of
+     * the request's identity for idempotency): where every way to schedule starts.
+     */
+    private record Timed(JobRequest job, Instant requestedDueAt, Instant now, String schedule) {}
+
+    private Timed afterDelay(JobRequest job, Duration delay) {
         Objects.requireNonNull(delay, "delay");
         if (delay.isNegative()) {
             throw new InvalidJobException("delay", "must be >= 0, was " + delay);
@@ -129,26 +199,71 @@ public final class Hourglass implements AutoCloseable {
             throw new InvalidJobException("delay", "must be at most " + config.maxDelay().toDays() + " days");
         }
         Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - createdAt = delay exactly
-        return submit(job, now.plus(delay), now, "delay:" + delay);
+        return new Timed(job, now.plus(delay), now, "delay:" + delay);
     }
 
-    public CompletableFuture<InsertResult> scheduleAtAsync(JobRequest job, Instant dueAt) {
+    private Timed at(JobRequest job, Instant dueAt) {
         Objects.requireNonNull(dueAt, "dueAt");
-        return submit(job, dueAt, wallClock.instant(), "at:" + dueAt);
+        return new Timed(job, dueAt, wallClock.instant(), "at:" + dueAt);
     }
 
-    private CompletableFuture<InsertResult> submit(JobRequest job, Instant requestedDueAt, Instant now,
-            String schedule) {
+    /**
+     * Validates the request and builds its job. {@code mayClaim}: this node claims it at insert when it is due
+     * within the horizon; never for a caller's transaction, which may still roll back.
+     */
+    private NewJob newJob(Timed timed, boolean mayClaim) {
         ensureOpen();
-        Instant dueAt = Instants.ceilMillis(requestedDueAt);
-        NewJob newJob = submissions.toNewJob(job, dueAt, now, schedule, ownerForDue(dueAt));
-        return committer.insert(newJob).thenApply(result -> {
-            if (result instanceof InsertResult.Created created && newJob.owner() != null) {
-                Job j = created.job();
-                timer.add(new TimerEntry(j.id(), j.dueAt().toEpochMilli(), j.fencingToken()));
+        Instant dueAt = Instants.ceilMillis(timed.requestedDueAt());
+        return submissions.toNewJob(timed.job(), dueAt, timed.now(), timed.schedule(),
+                mayClaim ? ownerForDue(dueAt) : null);
+    }
+
+    private InsertResult insertIn(Connection callerTx, Timed timed) {
+        return store.insertIn(callerTx, List.of(newJob(timed, false))).getFirst();
+    }
+
+    private CompletableFuture<InsertResult> submit(Timed timed) {
+        NewJob newJob = newJob(timed, true);
+        // The caller's future is its own: a caller who stops waiting (cancel, or a deadline such as orTimeout)
+        // withdraws the insert if its transaction has not begun. If it has, the write goes on without the caller,
+        // and a committed job this node claimed still goes into the timer.
+        CompletableFuture<InsertResult> result = new CompletableFuture<>();
+        committer.insert(newJob, result::isDone).whenComplete((r, error) -> {
+            if (error != null) {
+                if (newJob.owner() != null) {
+                    doubtIfUnconfirmed(error, newJob.id(), ClaimReconciler.Cause.INSERT);
+                }
+                result.completeExceptionally(error);
+                return;
             }
-            return result;
+            try {
+                if (r instanceof InsertResult.Created created && newJob.owner() != null) {
+                    Job j = created.job();
+                    timer.add(new TimerEntry(j.id(), j.dueAt().toEpochMilli(), j.fencingToken()));
+                }
+            } finally {
+                result.complete(r); // committed: the caller learns it whatever happens above
+            }
         });
+        return result;
+    }
+
+    /**
+     * A write that would leave a job claimed by this node failed in a way that may hide a commit (the answer to
+     * the commit was lost): the reconciler checks the store once it answers.
+     */
+    private void doubtIfUnconfirmed(Throwable error, JobId id, ClaimReconciler.Cause cause) {
+        if (error instanceof StoreUnavailableException u && u.outcomeUnknown()) {
+            reconciler.doubt(ClaimReconciler.Doubt.of(id, cause));
+        }
+    }
+
+    private void addToTimer(TimerEntry entry) {
+        timer.add(entry);
+    }
+
+    private boolean resumeAttempt(Job job) {
+        return dispatcher.resume(job);
     }
 
     /** This node claims a job at insert (or retry, or reschedule) when it is due inside the horizon. */
@@ -197,7 +312,12 @@ public final class Hourglass implements AutoCloseable {
         ensureOpen();
         submissions.validateDueAt(dueAt, now);
         String owner = ownerForDue(dueAt);
-        ChangeResult result = join(committer.reschedule(new RescheduleRequest(id, tenant, dueAt, owner, now)));
+        CompletableFuture<ChangeResult> write = committer.reschedule(new RescheduleRequest(id, tenant, dueAt, owner,
+                now));
+        if (owner != null) {
+            write.whenComplete((r, error) -> doubtIfUnconfirmed(error, id, ClaimReconciler.Cause.RESCHEDULE));
+        }
+        ChangeResult result = join(write);
         if (result instanceof ChangeResult.Changed changed) {
             timer.remove(id);
             if (owner != null) {
@@ -233,6 +353,14 @@ public final class Hourglass implements AutoCloseable {
         return timer.size();
     }
 
+    /**
+     * False while the store cannot be reached: the latest write failed for want of a connection or an answer.
+     * Schedules then fail (a {@link StoreException}) and firing pauses; both resume by themselves once it answers.
+     */
+    public boolean storeReachable() {
+        return committer.storeReachable();
+    }
+
     /** Attempts running now. */
     public int inFlight() {
         return dispatcher.inFlight();
@@ -266,6 +394,7 @@ public final class Hourglass implements AutoCloseable {
             return;
         }
         closed = true;
+        announcements.close();
         background.shutdown();
         timer.close();
         dispatcher.close();

@@ -2,7 +2,12 @@ package dev.hourglass.core.store;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.NewJob;
+import java.sql.Connection;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -34,6 +39,45 @@ public interface JobStore extends AutoCloseable {
      * on an exclusive store may take over every claim left in the store at start, without waiting for leases.
      */
     boolean exclusive();
+
+    /**
+     * Optional: inserts {@code jobs} inside the caller's own open JDBC transaction on {@code callerTx}, so that they
+     * exist if and only if the caller commits it (transactional enqueue). The store neither commits nor rolls back,
+     * never changes the connection's autocommit or other settings, and does not close it. The jobs must be unowned
+     * ({@link NewJob#owner()} null): the caller may still roll back, so no node may hold them in its timer before
+     * the commit; after it, the horizon rounds claim them (see {@link #onNewJobs}).
+     *
+     * <p>Results as {@link StoreTx#insert}, one per job, in order. A store that supports this also announces the
+     * jobs to {@link #onNewJobs} subscribers when, and only if, the caller commits.
+     *
+     * @throws IllegalArgumentException if {@code callerTx} is in autocommit mode (there is no transaction to join)
+     *     or a job is owned
+     * @throws StoreException if a statement fails; the caller's transaction may then be unusable (PostgreSQL
+     *     aborts a transaction at its first failed statement) and should be rolled back
+     * @throws UnsupportedOperationException if this store cannot join a caller's transaction (the default)
+     */
+    default List<InsertResult> insertIn(Connection callerTx, List<NewJob> jobs) {
+        throw new UnsupportedOperationException(this + " cannot insert jobs inside a caller's transaction");
+    }
+
+    /**
+     * Optional: subscribes to jobs that someone else committed and no node claimed, such as jobs committed by
+     * {@link #insertIn}, so that the engine can claim them before its next regular horizon round. {@code dueAt}
+     * receives the earliest due time of each committed batch; it is called on a thread of the store, must be fast
+     * and should not throw (what it throws is logged and ignored). Announcements are a hint, never a guarantee
+     * (they may be lost while the store reconnects): the regular rounds still find every job. The default
+     * announces nothing.
+     */
+    default Subscription onNewJobs(Consumer<Instant> dueAt) {
+        return () -> {};
+    }
+
+    /** Ends a subscription; idempotent, never throws. */
+    @FunctionalInterface
+    interface Subscription extends AutoCloseable {
+        @Override
+        void close();
+    }
 
     @Override
     void close();

@@ -6,24 +6,30 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.StoreUnavailableException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,10 +73,27 @@ import org.slf4j.LoggerFactory;
  * An unreachable database at open fails within the connect timeout with a one-line {@link StoreException}. Later,
  * every {@link SQLException} becomes a {@link StoreException} naming the server, the operation and the SQLState,
  * after the transaction has been rolled back.
+ *
+ * <h2>Outages</h2>
+ * Every call is bounded in time, so a database that goes away (stopped, restarted, or behind a network that drops
+ * packets) fails calls instead of hanging them: waiting for a connection is bounded by
+ * {@link PostgresOptions#connectTimeout()} (a refused connection is retried by the pool until then), and each
+ * statement's wait for an answer by {@link PostgresOptions#socketTimeout()}. Such failures (no connection, SQLState
+ * class 08, or the server shutting down, 57P01-57P03) are {@link StoreUnavailableException}s; one in the commit
+ * itself has an unknown outcome ({@link StoreUnavailableException#outcomeUnknown()}). Broken connections are
+ * evicted by the pool, which opens new ones once the server is back: nothing needs restarting.
+ *
+ * <h2>Transactional enqueue</h2>
+ * {@link #insertIn} inserts jobs inside a caller's own transaction, on the caller's connection (schema-qualified
+ * statements, {@link CallerTxInsert}), and announces them with {@code pg_notify} on a channel named after the schema
+ * ({@link NewJobChannel}); PostgreSQL delivers the announcement only if the caller commits. {@link #onNewJobs}
+ * subscribers hear of it through one LISTEN connection outside the pool ({@link NewJobListener}).
  */
 public final class PostgresJobStore implements JobStore {
     private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
     private static final AtomicInteger POOLS = new AtomicInteger();
+    /** The server aborts a transaction of this store that waits this long for its next statement or COMMIT. */
+    static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(15);
 
     /** The thread's write in progress, to refuse a re-entrant {@link #write} (it would deadlock on row locks). */
     private static final ThreadLocal<PostgresJobStore> WRITING = new ThreadLocal<>();
@@ -81,15 +104,22 @@ public final class PostgresJobStore implements JobStore {
     private final String schemaVersion;
     /** True when the server's default {@code synchronous_commit} is {@code off}: FSYNC writes then turn it on. */
     private final boolean forceSynchronousCommit;
+    private final CallerTxInsert callerTxInsert;
+    private final NewJobListener newJobListener;
     private volatile boolean closed;
 
+    /** @param schema the schema that holds the tables, as {@code current_schema()} names it */
     private PostgresJobStore(PostgresOptions options, String name, HikariDataSource pool, String schemaVersion,
-            boolean forceSynchronousCommit) {
+            boolean forceSynchronousCommit, String schema) {
         this.options = options;
         this.name = name;
         this.pool = pool;
         this.schemaVersion = schemaVersion;
         this.forceSynchronousCommit = forceSynchronousCommit;
+        NewJobChannel channel = NewJobChannel.forSchema(schema);
+        this.callerTxInsert = new CallerTxInsert(name, schema, channel);
+        this.newJobListener = new NewJobListener(() -> openUnpooled(options, "hourglass-listen"), channel, name,
+                options.connectTimeout().plusSeconds(1));
     }
 
     /**
@@ -107,7 +137,8 @@ public final class PostgresJobStore implements JobStore {
             if (force) {
                 log.warn("synchronous_commit is off on {}; this store turns it on for its FSYNC commits", name);
             }
-            PostgresJobStore store = new PostgresJobStore(options, name, pool, version, force);
+            PostgresJobStore store = new PostgresJobStore(options, name, pool, version, force,
+                    currentSchema(pool, name));
             log.info("Opened PostgreSQL job store {} (schema version {}, pool of {})", name, version,
                     options.poolSize());
             return store;
@@ -122,14 +153,7 @@ public final class PostgresJobStore implements JobStore {
         // One plain connection first, so that an unreachable or misconfigured database fails open() at once with
         // the driver's own words (HikariCP's fail-fast check would sleep a second after a failed attempt, and
         // wraps the reason). It is closed at once; the pool opens its own.
-        Properties login = new Properties();
-        login.putAll(properties);
-        if (options.user() != null) {
-            login.setProperty("user", options.user());
-        }
-        if (options.password() != null) {
-            login.setProperty("password", options.password());
-        }
+        Properties login = loginProperties(options);
         try (Connection probe = new org.postgresql.Driver().connect(options.jdbcUrl(), login)) {
             if (probe == null) {
                 throw new SQLException("the PostgreSQL driver does not accept this URL");
@@ -171,11 +195,64 @@ public final class PostgresJobStore implements JobStore {
         properties.setProperty("loginTimeout", String.valueOf(timeoutMs / 1000.0));
         properties.setProperty("tcpKeepAlive", "true");
         properties.setProperty("ApplicationName", "hourglass");
+        // The server ends a transaction of ours left idle (its client vanished behind a broken network, so no FIN
+        // or RST ever arrives): its row locks are freed, and a COMMIT held up in the network can no longer land
+        // after this long (the engine checks unconfirmed commits for longer). A healthy transaction is never idle
+        // for even a millisecond between its statements. A user-supplied "options" in the URL takes precedence.
+        properties.setProperty("options",
+                "-c idle_in_transaction_session_timeout=" + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
         if (options.schema() != null) {
             // search_path in the startup packet: no extra round trip per connection.
             properties.setProperty("currentSchema", options.schema());
         }
         return properties;
+    }
+
+    /** The driver's settings plus the credentials, for a connection the driver opens outside the pool. */
+    private static Properties loginProperties(PostgresOptions options) {
+        Properties login = new Properties();
+        login.putAll(driverProperties(options));
+        if (options.user() != null) {
+            login.setProperty("user", options.user());
+        }
+        if (options.password() != null) {
+            login.setProperty("password", options.password());
+        }
+        return login;
+    }
+
+    /**
+     * A connection outside the pool with the pool's timeouts (for the LISTEN connection, which holds its session
+     * as long as it listens), named {@code application} in {@code pg_stat_activity}.
+     */
+    private static Connection openUnpooled(PostgresOptions options, String application) throws SQLException {
+        Properties login = loginProperties(options);
+        login.setProperty("ApplicationName", application);
+        Connection connection = new org.postgresql.Driver().connect(options.jdbcUrl(), login);
+        if (connection == null) {
+            throw new SQLException("the PostgreSQL driver does not accept this URL");
+        }
+        try {
+            connection.setNetworkTimeout(Runnable::run, (int) options.socketTimeout().toMillis());
+            return connection;
+        } catch (SQLException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    /** The schema the pool's connections resolve {@code jobs} in: where the migration put the tables. */
+    private static String currentSchema(HikariDataSource pool, String name) {
+        try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT current_schema()")) {
+            String schema = rs.next() ? rs.getString(1) : null;
+            if (schema == null) {
+                throw new StoreException("PostgreSQL store " + name + ": no schema on the search path");
+            }
+            return schema;
+        } catch (SQLException e) {
+            throw storeException(name, "read current_schema()", e);
+        }
     }
 
     private static StoreException cannotConnect(PostgresOptions options, Exception e) {
@@ -233,8 +310,23 @@ public final class PostgresJobStore implements JobStore {
         } catch (SQLException e) {
             // Only closing the connection gets here: the transaction has already ended.
             throw storeException(name, "hand back a connection", e);
+        } catch (StoreUnavailableException e) {
+            evictConnections();
+            throw e;
         } finally {
             WRITING.remove();
+        }
+    }
+
+    /**
+     * After a connection failed, the others to the same server most likely did too (a restart, a network cut): the
+     * pool replaces the idle ones now and the busy ones when they come back, instead of handing each out once more
+     * to fail a call after the server is back.
+     */
+    private void evictConnections() {
+        var bean = pool.getHikariPoolMXBean();
+        if (bean != null) {
+            bean.softEvictConnections();
         }
     }
 
@@ -261,11 +353,13 @@ public final class PostgresJobStore implements JobStore {
             connection.commit();
         } catch (SQLException e) {
             rollback(connection, e);
-            String state = e.getSQLState();
-            String what = state != null && state.startsWith("08")
-                    ? "commit (the connection failed during it: the outcome is unknown)"
-                    : "commit";
-            throw storeException(name, what, e);
+            if (connectionLost(e)) {
+                // The COMMIT may have reached the server and been applied, with only its answer lost.
+                throw new StoreUnavailableException("PostgreSQL store " + name + ": commit failed (SQLState "
+                        + e.getSQLState() + "; the connection failed during it: the outcome is unknown): "
+                        + oneLine(e.getMessage()), e, true);
+            }
+            throw storeException(name, "commit", e);
         } finally {
             restoreAutoCommit(connection);
         }
@@ -293,6 +387,18 @@ public final class PostgresJobStore implements JobStore {
         }
     }
 
+    /** A setting as the store's pooled connections have it, for tests. */
+    String sessionSetting(String setting) {
+        return read("current_setting", connection -> {
+            try (PreparedStatement statement = connection.prepareStatement("SELECT current_setting(?)")) {
+                statement.setString(1, setting);
+                try (ResultSet rs = statement.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
     /** The synchronous_commit in effect inside a write of {@code durability}, for tests of the mapping. */
     String synchronousCommitInside(Durability durability) {
         ensureOpen();
@@ -309,6 +415,42 @@ public final class PostgresJobStore implements JobStore {
         } catch (SQLException e) {
             throw storeException(name, "read synchronous_commit", e);
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // transactional enqueue
+
+    /**
+     * Inserts unowned jobs inside the caller's open transaction on {@code callerTx} (which must reach this store's
+     * database, with autocommit off), with the store's own insert statement, and announces them to every node's
+     * {@link #onNewJobs} in the same transaction: they exist, and are announced, if and only if the caller commits.
+     * Neither commits, rolls back, closes nor reconfigures the connection. Idempotency keys as in
+     * {@link StoreTx#insert}, against what the caller's transaction sees: a key taken by another transaction not yet
+     * committed makes the insert wait for it (PostgreSQL's unique index). A failed statement is a
+     * {@link StoreException}, and PostgreSQL has then aborted the caller's transaction.
+     */
+    @Override
+    public List<InsertResult> insertIn(Connection callerTx, List<NewJob> jobs) {
+        ensureOpen();
+        return callerTxInsert.insert(callerTx, jobs);
+    }
+
+    /**
+     * Announces the jobs that {@link #insertIn}, on any node, committed: {@code dueAt} gets the earliest due time of
+     * each committed batch, on this store's listener thread. The first subscription opens the LISTEN connection and
+     * waits (at most the connect timeout) for it, so that jobs committed after it returns are announced; the last
+     * one to end closes it.
+     */
+    @Override
+    public Subscription onNewJobs(Consumer<Instant> dueAt) {
+        Objects.requireNonNull(dueAt, "dueAt");
+        ensureOpen();
+        return newJobListener.subscribe(dueAt);
+    }
+
+    /** The server process of the LISTEN connection, or -1 while there is none (for tests). */
+    int listenerBackendPid() {
+        return newJobListener.backendPid();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -385,21 +527,45 @@ public final class PostgresJobStore implements JobStore {
         try (Connection connection = borrow(what)) {
             return work.apply(connection);
         } catch (SQLException e) {
-            throw storeException(name, what, e);
+            StoreException failure = storeException(name, what, e);
+            if (failure instanceof StoreUnavailableException) {
+                evictConnections();
+            }
+            throw failure;
+        } catch (StoreUnavailableException e) {
+            evictConnections();
+            throw e;
         }
     }
 
+    /**
+     * A pooled connection whose statements wait at most the socket timeout for an answer (the pool resets the
+     * timeout when the connection comes back, so only this store's calls carry it, not the migration's).
+     */
     private Connection borrow(String what) {
+        Connection connection;
         try {
-            return pool.getConnection();
+            connection = pool.getConnection();
         } catch (SQLTransientConnectionException e) {
-            throw new StoreException("PostgreSQL store " + name + ": " + what + ": no connection within "
-                    + options.connectTimeout().toMillis() + " ms: " + driverMessage(e), e);
+            throw new StoreUnavailableException("PostgreSQL store " + name + ": " + what + ": no connection within "
+                    + options.connectTimeout().toMillis() + " ms: " + driverMessage(e), e, false);
         } catch (SQLException e) {
             if (closed) {
                 throw closedException();
             }
             throw storeException(name, what + ": get a connection", e);
+        }
+        try {
+            // The driver ignores the executor: the timeout is the socket's SO_TIMEOUT, set locally.
+            connection.setNetworkTimeout(Runnable::run, (int) options.socketTimeout().toMillis());
+            return connection;
+        } catch (SQLException e) {
+            try {
+                connection.close();
+            } catch (SQLException closing) {
+                e.addSuppressed(closing);
+            }
+            throw storeException(name, what + ": set the socket timeout", e);
         }
     }
 
@@ -429,6 +595,7 @@ public final class PostgresJobStore implements JobStore {
             }
             closed = true;
         }
+        newJobListener.close();
         pool.close();
         log.info("Closed PostgreSQL job store {}", name);
     }
@@ -444,8 +611,20 @@ public final class PostgresJobStore implements JobStore {
     }
 
     static StoreException storeException(String storeName, String what, SQLException e) {
-        return new StoreException("PostgreSQL store " + storeName + ": " + what + " failed (SQLState "
-                + e.getSQLState() + "): " + oneLine(e.getMessage()), e);
+        String message = "PostgreSQL store " + storeName + ": " + what + " failed (SQLState " + e.getSQLState() + "): "
+                + oneLine(e.getMessage());
+        return connectionLost(e) ? new StoreUnavailableException(message, e, false) : new StoreException(message, e);
+    }
+
+    /**
+     * True when the failure is the connection's, not the statement's: SQLState class 08 (connection exception,
+     * which the driver also reports for a socket timeout or a closed socket) or the server shutting down or
+     * starting up (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now).
+     */
+    static boolean connectionLost(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+                || state.equals("57P03"));
     }
 
     /**

@@ -78,22 +78,32 @@ final class PostgresTx implements StoreTx {
      * names the ones inserted. An id that exists already is a unique violation (a bug upstream): the transaction
      * fails.
      */
-    static final String INSERT = "INSERT INTO jobs (id, tenant, handler, target, payload, state, due_at, created_at, "
-            + "updated_at, attempts, max_attempts, backoff_initial_ms, backoff_max_ms, timeout_ms, idem_key, "
-            + "request_hash, owner, token) "
-            + "SELECT r.id, r.tenant, r.handler, r.target, r.payload, '" + SCHEDULED + "', r.due_at, r.created_at, "
-            + "r.created_at, 0, r.max_attempts, r.backoff_initial_ms, r.backoff_max_ms, r.timeout_ms, r.idem_key, "
-            + "r.request_hash, r.owner, 0 "
-            + "FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::bigint[], ?::bigint[], "
-            + "?::integer[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bytea[], ?::text[]) "
-            + "AS r(id, tenant, handler, target, payload, due_at, created_at, max_attempts, backoff_initial_ms, "
-            + "backoff_max_ms, timeout_ms, idem_key, request_hash, owner) "
-            + "ON CONFLICT (tenant, idem_key) WHERE idem_key IS NOT NULL DO NOTHING "
-            + "RETURNING id";
+    static final String INSERT = insertInto("jobs");
 
-    static final String FIND_BY_IDEMPOTENCY_KEYS = "SELECT " + JobRows.columnsOf("j") + " FROM jobs AS j "
-            + "JOIN unnest(?::text[], ?::text[]) AS k(tenant, idem_key) "
-            + "ON j.tenant = k.tenant AND j.idem_key = k.idem_key";
+    /** The earlier jobs of the idempotency keys an insert skipped. */
+    static final String FIND_BY_IDEMPOTENCY_KEYS = findByIdempotencyKeysIn("jobs");
+
+    /** {@link #INSERT} into {@code jobsTable}, which a caller's connection needs schema-qualified. */
+    static String insertInto(String jobsTable) {
+        return "INSERT INTO " + jobsTable + " (id, tenant, handler, target, payload, state, due_at, created_at, "
+                + "updated_at, attempts, max_attempts, backoff_initial_ms, backoff_max_ms, timeout_ms, idem_key, "
+                + "request_hash, owner, token) "
+                + "SELECT r.id, r.tenant, r.handler, r.target, r.payload, '" + SCHEDULED + "', r.due_at, r.created_at, "
+                + "r.created_at, 0, r.max_attempts, r.backoff_initial_ms, r.backoff_max_ms, r.timeout_ms, r.idem_key, "
+                + "r.request_hash, r.owner, 0 "
+                + "FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::bigint[], ?::bigint[], "
+                + "?::integer[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bytea[], ?::text[]) "
+                + "AS r(id, tenant, handler, target, payload, due_at, created_at, max_attempts, backoff_initial_ms, "
+                + "backoff_max_ms, timeout_ms, idem_key, request_hash, owner) "
+                + "ON CONFLICT (tenant, idem_key) WHERE idem_key IS NOT NULL DO NOTHING "
+                + "RETURNING id";
+    }
+
+    static String findByIdempotencyKeysIn(String jobsTable) {
+        return "SELECT " + JobRows.columnsOf("j") + " FROM " + jobsTable + " AS j "
+                + "JOIN unnest(?::text[], ?::text[]) AS k(tenant, idem_key) "
+                + "ON j.tenant = k.tenant AND j.idem_key = k.idem_key";
+    }
 
     /**
      * The due-soon scan: the inner SELECT repeats the predicate of the partial index {@code jobs_claimable}
@@ -203,11 +213,27 @@ final class PostgresTx implements StoreTx {
 
     private final Connection connection;
     private final String storeName;
+    private final String insertSql;
+    private final String findByKeysSql;
     private boolean active = true;
 
+    /** A transaction of the store, on its own connection, whose search path leads to the store's tables. */
     PostgresTx(Connection connection, String storeName) {
         this.connection = connection;
         this.storeName = storeName;
+        this.insertSql = INSERT;
+        this.findByKeysSql = FIND_BY_IDEMPOTENCY_KEYS;
+    }
+
+    /**
+     * A caller's transaction, for {@link #insert} only: its connection's search path is the caller's, so the
+     * statements name the store's table in full ({@code "schema".jobs}).
+     */
+    PostgresTx(Connection connection, String storeName, String qualifiedJobsTable) {
+        this.connection = connection;
+        this.storeName = storeName;
+        this.insertSql = insertInto(qualifiedJobsTable);
+        this.findByKeysSql = findByIdempotencyKeysIn(qualifiedJobsTable);
     }
 
     /** Called when the transaction ends: any later use is a bug in the caller. */
@@ -305,7 +331,7 @@ final class PostgresTx implements StoreTx {
                 }
             }
             Set<JobId> inserted = new HashSet<>();
-            try (PreparedStatement insert = statement(INSERT)) {
+            try (PreparedStatement insert = statement(insertSql)) {
                 insert.setArray(1, uuids(map(sent, NewJob::id)));
                 insert.setArray(2, texts(map(sent, NewJob::tenant)));
                 insert.setArray(3, texts(map(sent, NewJob::handler)));
@@ -341,7 +367,7 @@ final class PostgresTx implements StoreTx {
                 }
             }
             if (!skipped.isEmpty()) {
-                try (PreparedStatement find = statement(FIND_BY_IDEMPOTENCY_KEYS)) {
+                try (PreparedStatement find = statement(findByKeysSql)) {
                     find.setArray(1, texts(map(skipped, NewJob::tenant)));
                     find.setArray(2, texts(map(skipped, NewJob::idempotencyKey)));
                     for (Job job : JobRows.query(find)) {

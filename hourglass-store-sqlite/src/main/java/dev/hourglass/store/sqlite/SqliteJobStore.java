@@ -4,7 +4,9 @@ import static dev.hourglass.store.sqlite.JobRows.COLUMNS;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
@@ -431,6 +433,18 @@ public final class SqliteJobStore implements JobStore {
     @Override
     public boolean exclusive() {
         return true;
+    }
+
+    /**
+     * Refuses: a caller's transaction cannot hold a job of this store. The store's file has one writer, the
+     * store's own connection, used only by the engine's group committer (and locked for this process), so no
+     * connection of the caller can write to it, let alone commit a job together with the caller's own data.
+     */
+    @Override
+    public List<InsertResult> insertIn(Connection callerTx, List<NewJob> jobs) {
+        throw new UnsupportedOperationException("the SQLite store " + name + " cannot schedule inside a caller's "
+                + "transaction: its file has a single writer, the store's own connection. Use schedule(), or the "
+                + "PostgreSQL store for transactional enqueue");
     }
 
     /** The file this store lives in. */

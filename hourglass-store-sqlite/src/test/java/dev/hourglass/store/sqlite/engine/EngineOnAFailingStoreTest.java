@@ -1,0 +1,327 @@
+package dev.hourglass.store.sqlite.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.hourglass.core.api.JobRequest;
+import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.engine.EngineConfig;
+import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.model.Backoff;
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.JobQuery;
+import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.ManualClock;
+import dev.hourglass.store.sqlite.SqliteJobStore;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine when its store fails, as a database outage makes it fail: unreachable (every call throws), a lost
+ * answer (the commit happened but the caller hears an error), a hung write, a store bug that throws an Error. The
+ * store is a real SQLite file behind a wrapper that injects the failure; time is a manual clock. What must hold:
+ * nothing is acknowledged that is not stored, firing pauses while the store fails and resumes by itself, no claimed
+ * job is orphaned, and no job runs twice for these failures.
+ */
+class EngineOnAFailingStoreTest {
+    private static final Instant T0 = Instant.parse("2026-11-26T12:00:00Z");
+    private static final String NODE = "a";
+
+    @TempDir
+    Path dir;
+
+    private final ManualClock clock = new ManualClock(T0);
+    private final List<String> earlyFirings = new CopyOnWriteArrayList<>();
+    private final Map<JobId, AtomicInteger> runs = new ConcurrentHashMap<>();
+    private SqliteJobStore sqlite;
+    private FailingStore failing;
+    private Hourglass engine;
+    /** Set by a test to hold attempts until it counts down. */
+    private volatile CountDownLatch handlerGate = new CountDownLatch(0);
+
+    @BeforeEach
+    void start() {
+        sqlite = SqliteJobStore.open(dir.resolve("hourglass.db"));
+        failing = new FailingStore(sqlite);
+        EngineConfig d = EngineConfig.defaults(NODE);
+        EngineConfig config = new EngineConfig(NODE, Duration.ofSeconds(30), Duration.ofMillis(100),
+                Duration.ofSeconds(10), d.maxTimerEntries(), d.maxInFlight(), d.commitBatch(), 5,
+                new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(8)), Duration.ofSeconds(30), d.maxDelay(),
+                d.maxPayloadBytes(), d.retention(), Duration.ofSeconds(2));
+        engine = Hourglass.builder()
+                .store(failing.proxy(), false)
+                .clock(clock, clock)
+                .config(config)
+                .handler("work", ctx -> {
+                    if (clock.millis() < ctx.dueAt().toEpochMilli()) {
+                        earlyFirings.add(ctx.id() + " at " + clock.instant() + " due " + ctx.dueAt());
+                    }
+                    runs.computeIfAbsent(ctx.id(), k -> new AtomicInteger()).incrementAndGet();
+                    handlerGate.await();
+                    return Outcome.succeeded();
+                })
+                .build();
+    }
+
+    @AfterEach
+    void stop() {
+        failing.heal();
+        engine.close();
+        sqlite.close();
+        assertThat(earlyFirings).as("jobs fired before their due time").isEmpty();
+    }
+
+    @Test
+    void firingPausesWhileTheStoreIsUnreachableAndResumesByItself() {
+        JobId id = engine.schedule(work("paused"), Duration.ofSeconds(1)).job().id();
+
+        failing.down = true;
+        clock.advance(Duration.ofSeconds(1));
+        quietPeriod();
+        assertThat(runsOf(id)).as("no attempt without a start in the store").isZero();
+        assertThat(engine.storeReachable()).isFalse();
+        assertThat(stored(id).state()).isEqualTo(JobState.SCHEDULED);
+        assertThat(stored(id).owner()).as("still claimed by this node, which heartbeats on").isEqualTo(NODE);
+
+        failing.down = false;
+        awaitState(id, JobState.SUCCEEDED);
+        assertThat(runsOf(id)).isEqualTo(1);
+        assertThat(engine.storeReachable()).isTrue();
+    }
+
+    @Test
+    void aScheduleWhileTheStoreIsUnreachableFailsAndStoresNothing() {
+        failing.down = true;
+        assertThatThrownBy(() -> engine.schedule(work("refused"), Duration.ofSeconds(1)))
+                .isInstanceOf(StoreUnavailableException.class);
+        failing.down = false;
+        assertThat(sqlite.list(new JobQuery(null, null, null, 10)).jobs()).isEmpty();
+        assertThat(engine.schedule(work("after"), Duration.ZERO)).isInstanceOf(InsertResult.Created.class);
+    }
+
+    @Test
+    void anInsertWhoseAnswerWasLostStillFiresAtItsDueTime() {
+        failing.loseAnswerOf.set("insert");
+        assertThatThrownBy(() -> engine.schedule(work("lost answer"), Duration.ofSeconds(2)))
+                .isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue());
+        List<Job> stored = sqlite.list(new JobQuery(null, null, null, 10)).jobs();
+        assertThat(stored).as("committed although the caller heard an error").hasSize(1);
+        JobId id = stored.getFirst().id();
+        assertThat(stored.getFirst().owner()).isEqualTo(NODE);
+
+        quietPeriod(); // the reconciler puts it in the timer
+        clock.advance(Duration.ofSeconds(2));
+        awaitState(id, JobState.SUCCEEDED);
+        assertThat(runsOf(id)).isEqualTo(1);
+    }
+
+    @Test
+    void aStartWhoseAnswerWasLostIsRunNotOrphaned() {
+        JobId id = engine.schedule(work("started"), Duration.ofSeconds(1)).job().id();
+        failing.loseAnswerOf.set("start");
+
+        clock.advance(Duration.ofSeconds(1));
+        awaitState(id, JobState.SUCCEEDED);
+        assertThat(failing.answersLost.get()).isEqualTo(1);
+        assertThat(runsOf(id)).isEqualTo(1);
+        assertThat(stored(id).attempts()).as("the attempt the lost start counted, and no other").isEqualTo(1);
+    }
+
+    @Test
+    void anOutcomeThatCannotBeWrittenIsWrittenAgainAndTheJobDoesNotRunTwice() {
+        handlerGate = new CountDownLatch(1);
+        JobId id = engine.schedule(work("finish later"), Duration.ZERO).job().id();
+        await().atMost(Duration.ofSeconds(5)).until(() -> runsOf(id) == 1);
+
+        failing.down = true;
+        handlerGate.countDown(); // the attempt succeeds, but its outcome cannot be written
+        await().pollDelay(Duration.ofMillis(800)).until(() -> true);
+        assertThat(stored(id).state()).isEqualTo(JobState.RUNNING);
+        assertThat(engine.inFlight()).as("the attempt keeps its permit until its outcome is stored").isEqualTo(1);
+
+        failing.down = false;
+        awaitState(id, JobState.SUCCEEDED);
+        assertThat(runsOf(id)).isEqualTo(1);
+        assertThat(engine.inFlight()).isZero();
+    }
+
+    @Test
+    void aWithdrawnWriteIsLeftOutIfItsTransactionHasNotStarted() throws Exception {
+        failing.hang = new CountDownLatch(1);
+        CompletableFuture<InsertResult> pending = engine.scheduleAsync(work("withdrawn"), Duration.ofSeconds(1));
+        assertThatThrownBy(() -> pending.get(300, TimeUnit.MILLISECONDS))
+                .isInstanceOf(TimeoutException.class);
+        pending.cancel(false); // the caller gives up, as the HTTP API does after its store timeout
+
+        failing.hang.countDown();
+        quietPeriod();
+        assertThat(sqlite.list(new JobQuery(null, null, null, 10)).jobs()).as("nothing stored").isEmpty();
+        assertThat(engine.schedule(work("next"), Duration.ZERO)).isInstanceOf(InsertResult.Created.class);
+    }
+
+    @Test
+    void theWriterSurvivesAStoreThatThrowsAnErrorAndOnlyThatWriteFails() throws Exception {
+        failing.errorOnInsert = new AssertionError("a bug in the store (simulated)");
+        CompletableFuture<InsertResult> failed = engine.scheduleAsync(work("bug"), Duration.ZERO);
+        assertThatThrownBy(() -> failed.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(StoreException.class);
+
+        failing.errorOnInsert = null;
+        InsertResult next = engine.scheduleAsync(work("next"), Duration.ZERO).get(5, TimeUnit.SECONDS);
+        awaitState(next.job().id(), JobState.SUCCEEDED);
+        assertThat(sqlite.list(new JobQuery(null, null, null, 10)).jobs()).hasSize(1);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private static JobRequest work(String text) {
+        return JobRequest.of("work", text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private int runsOf(JobId id) {
+        AtomicInteger n = runs.get(id);
+        return n == null ? 0 : n.get();
+    }
+
+    /** The job as stored, read past the failing wrapper. */
+    private Job stored(JobId id) {
+        return sqlite.find(id).orElseThrow();
+    }
+
+    private void awaitState(JobId id, JobState state) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> sqlite.find(id).map(Job::state).orElse(null) == state);
+    }
+
+    /** Lets the engine's threads do a few rounds (load interval 100 ms) with the clock standing still. */
+    private static void quietPeriod() {
+        await().pollDelay(Duration.ofMillis(400)).until(() -> true);
+    }
+
+    /**
+     * A store that fails on demand, in front of a real one. A dynamic proxy, so that it follows the SPI as it grows.
+     * <ul>
+     *   <li>{@code down}: every call throws {@link StoreUnavailableException} and nothing is applied;</li>
+     *   <li>{@code loseAnswerOf}: the next write whose transaction calls that {@link StoreTx} method is committed,
+     *       then reported as failed with an unknown outcome;</li>
+     *   <li>{@code hang}: writes wait for the latch before doing anything;</li>
+     *   <li>{@code errorOnInsert}: every transaction that inserts throws this Error.</li>
+     * </ul>
+     */
+    private static final class FailingStore implements InvocationHandler {
+        private static final Set<String> READS = Set.of("find", "list", "lastJobId");
+
+        private final JobStore delegate;
+        volatile boolean down;
+        final AtomicReference<String> loseAnswerOf = new AtomicReference<>();
+        final AtomicInteger answersLost = new AtomicInteger();
+        volatile CountDownLatch hang;
+        volatile Error errorOnInsert;
+
+        FailingStore(JobStore delegate) {
+            this.delegate = delegate;
+        }
+
+        JobStore proxy() {
+            return (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class},
+                    this);
+        }
+
+        void heal() {
+            down = false;
+            loseAnswerOf.set(null);
+            errorOnInsert = null;
+            CountDownLatch h = hang;
+            if (h != null) {
+                h.countDown();
+            }
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            String name = method.getName();
+            if (name.equals("write")) {
+                return write(args);
+            }
+            if (down && READS.contains(name)) {
+                throw unreachable();
+            }
+            return call(delegate, method, args);
+        }
+
+        @SuppressWarnings("unchecked")
+        private Object write(Object[] args) throws Throwable {
+            CountDownLatch h = hang;
+            if (h != null) {
+                h.await();
+            }
+            if (down) {
+                throw unreachable();
+            }
+            Function<StoreTx, Object> work = (Function<StoreTx, Object>) args[1];
+            Set<String> called = ConcurrentHashMap.newKeySet();
+            Object result = delegate.write((Durability) args[0],
+                    tx -> work.apply(observed(tx, called)));
+            String lose = loseAnswerOf.get();
+            if (lose != null && called.contains(lose) && loseAnswerOf.compareAndSet(lose, null)) {
+                answersLost.incrementAndGet();
+                throw new StoreUnavailableException("connection lost during commit (simulated)", null, true);
+            }
+            return result;
+        }
+
+        private StoreTx observed(StoreTx tx, Set<String> called) {
+            return (StoreTx) Proxy.newProxyInstance(StoreTx.class.getClassLoader(), new Class<?>[] {StoreTx.class},
+                    (p, method, args) -> {
+                        called.add(method.getName());
+                        Error error = errorOnInsert;
+                        if (error != null && method.getName().equals("insert")) {
+                            throw error;
+                        }
+                        return call(tx, method, args);
+                    });
+        }
+
+        private static Object call(Object target, Method method, Object[] args) throws Throwable {
+            try {
+                return method.invoke(target, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        }
+
+        private static StoreUnavailableException unreachable() {
+            return new StoreUnavailableException("no connection (simulated outage)", null, false);
+        }
+    }
+}
