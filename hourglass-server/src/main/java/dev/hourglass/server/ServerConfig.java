@@ -3,9 +3,12 @@ package dev.hourglass.server;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.server.http.ApiHandler;
 import dev.hourglass.server.webhook.WebhookHandler;
+import dev.hourglass.server.webhook.address.WebhookAllowlist;
+import dev.hourglass.server.webhook.signing.SigningSecret;
 import dev.hourglass.store.postgres.PostgresOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -19,6 +22,13 @@ import java.util.Objects;
  * @param webhookConnectTimeout how long a webhook delivery may take to connect
  * @param stopGrace how long {@link HourglassServer#close()} lets requests in progress finish
  * @param postgres the PostgreSQL store to run on, or null for the embedded SQLite store in {@code dataDir}
+ * @param storeTimeout the longest an API request waits for the store (its commit, or its read) before it is
+ *     answered 503 with {@code Retry-After}: the bound on a request while the database is unreachable
+ * @param webhookSecrets the secrets webhooks are signed with, newest first; empty means the one kept in
+ *     {@code dataDir/webhook-secret}, generated on the first start (SQLite only: on PostgreSQL every node must be
+ *     given the same secrets, so they are required)
+ * @param webhookAllowlist the blocked addresses (loopback, private, link-local, metadata, ...) that webhooks may
+ *     reach all the same; none by default
  */
 public record ServerConfig(
         String bind,
@@ -28,7 +38,10 @@ public record ServerConfig(
         int maxBodyBytes,
         Duration webhookConnectTimeout,
         Duration stopGrace,
-        PostgresOptions postgres) {
+        PostgresOptions postgres,
+        Duration storeTimeout,
+        List<SigningSecret> webhookSecrets,
+        WebhookAllowlist webhookAllowlist) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -41,44 +54,74 @@ public record ServerConfig(
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(webhookConnectTimeout, "webhookConnectTimeout");
         Objects.requireNonNull(stopGrace, "stopGrace");
+        Objects.requireNonNull(storeTimeout, "storeTimeout");
+        webhookSecrets = List.copyOf(webhookSecrets);
+        Objects.requireNonNull(webhookAllowlist, "webhookAllowlist");
     }
 
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, DEFAULT_DATA_DIR, null, ApiHandler.DEFAULT_MAX_BODY_BYTES,
-                WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE, null);
+                WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE, null, ApiHandler.DEFAULT_STORE_TIMEOUT,
+                List.of(), WebhookAllowlist.none());
     }
 
     public ServerConfig withBind(String value) {
-        return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres);
+        return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist);
     }
 
     public ServerConfig withPort(int value) {
-        return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres);
+        return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist);
     }
 
     public ServerConfig withDataDir(Path value) {
-        return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres);
+        return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist);
     }
 
     public ServerConfig withEngine(EngineConfig value) {
-        return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres);
+        return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist);
     }
 
     public ServerConfig withMaxBodyBytes(int value) {
-        return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace, postgres);
+        return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist);
     }
 
     public ServerConfig withWebhookConnectTimeout(Duration value) {
-        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace, postgres);
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace, postgres, storeTimeout,
+                webhookSecrets, webhookAllowlist);
     }
 
     public ServerConfig withStopGrace(Duration value) {
-        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value, postgres);
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist);
     }
 
     /** Runs on PostgreSQL instead of the embedded SQLite file ({@code dataDir} is then unused). */
     public ServerConfig withPostgres(PostgresOptions value) {
-        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, value);
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, value,
+                storeTimeout, webhookSecrets, webhookAllowlist);
+    }
+
+    /** How long an API request waits for the store before it is answered 503. */
+    public ServerConfig withStoreTimeout(Duration value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                value, webhookSecrets, webhookAllowlist);
+    }
+
+    /** Signs webhooks with these secrets (newest first) instead of the generated one. */
+    public ServerConfig withWebhookSecrets(List<SigningSecret> value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, value, webhookAllowlist);
+    }
+
+    /** Lets webhooks reach these otherwise blocked addresses and host names. */
+    public ServerConfig withWebhookAllowlist(WebhookAllowlist value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, value);
     }
 
     /**
@@ -101,6 +144,14 @@ public record ServerConfig(
         }
         if (stopGrace.isNegative()) {
             throw new StartupException("stopGrace must be >= 0, was " + stopGrace);
+        }
+        if (storeTimeout.isNegative() || storeTimeout.isZero()) {
+            throw new StartupException("storeTimeout must be > 0, was " + storeTimeout);
+        }
+        if (postgres != null && webhookSecrets.isEmpty()) {
+            // Not generated per node: receivers would reject the deliveries of every node but one.
+            throw new StartupException("on PostgreSQL every node must sign webhooks with the same secret: give each "
+                    + "node HOURGLASS_WEBHOOK_SECRETS (or --webhook-secret); 'hourglass webhook-secret' prints a new one");
         }
         return this;
     }

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.model.Backoff;
+import dev.hourglass.server.webhook.address.GuardedDnsResolver;
+import dev.hourglass.server.webhook.address.WebhookAllowlist;
+import dev.hourglass.server.webhook.signing.SigningSecret;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -21,9 +24,17 @@ import java.util.List;
 /**
  * A real {@link HourglassServer} on port 0 with a SQLite file in a temporary directory, and a real JDK HttpClient
  * to call it. Engine settings are the defaults except a short load interval and shutdown grace, so tests stay fast.
+ * Test receivers listen on loopback, which webhooks may not reach by default: the fixture allowlists it
+ * ({@link #LOOPBACK}), and signs with a fixed secret ({@link #WEBHOOK_SECRET}) so tests can verify signatures and
+ * the same configuration runs on PostgreSQL (which requires a configured secret).
  */
 public final class ServerFixture implements AutoCloseable {
     public static final ObjectMapper JSON = new ObjectMapper();
+    /** The loopback ranges, allowlisted explicitly by every test that delivers to a receiver on this machine. */
+    public static final WebhookAllowlist LOOPBACK = WebhookAllowlist.parse("127.0.0.0/8,::1");
+    /** A fixed test secret (generated once for these tests; it protects nothing). */
+    public static final SigningSecret WEBHOOK_SECRET =
+            SigningSecret.parse("whsec_0WcasmH8iDw+lQygKj54sVgujKPVrm4ikWvP9VQw2PA=");
 
     private final HourglassServer server;
     private final HttpClient http = HttpClient.newBuilder()
@@ -48,7 +59,14 @@ public final class ServerFixture implements AutoCloseable {
                 .withPort(0)
                 .withDataDir(dataDir)
                 .withEngine(testEngine())
-                .withStopGrace(Duration.ofSeconds(1));
+                .withStopGrace(Duration.ofSeconds(1))
+                .withWebhookAllowlist(LOOPBACK)
+                .withWebhookSecrets(List.of(WEBHOOK_SECRET));
+    }
+
+    /** The schedule-time address check with {@link #LOOPBACK} allowlisted, for tests that build an ApiHandler. */
+    public static GuardedDnsResolver loopbackGuard() {
+        return GuardedDnsResolver.system(LOOPBACK);
     }
 
     public static EngineConfig testEngine() {

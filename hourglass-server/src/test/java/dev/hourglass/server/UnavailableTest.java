@@ -1,6 +1,7 @@
 package dev.hourglass.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.hourglass.core.engine.Hourglass;
@@ -12,17 +13,22 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.server.ServerFixture.Response;
 import dev.hourglass.server.http.ApiHandler;
 import dev.hourglass.server.webhook.WebhookHandler;
 import dev.hourglass.store.sqlite.SqliteJobStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -44,7 +50,8 @@ class UnavailableTest {
                 .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
                 HttpClient client = HttpClient.newHttpClient()) {
             http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", new ApiHandler(hourglass, ApiHandler.DEFAULT_MAX_BODY_BYTES));
+            http.createContext("/", new ApiHandler(hourglass, ApiHandler.DEFAULT_MAX_BODY_BYTES,
+                    ApiHandler.DEFAULT_STORE_TIMEOUT, ServerFixture.loopbackGuard()));
             http.start();
             URI jobs = URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/v1/jobs");
 
@@ -66,6 +73,104 @@ class UnavailableTest {
     }
 
     @Test
+    void aStoreThatHangsGives503WithinTheStoreTimeoutAndTheWithdrawnJobIsNotStored() throws Exception {
+        FailingStore store = new FailingStore(SqliteJobStore.open(dir.resolve("hourglass.db")));
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        try (Hourglass hourglass = Hourglass.builder().store(store).config(ServerFixture.testEngine())
+                .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
+                HttpClient client = HttpClient.newHttpClient()) {
+            http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+            http.createContext("/", new ApiHandler(hourglass, ApiHandler.DEFAULT_MAX_BODY_BYTES,
+                    Duration.ofMillis(500), ServerFixture.loopbackGuard()));
+            http.start();
+            URI base = URI.create("http://127.0.0.1:" + http.getAddress().getPort());
+
+            store.hang = new CountDownLatch(1); // a database behind a network that swallows every packet
+            long started = System.nanoTime();
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/v1/jobs"))
+                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofString(JOB)).build(), HttpResponse.BodyHandlers.ofString());
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            Response response = new Response(r.statusCode(), r.headers(), r.body());
+            BadInputTest.assertProblem(response, 503, "did not answer within 500 ms");
+            assertThat(response.header("Retry-After")).isEqualTo("1");
+            assertThat(took).isLessThan(Duration.ofSeconds(2));
+
+            HttpResponse<String> read = client.send(HttpRequest.newBuilder(base.resolve("/v1/jobs"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(read.statusCode()).as("reads are bounded too").isEqualTo(503);
+
+            store.hang.countDown();
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.send(HttpRequest.newBuilder(
+                    base.resolve("/v1/jobs")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+            await().pollDelay(Duration.ofMillis(500)).until(() -> true); // the committer works off its queue
+            HttpResponse<String> list = client.send(HttpRequest.newBuilder(base.resolve("/v1/jobs")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(ServerFixture.JSON.readTree(list.body()).get("jobs")).as("the withdrawn job").isEmpty();
+        } finally {
+            store.hang.countDown();
+            http.stop(0);
+        }
+    }
+
+    @Test
+    void readinessFollowsTheStoreWhileLivenessStaysUp() {
+        FailingStore store = new FailingStore(SqliteJobStore.open(dir.resolve("hourglass.db")));
+        ServerConfig config = ServerFixture.config(dir);
+        try (Hourglass hourglass = Hourglass.builder().store(store).config(ServerFixture.testEngine())
+                .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
+                ApiOn api = new ApiOn(hourglass, config)) {
+            assertThat(api.get("/readyz").statusCode()).isEqualTo(200);
+            assertThat(api.get("/readyz").body()).isEqualTo("{\"status\":\"ready\"}");
+
+            store.unreachable = true; // the heartbeat, at least, fails within a load interval
+            await().atMost(Duration.ofSeconds(5)).until(() -> api.get("/readyz").statusCode() == 503);
+            HttpResponse<String> notReady = api.get("/readyz");
+            BadInputTest.assertProblem(new Response(notReady.statusCode(), notReady.headers(), notReady.body()), 503,
+                    "cannot be reached");
+            assertThat(api.get("/healthz").statusCode()).isEqualTo(200);
+
+            store.unreachable = false;
+            await().atMost(Duration.ofSeconds(5)).until(() -> api.get("/readyz").statusCode() == 200);
+        }
+    }
+
+    /** An ApiHandler on a JDK HttpServer of its own, over an engine the test built. */
+    private static final class ApiOn implements AutoCloseable {
+        private final HttpServer http;
+        private final HttpClient client = HttpClient.newHttpClient();
+
+        ApiOn(Hourglass hourglass, ServerConfig config) {
+            try {
+                http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+            http.createContext("/", new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout()));
+            http.start();
+        }
+
+        HttpResponse<String> get(String path) {
+            try {
+                return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getAddress().getPort()
+                        + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            http.stop(0);
+            client.close();
+        }
+    }
+
+    @Test
     void aStoppedEngineGives503() {
         try (ServerFixture api = ServerFixture.start(dir)) {
             api.server().hourglass().close();
@@ -75,10 +180,16 @@ class UnavailableTest {
         }
     }
 
-    /** A real SQLite store whose writes can be made to fail, as a full disk or a lost database would. */
+    /**
+     * A real SQLite store whose writes can be made to fail, as a full disk or a lost database would ({@code
+     * failWrites}), to fail as an unreachable database does, reads too ({@code unreachable}), or to hang until a
+     * latch opens, as a database behind a network that swallows packets does ({@code hang}).
+     */
     private static final class FailingStore implements JobStore {
         private final JobStore delegate;
         volatile boolean failWrites;
+        volatile boolean unreachable;
+        volatile CountDownLatch hang = new CountDownLatch(0);
 
         FailingStore(JobStore delegate) {
             this.delegate = delegate;
@@ -86,20 +197,35 @@ class UnavailableTest {
 
         @Override
         public <R> R write(Durability durability, Function<StoreTx, R> work) {
+            awaitHang();
             if (failWrites) {
                 throw new StoreException("disk I/O error (simulated)");
+            }
+            if (unreachable) {
+                throw new StoreUnavailableException("no connection (simulated)", null, false);
             }
             return delegate.write(durability, work);
         }
 
         @Override
         public Optional<Job> find(JobId id) {
+            awaitHang();
             return delegate.find(id);
         }
 
         @Override
         public JobPage list(JobQuery query) {
+            awaitHang();
             return delegate.list(query);
+        }
+
+        private void awaitHang() {
+            try {
+                hang.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreUnavailableException("interrupted", e, false);
+            }
         }
 
         @Override

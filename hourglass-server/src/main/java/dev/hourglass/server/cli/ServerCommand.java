@@ -4,9 +4,14 @@ import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.server.HourglassServer;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.StartupException;
+import dev.hourglass.server.WebhookSigningSetup;
+import dev.hourglass.server.webhook.address.WebhookAllowlist;
+import dev.hourglass.server.webhook.signing.SigningSecret;
 import dev.hourglass.store.postgres.PostgresOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -64,6 +69,22 @@ final class ServerCommand implements Callable<Integer> {
                     + "default: HOSTNAME-pid).")
     String nodeId;
 
+    // No ${DEFAULT-VALUE} in this description: --help must not print the secrets taken from the environment.
+    @Option(names = "--webhook-secret", paramLabel = "whsec_...[,whsec_...]",
+            defaultValue = "${env:HOURGLASS_WEBHOOK_SECRETS}",
+            description = "Secrets webhooks are signed with (Standard Webhooks), comma-separated, newest first; every "
+                    + "one signs each delivery, so a receiver may know any of them while you rotate. Prefer the env "
+                    + "HOURGLASS_WEBHOOK_SECRETS: a flag shows in the process list. Default: the secret in "
+                    + "DIR/webhook-secret, generated on the first start (sqlite); required with --store postgres.")
+    String webhookSecrets;
+
+    @Option(names = "--webhook-allowlist", paramLabel = "CIDR|HOST[,...]",
+            defaultValue = "${env:HOURGLASS_WEBHOOK_ALLOWLIST}",
+            description = "Loopback, private, link-local or metadata addresses webhooks may reach all the same: CIDR "
+                    + "ranges, addresses and host names, comma-separated, e.g. 127.0.0.0/8,::1 for local experiments "
+                    + "(env HOURGLASS_WEBHOOK_ALLOWLIST, default: none).")
+    String webhookAllowlist;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -76,6 +97,7 @@ final class ServerCommand implements Callable<Integer> {
         try {
             config = withStore(config);
             config = withNodeId(config);
+            config = withWebhookSecurity(config);
             server = HourglassServer.start(config);
         } catch (StartupException e) {
             err.println("hourglass: " + e.getMessage());
@@ -91,6 +113,7 @@ final class ServerCommand implements Callable<Integer> {
             }
         }));
         out.println("Hourglass listening on " + server.baseUri() + " (store: " + server.storeDescription() + ")");
+        printWebhookSecurity(out, server);
         out.flush();
         stopped.await(); // until SIGTERM/SIGINT; the hook closes the server, then the JVM exits
         return 0;
@@ -136,6 +159,46 @@ final class ServerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new StartupException("--node-id: " + e.getMessage());
         }
+    }
+
+    /** --webhook-secret and --webhook-allowlist (or their env variables). */
+    private ServerConfig withWebhookSecurity(ServerConfig config) {
+        List<SigningSecret> secrets = new ArrayList<>();
+        if (webhookSecrets != null && !webhookSecrets.isBlank()) {
+            String[] entries = webhookSecrets.split(",");
+            for (int i = 0; i < entries.length; i++) {
+                try {
+                    secrets.add(SigningSecret.parse(entries[i]));
+                } catch (IllegalArgumentException e) {
+                    // The entry itself is never echoed: it may be a real secret with a typo.
+                    throw new StartupException("--webhook-secret / HOURGLASS_WEBHOOK_SECRETS, secret " + (i + 1)
+                            + " of " + entries.length + ": " + e.getMessage());
+                }
+            }
+        }
+        try {
+            return config.withWebhookSecrets(secrets).withWebhookAllowlist(WebhookAllowlist.parse(webhookAllowlist));
+        } catch (IllegalArgumentException e) {
+            throw new StartupException("--webhook-allowlist / HOURGLASS_WEBHOOK_ALLOWLIST: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Where the webhook secret is and what the allowlist holds. A secret is printed only when this start generated it
+     * (once: it is in the data directory from then on); otherwise only key ids.
+     */
+    private static void printWebhookSecurity(PrintWriter out, HourglassServer server) {
+        WebhookSigningSetup signing = server.webhookSigning();
+        out.println("Webhooks are signed with " + signing.description());
+        if (signing.generated() != null) {
+            out.println("New webhook signing secret, shown only this once (give it to your receivers): "
+                    + signing.generated().encoded());
+        }
+        WebhookAllowlist allowlist = server.webhookAllowlist();
+        out.println(allowlist.isEmpty()
+                ? "Webhook allowlist: none (targets on loopback, private, link-local, CGNAT, multicast and metadata "
+                        + "addresses are refused)"
+                : "Webhook allowlist: " + allowlist);
     }
 
     private static String blankToNull(String s) {

@@ -12,12 +12,16 @@ import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.server.http.ApiProblem.ApiException;
 import dev.hourglass.server.http.ScheduleRequestParser.ListQuery;
 import dev.hourglass.server.http.ScheduleRequestParser.Schedule;
 import dev.hourglass.server.http.ScheduleRequestParser.When;
+import dev.hourglass.server.webhook.address.GuardedDnsResolver;
+import dev.hourglass.server.webhook.address.WebhookAllowlist;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -28,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * The HTTP API, version 1. Routes requests, hands valid ones to the engine and turns every outcome into a response:
  * JSON for results, {@code application/problem+json} for every error. A request that fails validation never reaches
  * the engine; a store failure is a 503 with {@code Retry-After} and nothing acknowledged; nothing a client sends
- * produces a 500 or a stack trace.
+ * produces a 500 or a stack trace. Every call into the engine is bounded by the store timeout ({@link StoreDeadline}):
+ * when the database is gone, even behind a network that swallows packets, the answer is a 503 within it.
  *
  * <pre>
  * POST   /v1/jobs                  schedule (201, or 200 for a repeat with the same Idempotency-Key and body)
@@ -36,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/jobs/{id}             status
  * DELETE /v1/jobs/{id}             cancel a SCHEDULED job
  * POST   /v1/jobs/{id}/reschedule  move a SCHEDULED job
- * GET    /healthz                  liveness
+ * GET    /healthz                  liveness: 200 while the server answers, whatever the store does
+ * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached
  * </pre>
  *
  * <p>Every job belongs to a tenant; until API keys exist every request acts as {@value #DEFAULT_TENANT}, chosen in
@@ -47,6 +53,8 @@ public final class ApiHandler implements HttpHandler {
 
     public static final String DEFAULT_TENANT = "default";
     public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+    /** How long a request waits for the store before it is answered 503. */
+    public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(5);
     static final String JSON = "application/json";
     static final String PROBLEM_JSON = "application/problem+json";
     private static final String JOBS = "/v1/jobs";
@@ -55,17 +63,32 @@ public final class ApiHandler implements HttpHandler {
     private final ScheduleRequestParser parser;
     private final JobJson jobJson;
     private final int maxBodyBytes;
+    private final StoreDeadline deadline;
+
+    /** With the default store timeout. */
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes) {
+        this(hourglass, maxBodyBytes, DEFAULT_STORE_TIMEOUT);
+    }
+
+    /** With no webhook allowlist: targets on loopback, private, link-local or metadata addresses are refused. */
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout) {
+        this(hourglass, maxBodyBytes, storeTimeout, GuardedDnsResolver.system(WebhookAllowlist.none()));
+    }
 
     /**
      * @param maxBodyBytes the largest request body read; a larger one is answered 413 without reading it all
+     * @param storeTimeout the longest a request waits for the engine and its store before it is answered 503
+     * @param addressGuard refuses a webhook target whose host is or resolves to a blocked address (the same guard
+     *     the webhook client resolves through)
      */
-    public ApiHandler(Hourglass hourglass, int maxBodyBytes) {
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard) {
         this.hourglass = Objects.requireNonNull(hourglass, "hourglass");
         var mapper = JobJson.newMapper();
         this.parser = new ScheduleRequestParser(mapper, hourglass.wallClock(), hourglass.config().maxDelay(),
-                hourglass.config().maxPayloadBytes());
+                hourglass.config().maxPayloadBytes(), addressGuard);
         this.jobJson = new JobJson(mapper);
         this.maxBodyBytes = maxBodyBytes;
+        this.deadline = new StoreDeadline(storeTimeout);
     }
 
     @Override
@@ -80,9 +103,16 @@ public final class ApiHandler implements HttpHandler {
             } catch (StoreException e) {
                 log.warn("{} {}: store unavailable: {}", exchange.getRequestMethod(), exchange.getRequestURI(),
                         e.toString());
-                sendProblem(exchange, ApiProblem.of(503, "store-unavailable", "Service unavailable",
-                        "the job store is unavailable; nothing was changed; retry shortly")
-                        .withHeader("Retry-After", "1"));
+                sendProblem(exchange, storeUnavailable(e instanceof StoreUnavailableException u && u.outcomeUnknown()
+                        ? "the connection to the job store failed during the commit, so the change may or may not "
+                                + "have been made; retry shortly (a schedule with the same Idempotency-Key then "
+                                + "returns the job if it was stored)"
+                        : "the job store is unavailable; nothing was changed; retry shortly"));
+            } catch (StoreDeadline.Expired e) {
+                log.warn("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.getMessage());
+                sendProblem(exchange, storeUnavailable(e.getMessage() + "; nothing was acknowledged and the change "
+                        + "was most likely not made, but a write already being committed may still take effect; "
+                        + "retry shortly (a schedule with the same Idempotency-Key cannot create a second job)"));
             } catch (IllegalStateException e) {
                 // The engine is shutting down (or not running): nothing was acknowledged.
                 log.warn("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString());
@@ -106,6 +136,9 @@ public final class ApiHandler implements HttpHandler {
         if (path.equals("/healthz")) {
             allow(method, "GET");
             send(ex, 200, jobJson.health(), Map.of());
+        } else if (path.equals("/readyz")) {
+            allow(method, "GET");
+            ready(ex);
         } else if (path.equals(JOBS)) {
             switch (allow(method, "GET", "POST")) {
                 case "GET" -> list(ex);
@@ -137,9 +170,10 @@ public final class ApiHandler implements HttpHandler {
         Schedule request = parser.schedule(body, ex.getRequestHeaders().getFirst("Idempotency-Key"));
         JobRequest job = request.job().withTenant(tenantOf(ex));
         When when = request.when();
-        InsertResult insert = when.delay() != null
-                ? hourglass.schedule(job, when.delay())
-                : hourglass.scheduleAt(job, when.at());
+        // Async, so that a caller whose deadline passes withdraws the write (see StoreDeadline).
+        InsertResult insert = deadline.await(when.delay() != null
+                ? hourglass.scheduleAsync(job, when.delay())
+                : hourglass.scheduleAtAsync(job, when.at()));
         switch (insert) {
             case InsertResult.Created created -> sendJob(ex, 201, created.job());
             case InsertResult.Duplicate duplicate -> sendJob(ex, 200, duplicate.job());
@@ -153,18 +187,21 @@ public final class ApiHandler implements HttpHandler {
     }
 
     private void get(HttpExchange ex, JobId id) throws IOException {
-        Job job = hourglass.getStatus(id, tenantOf(ex)).orElseThrow(() -> unknownJob(id.toString()));
+        String tenant = tenantOf(ex);
+        Job job = deadline.call(() -> hourglass.getStatus(id, tenant)).orElseThrow(() -> unknownJob(id.toString()));
         send(ex, 200, jobJson.job(job), Map.of());
     }
 
     private void list(HttpExchange ex) throws IOException {
         ListQuery q = parser.listQuery(ex.getRequestURI().getRawQuery());
-        var page = hourglass.list(new JobQuery(tenantOf(ex), q.state(), q.after(), q.limit()));
+        JobQuery query = new JobQuery(tenantOf(ex), q.state(), q.after(), q.limit());
+        var page = deadline.call(() -> hourglass.list(query));
         send(ex, 200, jobJson.page(page), Map.of());
     }
 
     private void cancel(HttpExchange ex, JobId id) throws IOException {
-        ChangeResult result = hourglass.cancel(id, tenantOf(ex));
+        String tenant = tenantOf(ex);
+        ChangeResult result = deadline.call(() -> hourglass.cancel(id, tenant));
         send(ex, 200, jobJson.job(changed(result, id, "cancelled")), Map.of());
     }
 
@@ -172,10 +209,28 @@ public final class ApiHandler implements HttpHandler {
         byte[] body = jsonBody(ex);
         When when = parser.reschedule(body);
         String tenant = tenantOf(ex);
-        ChangeResult result = when.delay() != null
+        ChangeResult result = deadline.call(() -> when.delay() != null
                 ? hourglass.reschedule(id, tenant, when.delay())
-                : hourglass.rescheduleAt(id, tenant, when.at());
+                : hourglass.rescheduleAt(id, tenant, when.at()));
         send(ex, 200, jobJson.job(changed(result, id, "rescheduled")), Map.of());
+    }
+
+    /**
+     * Readiness: whether the store answered the engine's latest write (at least one per load interval, the
+     * heartbeat). While it cannot be reached, schedules are answered 503 and firing pauses; a load balancer may
+     * prefer another node. {@code /healthz} stays 200 meanwhile: restarting the process would not bring the
+     * database back, and the node recovers by itself when it returns.
+     */
+    private void ready(HttpExchange ex) throws IOException {
+        if (!hourglass.storeReachable()) {
+            throw storeUnavailable("the job store cannot be reached: schedules are refused and firing is paused "
+                    + "until it answers again").exception();
+        }
+        send(ex, 200, jobJson.ready(), Map.of());
+    }
+
+    private static ApiProblem storeUnavailable(String detail) {
+        return ApiProblem.of(503, "store-unavailable", "Service unavailable", detail).withHeader("Retry-After", "1");
     }
 
     /** The job after a cancel or reschedule, or the problem: 404 unknown, 409 naming the state it is in. */

@@ -97,6 +97,10 @@ public final class JobJson {
         return json.createObjectNode().put("status", "ok");
     }
 
+    public ObjectNode ready() {
+        return json.createObjectNode().put("status", "ready");
+    }
+
     public byte[] bytes(JsonNode node) {
         try {
             return json.writeValueAsBytes(node);

@@ -12,6 +12,8 @@ import dev.hourglass.core.model.JobState;
 import dev.hourglass.server.Rfc3339;
 import dev.hourglass.server.webhook.WebhookHandler;
 import dev.hourglass.server.webhook.WebhookTarget;
+import dev.hourglass.server.webhook.address.AddressRefusal;
+import dev.hourglass.server.webhook.address.GuardedDnsResolver;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -34,6 +36,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -74,6 +77,7 @@ public final class ScheduleRequestParser {
     private final InstantSource wallClock;
     private final Duration maxDelay;
     private final int maxPayloadBytes;
+    private final GuardedDnsResolver addressGuard;
 
     /** When a job is due: exactly one of a delay from now and an instant. */
     public record When(Duration delay, Instant at) {
@@ -95,12 +99,15 @@ public final class ScheduleRequestParser {
      * @param wallClock the engine's wall clock, to refuse a {@code runAt} too far in the future
      * @param maxDelay the furthest in the future a job may be due (the engine's)
      * @param maxPayloadBytes the largest serialized payload accepted (the engine's)
+     * @param addressGuard refuses a {@code target.url} whose host is (or resolves to) a blocked address
      */
-    public ScheduleRequestParser(ObjectMapper json, InstantSource wallClock, Duration maxDelay, int maxPayloadBytes) {
+    public ScheduleRequestParser(ObjectMapper json, InstantSource wallClock, Duration maxDelay, int maxPayloadBytes,
+            GuardedDnsResolver addressGuard) {
         this.json = Objects.requireNonNull(json, "json");
         this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
         this.maxDelay = Objects.requireNonNull(maxDelay, "maxDelay");
         this.maxPayloadBytes = maxPayloadBytes;
+        this.addressGuard = Objects.requireNonNull(addressGuard, "addressGuard");
     }
 
     /** Parses the body of {@code POST /v1/jobs} and its {@code Idempotency-Key} header (null when absent). */
@@ -307,8 +314,11 @@ public final class ScheduleRequestParser {
         return true;
     }
 
-    /** {@code target.url}: required, an absolute http(s) URL with a host. */
-    private static URI targetUrl(JsonNode node, Errors errors) {
+    /**
+     * {@code target.url}: required, an absolute http(s) URL with a host that is not, and does not resolve to, a
+     * blocked address (loopback, private, link-local, ...) unless the operator allowlisted it.
+     */
+    private URI targetUrl(JsonNode node, Errors errors) {
         node = present(node);
         if (node == null) {
             errors.add("target.url", "is required");
@@ -337,6 +347,14 @@ public final class ScheduleRequestParser {
         }
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
             errors.add("target.url", "must have a host, was \"" + abbreviate(text) + "\"");
+            return null;
+        }
+        Optional<AddressRefusal> refused = addressGuard.check(uri.getHost());
+        if (refused.isPresent()) {
+            errors.add("target.url", "must not reach a " + refused.get().rule() + " address: "
+                    + refused.get().describe() + "; webhooks to loopback, private, link-local, CGNAT, multicast and "
+                    + "cloud metadata addresses are refused unless the operator allowlists them "
+                    + "(--webhook-allowlist or HOURGLASS_WEBHOOK_ALLOWLIST)");
             return null;
         }
         return uri;

@@ -3,6 +3,7 @@ package dev.hourglass.server.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hourglass.server.ServerFixture;
+import dev.hourglass.server.webhook.signing.SigningSecret;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -16,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +57,52 @@ class CliTest {
         Run r = run("server", "--help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("--port").contains("--bind").contains("--data").contains("HOURGLASS_PORT")
-                .contains("--db-schema").contains("--node-id").contains("HOURGLASS_NODE_ID");
+                .contains("--db-schema").contains("--node-id").contains("HOURGLASS_NODE_ID")
+                .contains("--webhook-secret").contains("HOURGLASS_WEBHOOK_SECRETS")
+                .contains("--webhook-allowlist").contains("HOURGLASS_WEBHOOK_ALLOWLIST");
+    }
+
+    @Test
+    void webhookSecretPrintsANewSecretEachTime() {
+        Run first = run("webhook-secret");
+        Run second = run("webhook-secret");
+        assertThat(first.code()).isZero();
+        assertThat(first.out().strip()).matches("whsec_[A-Za-z0-9+/]{43}=");
+        assertThat(SigningSecret.parse(first.out()).encoded()).isEqualTo(first.out().strip());
+        assertThat(second.out()).isNotEqualTo(first.out());
+    }
+
+    /** On PostgreSQL every node must sign with the same secret, so one generated per node is not an option. */
+    @Test
+    void postgresWithoutAWebhookSecretIsOneLineAndExitCode2() {
+        Run r = run("server", "--port", "0", "--store", "postgres", "--jdbc-url",
+                "jdbc:postgresql://127.0.0.1:1/hourglass");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).singleElement().asString().contains("same secret")
+                .contains("HOURGLASS_WEBHOOK_SECRETS").contains("hourglass webhook-secret");
+    }
+
+    @Test
+    void aMalformedWebhookSecretIsOneLineAndNotEchoed() {
+        Run r = run("server", "--port", "0", "--data", dir.toString(), "--webhook-secret",
+                ServerFixture.WEBHOOK_SECRET.encoded() + ",whsec_c2hvcnQ=");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).singleElement().asString().contains("--webhook-secret").contains("secret 2 of 2")
+                .contains("24 to 64 bytes").doesNotContain("c2hvcnQ").doesNotContain(ServerFixture.WEBHOOK_SECRET
+                        .encoded().substring(6));
+        Run noPrefix = run("server", "--port", "0", "--data", dir.toString(), "--webhook-secret", "hunter2hunter2");
+        assertThat(noPrefix.errLines()).singleElement().asString().contains("must start with whsec_")
+                .doesNotContain("hunter2");
+    }
+
+    @Test
+    void aMalformedAllowlistEntryIsOneLineAndExitCode2() {
+        Run r = run("server", "--port", "0", "--data", dir.toString(), "--webhook-allowlist", "localhost,10.0.0.1/8");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).singleElement().asString().contains("--webhook-allowlist")
+                .contains("did you mean 10.0.0.0/8");
+        Run junk = run("server", "--port", "0", "--data", dir.toString(), "--webhook-allowlist", "0x7f.1");
+        assertThat(junk.errLines()).singleElement().asString().contains("'0x7f.1' is neither a CIDR range");
     }
 
     @Test
@@ -76,7 +123,8 @@ class CliTest {
     @Test
     void anUnreachableDatabaseIsOneLineAndExitCode2() {
         Run r = run("server", "--port", "0", "--store", "postgres", "--jdbc-url",
-                "jdbc:postgresql://127.0.0.1:1/hourglass?password=secret");
+                "jdbc:postgresql://127.0.0.1:1/hourglass?password=secret",
+                "--webhook-secret", ServerFixture.WEBHOOK_SECRET.encoded());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.errLines()).hasSize(1);
         assertThat(r.errLines().getFirst()).contains("cannot open the PostgreSQL store").doesNotContain("secret");
@@ -212,6 +260,15 @@ class CliTest {
                 rest.append(line).append('\n');
             }
             assertThat(rest.toString()).contains("stopped").doesNotContain("Exception");
+            // The first start generates the webhook secret, keeps it (owner-only) and shows it this once.
+            Path secretFile = dir.resolve("webhook-secret").toAbsolutePath();
+            String secret = Files.readString(secretFile).strip();
+            assertThat(Files.getPosixFilePermissions(secretFile)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            assertThat(rest.toString())
+                    .contains("Webhooks are signed with the secret in " + secretFile + " (key id "
+                            + SigningSecret.parse(secret).keyId() + ")")
+                    .contains("New webhook signing secret, shown only this once (give it to your receivers): " + secret)
+                    .contains("Webhook allowlist: 127.0.0.0/8");
             assertThat(p.exitValue()).isEqualTo(143); // 128 + SIGTERM: the JVM's exit status after the hooks ran
         } finally {
             p.destroyForcibly();
@@ -223,6 +280,8 @@ class CliTest {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", classpath, Main.class.getName()));
         command.addAll(List.of(args));
-        return new ProcessBuilder(command);
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().put("HOURGLASS_WEBHOOK_ALLOWLIST", "127.0.0.0/8"); // as every test server: loopback, explicitly
+        return pb;
     }
 }

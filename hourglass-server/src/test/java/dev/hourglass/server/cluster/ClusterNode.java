@@ -1,5 +1,6 @@
 package dev.hourglass.server.cluster;
 
+import dev.hourglass.server.ServerFixture;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -51,6 +52,10 @@ final class ClusterNode implements AutoCloseable {
         if (password != null) {
             pb.environment().put("HOURGLASS_DB_PASSWORD", password);
         }
+        // As an operator would: every node signs with the same secret (required on PostgreSQL), and the receiver,
+        // on loopback, is allowlisted explicitly.
+        pb.environment().put("HOURGLASS_WEBHOOK_SECRETS", ServerFixture.WEBHOOK_SECRET.encoded());
+        pb.environment().put("HOURGLASS_WEBHOOK_ALLOWLIST", "127.0.0.0/8");
         Process process = pb.start();
         Path log = logDir.resolve(id + ".log");
         CompletableFuture<Integer> port = new CompletableFuture<>();

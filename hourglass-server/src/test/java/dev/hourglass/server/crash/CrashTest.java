@@ -134,7 +134,8 @@ class CrashTest {
         String java = ProcessHandle.current().info().command().orElse("java");
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", classpath, "dev.hourglass.server.cli.Main",
-                "server", "--port", "0", "--data", data.toString());
+                "server", "--port", "0", "--data", data.toString(),
+                "--webhook-allowlist", "127.0.0.0/8"); // the receiver is on loopback, refused unless allowlisted
         pb.redirectErrorStream(true);
         child = pb.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
