@@ -13,16 +13,18 @@ import picocli.CommandLine.Option;
 /**
  * {@code hourglass bench}: prints figures, asserts nothing. Each scenario runs on a fresh store in a scratch
  * directory; progress lines start with "..", and one machine-readable RESULT line per scenario is repeated in the
- * summary at the end.
+ * summary at the end. The {@code postgres} scenario (not in the default list: it needs a PostgreSQL server) runs
+ * Hourglass and its peers side by side on one server ({@link PgSuite}).
  */
 @Command(name = "hourglass bench", mixinStandardHelpOptions = true,
         description = "Measure Hourglass on this machine: schedule throughput, firing lateness, drain rate.")
 public final class BenchMain implements Callable<Integer> {
 
-    static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain");
+    static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "postgres");
 
     @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain",
-            description = "Comma-separated: ${DEFAULT-VALUE}")
+            description = "Comma-separated: ${DEFAULT-VALUE}; or postgres: Hourglass, db-scheduler and Quartz "
+                    + "side by side on one PostgreSQL server (see the --pg-* options).")
     List<String> scenarios;
 
     @Option(names = "--quick", description = "Short runs (about a minute in all) instead of the full profile.")
@@ -41,12 +43,47 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--rate", defaultValue = "2000", description = "Fires per second for the lateness scenario.")
     int rate;
 
-    @Option(names = "--drain-jobs", description = "Jobs due at once for the drain scenarios (default 100000).")
+    @Option(names = "--drain-jobs", description = "Jobs due at once for the drain scenarios (default 100000; "
+            + "postgres scenario, quick: 10000).")
     Integer drainJobs;
 
     @Option(names = "--webhook-concurrency", defaultValue = "256",
             description = "Webhook deliveries in flight at once in the webhook-drain scenario: ${DEFAULT-VALUE}")
     int webhookConcurrency;
+
+    @Option(names = "--jdbc-url", defaultValue = "${env:HOURGLASS_JDBC_URL:-jdbc:postgresql://127.0.0.1:5432/test}",
+            description = "postgres scenario: the server (each system gets fresh schemas, dropped after; "
+                    + "password from HOURGLASS_DB_PASSWORD): ${DEFAULT-VALUE}")
+    String jdbcUrl;
+
+    @Option(names = "--db-user", defaultValue = "${env:HOURGLASS_DB_USER:-postgres}",
+            description = "postgres scenario: the user; needs CREATE on the database, CHECKPOINT if allowed: "
+                    + "${DEFAULT-VALUE}")
+    String dbUser;
+
+    @Option(names = "--pg-systems", split = ",", defaultValue = "limit,hourglass,hourglass-2,db-scheduler,"
+            + "db-scheduler-lf,quartz", description = "postgres scenario: what runs, in order: ${DEFAULT-VALUE}")
+    List<String> pgSystems;
+
+    @Option(names = "--pg-callers", defaultValue = "8",
+            description = "postgres scenario: S1 caller threads (split across nodes): ${DEFAULT-VALUE}")
+    int pgCallers;
+
+    @Option(names = "--pg-quartz-drain-jobs", description = "postgres scenario: S2 jobs for Quartz, whose drain "
+            + "slows as its backlog grows (default 10000, quick 2000).")
+    Integer pgQuartzDrainJobs;
+
+    @Option(names = "--pg-lateness-jobs", description = "postgres scenario: S3 jobs (default 20000 over 60 s; "
+            + "with --pg-lateness-seconds alone, the same ~333/s).")
+    Integer pgLatenessJobs;
+
+    @Option(names = "--pg-lateness-seconds", description = "postgres scenario: S3 window the due times are "
+            + "spread over (default 60, quick 10).")
+    Integer pgLatenessSeconds;
+
+    @Option(names = "--pg-drain-timeout", description = "postgres scenario: S2 deadline in seconds per system "
+            + "(default 600, quick 120).")
+    Integer pgDrainTimeout;
 
     @Option(names = "--dir", defaultValue = "${sys:java.io.tmpdir}/hourglass-bench",
             description = "Scratch directory for the stores (deleted after each scenario).")
@@ -66,6 +103,13 @@ public final class BenchMain implements Callable<Integer> {
         for (String s : scenarios) {
             if (!ALL.contains(s)) {
                 System.err.println("hourglass bench: unknown scenario '" + s + "'; known: " + ALL);
+                return 2;
+            }
+        }
+        for (String s : pgSystems) {
+            if (!PgSuiteConfig.ALL_SYSTEMS.contains(s)) {
+                System.err.println("hourglass bench: unknown --pg-systems entry '" + s + "'; known: "
+                        + PgSuiteConfig.ALL_SYSTEMS);
                 return 2;
             }
         }
@@ -94,6 +138,10 @@ public final class BenchMain implements Callable<Integer> {
                         ctx -> Outcome.succeeded(), null, 512);
                 case "webhook-drain" -> WebhookDrain.run(report, dir, Math.min(drain, smoke ? 2_000 : 50_000),
                         webhookConcurrency);
+                case "postgres" -> new PgSuite(report,
+                        new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD")),
+                        PgSuiteConfig.of(smoke ? "smoke" : quick ? "quick" : "full", pgSystems, pgCallers, seconds, drainJobs,
+                                pgQuartzDrainJobs, pgLatenessJobs, pgLatenessSeconds, pgDrainTimeout)).run();
                 default -> throw new IllegalStateException(scenario);
             }
         }

@@ -2,8 +2,14 @@ package dev.hourglass.bench;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.hourglass.core.engine.EngineConfig;
+import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.server.webhook.WebhookHandler;
 import dev.hourglass.server.webhook.WebhookTarget;
+import dev.hourglass.server.webhook.address.GuardedDnsResolver;
+import dev.hourglass.server.webhook.address.WebhookAllowlist;
+import dev.hourglass.server.webhook.signing.SigningSecret;
+import dev.hourglass.server.webhook.signing.WebhookSecrets;
+import dev.hourglass.server.webhook.signing.WebhookSigner;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -12,6 +18,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,6 +42,9 @@ final class WebhookDrain {
             server.listen(0, '127.0.0.1', () => console.log('LISTENING ' + server.address().port));
             """;
 
+    /** The bench's receivers listen on loopback: the only addresses its webhooks may reach. */
+    static final WebhookAllowlist LOOPBACK = WebhookAllowlist.parse("127.0.0.0/8");
+
     private WebhookDrain() {}
 
     /** A receiver answering 204 to every POST on /hook, and how to stop it. */
@@ -43,10 +53,14 @@ final class WebhookDrain {
     static void run(Report report, Path workDir, int count, int concurrency) throws Exception {
         Path dir = BenchEngines.scratch(workDir, "receiver");
         Receiver receiver = HttpThroughput.findOnPath("node") != null ? nodeReceiver(dir) : jdkReceiver();
-        try (CloseableHttpClient client = WebhookHandler.newClient(WebhookHandler.DEFAULT_CONNECT_TIMEOUT)) {
+        // The receiver is on loopback, which webhooks may not reach unless allowlisted: allowlisted explicitly. Every
+        // delivery is signed, as the server signs it, so the figure includes the HMAC.
+        try (CloseableHttpClient client = WebhookHandler.newClient(WebhookHandler.DEFAULT_CONNECT_TIMEOUT,
+                GuardedDnsResolver.system(LOOPBACK))) {
             String target = new WebhookTarget(receiver.url(), Map.of()).toJson();
             WebhookHandler handler = new WebhookHandler(client, WebhookHandler.DEFAULT_CONNECT_TIMEOUT,
-                    EngineConfig.DEFAULT_TIMEOUT);
+                    EngineConfig.DEFAULT_TIMEOUT, new WebhookSigner(WebhookSecrets.of(List.of(
+                            SigningSecret.generate())), SystemTime.wallClock()));
             DrainRate.run(report, workDir, "drain-webhook", count, WebhookHandler.NAME, handler, target,
                     concurrency, Map.of("receiver", receiver.kind(), "in_flight", concurrency));
         } finally {

@@ -1,0 +1,40 @@
+package dev.hourglass.bench;
+
+import dev.hourglass.core.engine.EngineMetrics;
+import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counts one Hourglass node's group commits (the engine reports each one): how many operations each transaction
+ * carried, how long it took, and which share of the time the node's single writer spent in commits. Few
+ * operations per commit and a writer busy all the time mean the callers wait on the writer's round trips, not on
+ * PostgreSQL's throughput.
+ */
+final class CommitStats implements EngineMetrics {
+    private final LongAdder commits = new LongAdder();
+    private final LongAdder operations = new LongAdder();
+    private final LongAdder nanos = new LongAdder();
+    private volatile long since = System.nanoTime();
+
+    @Override
+    public void committed(int ops, long took) {
+        commits.increment();
+        operations.add(ops);
+        nanos.add(took);
+    }
+
+    /** One line about the commits since the previous call (or since creation); then counts afresh. */
+    String summaryAndReset() {
+        long now = System.nanoTime();
+        long elapsed = now - since;
+        since = now;
+        long c = commits.sumThenReset();
+        long ops = operations.sumThenReset();
+        long ns = nanos.sumThenReset();
+        if (c == 0) {
+            return "no commits";
+        }
+        return String.format(Locale.ROOT, "%,d commits, %.1f ops/commit, %.2f ms/commit, writer busy %.0f %%",
+                c, (double) ops / c, ns / 1e6 / c, 100.0 * ns / elapsed);
+    }
+}
