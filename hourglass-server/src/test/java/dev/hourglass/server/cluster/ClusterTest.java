@@ -126,11 +126,12 @@ class ClusterTest {
         assertThat(run.claimsOfStopped()).as("the stopped node held claims").isPositive();
         assertEveryJobFiredOnceOrMore(run);
         assertThat(run.duplicates()).as("a graceful stop runs nothing twice").isEmpty();
-        // No spike: jobs due right after the stop (the ones the stopped node held) are as punctual as a normal
-        // load interval allows; without the hand-back they would wait out the 10 s lease.
+        // No spike: jobs due right after the stop (the ones the stopped node held) fire well within one load
+        // interval. Without the hand-back they would wait out the 10 s lease; without its NOTIFY, for the other
+        // nodes' next horizon round (up to 1 s: p99 976 ms was measured that way).
         assertThat(afterStop.count()).as("jobs were due right after the stop").isPositive();
         assertThat(afterStop.max()).as("max lateness (ms) of jobs due in the 5 s after the stop")
-                .isLessThan(EngineConfig.DEFAULT_LOAD_INTERVAL.toMillis() + 500);
+                .isLessThan(EngineConfig.DEFAULT_LOAD_INTERVAL.toMillis() / 2);
     }
 
     private void assertEveryJobFiredOnceOrMore(Run run) {

@@ -106,6 +106,8 @@ public final class PostgresJobStore implements JobStore {
     private final boolean forceSynchronousCommit;
     private final CallerTxInsert callerTxInsert;
     private final NewJobListener newJobListener;
+    /** Where this store announces jobs that became claimable (new in a caller's tx, or handed back at a stop). */
+    private final NewJobChannel channel;
     private volatile boolean closed;
 
     /** @param schema the schema that holds the tables, as {@code current_schema()} names it */
@@ -116,7 +118,7 @@ public final class PostgresJobStore implements JobStore {
         this.pool = pool;
         this.schemaVersion = schemaVersion;
         this.forceSynchronousCommit = forceSynchronousCommit;
-        NewJobChannel channel = NewJobChannel.forSchema(schema);
+        this.channel = NewJobChannel.forSchema(schema);
         this.callerTxInsert = new CallerTxInsert(name, schema, channel);
         this.newJobListener = new NewJobListener(() -> openUnpooled(options, "hourglass-listen"), channel, name,
                 options.connectTimeout().plusSeconds(1));
@@ -295,7 +297,7 @@ public final class PostgresJobStore implements JobStore {
                 rollback(connection, e);
                 throw storeException(name, "begin transaction", e);
             }
-            PostgresTx tx = new PostgresTx(connection, name);
+            PostgresTx tx = new PostgresTx(connection, name, channel);
             R result;
             try {
                 result = work.apply(tx);

@@ -215,14 +215,17 @@ final class PostgresTx implements StoreTx {
     private final String storeName;
     private final String insertSql;
     private final String findByKeysSql;
+    /** Where handed-back claims are announced; null in a caller's transaction (it only inserts). */
+    private final NewJobChannel channel;
     private boolean active = true;
 
     /** A transaction of the store, on its own connection, whose search path leads to the store's tables. */
-    PostgresTx(Connection connection, String storeName) {
+    PostgresTx(Connection connection, String storeName, NewJobChannel channel) {
         this.connection = connection;
         this.storeName = storeName;
         this.insertSql = INSERT;
         this.findByKeysSql = FIND_BY_IDEMPOTENCY_KEYS;
+        this.channel = channel;
     }
 
     /**
@@ -234,6 +237,7 @@ final class PostgresTx implements StoreTx {
         this.storeName = storeName;
         this.insertSql = insertInto(qualifiedJobsTable);
         this.findByKeysSql = findByIdempotencyKeysIn(qualifiedJobsTable);
+        this.channel = null;
     }
 
     /** Called when the transaction ends: any later use is a bug in the caller. */
@@ -601,6 +605,16 @@ final class PostgresTx implements StoreTx {
             try (PreparedStatement delete = statement(DELETE_NODE)) {
                 delete.setString(1, node);
                 delete.executeUpdate();
+            }
+            if (released > 0 && channel != null) {
+                // A graceful stop: wake the other nodes so they claim these jobs now, not at their next horizon
+                // round (up to a load interval later, which showed as a lateness spike in a rolling restart).
+                // Delivered only if this transaction commits.
+                try (PreparedStatement notify = statement("SELECT pg_notify(?, ?)")) {
+                    notify.setString(1, channel.name());
+                    notify.setString(2, NewJobChannel.payload(now));
+                    notify.execute();
+                }
             }
             return released;
         } catch (SQLException e) {
