@@ -34,6 +34,7 @@ public record PostgresOptions(
         String schema) {
 
     public static final int DEFAULT_POOL_SIZE = 8;
+    public static final int MIN_POOL_SIZE = 3;
     public static final int MAX_POOL_SIZE = 1_000;
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** HikariCP's floor for its connection timeout. */
@@ -52,9 +53,9 @@ public record PostgresOptions(
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("jdbcUrl must start with jdbc:postgresql:, was " + redact(jdbcUrl));
         }
-        if (poolSize < 2 || poolSize > MAX_POOL_SIZE) {
+        if (poolSize < MIN_POOL_SIZE || poolSize > MAX_POOL_SIZE) {
             throw new IllegalArgumentException(
-                    "poolSize must be between 2 and " + MAX_POOL_SIZE + ", was " + poolSize);
+                    "poolSize must be between " + MIN_POOL_SIZE + " and " + MAX_POOL_SIZE + ", was " + poolSize);
         }
         if (connectTimeout.compareTo(MIN_CONNECT_TIMEOUT) < 0 || connectTimeout.compareTo(MAX_CONNECT_TIMEOUT) > 0) {
             throw new IllegalArgumentException("connectTimeout must be between " + MIN_CONNECT_TIMEOUT + " and "

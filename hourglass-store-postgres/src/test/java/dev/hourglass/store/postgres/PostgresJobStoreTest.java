@@ -591,8 +591,8 @@ class PostgresJobStoreTest extends JobStoreContract {
         @Test
         void invalidOptionsAreRefusedNamingTheField() {
             PostgresOptions options = TestDatabase.options(null);
-            assertThatThrownBy(() -> options.withPoolSize(1))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("poolSize");
+            assertThatThrownBy(() -> options.withPoolSize(2))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("poolSize must be between 3");
             assertThatThrownBy(() -> options.withConnectTimeout(Duration.ofMillis(10)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("connectTimeout");
             assertThatThrownBy(() -> options.withSchema("Robert'); DROP TABLE jobs;--"))
@@ -603,6 +603,17 @@ class PostgresJobStoreTest extends JobStoreContract {
                     .isEqualTo(PostgresOptions.DEFAULT_POOL_SIZE);
             assertThat(PostgresOptions.of(TestDatabase.URL, null, null).connectTimeout())
                     .isEqualTo(Duration.ofSeconds(5));
+        }
+
+        @Test
+        void theSmallestPoolOpensAStoreOnANewSchema() {
+            String schema = TestDatabase.newSchemaName();
+            try (PostgresJobStore small = PostgresJobStore.open(TestDatabase.options(schema)
+                    .withPoolSize(PostgresOptions.MIN_POOL_SIZE))) {
+                assertThat(small.schemaVersion()).isNotBlank();
+            } finally {
+                TestDatabase.dropSchema(schema);
+            }
         }
     }
 
