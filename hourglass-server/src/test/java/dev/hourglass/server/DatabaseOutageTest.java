@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hourglass.server.Receiver.Delivery;
 import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.store.postgres.TestDatabase;
 import dev.hourglass.store.postgres.TcpProxy;
 import dev.hourglass.store.postgres.TcpProxy.Fault;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -51,9 +50,9 @@ import org.junit.jupiter.api.io.TempDir;
  * database holds (also one whose commit landed although its caller heard 503) ends SUCCEEDED: nothing is orphaned.
  */
 class DatabaseOutageTest {
-    private static final String URL = env("HOURGLASS_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-    private static final String USER = env("HOURGLASS_TEST_PG_USER", "postgres");
-    private static final String PASSWORD = env("HOURGLASS_TEST_PG_PASSWORD", null);
+    private static final String URL = TestDatabase.URL;
+    private static final String USER = TestDatabase.USER;
+    private static final String PASSWORD = TestDatabase.PASSWORD;
 
     /** The API's wait for the store; shorter than the default 5 s so the outages (and the test) can be short. */
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(3);
@@ -80,11 +79,6 @@ class DatabaseOutageTest {
     /** When a fault was on, in ms since the test started. */
     private record Window(Fault fault, long fromMs, long toMs) {}
 
-    private static String env(String name, String fallback) {
-        String value = System.getenv(name);
-        return value == null || value.isBlank() ? fallback : value;
-    }
-
     @BeforeEach
     void start() {
         receiver = new Receiver();
@@ -103,9 +97,7 @@ class DatabaseOutageTest {
         }
         proxy.close();
         http.close();
-        try (Connection c = direct(); Statement s = c.createStatement()) {
-            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-        }
+        TestDatabase.dropSchema(schema);
     }
 
     @Test
@@ -267,12 +259,7 @@ class DatabaseOutageTest {
     }
 
     private static Connection direct() throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", USER);
-        if (PASSWORD != null) {
-            props.setProperty("password", PASSWORD);
-        }
-        return DriverManager.getConnection(URL, props);
+        return TestDatabase.raw(null);
     }
 
     private static long msSince(long nanos) {

@@ -5,13 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.store.postgres.TestDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,9 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * schema of its own that is dropped afterwards: the same API, webhooks delivered, state kept in PostgreSQL.
  */
 class ServerOnPostgresTest {
-    private static final String URL = env("HOURGLASS_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-    private static final String USER = env("HOURGLASS_TEST_PG_USER", "postgres");
-    private static final String PASSWORD = env("HOURGLASS_TEST_PG_PASSWORD", null);
+    private static final String URL = TestDatabase.URL;
+    private static final String USER = TestDatabase.USER;
+    private static final String PASSWORD = TestDatabase.PASSWORD;
 
     @TempDir
     Path dir;
@@ -33,11 +32,6 @@ class ServerOnPostgresTest {
     private final String schema = "hg_server_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     private ServerFixture api;
     private Receiver receiver;
-
-    private static String env(String name, String fallback) {
-        String value = System.getenv(name);
-        return value == null || value.isBlank() ? fallback : value;
-    }
 
     @BeforeEach
     void start() {
@@ -50,14 +44,7 @@ class ServerOnPostgresTest {
     void stop() throws SQLException {
         receiver.close();
         api.close();
-        Properties props = new Properties();
-        props.setProperty("user", USER);
-        if (PASSWORD != null) {
-            props.setProperty("password", PASSWORD);
-        }
-        try (Connection c = DriverManager.getConnection(URL, props); Statement s = c.createStatement()) {
-            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-        }
+        TestDatabase.dropSchema(schema);
     }
 
     @Test
@@ -72,12 +59,7 @@ class ServerOnPostgresTest {
         assertThat(receiver.deliveries("/pg")).hasSize(1);
         assertThat(receiver.deliveries("/pg").getFirst().header("Hourglass-Job-Id")).isEqualTo(id);
 
-        Properties props = new Properties();
-        props.setProperty("user", USER);
-        if (PASSWORD != null) {
-            props.setProperty("password", PASSWORD);
-        }
-        try (Connection c = DriverManager.getConnection(URL, props); Statement s = c.createStatement();
+        try (Connection c = TestDatabase.raw(null); Statement s = c.createStatement();
                 var rs = s.executeQuery("SELECT state FROM " + schema + ".jobs WHERE id = '" + id + "'")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("SUCCEEDED");

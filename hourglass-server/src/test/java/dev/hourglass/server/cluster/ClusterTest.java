@@ -7,13 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.server.Receiver;
+import dev.hourglass.store.postgres.TestDatabase;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -24,7 +24,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,9 +47,9 @@ import org.junit.jupiter.api.io.TempDir;
  * processes share one machine clock, so "early" is exact to the millisecond.
  */
 class ClusterTest {
-    private static final String URL = env("HOURGLASS_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-    private static final String USER = env("HOURGLASS_TEST_PG_USER", "postgres");
-    private static final String PASSWORD = env("HOURGLASS_TEST_PG_PASSWORD", null);
+    private static final String URL = TestDatabase.URL;
+    private static final String USER = TestDatabase.USER;
+    private static final String PASSWORD = TestDatabase.PASSWORD;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LEASE_TTL = EngineConfig.DEFAULT_LEASE_TTL;
     private static final String HOOK = "/cluster";
@@ -63,11 +62,6 @@ class ClusterTest {
     private final Map<String, Long> acknowledged = new ConcurrentHashMap<>(); // job id -> dueAt ms
     private final List<ClusterNode> nodes = new ArrayList<>();
     private Receiver receiver;
-
-    private static String env(String name, String fallback) {
-        String value = System.getenv(name);
-        return value == null || value.isBlank() ? fallback : value;
-    }
 
     @BeforeEach
     void startCluster() throws IOException {
@@ -83,9 +77,7 @@ class ClusterTest {
         if (receiver != null) {
             receiver.close();
         }
-        try (Connection c = connect(); Statement s = c.createStatement()) {
-            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-        }
+        TestDatabase.dropSchema(schema);
     }
 
     @Test
@@ -245,12 +237,7 @@ class ClusterTest {
     }
 
     private static Connection connect() throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", USER);
-        if (PASSWORD != null) {
-            props.setProperty("password", PASSWORD);
-        }
-        return DriverManager.getConnection(URL, props);
+        return TestDatabase.raw(null);
     }
 
     /** What one run observed: per job the lateness of its first delivery, early deliveries, duplicated jobs. */

@@ -12,13 +12,15 @@ import java.util.UUID;
  * The PostgreSQL server the tests run on, from the environment:
  * {@code HOURGLASS_TEST_PG_URL} (default {@code jdbc:postgresql://127.0.0.1:5432/test}),
  * {@code HOURGLASS_TEST_PG_USER} (default {@code postgres}) and {@code HOURGLASS_TEST_PG_PASSWORD} (default none).
+ * Shared with the server module's PostgreSQL tests through this module's test-jar.
+ *
  * Every store under test lives in a schema of its own, named {@code hg_test_<random>}, dropped after the test, so
  * runs (even concurrent ones on the same database) never see each other's rows.
  */
-final class TestDatabase {
-    static final String URL = env("HOURGLASS_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-    static final String USER = env("HOURGLASS_TEST_PG_USER", "postgres");
-    static final String PASSWORD = env("HOURGLASS_TEST_PG_PASSWORD", null);
+public final class TestDatabase {
+    public static final String URL = env("HOURGLASS_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/test");
+    public static final String USER = env("HOURGLASS_TEST_PG_USER", "postgres");
+    public static final String PASSWORD = env("HOURGLASS_TEST_PG_PASSWORD", null);
     /** Small pools: a test class opens a store per test, and the server allows ~100 connections in all. */
     static final int POOL_SIZE = 4;
 
@@ -38,7 +40,7 @@ final class TestDatabase {
     }
 
     /** A plain connection (no pool, autocommit on) with {@code schema} first on its search path. */
-    static Connection raw(String schema) throws SQLException {
+    public static Connection raw(String schema) throws SQLException {
         Connection connection = DriverManager.getConnection(URL, USER, PASSWORD);
         if (schema != null) {
             try (Statement statement = connection.createStatement()) {
@@ -48,7 +50,7 @@ final class TestDatabase {
         return connection;
     }
 
-    static void dropSchema(String schema) {
+    public static void dropSchema(String schema) {
         try (Connection connection = raw(null); Statement statement = connection.createStatement()) {
             statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         } catch (SQLException e) {
