@@ -3,6 +3,7 @@ package dev.hourglass.core.store;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.tenant.TenantStore;
 import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;
@@ -70,6 +71,15 @@ public interface JobStore extends AutoCloseable {
      */
     default Subscription onNewJobs(Consumer<Instant> dueAt) {
         return () -> {};
+    }
+
+    /**
+     * Optional: the tenants and API keys kept in this store's database (the server's multi-tenant mode).
+     *
+     * @throws UnsupportedOperationException if this store keeps no tenants (the default)
+     */
+    default TenantStore tenants() {
+        throw new UnsupportedOperationException(this + " keeps no tenants");
     }
 
     /** Ends a subscription; idempotent, never throws. */
