@@ -11,7 +11,9 @@ import java.util.Objects;
  * @param weight its share of delivery capacity when more jobs are due than a node can deliver at once, 1..1000
  * @param quotas what it may use
  * @param webhookSecrets the secrets its webhooks are signed with, in Standard Webhooks {@code whsec_...} form,
- *     newest first, never empty (two during a rotation). Stored as given: signing needs the secret itself.
+ *     newest first, never empty (two during a rotation). Stored as given: signing needs the secret itself. No
+ *     secret may be blank or contain a line break (the Standard Webhooks form never does; a store may keep the
+ *     list as lines of text).
  * @param createdAt when it was created
  * @param updatedAt when its weight, quotas or secrets last changed
  */
@@ -40,6 +42,11 @@ public record Tenant(
         }
         if (webhookSecrets.isEmpty()) {
             throw new IllegalArgumentException("webhookSecrets must not be empty");
+        }
+        for (String secret : webhookSecrets) {
+            if (secret.isBlank() || secret.indexOf('\n') >= 0 || secret.indexOf('\r') >= 0) {
+                throw new IllegalArgumentException("webhookSecrets must not be blank or contain line breaks");
+            }
         }
     }
 

@@ -10,25 +10,42 @@ import java.util.Optional;
  * cluster sees the same tenants. Off the hot path: the server reads it into memory and refreshes, so that no
  * schedule call waits for it. Every method is its own transaction; all are safe from any thread.
  *
- * <p>Throws {@link dev.hourglass.core.store.StoreException} when the database cannot be reached.
+ * <p>Throws {@link dev.hourglass.core.store.StoreException} when the database cannot be reached (a store whose job
+ * methods report an outage as {@link dev.hourglass.core.store.StoreUnavailableException} does so here too), and when a
+ * write breaks a constraint the store keeps: a key id or key hash that is already taken. Writes are durable when
+ * they return, as {@link dev.hourglass.core.store.Durability#FSYNC} job writes are. Instants and
+ * {@link Quotas#maxDelay()} are kept to the millisecond; anything finer is truncated.
  */
 public interface TenantStore {
 
     /**
      * Creates {@code tenant} together with its first key, atomically. Returns false, writing nothing, when a tenant
      * of that name exists. The key's tenant must be {@code tenant.name()}.
+     *
+     * @throws IllegalArgumentException if the key belongs to another tenant, or the quotas fail
+     *     {@link Quotas#validate()}
+     * @throws dev.hourglass.core.store.StoreException if the key's id or hash is taken (then nothing is written)
      */
     boolean create(Tenant tenant, ApiKey firstKey);
 
     Optional<Tenant> find(String name);
 
-    /** Every tenant, by name. */
+    /** Every tenant, by name ({@link String#compareTo} order). */
     List<Tenant> list();
 
-    /** Replaces the weight, quotas, secrets and updatedAt of the tenant of that name; false if there is none. */
+    /**
+     * Replaces the weight, quotas, secrets and updatedAt of the tenant of that name (its createdAt stays); false if
+     * there is none.
+     *
+     * @throws IllegalArgumentException if the quotas fail {@link Quotas#validate()}
+     */
     boolean update(Tenant tenant);
 
-    /** Adds a key to an existing tenant; false (nothing written) if the tenant does not exist. */
+    /**
+     * Adds a key to an existing tenant; false (nothing written) if the tenant does not exist.
+     *
+     * @throws dev.hourglass.core.store.StoreException if the key's id or hash is taken
+     */
     boolean addKey(ApiKey key);
 
     /**
@@ -37,7 +54,7 @@ public interface TenantStore {
      */
     boolean revokeKey(String tenant, String keyId, Instant at);
 
-    /** The keys of a tenant, revoked ones included, oldest first. */
+    /** The keys of a tenant, revoked ones included, oldest first (by createdAt, then id); empty if none. */
     List<ApiKey> keys(String tenant);
 
     /** The key with this hash, revoked or not. */
