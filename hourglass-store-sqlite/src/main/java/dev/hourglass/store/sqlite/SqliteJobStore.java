@@ -12,6 +12,7 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.tenant.TenantStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -73,6 +75,10 @@ import org.sqlite.SQLiteException;
  * <h2>Schema</h2>
  * Versioned migrations in {@code db/migration/sqlite} applied by Flyway at open ({@link SqliteMigrations}).
  *
+ * <h2>Tenants</h2>
+ * {@link #tenants()} keeps tenants and API keys in the same file ({@link SqliteTenantStore}): its reads use the read
+ * pool, its writes the writer connection, through the same transaction code as {@link #write}.
+ *
  * <h2>Errors</h2>
  * Every {@link SQLException} (disk full, I/O error, corruption...) becomes a {@link StoreException} naming the
  * file, the operation and SQLite's result code, after the transaction has been rolled back.
@@ -98,6 +104,7 @@ public final class SqliteJobStore implements JobStore {
     private final List<Connection> allReaders;
     private final BlockingQueue<Connection> idleReaders;
     private final WalCheckpointer checkpointer;
+    private final SqliteTenantStore tenants;
     private volatile boolean closed;
 
     private SqliteJobStore(Path file, SqliteOptions options, StoreLock fileLock, String schemaVersion,
@@ -116,6 +123,7 @@ public final class SqliteJobStore implements JobStore {
         this.idleReaders = new ArrayBlockingQueue<>(readers.size(), true, readers);
         this.checkpointer = new WalCheckpointer(checkpointConnection, name);
         this.checkpointer.start();
+        this.tenants = new SqliteTenantStore(this, name);
     }
 
     /** Opens (creating it and its parent directories if needed) the store in {@code file}, with default options. */
@@ -192,6 +200,8 @@ public final class SqliteJobStore implements JobStore {
                 }
                 statement.execute("PRAGMA synchronous = FULL");
                 statement.execute("PRAGMA fullfsync = ON");
+                // SQLite enforces REFERENCES only when asked to, per connection (api_keys.tenant, schema V2).
+                statement.execute("PRAGMA foreign_keys = ON");
                 // Keep the WAL file from staying large after a burst once a checkpoint has reset it.
                 statement.execute("PRAGMA journal_size_limit = " + (64L * 1024 * 1024));
                 statement.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_AUTOCHECKPOINT_PAGES);
@@ -216,6 +226,40 @@ public final class SqliteJobStore implements JobStore {
     public <R> R write(Durability durability, Function<StoreTx, R> work) {
         Objects.requireNonNull(durability, "durability");
         Objects.requireNonNull(work, "work");
+        return transaction(durability, () -> {
+            SqliteTx tx = new SqliteTx(this::prepared, name);
+            try {
+                return work.apply(tx);
+            } finally {
+                tx.end();
+            }
+        });
+    }
+
+    /** Statements of one admin write, given the writer's statement cache. */
+    @FunctionalInterface
+    interface AdminWork<R> {
+        R apply(SqliteTx.Statements statements) throws SQLException;
+    }
+
+    /**
+     * Runs a write of the tenant store in one FSYNC transaction on the writer connection, exactly like
+     * {@link #write}: admin writes are acknowledged to a caller, and sharing the one writer keeps this store's
+     * promise of a single writing connection (see {@link SqliteTenantStore} for why). An {@link SQLException} of
+     * {@code work} becomes a {@link StoreException} about {@code what}, after the rollback.
+     */
+    <R> R writeAdmin(String what, AdminWork<R> work) {
+        return transaction(Durability.FSYNC, () -> {
+            try {
+                return work.apply(this::prepared);
+            } catch (SQLException e) {
+                throw storeException(name, what, e);
+            }
+        });
+    }
+
+    /** One BEGIN IMMEDIATE ... COMMIT around {@code work} under {@link #writeLock}; rolled back if it throws. */
+    private <R> R transaction(Durability durability, Supplier<R> work) {
         if (writeLock.isHeldByCurrentThread()) {
             throw new IllegalStateException("JobStore.write is not re-entrant: it was called from inside a write");
         }
@@ -223,16 +267,13 @@ public final class SqliteJobStore implements JobStore {
         try {
             ensureOpen();
             begin(durability);
-            SqliteTx tx = new SqliteTx(this::prepared, name);
             R result;
             try {
-                result = work.apply(tx);
+                result = work.get();
             } catch (Throwable t) {
-                tx.end();
                 rollback(t);
                 throw t;
             }
-            tx.end();
             commit();
             return result;
         } finally {
@@ -378,11 +419,12 @@ public final class SqliteJobStore implements JobStore {
     }
 
     @FunctionalInterface
-    private interface ReadWork<R> {
+    interface ReadWork<R> {
         R apply(Connection connection) throws SQLException;
     }
 
-    private <R> R read(String what, ReadWork<R> work) {
+    /** Runs {@code work} on a connection of the read pool (also the tenant store's reads). */
+    <R> R read(String what, ReadWork<R> work) {
         Connection connection = borrowReader();
         try {
             return work.apply(connection);
@@ -445,6 +487,12 @@ public final class SqliteJobStore implements JobStore {
         throw new UnsupportedOperationException("the SQLite store " + name + " cannot schedule inside a caller's "
                 + "transaction: its file has a single writer, the store's own connection. Use schedule(), or the "
                 + "PostgreSQL store for transactional enqueue");
+    }
+
+    /** The tenants and API keys kept in this store's file. */
+    @Override
+    public TenantStore tenants() {
+        return tenants;
     }
 
     /** The file this store lives in. */
