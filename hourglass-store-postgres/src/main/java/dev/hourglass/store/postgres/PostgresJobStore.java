@@ -15,6 +15,7 @@ import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.tenant.TenantStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -83,6 +84,10 @@ import org.slf4j.LoggerFactory;
  * itself has an unknown outcome ({@link StoreUnavailableException#outcomeUnknown()}). Broken connections are
  * evicted by the pool, which opens new ones once the server is back: nothing needs restarting.
  *
+ * <h2>Tenants</h2>
+ * {@link #tenants()} keeps tenants and API keys in the same schema as the jobs ({@link PostgresTenantStore}), so
+ * every node sees the same ones; its reads and writes use the pool like the job methods, and fail the same way.
+ *
  * <h2>Transactional enqueue</h2>
  * {@link #insertIn} inserts jobs inside a caller's own transaction, on the caller's connection (schema-qualified
  * statements, {@link CallerTxInsert}), and announces them with {@code pg_notify} on a channel named after the schema
@@ -108,6 +113,7 @@ public final class PostgresJobStore implements JobStore {
     private final NewJobListener newJobListener;
     /** Where this store announces jobs that became claimable (new in a caller's tx, or handed back at a stop). */
     private final NewJobChannel channel;
+    private final PostgresTenantStore tenants;
     private volatile boolean closed;
 
     /** @param schema the schema that holds the tables, as {@code current_schema()} names it */
@@ -122,6 +128,7 @@ public final class PostgresJobStore implements JobStore {
         this.callerTxInsert = new CallerTxInsert(name, schema, channel);
         this.newJobListener = new NewJobListener(() -> openUnpooled(options, "hourglass-listen"), channel, name,
                 options.connectTimeout().plusSeconds(1));
+        this.tenants = new PostgresTenantStore(this, name);
     }
 
     /**
@@ -285,28 +292,60 @@ public final class PostgresJobStore implements JobStore {
     public <R> R write(Durability durability, Function<StoreTx, R> work) {
         Objects.requireNonNull(durability, "durability");
         Objects.requireNonNull(work, "work");
+        return transaction(durability, "write", connection -> {
+            PostgresTx tx = new PostgresTx(connection, name, channel);
+            try {
+                return work.apply(tx);
+            } finally {
+                tx.end();
+            }
+        });
+    }
+
+    /** The statements of one admin write, on the transaction's connection. */
+    @FunctionalInterface
+    interface AdminWork<R> {
+        R apply(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Runs a write of the tenant store in one FSYNC transaction on a pooled connection, with the same begin, commit,
+     * rollback, outage and re-entrance handling as {@link #write}: admin writes are acknowledged to a caller, so
+     * they must be durable when they return even where the server's {@code synchronous_commit} is off, which an
+     * autocommit statement would not be. An {@link SQLException} of {@code work} becomes a {@link StoreException}
+     * (or {@link StoreUnavailableException}) about {@code what}, after the rollback.
+     */
+    <R> R writeAdmin(String what, AdminWork<R> work) {
+        return transaction(Durability.FSYNC, what, connection -> {
+            try {
+                return work.apply(connection);
+            } catch (SQLException e) {
+                throw storeException(name, what, e);
+            }
+        });
+    }
+
+    /** One transaction around {@code work} on one pooled connection: committed, or rolled back if it throws. */
+    private <R> R transaction(Durability durability, String what, Function<Connection, R> work) {
         if (WRITING.get() != null) {
             throw new IllegalStateException("JobStore.write is not re-entrant: it was called from inside a write");
         }
         ensureOpen();
         WRITING.set(this);
-        try (Connection connection = borrow("write")) {
+        try (Connection connection = borrow(what)) {
             try {
                 begin(connection, durability);
             } catch (SQLException e) {
                 rollback(connection, e);
                 throw storeException(name, "begin transaction", e);
             }
-            PostgresTx tx = new PostgresTx(connection, name, channel);
             R result;
             try {
-                result = work.apply(tx);
+                result = work.apply(connection);
             } catch (Throwable t) {
-                tx.end();
                 rollback(connection, t);
                 throw t;
             }
-            tx.end();
             commit(connection);
             return result;
         } catch (SQLException e) {
@@ -520,11 +559,12 @@ public final class PostgresJobStore implements JobStore {
     }
 
     @FunctionalInterface
-    private interface ReadWork<R> {
+    interface ReadWork<R> {
         R apply(Connection connection) throws SQLException;
     }
 
-    private <R> R read(String what, ReadWork<R> work) {
+    /** Runs {@code work} on a pooled connection in autocommit (also the tenant store's reads). */
+    <R> R read(String what, ReadWork<R> work) {
         ensureOpen();
         try (Connection connection = borrow(what)) {
             return work.apply(connection);
@@ -572,6 +612,12 @@ public final class PostgresJobStore implements JobStore {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+
+    /** The tenants and API keys kept in this store's schema. */
+    @Override
+    public TenantStore tenants() {
+        return tenants;
+    }
 
     /** False: other nodes share the database; only claims of nodes whose lease expired may be taken over. */
     @Override

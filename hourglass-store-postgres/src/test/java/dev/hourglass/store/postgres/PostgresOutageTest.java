@@ -10,8 +10,13 @@ import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.tenant.ApiKey;
+import dev.hourglass.core.tenant.Quotas;
+import dev.hourglass.core.tenant.Tenant;
+import dev.hourglass.core.tenant.TenantStore;
 import dev.hourglass.store.postgres.TcpProxy.Fault;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -123,6 +128,26 @@ class PostgresOutageTest {
         assertThatThrownBy(() -> defaults.withSocketTimeout(Duration.ofMillis(10)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("socketTimeout");
         assertThat(defaults.toString()).contains("socketTimeout=PT10S");
+    }
+
+    @Test
+    void tenantCallsFailAsUnavailableWithinTheirTimeoutsAndRecoverLikeJobCalls() {
+        TenantStore tenants = store.tenants();
+        Tenant acme = new Tenant("acme", 1, Quotas.DEFAULTS, List.of("whsec_a"), Instant.EPOCH, Instant.EPOCH);
+        assertThat(tenants.create(acme, new ApiKey("k1", "acme", "h1", Instant.EPOCH, null))).isTrue();
+
+        proxy.cut(Fault.REFUSE);
+        long started = System.nanoTime();
+        assertThatThrownBy(tenants::list).isInstanceOf(StoreUnavailableException.class);
+        assertThatThrownBy(() -> tenants.addKey(new ApiKey("k2", "acme", "h2", Instant.EPOCH, null)))
+                .isInstanceOf(StoreUnavailableException.class)
+                .satisfies(e -> assertThat(e.getMessage()).contains("add key k2").doesNotContain("\n"));
+        assertThat(TestDatabase.elapsedSince(started)).as("two failed calls").isLessThan(BOUND.multipliedBy(2));
+
+        proxy.restore();
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptionsInstanceOf(StoreUnavailableException.class)
+                .until(() -> tenants.addKey(new ApiKey("k2", "acme", "h2", Instant.EPOCH, null)));
+        assertThat(tenants.keys("acme")).extracting(ApiKey::id).containsExactly("k1", "k2");
     }
 
     private InsertResult insert(NewJob job) {
