@@ -2,6 +2,7 @@ package dev.hourglass.bench;
 
 import dev.hourglass.server.HourglassServer;
 import dev.hourglass.server.ServerConfig;
+import dev.hourglass.server.ServerKeys;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -34,13 +35,16 @@ final class HttpThroughput {
             + "\"http://127.0.0.1:9/never\"}, \"payload\": {\"to\": \"user@example.com\", \"n\": 1}}";
     private static final Duration WARMUP = Duration.ofSeconds(3);
 
+    /** The default tenant's key for this run (preset, as HOURGLASS_DEFAULT_API_KEY does). */
+    private static final String API_KEY = "hgk_bench-" + java.util.UUID.randomUUID();
+
     private HttpThroughput() {}
 
     static void run(Report report, Path workDir, int connections, Duration duration) throws Exception {
         Path dir = BenchEngines.scratch(workDir, "http-" + connections);
         // The jobs' target is on loopback (never called: due in an hour), refused unless allowlisted explicitly.
         try (HourglassServer server = HourglassServer.start(ServerConfig.defaults().withPort(0).withDataDir(dir)
-                .withWebhookAllowlist(WebhookDrain.LOOPBACK))) {
+                .withWebhookAllowlist(WebhookDrain.LOOPBACK).withKeys(new ServerKeys(null, API_KEY)))) {
             URI jobs = server.baseUri().resolve("/v1/jobs");
             Path wrk = findOnPath("wrk");
             Map<String, Object> figures = wrk != null
@@ -57,6 +61,7 @@ final class HttpThroughput {
         Path script = dir.resolve("post.lua");
         Files.writeString(script, "wrk.method = \"POST\"\nwrk.body = '" + BODY + "'\n"
                 + "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+                + "wrk.headers[\"Authorization\"] = \"Bearer " + API_KEY + "\"\n"
                 + "done = function(summary, latency, requests)\n"
                 + "  io.write(string.format(\"HG %d %d %d %d %d %d %d\\n\", summary.requests, summary.duration,"
                 + " summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write"
@@ -114,6 +119,7 @@ final class HttpThroughput {
     private static Map<String, Object> withJdkClient(URI jobs, int connections, Duration duration)
             throws InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(jobs).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + API_KEY)
                 .POST(HttpRequest.BodyPublishers.ofString(BODY)).build();
         Recorder latency = new Recorder(3);
         LongAdder ok = new LongAdder();

@@ -6,7 +6,10 @@ import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.time.SystemTime;
+import dev.hourglass.core.time.Ticker;
 import dev.hourglass.server.http.ApiHandler;
+import dev.hourglass.server.tenancy.QuotaGate;
+import dev.hourglass.server.tenancy.TenantDirectory;
 import dev.hourglass.server.webhook.WebhookHandler;
 import dev.hourglass.server.webhook.address.GuardedDnsResolver;
 import dev.hourglass.server.webhook.address.WebhookAllowlist;
@@ -60,8 +63,17 @@ public final class HourglassServer implements AutoCloseable {
         // The JDK server writes a response's headers and body in separate writes; with Nagle's algorithm on, the
         // body waits for the client's delayed ACK (measured: 64 connections 2,600 req/s, p50 19 ms; with
         // TCP_NODELAY 12,300 req/s). Read once by the JDK when the first server is created; an explicit -D wins.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
+        defaultProperty("sun.net.httpserver.nodelay", "true");
+        // Hardening of the JDK server, each overridable with -D: a request's headers (at most 100 of them, 64 KiB
+        // in all) and its whole body must arrive within 30 s, so slow clients cannot hold connections open.
+        defaultProperty("sun.net.httpserver.maxReqHeaders", "100");
+        defaultProperty("sun.net.httpserver.maxReqHeaderSize", Integer.toString(64 * 1024));
+        defaultProperty("sun.net.httpserver.maxReqTime", "30");
+    }
+
+    private static void defaultProperty(String name, String value) {
+        if (System.getProperty(name) == null) {
+            System.setProperty(name, value);
         }
     }
 
@@ -72,10 +84,14 @@ public final class HourglassServer implements AutoCloseable {
     private final Hourglass hourglass;
     private final Path storeFile;
     private final WebhookSigningSetup webhookSigning;
+    private final TenantDirectory tenants;
+    private final QuotaGate quotas;
+    private final String generatedDefaultKey;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private HourglassServer(ServerConfig config, HttpServer http, ExecutorService requests, CloseableHttpClient webhookClient,
-            Hourglass hourglass, Path storeFile, WebhookSigningSetup webhookSigning) {
+            Hourglass hourglass, Path storeFile, WebhookSigningSetup webhookSigning, TenantDirectory tenants,
+            QuotaGate quotas, String generatedDefaultKey) {
         this.config = config;
         this.http = http;
         this.requests = requests;
@@ -83,6 +99,9 @@ public final class HourglassServer implements AutoCloseable {
         this.hourglass = hourglass;
         this.storeFile = storeFile;
         this.webhookSigning = webhookSigning;
+        this.tenants = tenants;
+        this.quotas = quotas;
+        this.generatedDefaultKey = generatedDefaultKey;
     }
 
     /**
@@ -97,27 +116,40 @@ public final class HourglassServer implements AutoCloseable {
         HttpServer http = bind(config);
         JobStore store = null;
         CloseableHttpClient client = null;
+        TenantDirectory tenants = null;
+        QuotaGate quotas = null;
         try {
             store = config.postgres() != null ? openPostgres(config.postgres()) : openStore(storeFile);
             EngineConfig engine = config.engine() != null ? config.engine() : EngineConfig.defaults(defaultNodeId());
             // After the store is open: on SQLite its lock makes this process the data directory's only user.
             WebhookSigningSetup signing = WebhookSigningSetup.resolve(config,
                     storeFile != null ? storeFile.getParent() : null);
+            tenants = new TenantDirectory(store.tenants(), SystemTime.wallClock(),
+                    signing.secrets().secretsFor(TenantDirectory.DEFAULT_TENANT));
+            TenantDirectory.Bootstrap bootstrap = startTenants(tenants, config.keys());
+            quotas = startQuotas(store);
             // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
             GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
             Hourglass hourglass = startEngine(store, engine, new WebhookHandler(client,
                     config.webhookConnectTimeout(), engine.defaultTimeout(),
-                    new WebhookSigner(signing.secrets(), SystemTime.wallClock())));
+                    new WebhookSigner(tenants, SystemTime.wallClock())));
             ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
             http.createContext("/", new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(),
-                    addressGuard));
+                    addressGuard, tenants, quotas, config.keys().adminKey()));
             http.setExecutor(requests);
             http.start();
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);
-            return new HourglassServer(config, http, requests, client, hourglass, storeFile, signing);
+            return new HourglassServer(config, http, requests, client, hourglass, storeFile, signing, tenants, quotas,
+                    bootstrap.generatedDefaultKey());
         } catch (RuntimeException e) {
             http.stop(0);
+            if (quotas != null) {
+                quotas.close();
+            }
+            if (tenants != null) {
+                tenants.close();
+            }
             if (client != null) {
                 client.close(CloseMode.IMMEDIATE);
             }
@@ -159,6 +191,24 @@ public final class HourglassServer implements AutoCloseable {
                     ? "port " + config.port() + " is already in use" : reason(e)));
         } catch (IOException e) {
             throw new StartupException("cannot listen on " + where + ": " + reason(e));
+        }
+    }
+
+    private static TenantDirectory.Bootstrap startTenants(TenantDirectory tenants, ServerKeys keys) {
+        try {
+            return tenants.start(keys.defaultApiKey(), TenantDirectory.DEFAULT_REFRESH);
+        } catch (StoreException e) {
+            throw new StartupException("cannot read the tenants: " + firstLine(e.getMessage()), e);
+        } catch (IllegalArgumentException e) {
+            throw new StartupException("HOURGLASS_DEFAULT_API_KEY: " + e.getMessage(), e);
+        }
+    }
+
+    private static QuotaGate startQuotas(JobStore store) {
+        try {
+            return new QuotaGate(store.tenants(), Ticker.system(), QuotaGate.DEFAULT_RECOUNT).start();
+        } catch (StoreException e) {
+            throw new StartupException("cannot count pending jobs: " + firstLine(e.getMessage()), e);
         }
     }
 
@@ -235,6 +285,19 @@ public final class HourglassServer implements AutoCloseable {
         return webhookSigning;
     }
 
+    /**
+     * The {@code default} tenant's API key if this start generated it (the first start on an empty store without
+     * {@code HOURGLASS_DEFAULT_API_KEY}), to be shown to the operator once; null otherwise.
+     */
+    public String generatedDefaultKey() {
+        return generatedDefaultKey;
+    }
+
+    /** The tenants and API keys, as this node sees them. */
+    public TenantDirectory tenants() {
+        return tenants;
+    }
+
     /** The hosts and ranges webhooks may reach although they are loopback, private, link-local or metadata. */
     public WebhookAllowlist webhookAllowlist() {
         return config.webhookAllowlist();
@@ -269,6 +332,8 @@ public final class HourglassServer implements AutoCloseable {
             hourglass.close();
         } finally {
             webhookClient.close(CloseMode.IMMEDIATE);
+            quotas.close();
+            tenants.close();
         }
         log.info("stopped");
     }

@@ -29,6 +29,7 @@ import java.util.Objects;
  *     given the same secrets, so they are required)
  * @param webhookAllowlist the blocked addresses (loopback, private, link-local, metadata, ...) that webhooks may
  *     reach all the same; none by default
+ * @param keys the admin key and the preset key of the {@code default} tenant, if given
  */
 public record ServerConfig(
         String bind,
@@ -41,7 +42,8 @@ public record ServerConfig(
         PostgresOptions postgres,
         Duration storeTimeout,
         List<SigningSecret> webhookSecrets,
-        WebhookAllowlist webhookAllowlist) {
+        WebhookAllowlist webhookAllowlist,
+        ServerKeys keys) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -57,71 +59,78 @@ public record ServerConfig(
         Objects.requireNonNull(storeTimeout, "storeTimeout");
         webhookSecrets = List.copyOf(webhookSecrets);
         Objects.requireNonNull(webhookAllowlist, "webhookAllowlist");
+        Objects.requireNonNull(keys, "keys");
     }
 
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, DEFAULT_DATA_DIR, null, ApiHandler.DEFAULT_MAX_BODY_BYTES,
                 WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE, null, ApiHandler.DEFAULT_STORE_TIMEOUT,
-                List.of(), WebhookAllowlist.none());
+                List.of(), WebhookAllowlist.none(), ServerKeys.NONE);
     }
 
     public ServerConfig withBind(String value) {
         return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys);
     }
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys);
     }
 
     public ServerConfig withEngine(EngineConfig value) {
         return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys);
     }
 
     public ServerConfig withMaxBodyBytes(int value) {
         return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys);
     }
 
     public ServerConfig withWebhookConnectTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace, postgres, storeTimeout,
-                webhookSecrets, webhookAllowlist);
+                webhookSecrets, webhookAllowlist, keys);
     }
 
     public ServerConfig withStopGrace(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys);
     }
 
     /** Runs on PostgreSQL instead of the embedded SQLite file ({@code dataDir} is then unused). */
     public ServerConfig withPostgres(PostgresOptions value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, value,
-                storeTimeout, webhookSecrets, webhookAllowlist);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys);
     }
 
     /** How long an API request waits for the store before it is answered 503. */
     public ServerConfig withStoreTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                value, webhookSecrets, webhookAllowlist);
+                value, webhookSecrets, webhookAllowlist, keys);
     }
 
     /** Signs webhooks with these secrets (newest first) instead of the generated one. */
     public ServerConfig withWebhookSecrets(List<SigningSecret> value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, value, webhookAllowlist);
+                storeTimeout, value, webhookAllowlist, keys);
     }
 
     /** Lets webhooks reach these otherwise blocked addresses and host names. */
     public ServerConfig withWebhookAllowlist(WebhookAllowlist value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, value);
+                storeTimeout, webhookSecrets, value, keys);
+    }
+
+    /** The admin API key and the default tenant's preset key. */
+    public ServerConfig withKeys(ServerKeys value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist, value);
     }
 
     /**

@@ -214,7 +214,7 @@ class DatabaseOutageTest {
         long started = System.nanoTime();
         long startedMs = msSince(t0);
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(api.uri("/v1/jobs"))
+            HttpResponse<String> r = http.send(ServerFixture.authorized(api.uri("/v1/jobs"))
                     .header("Content-Type", "application/json").header("Idempotency-Key", key)
                     .timeout(ANSWER_BOUND.plusSeconds(10))
                     .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
@@ -228,7 +228,7 @@ class DatabaseOutageTest {
 
     private int status(String path) {
         try {
-            return http.send(HttpRequest.newBuilder(api.uri(path)).timeout(ANSWER_BOUND).build(),
+            return http.send(ServerFixture.authorized(api.uri(path)).timeout(ANSWER_BOUND).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException | InterruptedException e) {
             return -1;

@@ -5,6 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hourglass.core.engine.EngineConfig;
+import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.time.SystemTime;
+import dev.hourglass.core.time.Ticker;
+import dev.hourglass.server.http.ApiHandler;
+import dev.hourglass.server.tenancy.QuotaGate;
+import dev.hourglass.server.tenancy.TenantDirectory;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.server.webhook.address.GuardedDnsResolver;
 import dev.hourglass.server.webhook.address.WebhookAllowlist;
@@ -36,6 +43,12 @@ public final class ServerFixture implements AutoCloseable {
     public static final SigningSecret WEBHOOK_SECRET =
             SigningSecret.parse("whsec_0WcasmH8iDw+lQygKj54sVgujKPVrm4ikWvP9VQw2PA=");
 
+    /** The {@code default} tenant's key in tests (preset, as HOURGLASS_DEFAULT_API_KEY does); protects nothing. */
+    public static final String API_KEY = "hgk_test-default-tenant-key-0123456789";
+    /** The admin API's key in tests; protects nothing. */
+    public static final String ADMIN_KEY = "hgk_test-admin-key-0123456789abcdef";
+    public static final ServerKeys KEYS = new ServerKeys(ADMIN_KEY, API_KEY);
+
     private final HourglassServer server;
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -61,12 +74,31 @@ public final class ServerFixture implements AutoCloseable {
                 .withEngine(testEngine())
                 .withStopGrace(Duration.ofSeconds(1))
                 .withWebhookAllowlist(LOOPBACK)
-                .withWebhookSecrets(List.of(WEBHOOK_SECRET));
+                .withWebhookSecrets(List.of(WEBHOOK_SECRET))
+                .withKeys(KEYS);
     }
 
     /** The schedule-time address check with {@link #LOOPBACK} allowlisted, for tests that build an ApiHandler. */
     public static GuardedDnsResolver loopbackGuard() {
         return GuardedDnsResolver.system(LOOPBACK);
+    }
+
+    /**
+     * An API handler over an engine the test built, as the server wires it: tenants from {@code store} with
+     * {@link #KEYS}, quotas, loopback allowlisted.
+     */
+    public static ApiHandler apiHandler(Hourglass hourglass, JobStore store, Duration storeTimeout) {
+        TenantDirectory tenants = new TenantDirectory(store.tenants(), SystemTime.wallClock(),
+                List.of(WEBHOOK_SECRET));
+        tenants.start(API_KEY, TenantDirectory.DEFAULT_REFRESH);
+        QuotaGate quotas = new QuotaGate(store.tenants(), Ticker.system(), QuotaGate.DEFAULT_RECOUNT).start();
+        return new ApiHandler(hourglass, ApiHandler.DEFAULT_MAX_BODY_BYTES, storeTimeout, loopbackGuard(), tenants,
+                quotas, ADMIN_KEY);
+    }
+
+    /** A request that carries the {@code default} tenant's key. */
+    public static HttpRequest.Builder authorized(URI uri) {
+        return HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + API_KEY);
     }
 
     public static EngineConfig testEngine() {
@@ -90,17 +122,34 @@ public final class ServerFixture implements AutoCloseable {
                 withDefault(headers, "Content-Type", "application/json"));
     }
 
-    public Response get(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).GET());
+    public Response get(String path, String... headers) {
+        return send(HttpRequest.newBuilder(uri(path)).GET(), headers);
     }
 
-    public Response delete(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).DELETE());
+    public Response delete(String path, String... headers) {
+        return send(HttpRequest.newBuilder(uri(path)).DELETE(), headers);
     }
 
+    public Response patch(String path, String json, String... headers) {
+        return send(HttpRequest.newBuilder(uri(path)).method("PATCH", HttpRequest.BodyPublishers.ofString(json)),
+                withDefault(headers, "Content-Type", "application/json"));
+    }
+
+    /** The Authorization header of {@code key}, for {@code headers} arguments. */
+    public static String[] bearer(String key) {
+        return new String[] {"Authorization", "Bearer " + key};
+    }
+
+    /**
+     * Sends as the {@code default} tenant ({@link #API_KEY}) unless {@code headers} carry an Authorization; a header
+     * given with an empty value is left out (so {@code "Authorization", ""} sends none).
+     */
     public Response send(HttpRequest.Builder request, String... headers) {
-        if (headers.length > 0) {
-            request.headers(headers);
+        headers = withDefault(headers, "Authorization", "Bearer " + API_KEY);
+        for (int i = 0; i < headers.length; i += 2) {
+            if (!headers[i + 1].isEmpty()) {
+                request.header(headers[i], headers[i + 1]);
+            }
         }
         try {
             HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(10)).build(),

@@ -11,6 +11,7 @@ import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.tenant.TenantStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
@@ -50,20 +51,19 @@ class UnavailableTest {
                 .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
                 HttpClient client = HttpClient.newHttpClient()) {
             http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", new ApiHandler(hourglass, ApiHandler.DEFAULT_MAX_BODY_BYTES,
-                    ApiHandler.DEFAULT_STORE_TIMEOUT, ServerFixture.loopbackGuard()));
+            http.createContext("/", ServerFixture.apiHandler(hourglass, store, ApiHandler.DEFAULT_STORE_TIMEOUT));
             http.start();
             URI jobs = URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/v1/jobs");
 
             store.failWrites = true;
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(jobs).header("Content-Type", "application/json")
+            HttpResponse<String> r = client.send(ServerFixture.authorized(jobs).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(JOB)).build(), HttpResponse.BodyHandlers.ofString());
             Response response = new Response(r.statusCode(), r.headers(), r.body());
             BadInputTest.assertProblem(response, 503, "store");
             assertThat(response.header("Retry-After")).isEqualTo("1");
 
             store.failWrites = false;
-            HttpResponse<String> list = client.send(HttpRequest.newBuilder(jobs).build(),
+            HttpResponse<String> list = client.send(ServerFixture.authorized(jobs).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(list.statusCode()).isEqualTo(200);
             assertThat(ServerFixture.JSON.readTree(list.body()).get("jobs")).isEmpty();
@@ -80,14 +80,13 @@ class UnavailableTest {
                 .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
                 HttpClient client = HttpClient.newHttpClient()) {
             http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", new ApiHandler(hourglass, ApiHandler.DEFAULT_MAX_BODY_BYTES,
-                    Duration.ofMillis(500), ServerFixture.loopbackGuard()));
+            http.createContext("/", ServerFixture.apiHandler(hourglass, store, Duration.ofMillis(500)));
             http.start();
             URI base = URI.create("http://127.0.0.1:" + http.getAddress().getPort());
 
             store.hang = new CountDownLatch(1); // a database behind a network that swallows every packet
             long started = System.nanoTime();
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/v1/jobs"))
+            HttpResponse<String> r = client.send(ServerFixture.authorized(base.resolve("/v1/jobs"))
                     .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
                     .POST(HttpRequest.BodyPublishers.ofString(JOB)).build(), HttpResponse.BodyHandlers.ofString());
             Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -96,15 +95,15 @@ class UnavailableTest {
             assertThat(response.header("Retry-After")).isEqualTo("1");
             assertThat(took).isLessThan(Duration.ofSeconds(2));
 
-            HttpResponse<String> read = client.send(HttpRequest.newBuilder(base.resolve("/v1/jobs"))
+            HttpResponse<String> read = client.send(ServerFixture.authorized(base.resolve("/v1/jobs"))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(read.statusCode()).as("reads are bounded too").isEqualTo(503);
 
             store.hang.countDown();
-            await().atMost(Duration.ofSeconds(5)).until(() -> client.send(HttpRequest.newBuilder(
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.send(ServerFixture.authorized(
                     base.resolve("/v1/jobs")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
             await().pollDelay(Duration.ofMillis(500)).until(() -> true); // the committer works off its queue
-            HttpResponse<String> list = client.send(HttpRequest.newBuilder(base.resolve("/v1/jobs")).build(),
+            HttpResponse<String> list = client.send(ServerFixture.authorized(base.resolve("/v1/jobs")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(ServerFixture.JSON.readTree(list.body()).get("jobs")).as("the withdrawn job").isEmpty();
         } finally {
@@ -119,7 +118,7 @@ class UnavailableTest {
         ServerConfig config = ServerFixture.config(dir);
         try (Hourglass hourglass = Hourglass.builder().store(store).config(ServerFixture.testEngine())
                 .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
-                ApiOn api = new ApiOn(hourglass, config)) {
+                ApiOn api = new ApiOn(hourglass, store, config)) {
             assertThat(api.get("/readyz").statusCode()).isEqualTo(200);
             assertThat(api.get("/readyz").body()).isEqualTo("{\"status\":\"ready\"}");
 
@@ -140,20 +139,20 @@ class UnavailableTest {
         private final HttpServer http;
         private final HttpClient client = HttpClient.newHttpClient();
 
-        ApiOn(Hourglass hourglass, ServerConfig config) {
+        ApiOn(Hourglass hourglass, JobStore store, ServerConfig config) {
             try {
                 http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
             http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout()));
+            http.createContext("/", ServerFixture.apiHandler(hourglass, store, config.storeTimeout()));
             http.start();
         }
 
         HttpResponse<String> get(String path) {
             try {
-                return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getAddress().getPort()
+                return client.send(ServerFixture.authorized(URI.create("http://127.0.0.1:" + http.getAddress().getPort()
                         + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -226,6 +225,11 @@ class UnavailableTest {
                 Thread.currentThread().interrupt();
                 throw new StoreUnavailableException("interrupted", e, false);
             }
+        }
+
+        @Override
+        public TenantStore tenants() {
+            return delegate.tenants();
         }
 
         @Override

@@ -23,7 +23,12 @@ public record Quotas(
         Duration maxDelay,
         int maxInFlight) {
 
-    public static final Quotas DEFAULTS = new Quotas(10_000_000, 10_000, 20_000, 256 * 1024,
+    /**
+     * Above what one node can do (about 35,000 durable schedules/s on PostgreSQL, 10^7 pending tested), so that a
+     * single-team install never meets a quota; {@code maxInFlight} is half the engine's default 512 slots, so that
+     * one tenant with a hanging webhook target cannot take every slot.
+     */
+    public static final Quotas DEFAULTS = new Quotas(100_000_000, 50_000, 100_000, 256 * 1024,
             Duration.ofDays(3650), 256);
 
     public Quotas {

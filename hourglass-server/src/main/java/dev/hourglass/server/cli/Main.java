@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Hourglass: a durable delayed-job scheduler.",
-        subcommands = {ServerCommand.class, WebhookSecretCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ServerCommand.class, TenantCommand.class, WebhookSecretCommand.class, CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         commandListHeading = "%nCommands:%n")
 public final class Main implements Runnable {

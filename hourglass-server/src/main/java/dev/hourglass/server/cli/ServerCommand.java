@@ -3,6 +3,7 @@ package dev.hourglass.server.cli;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.server.HourglassServer;
 import dev.hourglass.server.ServerConfig;
+import dev.hourglass.server.ServerKeys;
 import dev.hourglass.server.StartupException;
 import dev.hourglass.server.WebhookSigningSetup;
 import dev.hourglass.server.webhook.address.WebhookAllowlist;
@@ -98,6 +99,9 @@ final class ServerCommand implements Callable<Integer> {
             config = withStore(config);
             config = withNodeId(config);
             config = withWebhookSecurity(config);
+            // Keys come only from the environment: a flag would show them in the process list.
+            config = config.withKeys(new ServerKeys(System.getenv("HOURGLASS_ADMIN_KEY"),
+                    System.getenv("HOURGLASS_DEFAULT_API_KEY")));
             server = HourglassServer.start(config);
         } catch (StartupException e) {
             err.println("hourglass: " + e.getMessage());
@@ -114,6 +118,7 @@ final class ServerCommand implements Callable<Integer> {
         }));
         out.println("Hourglass listening on " + server.baseUri() + " (store: " + server.storeDescription() + ")");
         printWebhookSecurity(out, server);
+        printKeys(out, server, config.keys());
         out.flush();
         stopped.await(); // until SIGTERM/SIGINT; the hook closes the server, then the JVM exits
         return 0;
@@ -199,6 +204,16 @@ final class ServerCommand implements Callable<Integer> {
                 ? "Webhook allowlist: none (targets on loopback, private, link-local, CGNAT, multicast and metadata "
                         + "addresses are refused)"
                 : "Webhook allowlist: " + allowlist);
+    }
+
+    /** The default tenant's key when this start generated it (once), and whether the admin API is on. */
+    private static void printKeys(PrintWriter out, HourglassServer server, ServerKeys keys) {
+        if (server.generatedDefaultKey() != null) {
+            out.println("API key of tenant 'default', shown only this once (send it as 'Authorization: Bearer <key>'; "
+                    + "set HOURGLASS_DEFAULT_API_KEY to choose it yourself): " + server.generatedDefaultKey());
+        }
+        out.println(keys.adminKey() != null ? "Admin API: on (/v1/admin/tenants, key from HOURGLASS_ADMIN_KEY)"
+                : "Admin API: off (set HOURGLASS_ADMIN_KEY to manage tenants)");
     }
 
     private static String blankToNull(String s) {

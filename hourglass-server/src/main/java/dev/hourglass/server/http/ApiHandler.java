@@ -13,10 +13,14 @@ import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.tenant.Tenant;
 import dev.hourglass.server.http.ApiProblem.ApiException;
 import dev.hourglass.server.http.ScheduleRequestParser.ListQuery;
 import dev.hourglass.server.http.ScheduleRequestParser.Schedule;
 import dev.hourglass.server.http.ScheduleRequestParser.When;
+import dev.hourglass.server.tenancy.QuotaGate;
+import dev.hourglass.server.tenancy.QuotaRefusal;
+import dev.hourglass.server.tenancy.TenantDirectory;
 import dev.hourglass.server.webhook.address.GuardedDnsResolver;
 import dev.hourglass.server.webhook.address.WebhookAllowlist;
 import java.io.IOException;
@@ -45,13 +49,15 @@ import org.slf4j.LoggerFactory;
  * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached
  * </pre>
  *
- * <p>Every job belongs to a tenant; until API keys exist every request acts as {@value #DEFAULT_TENANT}, chosen in
- * one place ({@link #tenantOf}) and passed explicitly to every engine call.
+ * <p>Every request under {@code /v1/} carries an API key ({@code Authorization: Bearer ...}, see
+ * {@link Authenticator}): a tenant's key for {@code /v1/jobs}, the admin key for {@code /v1/admin/} ({@link AdminApi}).
+ * The tenant is passed explicitly to every engine call, so a tenant acting on another tenant's job gets the same 404
+ * as for a job that does not exist. Each schedule passes its tenant's quotas ({@link QuotaGate}) before it reaches
+ * the engine: over a quota, 429 with {@code Retry-After}, and nothing stored.
  */
 public final class ApiHandler implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
 
-    public static final String DEFAULT_TENANT = "default";
     public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
     /** How long a request waits for the store before it is answered 503. */
     public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(5);
@@ -64,24 +70,21 @@ public final class ApiHandler implements HttpHandler {
     private final JobJson jobJson;
     private final int maxBodyBytes;
     private final StoreDeadline deadline;
-
-    /** With the default store timeout. */
-    public ApiHandler(Hourglass hourglass, int maxBodyBytes) {
-        this(hourglass, maxBodyBytes, DEFAULT_STORE_TIMEOUT);
-    }
-
-    /** With no webhook allowlist: targets on loopback, private, link-local or metadata addresses are refused. */
-    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout) {
-        this(hourglass, maxBodyBytes, storeTimeout, GuardedDnsResolver.system(WebhookAllowlist.none()));
-    }
+    private final Authenticator auth;
+    private final QuotaGate quotas;
+    private final AdminApi admin;
 
     /**
      * @param maxBodyBytes the largest request body read; a larger one is answered 413 without reading it all
      * @param storeTimeout the longest a request waits for the engine and its store before it is answered 503
      * @param addressGuard refuses a webhook target whose host is or resolves to a blocked address (the same guard
      *     the webhook client resolves through)
+     * @param tenants the tenants and their API keys, in memory
+     * @param quotas checks each schedule against its tenant's quotas
+     * @param adminKey the key of the admin API, or null to turn the admin API off
      */
-    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard) {
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
+            TenantDirectory tenants, QuotaGate quotas, String adminKey) {
         this.hourglass = Objects.requireNonNull(hourglass, "hourglass");
         var mapper = JobJson.newMapper();
         this.parser = new ScheduleRequestParser(mapper, hourglass.wallClock(), hourglass.config().maxDelay(),
@@ -89,6 +92,9 @@ public final class ApiHandler implements HttpHandler {
         this.jobJson = new JobJson(mapper);
         this.maxBodyBytes = maxBodyBytes;
         this.deadline = new StoreDeadline(storeTimeout);
+        this.auth = new Authenticator(tenants, adminKey);
+        this.quotas = Objects.requireNonNull(quotas, "quotas");
+        this.admin = new AdminApi(tenants, mapper);
     }
 
     @Override
@@ -139,22 +145,29 @@ public final class ApiHandler implements HttpHandler {
         } else if (path.equals("/readyz")) {
             allow(method, "GET");
             ready(ex);
+        } else if (path.equals(AdminApi.PREFIX) || path.startsWith(AdminApi.PREFIX + "/")) {
+            auth.admin(ex);
+            byte[] body = AdminApi.takesBody(method, path) ? jsonBody(ex) : null;
+            AdminApi.Reply reply = deadline.call(() -> admin.handle(method, path, body));
+            send(ex, reply.status(), reply.body(), reply.headers());
         } else if (path.equals(JOBS)) {
+            Tenant tenant = auth.tenant(ex);
             switch (allow(method, "GET", "POST")) {
-                case "GET" -> list(ex);
-                default -> schedule(ex);
+                case "GET" -> list(ex, tenant.name());
+                default -> schedule(ex, tenant);
             }
         } else if (path.startsWith(JOBS + "/")) {
+            String tenant = auth.tenant(ex).name();
             String rest = path.substring(JOBS.length() + 1);
             int slash = rest.indexOf('/');
             if (slash < 0) {
                 switch (allow(method, "GET", "DELETE")) {
-                    case "GET" -> get(ex, jobId(rest));
-                    default -> cancel(ex, jobId(rest));
+                    case "GET" -> get(ex, tenant, jobId(rest));
+                    default -> cancel(ex, tenant, jobId(rest));
                 }
             } else if (rest.substring(slash).equals("/reschedule")) {
                 allow(method, "POST");
-                reschedule(ex, jobId(rest.substring(0, slash)));
+                reschedule(ex, tenant, jobId(rest.substring(0, slash)));
             } else {
                 throw notFound(path);
             }
@@ -165,17 +178,26 @@ public final class ApiHandler implements HttpHandler {
 
     // ---- operations ----
 
-    private void schedule(HttpExchange ex) throws IOException {
+    private void schedule(HttpExchange ex, Tenant tenant) throws IOException {
         byte[] body = jsonBody(ex);
         Schedule request = parser.schedule(body, ex.getRequestHeaders().getFirst("Idempotency-Key"));
-        JobRequest job = request.job().withTenant(tenantOf(ex));
+        JobRequest job = request.job().withTenant(tenant.name());
         When when = request.when();
+        Duration delay = when.delay() != null ? when.delay()
+                : Duration.between(hourglass.wallClock().instant(), when.at());
+        QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay);
+        if (refusal != null) {
+            throw overQuota(refusal);
+        }
         // Async, so that a caller whose deadline passes withdraws the write (see StoreDeadline).
         InsertResult insert = deadline.await(when.delay() != null
                 ? hourglass.scheduleAsync(job, when.delay())
                 : hourglass.scheduleAtAsync(job, when.at()));
         switch (insert) {
-            case InsertResult.Created created -> sendJob(ex, 201, created.job());
+            case InsertResult.Created created -> {
+                quotas.accepted(tenant.name());
+                sendJob(ex, 201, created.job());
+            }
             case InsertResult.Duplicate duplicate -> sendJob(ex, 200, duplicate.job());
             case InsertResult.Conflict conflict -> throw new ApiProblem(409, ApiProblem.TYPE_PREFIX
                     + "idempotency-conflict", "Idempotency key reused",
@@ -186,29 +208,26 @@ public final class ApiHandler implements HttpHandler {
         }
     }
 
-    private void get(HttpExchange ex, JobId id) throws IOException {
-        String tenant = tenantOf(ex);
+    private void get(HttpExchange ex, String tenant, JobId id) throws IOException {
         Job job = deadline.call(() -> hourglass.getStatus(id, tenant)).orElseThrow(() -> unknownJob(id.toString()));
         send(ex, 200, jobJson.job(job), Map.of());
     }
 
-    private void list(HttpExchange ex) throws IOException {
+    private void list(HttpExchange ex, String tenant) throws IOException {
         ListQuery q = parser.listQuery(ex.getRequestURI().getRawQuery());
-        JobQuery query = new JobQuery(tenantOf(ex), q.state(), q.after(), q.limit());
+        JobQuery query = new JobQuery(tenant, q.state(), q.after(), q.limit());
         var page = deadline.call(() -> hourglass.list(query));
         send(ex, 200, jobJson.page(page), Map.of());
     }
 
-    private void cancel(HttpExchange ex, JobId id) throws IOException {
-        String tenant = tenantOf(ex);
+    private void cancel(HttpExchange ex, String tenant, JobId id) throws IOException {
         ChangeResult result = deadline.call(() -> hourglass.cancel(id, tenant));
         send(ex, 200, jobJson.job(changed(result, id, "cancelled")), Map.of());
     }
 
-    private void reschedule(HttpExchange ex, JobId id) throws IOException {
+    private void reschedule(HttpExchange ex, String tenant, JobId id) throws IOException {
         byte[] body = jsonBody(ex);
         When when = parser.reschedule(body);
-        String tenant = tenantOf(ex);
         ChangeResult result = deadline.call(() -> when.delay() != null
                 ? hourglass.reschedule(id, tenant, when.delay())
                 : hourglass.rescheduleAt(id, tenant, when.at()));
@@ -248,16 +267,17 @@ public final class ApiHandler implements HttpHandler {
 
     // ---- request checks ----
 
-    /**
-     * The tenant a request acts for. Everything is {@value #DEFAULT_TENANT} until API keys arrive; this is the one
-     * place to change.
-     */
-    private static String tenantOf(HttpExchange ex) {
-        return DEFAULT_TENANT;
+    /** 429 naming the quota and its limit, with {@code Retry-After}; nothing was stored. */
+    private static ApiException overQuota(QuotaRefusal refusal) {
+        return ApiProblem.of(429, "quota-exceeded", "Quota exceeded", refusal.detail() + "; nothing was stored")
+                .withExtension("quota", refusal.quota())
+                .withExtension("limit", refusal.limit())
+                .withHeader("Retry-After", Long.toString(refusal.retryAfterSeconds()))
+                .exception();
     }
 
     /** The method must be one of {@code allowed}: else 405 with {@code Allow}. Returns it. */
-    private static String allow(String method, String... allowed) {
+    static String allow(String method, String... allowed) {
         for (String a : allowed) {
             if (a.equals(method)) {
                 return a;

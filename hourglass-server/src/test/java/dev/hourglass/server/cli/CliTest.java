@@ -268,7 +268,9 @@ class CliTest {
                     .contains("Webhooks are signed with the secret in " + secretFile + " (key id "
                             + SigningSecret.parse(secret).keyId() + ")")
                     .contains("New webhook signing secret, shown only this once (give it to your receivers): " + secret)
-                    .contains("Webhook allowlist: 127.0.0.0/8");
+                    .contains("Webhook allowlist: 127.0.0.0/8")
+                    .containsPattern("API key of tenant 'default', shown only this once .*: hgk_[A-Za-z0-9_-]{43}\n")
+                    .contains("Admin API: off (set HOURGLASS_ADMIN_KEY to manage tenants)");
             assertThat(p.exitValue()).isEqualTo(143); // 128 + SIGTERM: the JVM's exit status after the hooks ran
         } finally {
             p.destroyForcibly();
@@ -282,6 +284,8 @@ class CliTest {
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().put("HOURGLASS_WEBHOOK_ALLOWLIST", "127.0.0.0/8"); // as every test server: loopback, explicitly
+        pb.environment().remove("HOURGLASS_ADMIN_KEY"); // the tests say which keys a server has
+        pb.environment().remove("HOURGLASS_DEFAULT_API_KEY");
         return pb;
     }
 }

@@ -56,6 +56,7 @@ final class ClusterNode implements AutoCloseable {
         // on loopback, is allowlisted explicitly.
         pb.environment().put("HOURGLASS_WEBHOOK_SECRETS", ServerFixture.WEBHOOK_SECRET.encoded());
         pb.environment().put("HOURGLASS_WEBHOOK_ALLOWLIST", "127.0.0.0/8");
+        pb.environment().put("HOURGLASS_DEFAULT_API_KEY", ServerFixture.API_KEY);
         Process process = pb.start();
         Path log = logDir.resolve(id + ".log");
         CompletableFuture<Integer> port = new CompletableFuture<>();

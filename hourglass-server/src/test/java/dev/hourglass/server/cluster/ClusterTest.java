@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.server.Receiver;
 import dev.hourglass.store.postgres.TestDatabase;
+import dev.hourglass.server.ServerFixture;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -193,7 +194,7 @@ class ClusterTest {
         String body = "{\"runAt\": " + runAtMillis + ", \"target\": {\"type\": \"webhook\", \"url\": \""
                 + receiver.url(HOOK) + "\"}, \"payload\": {}}";
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(node.jobs())
+            HttpResponse<String> response = http.send(ServerFixture.authorized(node.jobs())
                     .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 201) {

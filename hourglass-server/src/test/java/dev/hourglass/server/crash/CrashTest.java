@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.hourglass.server.ServerFixture;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -98,7 +99,7 @@ class CrashTest {
                 + "%d early, %d presence checks%n", ROUNDS, acknowledged.size(), deliveries.size(), missing.size(),
                 duplicates, early.size(), restartChecks);
         for (String id : missing) { // what the store says about a job that never fired, to find out why
-            System.out.println("missing job: " + http.send(HttpRequest.newBuilder(jobs(port).resolve("/v1/jobs/" + id))
+            System.out.println("missing job: " + http.send(ServerFixture.authorized(jobs(port).resolve("/v1/jobs/" + id))
                     .GET().build(), HttpResponse.BodyHandlers.ofString()).body());
         }
         assertThat(acknowledged).as("the load actually ran").hasSizeGreaterThan(100);
@@ -136,6 +137,7 @@ class CrashTest {
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", classpath, "dev.hourglass.server.cli.Main",
                 "server", "--port", "0", "--data", data.toString(),
                 "--webhook-allowlist", "127.0.0.0/8"); // the receiver is on loopback, refused unless allowlisted
+        pb.environment().put("HOURGLASS_DEFAULT_API_KEY", ServerFixture.API_KEY);
         pb.redirectErrorStream(true);
         child = pb.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
@@ -184,7 +186,7 @@ class CrashTest {
                     + "\"http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook\"}, \"payload\": {\"n\": "
                     + random.nextInt() + "}}";
             try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(jobs(port))
+                HttpResponse<String> response = http.send(ServerFixture.authorized(jobs(port))
                         .timeout(Duration.ofSeconds(5))
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
@@ -207,7 +209,7 @@ class CrashTest {
         try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
             for (String id : ids) {
                 pool.submit(() -> {
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(jobs(port).resolve("/v1/jobs/" + id))
+                    HttpResponse<String> r = http.send(ServerFixture.authorized(jobs(port).resolve("/v1/jobs/" + id))
                             .GET().build(), HttpResponse.BodyHandlers.ofString());
                     if (r.statusCode() != 200) {
                         absent.add(id + " -> " + r.statusCode());
