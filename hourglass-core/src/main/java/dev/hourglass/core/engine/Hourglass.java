@@ -92,7 +92,7 @@ public final class Hourglass implements AutoCloseable {
 
             @Override
             public void retryCommitted(Job job, Instant dueAt) {
-                timer.add(new TimerEntry(job.id(), dueAt.toEpochMilli(), job.fencingToken()));
+                timer.add(TimerEntry.of(job, dueAt.toEpochMilli()));
             }
         };
         // Method references, because the timer and the dispatcher are built below: they are used only once a doubt
@@ -239,7 +239,7 @@ public final class Hourglass implements AutoCloseable {
             try {
                 if (r instanceof InsertResult.Created created && newJob.owner() != null) {
                     Job j = created.job();
-                    timer.add(new TimerEntry(j.id(), j.dueAt().toEpochMilli(), j.fencingToken()));
+                    timer.add(TimerEntry.of(j));
                 }
             } finally {
                 result.complete(r); // committed: the caller learns it whatever happens above
@@ -322,7 +322,7 @@ public final class Hourglass implements AutoCloseable {
             timer.remove(id);
             if (owner != null) {
                 Job j = changed.job();
-                timer.add(new TimerEntry(j.id(), j.dueAt().toEpochMilli(), j.fencingToken()));
+                timer.add(TimerEntry.of(j));
             }
         }
         return result;
