@@ -97,7 +97,10 @@ final class Dispatcher implements AutoCloseable {
         thread.start();
     }
 
-    /** Called by the timer thread with entries that are due; never blocks it. */
+    /**
+     * Called by the timer thread with entries that are due; never waits for a slot, only for the queue's lock, which
+     * is held for short non-blocking work.
+     */
     void dispatch(List<TimerEntry> due) {
         queue.addAll(due);
     }
