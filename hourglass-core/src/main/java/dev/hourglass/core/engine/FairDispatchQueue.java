@@ -20,13 +20,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Policy.</b> Deficit round robin (Shreedhar and Varghese, 1995) with a cost of one per job: the tenants that
  * have entries waiting form a ring; the tenant at the head takes a turn of up to {@code weight} entries, then goes
- * to the back. A tenant with as many attempts running as its own {@code maxInFlight} is passed over (its turn ends)
- * until one of them ends; a tenant whose entries are all taken leaves the ring, and one that gets entries again joins
- * at the back, so a quiet tenant's job waits at most one turn of each other tenant, never behind their backlogs.
+ * to the back. A tenant whose entries are all taken leaves the ring, and one that gets entries again joins at the
+ * back, so a quiet tenant's job waits at most one turn of each other tenant, never behind their backlogs. A tenant
+ * found with as many attempts running as its own {@code maxInFlight} is <i>parked</i>: out of the ring (its turn
+ * ends) until one of its attempts ends, so that tenants stuck on slow targets cost the others nothing per take.
  * Nothing is taken while {@code maxInFlight} attempts of all tenants together run. Within a tenant entries leave in
- * arrival order, which is due order (the timer hands them on as they fall due). Weights and limits come from
- * {@link TenantShares}, asked again when a tenant joins the ring, when its turn starts and when it is found at its
- * limit, so a change takes effect within a turn.
+ * arrival order, which is due order (the timer hands them on as they fall due).
+ *
+ * <p>Weights and limits come from {@link TenantShares}, asked again when a tenant joins the ring and when its turn
+ * starts, so a change takes effect at the tenant's next turn. A parked tenant's limit is asked again when nothing
+ * else can start; otherwise a raised limit is seen once one of its attempts ends.
  *
  * <p><b>Fairness off</b> ({@code fair = false}): every entry goes into one lane with weight 1 and no limit of its
  * own: one FIFO across tenants under the engine-wide limit only, which is how the dispatcher worked before tenants.
@@ -45,8 +48,9 @@ import org.slf4j.LoggerFactory;
  * work only (the shares are asked under it, so they must be cheap). Invariants under the lock:
  * <ul>
  *   <li>{@code queued} is the sum of the lanes' entries, {@code inFlight} the sum of their {@code inFlight};</li>
- *   <li>a lane is in {@code ring} if and only if it has entries, and in {@code lanes} if and only if it has entries
- *       or attempts running (so idle tenants cost no memory);</li>
+ *   <li>a lane is in {@code ring} if and only if it has entries and is not parked; it is parked only with entries;
+ *       it is in {@code lanes} if and only if it has entries or attempts running (so idle tenants cost no
+ *       memory);</li>
  *   <li>only the ring's head has a turn open ({@code credit > 0});</li>
  *   <li>an entry is taken only while {@code inFlight < maxInFlight} and its lane's {@code inFlight} is below its
  *       limit (a limit lowered meanwhile may leave more running; none is then taken until they drop below).</li>
@@ -67,6 +71,8 @@ final class FairDispatchQueue {
         int limit = TenantShares.NO_LIMIT;
         /** Entries this lane may still take in its current turn; 0 when no turn is open. */
         int credit;
+        /** At its limit with entries waiting: out of the ring until one of its attempts ends. */
+        boolean parked;
 
         Lane(String tenant) {
             this.tenant = tenant;
@@ -89,6 +95,7 @@ final class FairDispatchQueue {
     private final ArrayDeque<Lane> ring = new ArrayDeque<>();
     private int queued;
     private int inFlight;
+    private int parkedLanes;
 
     /**
      * @param maxInFlight the most attempts of all tenants at once (the engine's)
@@ -135,6 +142,9 @@ final class FairDispatchQueue {
             long nanos = unit.toNanos(timeout);
             TimerEntry first;
             while ((first = next()) == null) {
+                if (unparkRaised()) {
+                    continue;
+                }
                 if (nanos <= 0) {
                     return List.of();
                 }
@@ -157,15 +167,17 @@ final class FairDispatchQueue {
         if (inFlight >= maxInFlight) {
             return null;
         }
-        // Each pass either takes from the head or moves it to the back: n passes visit every lane once.
-        for (int pass = 0, n = ring.size(); pass < n; pass++) {
+        // Each pass takes from the head, or parks it: at most one pass per lane in the ring.
+        while (!ring.isEmpty()) {
             Lane lane = ring.peekFirst();
-            if (lane.credit == 0 || lane.atLimit()) {
-                refresh(lane); // a new turn, or perhaps a raised limit: ask the shares again
+            if (lane.credit == 0) {
+                refresh(lane); // a new turn: ask the shares again
             }
             if (lane.atLimit()) {
+                ring.pollFirst();
                 lane.credit = 0;
-                ring.addLast(ring.pollFirst());
+                lane.parked = true;
+                parkedLanes++;
                 continue;
             }
             if (lane.credit == 0) {
@@ -185,6 +197,33 @@ final class FairDispatchQueue {
             return entry;
         }
         return null;
+    }
+
+    /**
+     * Asks the shares again for the limits of parked lanes and puts those now below it back in the ring; true if
+     * any. Called only when nothing could be taken, so a raised limit is not missed while the queue waits. Lock held.
+     */
+    private boolean unparkRaised() {
+        if (parkedLanes == 0 || inFlight >= maxInFlight) {
+            return false;
+        }
+        boolean any = false;
+        for (Lane lane : lanes.values()) {
+            if (lane.parked) {
+                refresh(lane);
+                if (!lane.atLimit()) {
+                    unpark(lane);
+                    any = true;
+                }
+            }
+        }
+        return any;
+    }
+
+    private void unpark(Lane lane) {
+        lane.parked = false;
+        parkedLanes--;
+        ring.addLast(lane);
     }
 
     /**
@@ -220,7 +259,9 @@ final class FairDispatchQueue {
             }
             lane.inFlight--;
             inFlight--;
-            if (lane.inFlight == 0 && lane.entries.isEmpty()) {
+            if (lane.parked && !lane.atLimit()) {
+                unpark(lane); // its next turn asks the shares again, so a lowered limit parks it again
+            } else if (lane.inFlight == 0 && lane.entries.isEmpty()) {
                 lanes.remove(key);
             }
             takeable.signal();
@@ -237,15 +278,15 @@ final class FairDispatchQueue {
         lock.lock();
         try {
             int dropped = queued;
-            for (Lane lane : ring) {
+            for (Lane lane : lanes.values()) {
                 lane.entries.clear();
                 lane.credit = 0;
-                if (lane.inFlight == 0) {
-                    lanes.remove(lane.tenant);
-                }
+                lane.parked = false;
             }
+            lanes.values().removeIf(lane -> lane.inFlight == 0);
             ring.clear();
             queued = 0;
+            parkedLanes = 0;
             return dropped;
         } finally {
             lock.unlock();

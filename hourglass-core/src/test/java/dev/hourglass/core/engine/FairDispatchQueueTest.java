@@ -26,6 +26,7 @@ class FairDispatchQueueTest {
         final Map<String, Integer> weights = new ConcurrentHashMap<>();
         final Map<String, Integer> limits = new ConcurrentHashMap<>();
         final AtomicInteger asked = new AtomicInteger();
+        final Map<String, AtomicInteger> limitAsked = new ConcurrentHashMap<>();
 
         @Override
         public int weight(String tenant) {
@@ -35,6 +36,7 @@ class FairDispatchQueueTest {
 
         @Override
         public int maxInFlight(String tenant) {
+            limitAsked.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
             return limits.getOrDefault(tenant, NO_LIMIT);
         }
     }
@@ -117,13 +119,43 @@ class FairDispatchQueueTest {
     }
 
     @Test
-    void aRaisedLimitIsSeenWhileTheTenantWaitsAtItsOldOne() throws Exception {
+    void aRaisedLimitIsSeenWhileTheTenantWaitsAtItsOldOneAndNothingElseCanStart() throws Exception {
         shares.limits.put("a", 1);
         FairDispatchQueue queue = fair(100);
         queue.addAll(entries("a", 1, 3));
         assertThat(take(queue, 10)).containsExactly("a1");
         shares.limits.put("a", 3);
         assertThat(take(queue, 10)).containsExactly("a2", "a3");
+    }
+
+    @Test
+    void aRaisedLimitIsSeenWhenOneOfTheTenantsAttemptsEndsWhileOthersKeepTheQueueBusy() throws Exception {
+        shares.limits.put("a", 1);
+        FairDispatchQueue queue = fair(100);
+        queue.addAll(entries("a", 1, 3));
+        queue.addAll(entries("b", 1, 10));
+        assertThat(take(queue, 3)).containsExactly("a1", "b1", "b2");
+        shares.limits.put("a", 3);
+        assertThat(take(queue, 2)).as("a is parked: b takes its turns").containsExactly("b3", "b4");
+        queue.release("a");
+        assertThat(take(queue, 6)).containsExactly("b5", "a2", "b6", "a3", "b7", "b8");
+    }
+
+    @Test
+    void aTenantParkedAtItsLimitIsNotAskedAboutOnEveryTake() throws Exception {
+        shares.limits.put("a", 1);
+        FairDispatchQueue queue = fair(10_000);
+        queue.addAll(entries("a", 1, 2));
+        queue.addAll(entries("b", 1, 1_000));
+        assertThat(take(queue, 2)).containsExactly("a1", "b1");
+        int askedBefore = shares.limitAsked.get("a").get();
+
+        for (int i = 0; i < 999; i++) {
+            assertThat(take(queue, 1)).hasSize(1);
+        }
+        assertThat(shares.limitAsked.get("a").get() - askedBefore).as("asks about a during 999 takes of b")
+                .isEqualTo(1); // once, when its turn came and found it at its limit
+        assertThat(take(queue, 1)).as("only a's entry is left, and a is at its limit").isEmpty();
     }
 
     @Test
