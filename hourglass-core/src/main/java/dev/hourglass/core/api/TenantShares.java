@@ -7,10 +7,11 @@ package dev.hourglass.core.api;
  * target holds only its own tenant's slots). The engine's own {@code maxInFlight} bounds all tenants together.
  *
  * <p>Consulted live, not once: the engine asks again when a tenant's due jobs start waiting and at each of the
- * tenant's turns, so a change (the server's tenant cache after an update) takes effect within a turn, without a
- * restart. Called on the dispatcher's thread while it holds its lock: answers must be cheap (an in-memory lookup,
- * never a store read). An exception or an out-of-range answer is logged and the default is used instead; it never
- * stops firing.
+ * tenant's turns, so a change (the server's tenant cache after an update) takes effect at its next turn, without a
+ * restart; a tenant held at its limit sees a raised one when one of its attempts ends, or at once if nothing else
+ * can start. Called on the engine's timer and dispatcher threads while they hold the dispatch queue's lock: answers
+ * must be cheap (an in-memory lookup, never a store read). An exception or an out-of-range answer is logged and the
+ * default is used instead; it never stops firing.
  */
 public interface TenantShares {
 
