@@ -1,6 +1,7 @@
 package dev.hourglass.server;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.store.JobStore;
@@ -131,7 +132,7 @@ public final class HourglassServer implements AutoCloseable {
             // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
             GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
-            Hourglass hourglass = startEngine(store, engine, new WebhookHandler(client,
+            Hourglass hourglass = startEngine(store, engine, tenants, new WebhookHandler(client,
                     config.webhookConnectTimeout(), engine.defaultTimeout(),
                     new WebhookSigner(tenants, SystemTime.wallClock())));
             ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
@@ -228,11 +229,13 @@ public final class HourglassServer implements AutoCloseable {
         }
     }
 
-    private static Hourglass startEngine(JobStore store, EngineConfig engine, WebhookHandler webhooks) {
+    private static Hourglass startEngine(JobStore store, EngineConfig engine, TenantShares shares,
+            WebhookHandler webhooks) {
         try {
             return Hourglass.builder()
                     .store(store)
                     .config(engine)
+                    .tenantShares(shares)
                     .handler(WebhookHandler.NAME, webhooks)
                     .build();
         } catch (StoreException e) {

@@ -208,7 +208,7 @@ final class ClaimReconciler {
                 return null;
             }
             if (ours && job.state() == JobState.SCHEDULED) {
-                timer.accept(new TimerEntry(job.id(), job.dueAt().toEpochMilli(), job.fencingToken()));
+                timer.accept(TimerEntry.of(job));
                 timed++;
             }
             return null;
@@ -216,7 +216,7 @@ final class ClaimReconciler {
         long addedToken = checking.addedToken();
         if (ours && job.state() == JobState.SCHEDULED && job.fencingToken() != addedToken) {
             // Re-adding replaces an entry the timer holds; a claim it already fired fails its second start.
-            timer.accept(new TimerEntry(job.id(), job.dueAt().toEpochMilli(), job.fencingToken()));
+            timer.accept(TimerEntry.of(job));
             addedToken = job.fencingToken();
             timed++;
         }

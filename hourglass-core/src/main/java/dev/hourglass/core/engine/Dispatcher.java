@@ -11,7 +11,6 @@ import dev.hourglass.core.store.StoreUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,9 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,9 +27,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns due timer entries into attempts: starts them in the store (SCHEDULED -> RUNNING, a compare-and-set on the
- * claim), runs each started job's handler on a virtual thread, and records the outcome (RUNNING -> ...). At most
- * {@code maxInFlight} attempts run at once; a permit is taken before the start write so that a job never sits in
- * RUNNING waiting for a worker.
+ * claim), runs each started job's handler on a virtual thread, and records the outcome (RUNNING -> ...). Due entries
+ * wait in a {@link FairDispatchQueue}, which decides which tenant's job starts next and counts the slots: at most
+ * {@code maxInFlight} attempts run at once, and no more of one tenant than its own limit. A slot is taken before the
+ * start write, so that a job never sits in RUNNING waiting for a worker, and freed when the attempt is over: the
+ * start failed or was refused, the outcome was stored or refused, or it was given up at shutdown.
  *
  * <p>Timeouts are measured on the monotonic clock (a scheduled executor), never the wall clock.
  *
@@ -56,8 +55,8 @@ final class Dispatcher implements AutoCloseable {
     private final EngineMetrics metrics;
     private final RetryScheduler retries;
     private final ClaimReconciler reconciler;
-    private final Semaphore permits;
-    private final LinkedBlockingQueue<TimerEntry> ready = new LinkedBlockingQueue<>();
+    /** Due entries not started yet, and the slots of running attempts. */
+    private final FairDispatchQueue queue;
     private final ExecutorService workers = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("hourglass-attempt-", 0).factory());
     /** Watchdogs for attempt timeouts (monotonic). Cancelled watchdogs are removed at once, not left to expire. */
@@ -73,10 +72,13 @@ final class Dispatcher implements AutoCloseable {
         void retryCommitted(Job job, Instant dueAt);
     }
 
-    /** @param reconciler where a job goes whose start or outcome write was not confirmed by the store */
+    /**
+     * @param reconciler where a job goes whose start or outcome write was not confirmed by the store
+     * @param queue where due entries wait for a slot; its engine-wide limit should be {@code config.maxInFlight()}
+     */
     Dispatcher(EngineConfig config, InstantSource wallClock, GroupCommitter committer,
             Map<String, JobHandler> handlers, EngineMetrics metrics, RetryScheduler retries,
-            ClaimReconciler reconciler) {
+            ClaimReconciler reconciler, FairDispatchQueue queue) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
@@ -87,7 +89,7 @@ final class Dispatcher implements AutoCloseable {
         this.timeouts = new ScheduledThreadPoolExecutor(1,
                 Thread.ofPlatform().name("hourglass-timeouts").daemon(true).factory());
         this.timeouts.setRemoveOnCancelPolicy(true);
-        this.permits = new Semaphore(config.maxInFlight());
+        this.queue = queue;
         this.thread = Thread.ofPlatform().name("hourglass-dispatcher").daemon(true).unstarted(this::run);
     }
 
@@ -95,35 +97,28 @@ final class Dispatcher implements AutoCloseable {
         thread.start();
     }
 
-    /** Called by the timer thread with entries that are due; never blocks it. */
+    /**
+     * Called by the timer thread with entries that are due; never waits for a slot, only for the queue's lock, which
+     * is held for short non-blocking work.
+     */
     void dispatch(List<TimerEntry> due) {
-        ready.addAll(due);
+        queue.addAll(due);
     }
 
     int inFlight() {
-        return config.maxInFlight() - permits.availablePermits();
+        return queue.inFlight();
+    }
+
+    /** Due entries waiting for a slot. */
+    int queued() {
+        return queue.queued();
     }
 
     private void run() {
-        List<TimerEntry> batch = new ArrayList<>();
-        while (running || !ready.isEmpty()) {
+        while (running) {
             try {
-                TimerEntry first = ready.poll(50, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                permits.acquire();
-                batch.add(first);
-                // Take as many more as there are free workers, to start them in one write.
-                while (batch.size() < config.commitBatch() && permits.tryAcquire()) {
-                    TimerEntry next = ready.poll();
-                    if (next == null) {
-                        permits.release();
-                        break;
-                    }
-                    batch.add(next);
-                }
-                for (TimerEntry entry : batch) {
+                // As many as there are free slots, up to one commit's worth, to start them in one write.
+                for (TimerEntry entry : queue.take(config.commitBatch(), 50, TimeUnit.MILLISECONDS)) {
                     startAttempt(entry);
                 }
             } catch (InterruptedException e) {
@@ -131,8 +126,6 @@ final class Dispatcher implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 log.error("dispatcher loop error; continuing", e);
-            } finally {
-                batch.clear();
             }
         }
     }
@@ -142,7 +135,7 @@ final class Dispatcher implements AutoCloseable {
         committer.start(run).whenComplete((started, error) -> {
             if (error != null) {
                 log.debug("could not start job {}: {}", entry.id(), error.toString());
-                permits.release();
+                queue.release(entry.tenant());
                 // Out of the timer but still claimed by this node: the reconciler fires it once the store answers.
                 if (error instanceof StoreUnavailableException u && u.outcomeUnknown()) {
                     // Perhaps RUNNING here after all, with no attempt running: the store must be asked.
@@ -153,9 +146,14 @@ final class Dispatcher implements AutoCloseable {
                 }
             } else if (started.isEmpty()) {
                 // Cancelled, rescheduled or re-claimed since it was loaded: the store said no, so we do nothing.
-                permits.release();
+                queue.release(entry.tenant());
             } else {
-                workers.execute(() -> runAttempt(started.get()));
+                try {
+                    workers.execute(() -> runAttempt(started.get()));
+                } catch (RejectedExecutionException closing) {
+                    // Closed: RUNNING with no attempt, handed back with this node's other claims (runs again).
+                    queue.release(entry.tenant());
+                }
             }
         });
     }
@@ -165,14 +163,14 @@ final class Dispatcher implements AutoCloseable {
      * Returns false, to be asked again later, when no worker is free or the dispatcher is closing.
      */
     boolean resume(Job job) {
-        if (!running || !permits.tryAcquire()) {
+        if (!running || !queue.tryTakeSlot(job.tenant())) {
             return false;
         }
         try {
             workers.execute(() -> runAttempt(job));
             return true;
         } catch (RejectedExecutionException closing) {
-            permits.release();
+            queue.release(job.tenant());
             return false;
         }
     }
@@ -221,7 +219,7 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Writes the outcome (RUNNING -> next state), then frees the worker permit. */
+    /** Writes the outcome (RUNNING -> next state), then frees the attempt's slot. */
     private void record(Job job, Outcome outcome) {
         Instant now = wallClock.instant();
         FinishRun finish = switch (outcome) {
@@ -235,7 +233,7 @@ final class Dispatcher implements AutoCloseable {
 
     /**
      * Writes an outcome; on a store failure tries again after a backoff, until the store takes it ({@code won}) or
-     * refuses it (the claim was lost). Frees the worker permit only then.
+     * refuses it (the claim was lost). Frees the attempt's slot only then.
      *
      * @param failures how many earlier writes of this outcome failed
      */
@@ -245,7 +243,7 @@ final class Dispatcher implements AutoCloseable {
                 retryOutcome(job, finish, failures + 1, error);
                 return;
             }
-            permits.release();
+            queue.release(job.tenant());
             if (won) {
                 if (failures > 0) {
                     log.info("recorded the outcome of job {} attempt {} after {} failed writes", job.id(),
@@ -282,7 +280,7 @@ final class Dispatcher implements AutoCloseable {
             timeouts.schedule(() -> writeOutcome(job, finish, failures), delayMillis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException closed) {
             // Past the shutdown grace: the claim is handed back (or rescued) and the job runs again.
-            permits.release();
+            queue.release(job.tenant());
             log.warn("job {} attempt {}: outcome not recorded before shutdown; it will run again", job.id(),
                     job.attempts());
         }
@@ -311,13 +309,11 @@ final class Dispatcher implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        ready.clear();
+        queue.clear();
         try {
             thread.join(5_000);
-            // All permits free = no attempt running. Waits on the monotonic clock inside the semaphore.
-            if (permits.tryAcquire(config.maxInFlight(), config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-                permits.release(config.maxInFlight());
-            } else {
+            // Waits on the monotonic clock (a condition's awaitNanos).
+            if (!queue.awaitIdle(config.shutdownGrace())) {
                 log.warn("{} attempts still running after the shutdown grace; they will run again elsewhere",
                         inFlight());
             }

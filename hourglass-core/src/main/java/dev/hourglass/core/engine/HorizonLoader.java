@@ -91,7 +91,7 @@ final class HorizonLoader {
             List<Job> claimed = committer.<List<Job>>task(Durability.LAZY,
                     tx -> tx.claimDue(config.nodeId(), horizonEnd, room, now)).join();
             for (Job job : claimed) {
-                timer.add(new TimerEntry(job.id(), job.dueAt().toEpochMilli(), job.fencingToken()));
+                timer.add(TimerEntry.of(job));
             }
             if (claimed.size() < room) {
                 return;

@@ -3,6 +3,7 @@ package dev.hourglass.core.engine;
 import dev.hourglass.core.api.InvalidJobException;
 import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.api.JobRequest;
+import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobIdGenerator;
@@ -92,7 +93,7 @@ public final class Hourglass implements AutoCloseable {
 
             @Override
             public void retryCommitted(Job job, Instant dueAt) {
-                timer.add(new TimerEntry(job.id(), dueAt.toEpochMilli(), job.fencingToken()));
+                timer.add(TimerEntry.of(job, dueAt.toEpochMilli()));
             }
         };
         // Method references, because the timer and the dispatcher are built below: they are used only once a doubt
@@ -100,7 +101,7 @@ public final class Hourglass implements AutoCloseable {
         this.reconciler = new ClaimReconciler(config.nodeId(), store, this::addToTimer, this::resumeAttempt,
                 committer::storeReachable, b.ticker);
         this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries,
-                reconciler);
+                reconciler, new FairDispatchQueue(config.maxInFlight(), b.tenantShares, b.fairDispatch));
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
         this.loader = new HorizonLoader(config, wallClock, committer, timer);
     }
@@ -239,7 +240,7 @@ public final class Hourglass implements AutoCloseable {
             try {
                 if (r instanceof InsertResult.Created created && newJob.owner() != null) {
                     Job j = created.job();
-                    timer.add(new TimerEntry(j.id(), j.dueAt().toEpochMilli(), j.fencingToken()));
+                    timer.add(TimerEntry.of(j));
                 }
             } finally {
                 result.complete(r); // committed: the caller learns it whatever happens above
@@ -322,7 +323,7 @@ public final class Hourglass implements AutoCloseable {
             timer.remove(id);
             if (owner != null) {
                 Job j = changed.job();
-                timer.add(new TimerEntry(j.id(), j.dueAt().toEpochMilli(), j.fencingToken()));
+                timer.add(TimerEntry.of(j));
             }
         }
         return result;
@@ -364,6 +365,14 @@ public final class Hourglass implements AutoCloseable {
     /** Attempts running now. */
     public int inFlight() {
         return dispatcher.inFlight();
+    }
+
+    /**
+     * Jobs that are due but not started, all tenants together: they wait for a free slot (of the engine, or of
+     * their tenant under {@link Builder#tenantShares}). Above zero for long, the node cannot keep up.
+     */
+    public int queuedDue() {
+        return dispatcher.queued();
     }
 
     private void ensureOpen() {
@@ -421,6 +430,8 @@ public final class Hourglass implements AutoCloseable {
         private Ticker ticker = SystemTime.ticker();
         private EngineConfig config = EngineConfig.defaults("node-" + UUID.randomUUID().toString().substring(0, 8));
         private EngineMetrics metrics = EngineMetrics.NOOP;
+        private TenantShares tenantShares = TenantShares.EQUAL;
+        private boolean fairDispatch = true;
         private final Map<String, JobHandler> handlers = new LinkedHashMap<>();
 
         private Builder() {}
@@ -459,6 +470,27 @@ public final class Hourglass implements AutoCloseable {
 
         public Builder metrics(EngineMetrics value) {
             this.metrics = Objects.requireNonNull(value, "metrics");
+            return this;
+        }
+
+        /**
+         * How tenants share this node when more jobs are due than it can run at once: each tenant's weight and its
+         * own limit of attempts at once (see {@link TenantShares}). Asked live, so it may follow changes at run
+         * time. Default {@link TenantShares#EQUAL}: equal turns, no limit but the engine's {@code maxInFlight}.
+         */
+        public Builder tenantShares(TenantShares value) {
+            this.tenantShares = Objects.requireNonNull(value, "tenantShares");
+            return this;
+        }
+
+        /**
+         * Whether due jobs start in weighted turns across tenants (true, the default: deficit round robin by
+         * {@link #tenantShares} weight, under each tenant's limit) or in one FIFO across tenants (false: a burst of
+         * one tenant delays every other tenant's jobs, the tenant shares are not asked, and only the engine's
+         * {@code maxInFlight} limits attempts). Off is there to compare with.
+         */
+        public Builder fairDispatch(boolean value) {
+            this.fairDispatch = value;
             return this;
         }
 

@@ -1,10 +1,30 @@
 package dev.hourglass.core.engine;
 
+import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import java.util.Objects;
 
 /**
  * A claimed job waiting in memory for its due time. Only what firing needs: the rest of the job stays in the store
  * and comes back with the start write. The timer is a cache: firing an entry still has to win the start
  * compare-and-set on (owner, fencing token) in the store.
+ *
+ * @param tenant the job's tenant: once due, the entry waits in its tenant's queue ({@link FairDispatchQueue})
  */
-record TimerEntry(JobId id, long dueMillis, long fencingToken) {}
+record TimerEntry(JobId id, String tenant, long dueMillis, long fencingToken) {
+
+    TimerEntry {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(tenant, "tenant");
+    }
+
+    /** The entry that fires {@code job} at {@code dueMillis} under the job's current claim. */
+    static TimerEntry of(Job job, long dueMillis) {
+        return new TimerEntry(job.id(), job.tenant(), dueMillis, job.fencingToken());
+    }
+
+    /** The entry that fires {@code job} at its stored due time under its current claim. */
+    static TimerEntry of(Job job) {
+        return of(job, job.dueAt().toEpochMilli());
+    }
+}

@@ -1,5 +1,6 @@
 package dev.hourglass.server.tenancy;
 
+import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.tenant.ApiKey;
 import dev.hourglass.core.tenant.Quotas;
@@ -31,11 +32,14 @@ import org.slf4j.LoggerFactory;
  * <p>Unknown keys never reach the database: a key issued elsewhere less than one interval ago is refused here until
  * the next refresh, which keeps a flood of made-up keys from turning into a flood of queries.
  *
+ * <p>The engine asks it for each tenant's weight and delivery limit ({@link TenantShares}) as it fires, so a change
+ * of either applies within one refresh, without a restart.
+ *
  * <p>Webhook secrets: every tenant signs with its own stored secrets, except {@value #DEFAULT_TENANT}, whose
  * secrets are the server's configured ones (copied into its row at each start), so that a single-team install keeps
  * one secret in one place. A tenant unknown to the directory (jobs scheduled by the library) signs with those too.
  */
-public final class TenantDirectory implements WebhookSecrets, AutoCloseable {
+public final class TenantDirectory implements WebhookSecrets, TenantShares, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TenantDirectory.class);
     public static final String DEFAULT_TENANT = "default";
     public static final Duration DEFAULT_REFRESH = Duration.ofSeconds(1);
@@ -162,12 +166,14 @@ public final class TenantDirectory implements WebhookSecrets, AutoCloseable {
     }
 
     /** The tenant's weight for fair firing; 1 for a tenant the directory does not know. */
+    @Override
     public int weight(String tenant) {
         Tenant t = snapshot.tenants().get(tenant);
         return t == null ? 1 : t.weight();
     }
 
     /** The tenant's limit of deliveries at once; the default quota for a tenant the directory does not know. */
+    @Override
     public int maxInFlight(String tenant) {
         Tenant t = snapshot.tenants().get(tenant);
         return (t == null ? Quotas.DEFAULTS : t.quotas()).maxInFlight();
