@@ -14,10 +14,12 @@ import picocli.CommandLine.Option;
  * {@code hourglass bench}: prints figures, asserts nothing. Each scenario runs on a fresh store in a scratch
  * directory; progress lines start with "..", and one machine-readable RESULT line per scenario is repeated in the
  * summary at the end. The {@code postgres} scenario (not in the default list: it needs a PostgreSQL server) runs
- * Hourglass and its peers side by side on one server ({@link PgSuite}).
+ * Hourglass and its peers side by side on one server ({@link PgSuite}). The {@code jmh} subcommand runs the JMH
+ * microbenchmarks instead ({@link JmhCommand}).
  */
-@Command(name = "hourglass bench", mixinStandardHelpOptions = true,
-        description = "Measure Hourglass on this machine: schedule throughput, firing lateness, drain rate.")
+@Command(name = "hourglass bench", mixinStandardHelpOptions = true, subcommands = JmhCommand.class,
+        description = "Measure Hourglass on this machine: schedule throughput, firing lateness, drain rate; "
+                + "'bench jmh' runs the JMH microbenchmarks of the hot paths.")
 public final class BenchMain implements Callable<Integer> {
 
     static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "postgres");
