@@ -12,6 +12,7 @@ import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.tenant.ApiKey;
+import dev.hourglass.core.tenant.JdbcTenantStore;
 import dev.hourglass.core.tenant.Tenant;
 import dev.hourglass.core.tenant.TenantStoreContract;
 import java.nio.file.Path;
@@ -215,11 +216,11 @@ class SqliteTenantStoreTest extends TenantStoreContract {
 
         @Test
         void keyLookupsUseTheirIndexes() throws SQLException {
-            assertThat(plan(SqliteTenantStore.FIND_KEY_BY_HASH, "h"))
+            assertThat(plan(JdbcTenantStore.FIND_KEY_BY_HASH, "h"))
                     .anySatisfy(l -> assertThat(l).contains("USING INDEX sqlite_autoindex_api_keys"));
-            assertThat(plan(SqliteTenantStore.KEYS_OF_TENANT, "acme"))
+            assertThat(plan(JdbcTenantStore.KEYS_OF_TENANT, "acme"))
                     .anySatisfy(l -> assertThat(l).contains("USING INDEX api_keys_tenant"));
-            assertThat(plan(SqliteTenantStore.FIND_TENANT, "acme"))
+            assertThat(plan(JdbcTenantStore.FIND_TENANT, "acme"))
                     .anySatisfy(l -> assertThat(l).contains("USING INDEX sqlite_autoindex_tenants"));
         }
     }
