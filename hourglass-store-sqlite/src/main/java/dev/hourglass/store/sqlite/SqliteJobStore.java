@@ -357,9 +357,11 @@ public final class SqliteJobStore implements JobStore {
     }
 
     /** In id order from the cursor: a range scan of the rowid b-tree, filtered by tenant and state. */
-    @Override
-    public JobPage list(JobQuery query) {
-        Objects.requireNonNull(query, "query");
+    /**
+     * The page query: in id order, with the filters the query sets. A tenant's page reads that tenant's rows only
+     * (index {@code jobs_by_tenant}), however many jobs other tenants have.
+     */
+    static String listSql(JobQuery query) {
         StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM jobs WHERE 1 = 1");
         if (query.after() != null) {
             sql.append(" AND seq > ?");
@@ -370,9 +372,15 @@ public final class SqliteJobStore implements JobStore {
         if (query.state() != null) {
             sql.append(" AND state = ?");
         }
-        sql.append(" ORDER BY seq LIMIT ?");
+        return sql.append(" ORDER BY seq LIMIT ?").toString();
+    }
+
+    @Override
+    public JobPage list(JobQuery query) {
+        Objects.requireNonNull(query, "query");
+        String sql = listSql(query);
         return read("list", connection -> {
-            try (PreparedStatement list = connection.prepareStatement(sql.toString())) {
+            try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
                     list.setLong(index++, query.after().hi());

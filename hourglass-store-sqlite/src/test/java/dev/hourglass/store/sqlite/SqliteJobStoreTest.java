@@ -159,12 +159,12 @@ class SqliteJobStoreTest extends JobStoreContract {
             lazy(tx -> tx.insert(List.of(lazyOne)));
             Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
             Job run = start(claimed, at(1)).orElseThrow();
-            assertThat(sqlite().schemaVersion()).isEqualTo("2");
+            assertThat(sqlite().schemaVersion()).isEqualTo("3");
             store.close();
 
             store = SqliteJobStore.open(file);
 
-            assertThat(sqlite().schemaVersion()).isEqualTo("2");
+            assertThat(sqlite().schemaVersion()).isEqualTo("3");
             assertSameJob(get(full.id()), full.toJob());
             assertSameJob(get(lazyOne.id()), run);
             assertThat(store.lastJobId()).contains(lazyOne.id());
@@ -174,7 +174,7 @@ class SqliteJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(file); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2")) {
+                for (String version : List.of("1", "2", "3")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -203,7 +203,7 @@ class SqliteJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
             }
             store = SqliteJobStore.open(file); // the failed open released the file lock
-            assertThat(sqlite().schemaVersion()).isEqualTo("2");
+            assertThat(sqlite().schemaVersion()).isEqualTo("3");
         }
 
         @Test
@@ -343,6 +343,16 @@ class SqliteJobStoreTest extends JobStoreContract {
             assertThat(plan).anySatisfy(line -> assertThat(line).contains("USING INDEX jobs_claimable"));
             assertThat(plan).noneSatisfy(line -> assertThat(line).contains("TEMP B-TREE"));
             assertThat(plan).noneSatisfy(line -> assertThat(line).startsWith("SCAN jobs"));
+        }
+
+        /** One tenant's page reads that tenant's rows, not every job in id order. */
+        @Test
+        void aTenantsPageUsesTheTenantIndex() throws SQLException {
+            JobId after = new JobId(1L, 2L);
+            assertThat(plan(SqliteJobStore.listSql(new JobQuery("t1", null, null, 10)), "t1", 11))
+                    .anySatisfy(l -> assertThat(l).contains("jobs_by_tenant"));
+            assertThat(plan(SqliteJobStore.listSql(new JobQuery("t1", JobState.SCHEDULED, after, 10)), 1L, "t1",
+                    "SCHEDULED", 11)).anySatisfy(l -> assertThat(l).contains("jobs_by_tenant"));
         }
 
         @Test

@@ -80,7 +80,7 @@ class SqliteTenantStoreTest extends TenantStoreContract {
 
             reopen();
 
-            assertThat(sqlite().schemaVersion()).isEqualTo("2");
+            assertThat(sqlite().schemaVersion()).isEqualTo("3");
             assertThat(tenants.list()).containsExactly(updated, other);
             assertThat(tenants.keys("acme")).containsExactly(first,
                     new ApiKey(revoked.id(), "acme", revoked.hash(), revoked.createdAt(), T0.plusSeconds(2)));
@@ -111,7 +111,7 @@ class SqliteTenantStoreTest extends TenantStoreContract {
             store = SqliteJobStore.open(file);
             tenants = store.tenants();
 
-            assertThat(sqlite().schemaVersion()).isEqualTo("2");
+            assertThat(sqlite().schemaVersion()).isEqualTo("3");
             Job kept = store.find(scheduled.id()).orElseThrow();
             assertThat(kept.tenant()).isEqualTo("acme");
             assertThat(kept.state()).isEqualTo(JobState.SCHEDULED);
