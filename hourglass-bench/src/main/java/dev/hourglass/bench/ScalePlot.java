@@ -70,8 +70,8 @@ final class ScalePlot {
         for (Map.Entry<String, List<ScaleScenario.Row>> e : byStore.entrySet()) {
             String color = COLORS[i % COLORS.length];
             List<ScaleScenario.Row> points = e.getValue().stream().filter(r -> r.pending() > 0).toList();
-            e.getValue().stream().filter(r -> r.pending() == 0).findFirst().ifPresent(empty ->
-                    rate.hline(svg, empty.schedPerS(), color, "2,3", e.getKey() + " empty store"));
+            e.getValue().stream().filter(r -> r.pending() == 0).mapToDouble(ScaleScenario.Row::schedPerS).average()
+                    .ifPresent(empty -> rate.hline(svg, empty, color, "2,3", e.getKey() + " empty store (mean)"));
             rate.line(svg, points, ScaleScenario.Row::schedPerS, color, null);
             rss.line(svg, points, ScaleScenario.Row::rssIdle, color, null);
             rss.line(svg, points, ScaleScenario.Row::rssLoad, color, "6,4");

@@ -78,7 +78,11 @@ final class ScaleProbe implements Callable<Integer> {
 
     private final Map<String, Object> out = new LinkedHashMap<>();
 
+    /** When main() began: after the JVM's own start-up, before the store's and the engine's classes load. */
+    private static long MAIN_STARTED_MS;
+
     public static void main(String[] args) {
+        MAIN_STARTED_MS = System.currentTimeMillis();
         quiet();
         System.exit(new CommandLine(new ScaleProbe()).execute(args));
     }
@@ -89,10 +93,13 @@ final class ScaleProbe implements Callable<Integer> {
         AtomicLong restartFiredMs = new AtomicLong();
         AtomicLong restartDueMs = new AtomicLong();
         Lateness lateness = new Lateness();
-        long buildStartMs = System.currentTimeMillis();
         long jvmStartMs = ManagementFactory.getRuntimeMXBean().getStartTime();
+        long openStartMs = System.currentTimeMillis();
+        JobStore jobStore = openStore();
+        long buildStartMs = System.currentTimeMillis();
+        out.put("open_ms", buildStartMs - openStartMs);
         Hourglass engine = Hourglass.builder()
-                .store(openStore())
+                .store(jobStore)
                 .config(EngineConfig.defaults(NODE))
                 .handler(BACKLOG_HANDLER, ctx -> Outcome.succeeded())
                 .handler(SCHEDULE_HANDLER, ctx -> Outcome.succeeded())
@@ -114,6 +121,8 @@ final class ScaleProbe implements Callable<Integer> {
         try {
             if (mode.equals("restart")) {
                 out.put("jvm_start_ms", jvmStartMs - restartBeginMs);
+                out.put("main_ms", MAIN_STARTED_MS - restartBeginMs);
+                out.put("opened_ms", buildStartMs - restartBeginMs);
                 out.put("built_ms", builtMs - restartBeginMs);
                 boolean fired = restartFired.await(60, TimeUnit.SECONDS);
                 out.put("first_fire_ms", fired ? restartFiredMs.get() - restartBeginMs : -1);

@@ -58,7 +58,7 @@ final class ScaleScenario {
             boolean smoke = name.equals("smoke");
             boolean quick = name.equals("quick");
             long jobs = o.jobs != null ? o.jobs : smoke ? 10_000 : quick ? 1_000_000 : 10_000_000;
-            return new Profile(name, jobs, seconds != null ? seconds : smoke ? 1 : quick ? 3 : 5,
+            return new Profile(name, jobs, seconds != null ? seconds : smoke ? 1 : quick ? 3 : 10,
                     smoke ? 2 : 10, o.rate, smoke ? 500 : 2_000);
         }
     }
@@ -83,7 +83,12 @@ final class ScaleScenario {
 
     /** One checkpoint's figures, for the table and the plot. */
     record Row(String store, long pending, double schedPerS, double schedRatio, double lateP99, double heapIdle,
-            double rssIdle, double rssLoad, double firstFireMs, double builtMs, double diskMb) {}
+            double rssIdle, double rssLoad, double firstFireMs, double builtMs, double diskMb) {
+        Row withRatio(double value) {
+            return new Row(store, pending, schedPerS, value, lateP99, heapIdle, rssIdle, rssLoad, firstFireMs, builtMs,
+                    diskMb);
+        }
+    }
 
     private final Report report;
     private final ScaleOptions options;
@@ -160,13 +165,7 @@ final class ScaleScenario {
         if (store.equals("postgres")) {
             Report.progress("PostgreSQL %s at %s", server.version(), server.safeUrl());
         }
-        double emptyRate;
-        Target empty = target(store);
-        try {
-            emptyRate = checkpoint(empty, new Loader(empty, 0), 0, 0);
-        } finally {
-            empty.cleanup();
-        }
+        double emptyBefore = emptyStore(store);
         List<Long> checkpoints = new ArrayList<>();
         for (long step : STEPS) {
             if (step < profile.jobs()) {
@@ -175,26 +174,52 @@ final class ScaleScenario {
         }
         checkpoints.add(profile.jobs());
         Target target = target(store);
+        Map<String, Object> total = new LinkedHashMap<>();
         try {
             Loader loader = new Loader(target, profile.jobs());
             for (long checkpoint : checkpoints) {
-                checkpoint(target, loader, checkpoint, emptyRate);
+                checkpoint(target, loader, checkpoint);
             }
-            Map<String, Object> total = new LinkedHashMap<>();
             total.put("store", target.name());
             total.put("loaded", loader.loaded);
             total.put("load_s", loader.seconds);
             total.put("load_rows_per_s", loader.loaded / Math.max(0.001, loader.seconds));
             total.put("pending", loader.pending);
             total.put("disk_mb", target.diskBytes() / 1e6);
-            report.result("scale-load", total);
         } finally {
             target.cleanup();
+        }
+        // The empty store once more, after the big one is gone: the two empty figures show how much the machine
+        // itself drifted during the run; the ratios below are against their mean.
+        double emptyAfter = emptyStore(store);
+        double empty = (emptyBefore + emptyAfter) / 2;
+        total.put("empty_per_s", empty);
+        total.put("empty_before_per_s", emptyBefore);
+        total.put("empty_after_per_s", emptyAfter);
+        for (int i = 0; i < rows.size(); i++) {
+            Row r = rows.get(i);
+            if (r.store().equals(store)) {
+                rows.set(i, r.withRatio(r.schedPerS() / empty));
+                if (r.pending() > 0) {
+                    total.put("sched_vs_empty_at_" + r.pending(), r.schedPerS() / empty);
+                }
+            }
+        }
+        report.result("scale-store", total);
+    }
+
+    /** An empty store of its own: probe and restart; returns schedules/s. */
+    private double emptyStore(String store) throws Exception {
+        Target empty = target(store);
+        try {
+            return checkpoint(empty, new Loader(empty, 0), 0);
+        } finally {
+            empty.cleanup();
         }
     }
 
     /** Loads up to {@code checkpoint}, measures the store and runs the two children; returns schedules/s. */
-    private double checkpoint(Target target, Loader loader, long checkpoint, double emptyRate) throws Exception {
+    private double checkpoint(Target target, Loader loader, long checkpoint) throws Exception {
         loader.loadUpTo(checkpoint);
         long settleStart = System.nanoTime();
         target.settle();
@@ -210,7 +235,6 @@ final class ScaleScenario {
         loader.pending += Long.parseLong(probe.get("scheduled_total"));
 
         double rate = Double.parseDouble(probe.get("sched_per_s"));
-        double ratio = checkpoint == 0 ? 1 : emptyRate > 0 ? rate / emptyRate : 0;
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("store", target.name());
         f.put("pending", pendingAtProbe);
@@ -219,7 +243,6 @@ final class ScaleScenario {
         f.put("load_rows_per_s", loader.lastSegmentRate);
         f.put("disk_mb", disk / 1e6);
         f.put("sched_per_s", rate);
-        f.put("sched_vs_empty", ratio);
         f.put("sched_p50_ms", probe.get("sched_p50_ms"));
         f.put("sched_p99_ms", probe.get("sched_p99_ms"));
         f.put("late_fired", probe.get("late_fired") + "/" + probe.get("late_of"));
@@ -233,16 +256,19 @@ final class ScaleScenario {
         f.put("heap_load_max_mb", probe.get("heap_load_max_mb"));
         f.put("rss_load_max_mb", probe.get("rss_load_max_mb"));
         f.put("timer_idle", probe.get("idle_timer"));
-        f.put("first_build_ms", probe.get("build_ms"));
+        f.put("open_ms", probe.get("open_ms"));
+        f.put("build_ms", probe.get("build_ms"));
         f.put("close_ms", probe.get("close_ms"));
         f.put("restart_jvm_ms", restart.get("jvm_start_ms"));
+        f.put("restart_main_ms", restart.get("main_ms"));
+        f.put("restart_opened_ms", restart.get("opened_ms"));
         f.put("restart_built_ms", restart.get("built_ms"));
         f.put("restart_first_fire_ms", restart.get("first_fire_ms"));
         f.put("restart_fire_late_ms", restart.get("first_fire_late_ms"));
         f.put("restart_heap_idle_mb", restart.get("idle_heap_mb"));
         f.put("restart_rss_idle_mb", restart.get("idle_rss_mb"));
         report.result("scale", f);
-        rows.add(new Row(target.name(), pendingAtProbe, rate, ratio, Double.parseDouble(probe.get("late_p99_ms")),
+        rows.add(new Row(target.name(), pendingAtProbe, rate, Double.NaN, Double.parseDouble(probe.get("late_p99_ms")),
                 Double.parseDouble(probe.get("idle_heap_mb")), Double.parseDouble(probe.get("idle_rss_mb")),
                 Double.parseDouble(probe.get("rss_load_max_mb")), Double.parseDouble(restart.get("first_fire_ms")),
                 Double.parseDouble(restart.get("built_ms")), disk / 1e6));
@@ -372,10 +398,13 @@ final class ScaleScenario {
             return;
         }
         System.out.println();
-        System.out.println("| Store | Pending | Disk MB | Schedules/s (vs empty) | Lateness p99 ms | Heap idle MB "
+        System.out.println("| Store | Pending | Disk MB | Schedules/s (vs mean empty) | Lateness p99 ms | Heap idle MB "
                 + "| RSS idle / load MB | Restart: build() / first fire s |");
         System.out.println("|---|---|---|---|---|---|---|---|");
-        for (Row r : rows) {
+        List<Row> sorted = new ArrayList<>(rows);
+        sorted.sort(java.util.Comparator.comparingInt((Row r) -> options.stores.indexOf(r.store()))
+                .thenComparingLong(Row::pending)); // stable: the empty store before, then after
+        for (Row r : sorted) {
             System.out.printf(Locale.ROOT, "| %s | %,d | %.0f | %,.0f (%.2f) | %.2f | %.0f | %.0f / %.0f | %.2f / %.2f |%n",
                     r.store(), r.pending(), r.diskMb(), r.schedPerS(), r.schedRatio(), r.lateP99(), r.heapIdle(),
                     r.rssIdle(), r.rssLoad(), r.builtMs() / 1000, r.firstFireMs() / 1000);
@@ -386,6 +415,9 @@ final class ScaleScenario {
         for (String store : options.stores) {
             Row last = null;
             for (Row r : rows) {
+                if (r.pending() == 0) {
+                    continue;
+                }
                 if (r.store().equals(store)) {
                     last = r;
                 }
