@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -22,11 +23,13 @@ import picocli.CommandLine.Option;
                 + "'bench jmh' runs the JMH microbenchmarks of the hot paths.")
 public final class BenchMain implements Callable<Integer> {
 
-    static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "postgres");
+    static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "postgres",
+            "scale");
 
     @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain",
             description = "Comma-separated: ${DEFAULT-VALUE}; or postgres: Hourglass, db-scheduler and Quartz "
-                    + "side by side on one PostgreSQL server (see the --pg-* options).")
+                    + "side by side on one PostgreSQL server (see the --pg-* options); or scale: 10^7 pending jobs "
+                    + "in SQLite and PostgreSQL (see the --scale-* options).")
     List<String> scenarios;
 
     @Option(names = "--quick", description = "Short runs (about a minute in all) instead of the full profile.")
@@ -87,6 +90,9 @@ public final class BenchMain implements Callable<Integer> {
             + "(default 600, quick 120).")
     Integer pgDrainTimeout;
 
+    @Mixin
+    ScaleOptions scale = new ScaleOptions();
+
     @Option(names = "--dir", defaultValue = "${sys:java.io.tmpdir}/hourglass-bench",
             description = "Scratch directory for the stores (deleted after each scenario).")
     Path dir;
@@ -144,6 +150,8 @@ public final class BenchMain implements Callable<Integer> {
                         new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD")),
                         PgSuiteConfig.of(smoke ? "smoke" : quick ? "quick" : "full", pgSystems, pgCallers, seconds, drainJobs,
                                 pgQuartzDrainJobs, pgLatenessJobs, pgLatenessSeconds, pgDrainTimeout)).run();
+                case "scale" -> new ScaleScenario(report, scale, smoke ? "smoke" : quick ? "quick" : "full", seconds,
+                        dir, new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD"))).run();
                 default -> throw new IllegalStateException(scenario);
             }
         }
