@@ -18,13 +18,14 @@ import picocli.CommandLine.Option;
  * Hourglass and its peers side by side on one server ({@link PgSuite}).
  */
 @Command(name = "hourglass bench", mixinStandardHelpOptions = true,
-        description = "Measure Hourglass on this machine: schedule throughput, firing lateness, drain rate; "
-                + "writes SVG plots of the lateness and PostgreSQL throughput.")
+        description = "Measure Hourglass on this machine: schedule throughput, firing lateness, drain rate, mixed "
+                + "load; writes SVG plots of the lateness and PostgreSQL throughput.")
 public final class BenchMain implements Callable<Integer> {
 
-    static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "postgres");
+    static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
+            "postgres");
 
-    @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain",
+    @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain,mixed",
             description = "Comma-separated: ${DEFAULT-VALUE}; or postgres: Hourglass, db-scheduler and Quartz "
                     + "side by side on one PostgreSQL server (see the --pg-* options).")
     List<String> scenarios;
@@ -49,6 +50,13 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--lateness-seconds", description = "Seconds of scheduling per lateness rate (default 30, "
             + "quick 10, smoke 1).")
     Integer latenessSeconds;
+
+    @Option(names = "--mixed-rate", defaultValue = "4000", description = "Operations per second in the mixed "
+            + "scenario (a quarter are near jobs that fire); 0: as fast as the callers go: ${DEFAULT-VALUE}")
+    int mixedRate;
+
+    @Option(names = "--mixed-seconds", description = "Seconds of mixed load (default 30, quick 10, smoke 3).")
+    Integer mixedSeconds;
 
     @Option(names = "--plots", description = "Directory the SVG plots are written to (default: --dir).")
     Path plots;
@@ -153,6 +161,8 @@ public final class BenchMain implements Callable<Integer> {
                 case "lateness" -> LatenessAtSteadyRate.runRates(report, dir,
                         rates != null ? rates : LatenessAtSteadyRate.DEFAULT_RATES, Duration.ofSeconds(lateSeconds),
                         plotDir, profile);
+                case "mixed" -> MixedLoad.run(report, dir, mixedRate,
+                        Duration.ofSeconds(mixedSeconds != null ? mixedSeconds : smoke ? 3 : quick ? 10 : 30));
                 case "drain" -> DrainRate.run(report, dir, "drain-library", drain, "noop",
                         ctx -> Outcome.succeeded(), null, 512);
                 case "webhook-drain" -> WebhookDrain.run(report, dir, Math.min(drain, smoke ? 2_000 : 50_000),
