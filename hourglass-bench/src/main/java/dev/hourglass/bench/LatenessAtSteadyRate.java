@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -83,6 +84,7 @@ final class LatenessAtSteadyRate {
         LongAdder early = new LongAdder();
         LongAdder fired = new LongAdder();
         LongAdder measured = new LongAdder();
+        LongAccumulator worstMicros = new LongAccumulator(Math::max, Long.MIN_VALUE); // since the last progress line
         // Jobs due in the first WARMUP seconds run while the JIT compiles the hot paths; they are fired and checked
         // for earliness, but left out of the lateness percentiles.
         // Short (smoke) runs measure everything: they have no steady state to speak of.
@@ -93,6 +95,7 @@ final class LatenessAtSteadyRate {
             public void attemptStarted(Job job, Duration late) {
                 fired.increment();
                 long micros = late.toNanos() / 1_000;
+                worstMicros.accumulate(micros);
                 if (micros >= 0 && job.dueAt().toEpochMilli() < measureFromMillis.get()) {
                     return;
                 }
@@ -120,7 +123,10 @@ final class LatenessAtSteadyRate {
                 }
                 engine.scheduleAtAsync(job, engine.wallClock().instant().plus(lead));
                 if (i > 0 && i % rate == 0) {
-                    Report.progress("%d/s: %d s, %,d scheduled, %,d fired", rate, i / rate, i, fired.sum());
+                    long worst = worstMicros.getThenReset();
+                    Report.progress("%d/s: %d s, %,d scheduled, %,d fired, latest second's worst lateness %s", rate,
+                            i / rate, i, fired.sum(), worst == Long.MIN_VALUE ? "-"
+                                    : String.format(Locale.ROOT, "%.1f ms", worst / 1000.0));
                 }
             }
             long deadline = System.nanoTime() + lead.plusSeconds(10).toNanos();

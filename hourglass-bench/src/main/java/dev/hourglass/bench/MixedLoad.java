@@ -96,6 +96,7 @@ final class MixedLoad {
         LongAdder nearFired = new LongAdder();
         LongAdder farFired = new LongAdder();
         LongAdder early = new LongAdder();
+        LongAccumulator worstMicros = new LongAccumulator(Math::max, Long.MIN_VALUE); // since the last progress line
         Set<JobId> firedIds = ConcurrentHashMap.newKeySet();
         Set<JobId> cancelledIds = ConcurrentHashMap.newKeySet();
         Duration warmup = duration.compareTo(LatenessAtSteadyRate.WARMUP.multipliedBy(2)) >= 0
@@ -108,6 +109,7 @@ final class MixedLoad {
                 boolean near = job.payload().length > 0 && job.payload()[0] == 'n';
                 (near ? nearFired : farFired).increment();
                 long micros = late.toNanos() / 1_000;
+                worstMicros.accumulate(micros);
                 if (micros < 0) {
                     early.increment();
                 } else if (near && job.dueAt().toEpochMilli() >= measureFromMillis.get()) {
@@ -208,10 +210,13 @@ final class MixedLoad {
             long seconds = Math.max(1, duration.toSeconds());
             for (long s = 1; s <= seconds; s++) {
                 Thread.sleep(Math.max(0, (start + s * 1_000_000_000L - System.nanoTime()) / 1_000_000));
+                long worst = worstMicros.getThenReset();
                 Report.progress("mixed: %d s, %,d near + %,d far scheduled, %,d cancels, %,d status reads; "
-                                + "%,d fired, %d early", s, counts.get(Op.SCHEDULE_NEAR).sum(),
-                        counts.get(Op.SCHEDULE_FAR).sum(), counts.get(Op.CANCEL).sum(),
-                        counts.get(Op.STATUS).sum(), nearFired.sum() + farFired.sum(), early.sum());
+                                + "%,d fired, %d early, latest second's worst lateness %s", s,
+                        counts.get(Op.SCHEDULE_NEAR).sum(), counts.get(Op.SCHEDULE_FAR).sum(),
+                        counts.get(Op.CANCEL).sum(), counts.get(Op.STATUS).sum(), nearFired.sum() + farFired.sum(),
+                        early.sum(), worst == Long.MIN_VALUE ? "-"
+                                : String.format(Locale.ROOT, "%.1f ms", worst / 1000.0));
             }
             // Paced callers finish their last tickets (they are due by now unless the callers fell behind);
             // callers that are still busy 10 s later, or unpaced ones, stop at once.
