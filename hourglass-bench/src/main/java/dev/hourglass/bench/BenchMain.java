@@ -14,19 +14,22 @@ import picocli.CommandLine.Option;
 /**
  * {@code hourglass bench}: prints figures, asserts nothing. Each scenario runs on a fresh store in a scratch
  * directory; progress lines start with "..", and one machine-readable RESULT line per scenario is repeated in the
- * summary at the end. The {@code postgres} scenario (not in the default list: it needs a PostgreSQL server) runs
+ * summary at the end; the lateness and postgres scenarios also write SVG plots ({@link BenchPlots}) into
+ * {@code --plots}. The {@code postgres} scenario (not in the default list: it needs a PostgreSQL server) runs
  * Hourglass and its peers side by side on one server ({@link PgSuite}). The {@code jmh} subcommand runs the JMH
  * microbenchmarks instead ({@link JmhCommand}).
  */
 @Command(name = "hourglass bench", mixinStandardHelpOptions = true, subcommands = JmhCommand.class,
-        description = "Measure Hourglass on this machine: schedule throughput, firing lateness, drain rate; "
-                + "'bench jmh' runs the JMH microbenchmarks of the hot paths.")
+        description = "Measure Hourglass on this machine: schedule throughput, firing lateness, drain rate, mixed "
+                + "load; writes SVG plots of the lateness and PostgreSQL throughput; 'bench jmh' runs the JMH "
+                + "microbenchmarks of the hot paths.")
 public final class BenchMain implements Callable<Integer> {
 
-    static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "postgres",
-            "scale");
+    static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
+            "postgres", "scale");
 
-    @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain",
+
+    @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain,mixed",
             description = "Comma-separated: ${DEFAULT-VALUE}; or postgres: Hourglass, db-scheduler and Quartz "
                     + "side by side on one PostgreSQL server (see the --pg-* options); or scale: 10^7 pending jobs "
                     + "in SQLite and PostgreSQL (see the --scale-* options).")
@@ -45,8 +48,23 @@ public final class BenchMain implements Callable<Integer> {
             description = "Concurrent callers for the schedule scenarios: ${DEFAULT-VALUE}")
     List<Integer> callers;
 
-    @Option(names = "--rate", defaultValue = "2000", description = "Fires per second for the lateness scenario.")
-    int rate;
+    @Option(names = "--rate", split = ",", description = "Fires per second for the lateness scenario, one run "
+            + "per rate (default 500,2000,10000).")
+    List<Integer> rates;
+
+    @Option(names = "--lateness-seconds", description = "Seconds of scheduling per lateness rate (default 30, "
+            + "quick 10, smoke 1).")
+    Integer latenessSeconds;
+
+    @Option(names = "--mixed-rate", defaultValue = "4000", description = "Operations per second in the mixed "
+            + "scenario (a quarter are near jobs that fire); 0: as fast as the callers go: ${DEFAULT-VALUE}")
+    int mixedRate;
+
+    @Option(names = "--mixed-seconds", description = "Seconds of mixed load (default 30, quick 10, smoke 3).")
+    Integer mixedSeconds;
+
+    @Option(names = "--plots", description = "Directory the SVG plots are written to (default: --dir).")
+    Path plots;
 
     @Option(names = "--drain-jobs", description = "Jobs due at once for the drain scenarios (default 100000; "
             + "postgres scenario, quick: 10000).")
@@ -94,7 +112,8 @@ public final class BenchMain implements Callable<Integer> {
     ScaleOptions scale = new ScaleOptions();
 
     @Option(names = "--dir", defaultValue = "${sys:java.io.tmpdir}/hourglass-bench",
-            description = "Scratch directory for the stores (deleted after each scenario).")
+            description = "Scratch directory for the stores (deleted after each scenario) and, without --plots, "
+                    + "where the plots are written.")
     Path dir;
 
     public static void main(String[] args) {
@@ -114,6 +133,10 @@ public final class BenchMain implements Callable<Integer> {
                 return 2;
             }
         }
+        if (rates != null && rates.stream().anyMatch(r -> r <= 0)) {
+            System.err.println("hourglass bench: --rate takes positive fires per second, was " + rates);
+            return 2;
+        }
         for (String s : pgSystems) {
             if (!PgSuiteConfig.ALL_SYSTEMS.contains(s)) {
                 System.err.println("hourglass bench: unknown --pg-systems entry '" + s + "'; known: "
@@ -123,7 +146,9 @@ public final class BenchMain implements Callable<Integer> {
         }
         Duration measured = Duration.ofSeconds(seconds != null ? seconds : smoke ? 1 : quick ? 3 : 10);
         int drain = drainJobs != null ? drainJobs : smoke ? 2_000 : 100_000;
-        int lateSeconds = smoke ? 2 : quick ? 10 : 30;
+        int lateSeconds = latenessSeconds != null ? latenessSeconds : smoke ? 1 : quick ? 10 : 30;
+        String profile = smoke ? "smoke" : quick ? "quick" : "full";
+        Path plotDir = plots != null ? plots : dir;
         Report report = new Report();
         System.out.printf("Hourglass bench: %d cores, JDK %s, scenarios %s, %s profile%n",
                 Runtime.getRuntime().availableProcessors(), Runtime.version(), scenarios,
@@ -141,16 +166,24 @@ public final class BenchMain implements Callable<Integer> {
                         HttpThroughput.run(report, dir, n, measured);
                     }
                 }
-                case "lateness" -> LatenessAtSteadyRate.run(report, dir, rate, Duration.ofSeconds(lateSeconds));
+                case "lateness" -> LatenessAtSteadyRate.runRates(report, dir,
+                        rates != null ? rates : LatenessAtSteadyRate.DEFAULT_RATES, Duration.ofSeconds(lateSeconds),
+                        plotDir, profile);
+                case "mixed" -> MixedLoad.run(report, dir, mixedRate,
+                        Duration.ofSeconds(mixedSeconds != null ? mixedSeconds : smoke ? 3 : quick ? 10 : 30));
                 case "drain" -> DrainRate.run(report, dir, "drain-library", drain, "noop",
                         ctx -> Outcome.succeeded(), null, 512);
                 case "webhook-drain" -> WebhookDrain.run(report, dir, Math.min(drain, smoke ? 2_000 : 50_000),
                         webhookConcurrency);
-                case "postgres" -> new PgSuite(report,
-                        new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD")),
-                        PgSuiteConfig.of(smoke ? "smoke" : quick ? "quick" : "full", pgSystems, pgCallers, seconds, drainJobs,
-                                pgQuartzDrainJobs, pgLatenessJobs, pgLatenessSeconds, pgDrainTimeout)).run();
-                case "scale" -> new ScaleScenario(report, scale, smoke ? "smoke" : quick ? "quick" : "full", seconds,
+                case "postgres" -> {
+                    PgSuiteConfig pg = PgSuiteConfig.of(profile, pgSystems, pgCallers, seconds, drainJobs,
+                            pgQuartzDrainJobs, pgLatenessJobs, pgLatenessSeconds, pgDrainTimeout);
+                    List<PgFigures.OfSystem> systems = new PgSuite(report,
+                            new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD")), pg).run();
+                    BenchPlots.pgLateness(plotDir, pg, systems);
+                    BenchPlots.pgThroughput(plotDir, pg, systems);
+                }
+                case "scale" -> new ScaleScenario(report, scale, profile, seconds,
                         dir, new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD"))).run();
                 default -> throw new IllegalStateException(scenario);
             }

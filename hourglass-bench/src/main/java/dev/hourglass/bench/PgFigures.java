@@ -1,5 +1,7 @@
 package dev.hourglass.bench;
 
+import org.HdrHistogram.Histogram;
+
 /** The figures of the PostgreSQL suite, one record per scenario; null fields were not measured. */
 final class PgFigures {
     private PgFigures() {}
@@ -16,10 +18,11 @@ final class PgFigures {
 
     /**
      * S3: lateness of handler starts (ms) for {@code jobs} spread uniformly over a window; {@code leadSeconds} is
-     * the idle time between the start and the first due time (negative: the preload overran).
+     * the idle time between the start and the first due time (negative: the preload overran); {@code micros} the
+     * distribution of the on-time and late starts in microseconds (for the plot).
      */
     record Lateness(int jobs, int windowSeconds, long fired, long early, double p50Ms, double p99Ms,
-            double p999Ms, double maxMs, String split, double leadSeconds) {}
+            double p999Ms, double maxMs, String split, double leadSeconds, Histogram micros) {}
 
     /** PostgreSQL alone on Hourglass's table: batched rows per second. */
     record Limit(int batch, double insertPerSecond, double claimPerSecond, double lifecyclePerSecond) {}

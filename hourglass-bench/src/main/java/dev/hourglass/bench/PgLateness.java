@@ -64,7 +64,7 @@ final class PgLateness {
         PgFigures.Lateness figures = new PgFigures.Lateness(jobs, (int) window.toSeconds(), firings.fired(),
                 firings.early(), h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
                 h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0, PgDrain.split(firings),
-                beforeFirst.toMillis() / 1000.0);
+                beforeFirst.toMillis() / 1000.0, h);
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("system", contender.id());
         line.put("jobs", jobs);

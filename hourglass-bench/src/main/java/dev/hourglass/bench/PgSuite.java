@@ -34,7 +34,8 @@ final class PgSuite {
         return m;
     }
 
-    void run() {
+    /** Runs the suite and prints its table; returns the figures of every system (not the limit), in order. */
+    List<PgFigures.OfSystem> run() {
         QuietLogs.forPostgresSuite();
         System.out.printf("PostgreSQL suite on %s (PostgreSQL %s): %s profile; S1 %d callers for %d s; S2 %,d jobs "
                         + "(slow systems %,d), deadline %d s; S3 %,d jobs over %d s%n", server.safeUrl(),
@@ -60,6 +61,7 @@ final class PgSuite {
             Report.progress("%s done in %.0f s", id, (System.nanoTime() - t0) / 1e9);
         }
         new PgTable(config, limit, results).print(System.out);
+        return results;
     }
 
     private PgFigures.OfSystem runSystem(Contender c) {
