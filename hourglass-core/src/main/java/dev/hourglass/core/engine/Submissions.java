@@ -38,7 +38,10 @@ final class Submissions {
         validate(request, dueAt, now);
         int maxAttempts = request.maxAttempts() != null ? request.maxAttempts() : config.defaultMaxAttempts();
         Backoff backoff = request.backoff() != null ? request.backoff() : config.defaultBackoff();
-        byte[] hash = request.requestHash() != null ? request.requestHash() : digest(request, schedule);
+        // The hash tells a retry from a conflicting reuse of an idempotency key; without a key nothing compares it,
+        // so none is computed or stored (a SHA-256 per schedule, and 32 bytes per row).
+        byte[] hash = request.idempotencyKey() == null ? null
+                : request.requestHash() != null ? request.requestHash() : digest(request, schedule);
         String tenant = request.tenant() != null ? request.tenant() : DEFAULT_TENANT;
         return new NewJob(ids.next(), tenant, request.handler(), request.target(), request.payload(), dueAt, now,
                 maxAttempts, backoff, request.timeout(), request.idempotencyKey(), hash, owner);

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param target opaque handler configuration (the webhook target as JSON), may be null
  * @param payload opaque bytes handed to the handler; never null (empty when absent)
  * @param idempotencyKey the caller's key, unique per tenant, may be null
- * @param requestHash a digest of the request that created the job, to tell a retry from a conflicting reuse of a key
+ * @param requestHash a digest of the request that created the job, to tell a retry from a conflicting reuse of a key;
+ *     null when the job has no idempotency key
  * @param timeout how long one attempt may run, null for the engine default
  */
 public record Job(

@@ -124,7 +124,7 @@ public final class ScheduleRequestParser {
         String key = idempotencyKey(idempotencyKeyHeader, errors);
         errors.throwIfAny();
         JobRequest job = new JobRequest(WebhookHandler.NAME, payload, target.toJson(), maxAttempts, backoff, timeout,
-                key, null, requestHash(root));
+                key, null, key == null ? null : requestHash(root)); // only a keyed request is ever compared
         return new Schedule(when, job);
     }
 
