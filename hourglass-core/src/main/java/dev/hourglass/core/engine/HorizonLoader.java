@@ -22,6 +22,8 @@ final class HorizonLoader {
     private static final int CLAIM_BATCH = 5_000;
     private static final int PRUNE_BATCH = 10_000;
     private static final int ROUNDS_PER_PRUNE = 60;
+    /** During an outage, one warning per this many failed rounds (a minute at the default load interval). */
+    private static final int FAILED_ROUNDS_PER_WARNING = 60;
 
     private final EngineConfig config;
     private final InstantSource wallClock;
@@ -29,6 +31,8 @@ final class HorizonLoader {
     private final FiringLoop timer;
     private boolean firstRound = true;
     private int round;
+    /** Rounds failed in a row; the loader's thread only, like {@code round}. */
+    private int failedRounds;
 
     HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer) {
         this.config = config;
@@ -59,8 +63,16 @@ final class HorizonLoader {
             if (round++ % ROUNDS_PER_PRUNE == 0) {
                 prune(now);
             }
+            if (failedRounds > 0) {
+                log.info("horizon rounds work again after {} failed", failedRounds);
+                failedRounds = 0;
+            }
         } catch (CompletionException | IllegalStateException e) {
-            log.warn("horizon round failed: {}; retrying next round", String.valueOf(e.getCause()));
+            // An outage fails every round (one per load interval): say so once, then once a minute, not every second.
+            if (failedRounds++ % FAILED_ROUNDS_PER_WARNING == 0) {
+                log.warn("horizon round failed ({} in a row): {}; retrying every round", failedRounds,
+                        String.valueOf(e.getCause()));
+            }
         } catch (RuntimeException e) {
             log.error("horizon round failed; retrying next round", e);
         }

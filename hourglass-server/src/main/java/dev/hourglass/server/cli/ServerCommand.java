@@ -65,6 +65,18 @@ final class ServerCommand implements Callable<Integer> {
                     + "default: the connection's current schema).")
     String dbSchema;
 
+    @Option(names = "--store-timeout", paramLabel = "SECONDS",
+            defaultValue = "${env:HOURGLASS_STORE_TIMEOUT:-5}",
+            description = "The longest an API request waits for the store before it is answered 503 with Retry-After "
+                    + "(env HOURGLASS_STORE_TIMEOUT, default ${DEFAULT-VALUE}).")
+    double storeTimeoutSeconds;
+
+    @Option(names = "--db-socket-timeout", paramLabel = "SECONDS",
+            defaultValue = "${env:HOURGLASS_DB_SOCKET_TIMEOUT:-10}",
+            description = "PostgreSQL: how long one statement's answer may take before the connection counts as lost "
+                    + "(env HOURGLASS_DB_SOCKET_TIMEOUT, default ${DEFAULT-VALUE}).")
+    double dbSocketTimeoutSeconds;
+
     @Option(names = "--node-id", paramLabel = "ID", defaultValue = "${env:HOURGLASS_NODE_ID}",
             description = "This node's name in the store's claims; unique per running node (env HOURGLASS_NODE_ID, "
                     + "default: HOSTNAME-pid).")
@@ -96,7 +108,7 @@ final class ServerCommand implements Callable<Integer> {
         ServerConfig config = ServerConfig.defaults().withPort(port).withBind(bind).withDataDir(data);
         HourglassServer server;
         try {
-            config = withStore(config);
+            config = withStore(config).withStoreTimeout(seconds("--store-timeout", storeTimeoutSeconds));
             config = withNodeId(config);
             config = withWebhookSecurity(config);
             // Keys come only from the environment: a flag would show them in the process list.
@@ -146,7 +158,8 @@ final class ServerCommand implements Callable<Integer> {
                 try {
                     return config.withPostgres(PostgresOptions.of(jdbcUrl, blankToNull(dbUser),
                             blankToNull(System.getenv("HOURGLASS_DB_PASSWORD"))).withPoolSize(dbPoolSize)
-                            .withSchema(blankToNull(dbSchema)));
+                            .withSchema(blankToNull(dbSchema))
+                            .withSocketTimeout(seconds("--db-socket-timeout", dbSocketTimeoutSeconds)));
                 } catch (IllegalArgumentException e) {
                     throw new StartupException(e.getMessage());
                 }
@@ -214,6 +227,14 @@ final class ServerCommand implements Callable<Integer> {
         }
         out.println(keys.adminKey() != null ? "Admin API: on (/v1/admin/tenants, key from HOURGLASS_ADMIN_KEY)"
                 : "Admin API: off (set HOURGLASS_ADMIN_KEY to manage tenants)");
+    }
+
+    /** A positive number of seconds (fractions allowed) as a Duration; else one clear line. */
+    private static java.time.Duration seconds(String option, double value) {
+        if (!(value > 0) || value > 86_400) {
+            throw new StartupException(option + " must be a number of seconds > 0 and <= 86400, was " + value);
+        }
+        return java.time.Duration.ofMillis(Math.max(1, Math.round(value * 1000)));
     }
 
     private static String blankToNull(String s) {

@@ -59,7 +59,8 @@ class CliTest {
         assertThat(r.out()).contains("--port").contains("--bind").contains("--data").contains("HOURGLASS_PORT")
                 .contains("--db-schema").contains("--node-id").contains("HOURGLASS_NODE_ID")
                 .contains("--webhook-secret").contains("HOURGLASS_WEBHOOK_SECRETS")
-                .contains("--webhook-allowlist").contains("HOURGLASS_WEBHOOK_ALLOWLIST");
+                .contains("--webhook-allowlist").contains("HOURGLASS_WEBHOOK_ALLOWLIST")
+                .contains("--store-timeout").contains("HOURGLASS_STORE_TIMEOUT").contains("--db-socket-timeout");
     }
 
     @Test
@@ -103,6 +104,21 @@ class CliTest {
                 .contains("did you mean 10.0.0.0/8");
         Run junk = run("server", "--port", "0", "--data", dir.toString(), "--webhook-allowlist", "0x7f.1");
         assertThat(junk.errLines()).singleElement().asString().contains("'0x7f.1' is neither a CIDR range");
+    }
+
+    @Test
+    void outOfRangeTimeoutsAreOneLineAndExitCode2() {
+        Run zero = run("server", "--port", "0", "--data", dir.toString(), "--store-timeout", "0");
+        assertThat(zero.code()).isEqualTo(2);
+        assertThat(zero.errLines()).singleElement().asString().isEqualTo(
+                "hourglass: --store-timeout must be a number of seconds > 0 and <= 86400, was 0.0");
+        Run junk = run("server", "--port", "0", "--data", dir.toString(), "--store-timeout", "soon");
+        assertThat(junk.code()).isEqualTo(2);
+        assertThat(junk.errLines()).singleElement().asString().contains("--store-timeout").contains("soon");
+        Run socket = run("server", "--store", "postgres", "--jdbc-url", "jdbc:postgresql://127.0.0.1:9/x",
+                "--webhook-secret", ServerFixture.WEBHOOK_SECRET.encoded(), "--db-socket-timeout", "0.1");
+        assertThat(socket.code()).isEqualTo(2);
+        assertThat(socket.errLines()).singleElement().asString().contains("socketTimeout must be between");
     }
 
     @Test
