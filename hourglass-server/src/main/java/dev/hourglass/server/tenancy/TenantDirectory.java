@@ -44,14 +44,18 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
     public static final String DEFAULT_TENANT = "default";
     public static final Duration DEFAULT_REFRESH = Duration.ofSeconds(1);
 
-    /** One consistent view: tenants by name, and the tenant of each active key hash. */
-    private record Snapshot(Map<String, Tenant> tenants, Map<String, String> tenantByKeyHash) {}
+    /**
+     * One consistent view: tenants by name, the tenant of each active key hash, and each tenant's webhook secrets
+     * parsed once (not on every delivery).
+     */
+    private record Snapshot(Map<String, Tenant> tenants, Map<String, String> tenantByKeyHash,
+            Map<String, List<SigningSecret>> secrets) {}
 
     private final TenantStore store;
     private final InstantSource wallClock;
     private final List<SigningSecret> serverSecrets;
     private final ScheduledExecutorService refresher;
-    private volatile Snapshot snapshot = new Snapshot(Map.of(), Map.of());
+    private volatile Snapshot snapshot = new Snapshot(Map.of(), Map.of(), Map.of());
     /** Whether the last refresh failed: logs an outage once, not once per interval. */
     private volatile boolean refreshFailing;
 
@@ -134,7 +138,10 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
                 .collect(Collectors.toUnmodifiableMap(Tenant::name, Function.identity()));
         Map<String, String> keys = store.activeKeys().stream()
                 .collect(Collectors.toUnmodifiableMap(ApiKey::hash, ApiKey::tenant, (a, b) -> a));
-        snapshot = new Snapshot(tenants, keys);
+        Map<String, List<SigningSecret>> secrets = tenants.values().stream()
+                .collect(Collectors.toUnmodifiableMap(Tenant::name,
+                        t -> t.webhookSecrets().stream().map(SigningSecret::parse).toList()));
+        snapshot = new Snapshot(tenants, keys, secrets);
     }
 
     private void refreshQuietly() {
@@ -181,11 +188,8 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
 
     @Override
     public List<SigningSecret> secretsFor(String tenant) {
-        Tenant t = snapshot.tenants().get(tenant);
-        if (t == null || tenant.equals(DEFAULT_TENANT)) {
-            return serverSecrets;
-        }
-        return t.webhookSecrets().stream().map(SigningSecret::parse).toList();
+        List<SigningSecret> own = snapshot.secrets().get(tenant);
+        return own == null || tenant.equals(DEFAULT_TENANT) ? serverSecrets : own;
     }
 
     // ---- changes (the admin API); each writes the store, then reloads the snapshot ----
