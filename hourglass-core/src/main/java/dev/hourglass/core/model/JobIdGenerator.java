@@ -1,5 +1,6 @@
 package dev.hourglass.core.model;
 
+import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.InstantSource;
 import java.util.random.RandomGenerator;
@@ -8,7 +9,12 @@ import java.util.random.RandomGenerator;
  * Generates UUIDv7 ids whose high 64 bits strictly increase (RFC 9562 method 1, a 12-bit counter in rand_a,
  * spilling into the timestamp when it overflows). The high half is therefore unique for one generator even when
  * the wall clock stands still or steps back; {@link #advancePast} seeds it from a store after a restart.
- * Thread-safe: one lock guards {@code lastHi}.
+ * Thread-safe: one lock guards {@code lastHi} and the random pool.
+ *
+ * <p>The low halves come from a {@link SecureRandom} (ids stay unguessable), drawn {@value #POOL_BYTES} bytes at a
+ * time: one {@code nextBytes} call per id cost a lock, a read of the kernel's random source and a SHA-1 mix, and
+ * JFR showed that at 8% of the Java samples of a 64-caller schedule run. A pool spreads the per-call cost over 512
+ * ids; the bytes are the same quality.
  */
 public final class JobIdGenerator {
     private static final long VERSION_7 = 0x7000L;
@@ -16,7 +22,10 @@ public final class JobIdGenerator {
     private static final long VARIANT_BITS = 0x8000_0000_0000_0000L;
 
     private final InstantSource wallClock;
+    static final int POOL_BYTES = 4096;
+
     private final RandomGenerator random;
+    private final ByteBuffer pool = ByteBuffer.allocate(POOL_BYTES).position(POOL_BYTES);
     private long lastHi;
 
     public JobIdGenerator(InstantSource wallClock) {
@@ -32,7 +41,7 @@ public final class JobIdGenerator {
         long candidate = (wallClock.millis() << 16) | VERSION_7;
         long hi = candidate > lastHi ? candidate : nextAfter(lastHi);
         lastHi = hi;
-        long lo = (random.nextLong() & VARIANT_MASK) | VARIANT_BITS;
+        long lo = (nextRandomLong() & VARIANT_MASK) | VARIANT_BITS;
         return new JobId(hi, lo);
     }
 
@@ -41,6 +50,14 @@ public final class JobIdGenerator {
         if (hi > lastHi) {
             lastHi = hi;
         }
+    }
+
+    private long nextRandomLong() {
+        if (!pool.hasRemaining()) {
+            random.nextBytes(pool.array());
+            pool.clear();
+        }
+        return pool.getLong();
     }
 
     private static long nextAfter(long hi) {

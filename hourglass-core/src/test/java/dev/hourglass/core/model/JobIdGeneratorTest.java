@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hourglass.core.time.ManualClock;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +37,32 @@ class JobIdGeneratorTest {
             JobId id = ids.next();
             assertThat(id.hi()).isGreaterThan(last);
             last = id.hi();
+        }
+    }
+
+    @Test
+    void lowHalvesStayRandomAcrossRefillsOfTheRandomPool() {
+        int n = 3 * JobIdGenerator.POOL_BYTES / Long.BYTES + 7; // three refills and a part
+        Set<Long> lows = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            UUID uuid = UUID.fromString(ids.next().toString());
+            assertThat(uuid.variant()).isEqualTo(2);
+            lows.add(uuid.getLeastSignificantBits());
+        }
+        assertThat(lows).as("62 random bits per id: no repeats in %d ids", n).hasSize(n);
+    }
+
+    @Test
+    void eachIdTakesTheNextEightBytesOfTheRandomSource() {
+        SplittableRandom source = new SplittableRandom(42);
+        SplittableRandom expected = new SplittableRandom(42);
+        JobIdGenerator seeded = new JobIdGenerator(clock, source);
+        byte[] block = new byte[JobIdGenerator.POOL_BYTES];
+        expected.nextBytes(block);
+        ByteBuffer bytes = ByteBuffer.wrap(block);
+        for (int i = 0; i < 10; i++) {
+            long variantCleared = bytes.getLong() & 0x3FFF_FFFF_FFFF_FFFFL;
+            assertThat(seeded.next().lo() & 0x3FFF_FFFF_FFFF_FFFFL).isEqualTo(variantCleared);
         }
     }
 
