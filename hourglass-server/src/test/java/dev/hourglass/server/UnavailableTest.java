@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
@@ -28,6 +29,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -216,6 +218,12 @@ class UnavailableTest {
         public JobPage list(JobQuery query) {
             awaitHang();
             return delegate.list(query);
+        }
+
+        @Override
+        public List<Claim> claimsOf(String owner, JobId after, int limit) {
+            awaitHang();
+            return delegate.claimsOf(owner, after, limit);
         }
 
         private void awaitHang() {

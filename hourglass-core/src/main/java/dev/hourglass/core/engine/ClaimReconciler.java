@@ -3,16 +3,19 @@ package dev.hourglass.core.engine;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.time.Ticker;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -24,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why: the timer is the only thing that fires a claimed job, and a claim is rescued only when its node's lease
  * expires, which never happens while the node lives and heartbeats. So a write that leaves a job claimed by this
- * node, but whose success the engine never saw, would orphan the job until a restart. Two cases:
+ * node, but whose success the engine never saw, would orphan the job until a restart. Three cases:
  * <ul>
  *   <li><b>Parked</b>: a start failed and was not applied (the store was unreachable, the usual case in an outage):
  *       the job is still SCHEDULED, claimed by this node under the same fencing token. Its timer entry is kept here
@@ -41,14 +44,27 @@ import org.slf4j.LoggerFactory;
  *       node under the token of a start this node could not confirm is handed to the dispatcher to run (that attempt
  *       is already counted); anything else is someone else's business. A store that still fails leaves the rest
  *       for the next round, so nothing is forgotten during an outage.</li>
+ *   <li><b>Swept</b>: the answer to a horizon claim ({@code claimDue}) was lost. It names no job, yet if it
+ *       committed, its jobs are SCHEDULED and claimed by this node under new fencing tokens, and only this node's
+ *       timer could fire them (its lease never lapses while it heartbeats). So a <i>claim sweep</i> pages through
+ *       every SCHEDULED claim the store says this node holds ({@link JobStore#claimsOf}, id order, no payloads)
+ *       and offers each to the timer, which keeps an entry it holds for the same claim. Like a doubt, the sweep is
+ *       repeated for {@link #LATE_COMMIT_GRACE} (1 s, 2 s, 4 s... after the doubt, monotonic), since a late COMMIT
+ *       may still land; a page that fails resumes from its cursor next round, and a sweep ends only with a
+ *       complete pass that started after the grace, so an outage forgets nothing.</li>
  * </ul>
- * Rounds run on the loader's thread, after its round.
+ * Rounds run on the loader's thread, after its round. Each round reads at most {@link #READS_PER_ROUND} doubted
+ * jobs and {@link #SWEEP_CLAIMS_PER_ROUND} swept claims, so that a long outage under load does not turn one round
+ * into minutes of reads (and delay the next heartbeat).
  *
- * <p>Invariant: only the store decides; re-adding an entry the timer already holds replaces it, and a stale one
- * loses the start compare-and-set, so neither case can make a job fire twice.
+ * <p>Invariant: only the store decides; an entry put back replaces one the timer holds for an older claim and is
+ * dropped for one it holds for the same claim (see {@link FiringLoop#addUnlessHeld}), and a stale one loses the start
+ * compare-and-set, so no case can make a job fire twice.
  *
- * <p>Not covered: a horizon claim ({@code claimDue}) whose answer was lost names no job this node could check; such
- * jobs stay claimed by this node until it restarts or its lease lapses.
+ * <p>Capacity: swept claims go into the timer whatever {@code maxTimerEntries} says. Re-offering the claims the timer
+ * holds does not grow it; but the lost claim's own jobs were not counted when the rounds after it claimed up to the
+ * limit, so each lost claim may take the timer past the limit by up to one claim batch. Accepted: they are this
+ * node's to fire, nobody else may, and the rounds claim nothing more until the timer is below the limit again.
  */
 final class ClaimReconciler {
     private static final Logger log = LoggerFactory.getLogger(ClaimReconciler.class);
@@ -59,6 +75,14 @@ final class ClaimReconciler {
     /** The first re-check after the first look; then doubling. */
     private static final Duration FIRST_RECHECK = Duration.ofSeconds(1);
     private static final long NO_TOKEN = Long.MIN_VALUE;
+    /** Claims per page of a sweep: about 60 bytes each (no payload), so a page is small whatever the jobs carry. */
+    static final int SWEEP_PAGE = 1_000;
+    /**
+     * Claims a sweep reads per round: tens of milliseconds of index range reads. A node at the default limit of a
+     * million timer entries is swept in 20 rounds.
+     */
+    static final int SWEEP_CLAIMS_PER_ROUND = 50_000;
+    private static final long NO_SWEEP = Long.MIN_VALUE;
 
     /** Which write left the doubt; only a start's doubt may find the job RUNNING and resume it. */
     enum Cause { INSERT, START, FINISH, RESCHEDULE }
@@ -79,6 +103,14 @@ final class ClaimReconciler {
      */
     private record Checking(Doubt doubt, long sinceNanos, long nextCheckNanos, int checks, long addedToken) {}
 
+    /**
+     * A claim sweep under way: since when (monotonic: the latest lost claim answer), when its next pass may start,
+     * how many passes are complete, where the current pass is ({@code after}: the last claim read, null before its
+     * first page), when the current pass started, and how many claims the passes offered to the timer so far.
+     */
+    private record Sweep(long sinceNanos, long nextPassNanos, int passes, JobId after, long passStartNanos,
+            long offered) {}
+
     private final String nodeId;
     private final JobStore store;
     private final Consumer<TimerEntry> timer;
@@ -88,12 +120,17 @@ final class ClaimReconciler {
     private final Map<JobId, Checking> doubts = new ConcurrentHashMap<>();
     private final Queue<TimerEntry> parked = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean parkingLogged = new AtomicBoolean();
+    /** When a claim answer was last lost (monotonic), until the next round takes it; {@link #NO_SWEEP} if not. */
+    private final AtomicLong sweepAsked = new AtomicLong(NO_SWEEP);
+    /** The sweep under way, or null; the loader's thread only. */
+    private Sweep sweep;
     /** This round's counts, for its log line; rounds run on one thread. */
     private int timed;
     private int resumed;
 
     /**
-     * @param timer adds an entry to this node's timer
+     * @param timer adds an entry to this node's timer, keeping one it holds for the same claim
+     *     ({@link FiringLoop#addUnlessHeld})
      * @param resume runs an attempt whose start was committed but never confirmed; false if no worker is free now
      * @param storeReachable whether the store answered the latest write (parked entries wait for it)
      * @param ticker the monotonic clock that spaces the checks of a doubted job
@@ -132,9 +169,19 @@ final class ClaimReconciler {
         doubts.put(doubt.id(), new Checking(doubt, now, now, 0, NO_TOKEN));
     }
 
+    /**
+     * The answer to a horizon claim was lost: the claim may have committed, leaving jobs claimed by this node that
+     * its timer never got. Starts a claim sweep at the next round (or restarts the one under way: the new claim's
+     * jobs may lie before its cursor, and its grace starts now). Safe from any thread; never blocks.
+     */
+    void claimAnswerLost() {
+        sweepAsked.set(ticker.nanoTime());
+    }
+
     /** One round. Never throws: a store that fails ends the round, and the rest waits for the next. */
     void runRound() {
         unpark();
+        sweep();
         if (doubts.isEmpty()) {
             return;
         }
@@ -169,6 +216,82 @@ final class ClaimReconciler {
             log.info("after lost commit answers: {} jobs back in the timer, {} started attempts resumed; {} jobs "
                     + "still checked", timed, resumed, doubts.size());
         }
+    }
+
+    /**
+     * Goes on with the claim sweep, if one is under way and its next pass is due: reads pages of this node's
+     * SCHEDULED claims from the cursor, up to {@link #SWEEP_CLAIMS_PER_ROUND}, and offers each to the timer. A pass
+     * that reaches the end schedules the next one (1 s, 2 s, 4 s... later, the last one at the end of the grace), or
+     * ends the sweep if the grace is over. A store that fails keeps the cursor for the next round.
+     */
+    private void sweep() {
+        long asked = sweepAsked.getAndSet(NO_SWEEP);
+        if (asked != NO_SWEEP) {
+            if (sweep == null) {
+                log.warn("the answer to a horizon claim was lost: the claim may have committed, leaving jobs claimed "
+                        + "by this node that its timer does not hold; sweeping this node's claims in the store back "
+                        + "into the timer, again for {} s in case the commit lands late",
+                        LATE_COMMIT_GRACE.toSeconds());
+            } else {
+                log.debug("another horizon claim answer was lost; the claim sweep starts over");
+            }
+            sweep = new Sweep(asked, asked, 0, null, asked, 0);
+        }
+        long now = ticker.nanoTime();
+        if (sweep == null || now - sweep.nextPassNanos() < 0) {
+            return;
+        }
+        if (sweep.after() == null) {
+            sweep = new Sweep(sweep.sinceNanos(), sweep.nextPassNanos(), sweep.passes(), null, now, sweep.offered());
+        }
+        int read = 0;
+        try {
+            while (read < SWEEP_CLAIMS_PER_ROUND) {
+                int limit = Math.min(SWEEP_PAGE, SWEEP_CLAIMS_PER_ROUND - read);
+                List<Claim> page = store.claimsOf(nodeId, sweep.after(), limit);
+                read += page.size();
+                for (Claim claim : page) {
+                    timer.accept(new TimerEntry(claim.id(), claim.tenant(), claim.dueAt().toEpochMilli(),
+                            claim.fencingToken()));
+                }
+                long offered = sweep.offered() + page.size();
+                if (page.size() < limit) {
+                    passDone(offered);
+                    return;
+                }
+                sweep = new Sweep(sweep.sinceNanos(), sweep.nextPassNanos(), sweep.passes(), page.getLast().id(),
+                        sweep.passStartNanos(), offered);
+            }
+        } catch (StoreException e) {
+            log.debug("claim sweep: the store still fails ({}); it goes on from where it was next round",
+                    e.toString());
+        } catch (RuntimeException e) {
+            log.error("claim sweep failed; it goes on from where it was next round", e);
+        }
+    }
+
+    /**
+     * A pass of the sweep read every claim: the next pass, or the end of the sweep if this pass started after the
+     * grace was over (a claim that lands during a pass may lie before its cursor: only a pass that started after
+     * the last moment a commit could land has surely seen it).
+     */
+    private void passDone(long offered) {
+        int passes = sweep.passes() + 1;
+        long age = sweep.passStartNanos() - sweep.sinceNanos();
+        boolean over = age >= LATE_COMMIT_GRACE.toNanos();
+        if (passes == 1) {
+            log.info("claim sweep: {} claims of this node put back in the timer (an entry it held for the same "
+                    + "claim is kept as it was); {}", offered, over ? "the sweep is over"
+                    : "sweeping again until " + LATE_COMMIT_GRACE.toSeconds() + " s after the lost answer");
+        }
+        if (over) {
+            log.debug("claim sweep over after {} passes ({} claims offered in all)", passes, offered);
+            sweep = null;
+            return;
+        }
+        long backoff = Math.min(FIRST_RECHECK.toNanos() << Math.min(passes - 1, 20),
+                LATE_COMMIT_GRACE.toNanos() - age);
+        sweep = new Sweep(sweep.sinceNanos(), sweep.passStartNanos() + backoff, passes, null, 0, offered);
     }
 
     private void unpark() {

@@ -30,7 +30,8 @@ final class FiringLoop implements AutoCloseable {
 
     private sealed interface Command {}
 
-    private record Add(TimerEntry entry) implements Command {}
+    /** {@code keepSameClaim}: keep an entry already held for the same claim (see {@link #addUnlessHeld}). */
+    private record Add(TimerEntry entry, boolean keepSameClaim) implements Command {}
 
     private record Remove(JobId id) implements Command {}
 
@@ -62,8 +63,25 @@ final class FiringLoop implements AutoCloseable {
 
     /** Adds (or replaces) an entry. Safe from any thread. */
     void add(TimerEntry entry) {
-        size.incrementAndGet();
-        inbox.add(new Add(entry));
+        enqueue(new Add(entry, false));
+    }
+
+    /**
+     * Adds an entry unless the timer holds one for the same claim (same job and fencing token), which it then keeps.
+     * For entries read back from the store, which may be older than the timer's: under one claim only a retry kept
+     * on this node moves the due time, and it puts its own entry in; a read taken before that retry must not
+     * replace that entry with the attempt's earlier due time (its start would win the compare-and-set: same token).
+     * An entry of another claim (another token) replaces the held one, which could only lose its start anyway.
+     * Safe from any thread.
+     */
+    void addUnlessHeld(TimerEntry entry) {
+        enqueue(new Add(entry, true));
+    }
+
+    private void enqueue(Add add) {
+        TimerEntry entry = add.entry();
+        size.incrementAndGet(); // counted at once for the loader's capacity check; corrected if it replaces one
+        inbox.add(add);
         if (entry.dueMillis() < plannedWakeMillis) {
             LockSupport.unpark(thread);
         }
@@ -99,7 +117,17 @@ final class FiringLoop implements AutoCloseable {
         Command command;
         while ((command = inbox.poll()) != null) {
             switch (command) {
-                case Add a -> wheel.schedule(a.entry().id(), a.entry().dueMillis(), a.entry());
+                case Add a -> {
+                    TimerEntry held = wheel.get(a.entry().id());
+                    if (held != null) {
+                        // Replaced or kept, the timer holds one entry for the job: re-adding must not grow the
+                        // count, or the loader would claim less and less (the claim sweep re-adds many at once).
+                        size.decrementAndGet();
+                    }
+                    if (!(a.keepSameClaim() && held != null && held.fencingToken() == a.entry().fencingToken())) {
+                        wheel.schedule(a.entry().id(), a.entry().dueMillis(), a.entry());
+                    }
+                }
                 case Remove r -> {
                     if (wheel.cancel(r.id())) {
                         size.decrementAndGet();

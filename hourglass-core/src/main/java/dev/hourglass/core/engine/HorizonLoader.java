@@ -2,6 +2,7 @@ package dev.hourglass.core.engine;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.StoreUnavailableException;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
@@ -29,16 +30,21 @@ final class HorizonLoader {
     private final InstantSource wallClock;
     private final GroupCommitter committer;
     private final FiringLoop timer;
+    /** Told when a claim's commit answer was lost (the reconciler's claim sweep). */
+    private final Runnable claimAnswerLost;
     private boolean firstRound = true;
     private int round;
     /** Rounds failed in a row; the loader's thread only, like {@code round}. */
     private int failedRounds;
 
-    HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer) {
+    /** @param claimAnswerLost called when a claim may have committed unheard (see {@link #claimHorizon}) */
+    HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer,
+            Runnable claimAnswerLost) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
         this.timer = timer;
+        this.claimAnswerLost = claimAnswerLost;
     }
 
     /**
@@ -93,6 +99,12 @@ final class HorizonLoader {
         }
     }
 
+    /**
+     * Claims the unowned jobs due within the horizon into the timer. A claim whose commit answer was lost (the
+     * failure says {@link StoreUnavailableException#outcomeUnknown()}) may have committed: its jobs are then claimed
+     * by this node, which alone could fire them, but no answer named them. {@code claimAnswerLost} hears of it (the
+     * reconciler sweeps this node's claims back into the timer); the round fails as any failed round does.
+     */
     private void claimHorizon(Instant now) {
         Instant horizonEnd = now.plus(config.horizon());
         while (true) {
@@ -100,8 +112,16 @@ final class HorizonLoader {
             if (room <= 0) {
                 return;
             }
-            List<Job> claimed = committer.<List<Job>>task(Durability.LAZY,
-                    tx -> tx.claimDue(config.nodeId(), horizonEnd, room, now)).join();
+            List<Job> claimed;
+            try {
+                claimed = committer.<List<Job>>task(Durability.LAZY,
+                        tx -> tx.claimDue(config.nodeId(), horizonEnd, room, now)).join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof StoreUnavailableException u && u.outcomeUnknown()) {
+                    claimAnswerLost.run();
+                }
+                throw e;
+            }
             for (Job job : claimed) {
                 timer.add(TimerEntry.of(job));
             }

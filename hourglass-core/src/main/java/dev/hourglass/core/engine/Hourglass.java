@@ -97,13 +97,13 @@ public final class Hourglass implements AutoCloseable {
             }
         };
         // Method references, because the timer and the dispatcher are built below: they are used only once a doubt
-        // is settled, after start().
-        this.reconciler = new ClaimReconciler(config.nodeId(), store, this::addToTimer, this::resumeAttempt,
+        // is settled, after start(). Entries read back from the store keep the timer's entry of the same claim.
+        this.reconciler = new ClaimReconciler(config.nodeId(), store, this::putBackInTimer, this::resumeAttempt,
                 committer::storeReachable, b.ticker);
         this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries,
                 reconciler, new FairDispatchQueue(config.maxInFlight(), b.tenantShares, b.fairDispatch));
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
-        this.loader = new HorizonLoader(config, wallClock, committer, timer);
+        this.loader = new HorizonLoader(config, wallClock, committer, timer, reconciler::claimAnswerLost);
     }
 
     private void start() {
@@ -259,8 +259,8 @@ public final class Hourglass implements AutoCloseable {
         }
     }
 
-    private void addToTimer(TimerEntry entry) {
-        timer.add(entry);
+    private void putBackInTimer(TimerEntry entry) {
+        timer.addUnlessHeld(entry);
     }
 
     private boolean resumeAttempt(Job job) {

@@ -32,6 +32,20 @@ public interface JobStore extends AutoCloseable {
 
     JobPage list(JobQuery query);
 
+    /**
+     * The SCHEDULED jobs claimed by {@code owner}, in id order, after {@code after} (null: from the first), at most
+     * {@code limit}: one page of a keyset scan, each claim with only what a timer entry needs (never the payload).
+     * RUNNING jobs of the owner, other owners' jobs and unowned jobs are left out. A read: it sees committed data
+     * only, runs beside the writer, and changes nothing.
+     *
+     * <p>Why: a claim whose commit answer was lost ({@link StoreUnavailableException#outcomeUnknown()}) names no
+     * job, so the node pages through everything it holds in the store to put the lost ones in its timer. Pages are
+     * bounded and the scan uses an index on (owner, id), so each page costs its own rows, not all of the owner's.
+     *
+     * @param limit at least 1
+     */
+    List<Claim> claimsOf(String owner, JobId after, int limit);
+
     /** The largest id stored (or ever stored, if the store remembers), to seed the id generator after a restart. */
     Optional<JobId> lastJobId();
 

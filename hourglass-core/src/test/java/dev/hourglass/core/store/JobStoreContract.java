@@ -1036,6 +1036,98 @@ public abstract class JobStoreContract {
     }
 
     @Nested
+    class ClaimsOf {
+
+        private Claim claimOf(JobId id) {
+            Job job = get(id);
+            return new Claim(job.id(), job.tenant(), job.dueAt(), job.fencingToken());
+        }
+
+        /** Every page of {@code owner}'s claims, {@code pageSize} at a time, as the engine's sweep reads them. */
+        private List<Claim> claimsAll(String owner, int pageSize) {
+            List<Claim> all = new ArrayList<>();
+            JobId after = null;
+            for (int pages = 0; ; pages++) {
+                assertThat(pages).as("paging terminates").isLessThan(10_000);
+                List<Claim> page = store.claimsOf(owner, after, pageSize);
+                assertThat(page.size()).isLessThanOrEqualTo(pageSize);
+                all.addAll(page);
+                if (page.size() < pageSize) {
+                    return all;
+                }
+                after = page.getLast().id();
+            }
+        }
+
+        @Test
+        void onlyTheScheduledJobsClaimedByTheOwnerWithTheirClaimsToken() {
+            lazy(tx -> {
+                tx.heartbeat("node-a", at(100), at(0));
+                return null;
+            });
+            NewJob inserted = job().tenant("acme").payload(new byte[64 * 1024]).dueIn(5).owner("node-a").build();
+            NewJob unowned = job().dueIn(100).build();
+            NewJob claimed = job().tenant("beta").dueIn(1).build();
+            NewJob rescheduled = job().owner("node-a").build();
+            NewJob otherOwner = job().owner("node-b").build();
+            NewJob cancelled = job().owner("node-a").build();
+            insert(inserted, unowned, claimed, rescheduled, otherOwner, cancelled);
+            assertThat(ids(claim("node-a", at(10), 10, at(0)))).containsExactly(claimed.id());
+            assertThat(reschedule(rescheduled.id(), null, at(7), "node-a", at(1)))
+                    .isInstanceOf(ChangeResult.Changed.class);
+            assertThat(cancel(cancelled.id(), null, at(1))).isInstanceOf(ChangeResult.Changed.class);
+            Job runningOfA = running("node-a", job(), at(2));
+
+            List<Claim> claims = store.claimsOf("node-a", null, 100);
+
+            assertThat(claims).containsExactly(
+                    new Claim(inserted.id(), "acme", at(5), 0),
+                    new Claim(claimed.id(), "beta", at(1), 1),
+                    new Claim(rescheduled.id(), "t1", at(7), 1));
+            assertThat(claims).extracting(Claim::id).doesNotContain(runningOfA.id(), unowned.id(), otherOwner.id(),
+                    cancelled.id());
+            assertThat(store.claimsOf("node-b", null, 100)).containsExactly(claimOf(otherOwner.id()));
+            assertThat(store.claimsOf("node-c", null, 100)).isEmpty();
+        }
+
+        @Test
+        void pagesThroughEveryClaimInIdOrderWithoutDuplicatesOrGaps() {
+            List<NewJob> batch = new ArrayList<>();
+            for (int i = 0; i < 75; i++) {
+                TestJobs.Builder b = job().dueIn(75 - i);
+                batch.add((i % 3 == 0 ? b.owner("node-a") : i % 3 == 1 ? b.owner("node-b") : b).build());
+            }
+            fsync(tx -> tx.insert(batch));
+            List<Claim> expected = batch.stream().filter(j -> "node-a".equals(j.owner()))
+                    .map(j -> new Claim(j.id(), j.tenant(), j.dueAt(), 0)).sorted(Comparator.comparing(Claim::id))
+                    .toList();
+
+            assertThat(expected).hasSize(25);
+            for (int pageSize : new int[] {1, 7, 24, 25, 26, 1000}) {
+                assertThat(claimsAll("node-a", pageSize)).as("pages of " + pageSize).containsExactlyElementsOf(expected);
+            }
+        }
+
+        @Test
+        void aCursorStartsAfterTheGivenIdWhateverJobItNames() {
+            JobId first = TestJobs.nextId();
+            JobId between = TestJobs.nextId();
+            JobId second = TestJobs.nextId();
+            JobId third = TestJobs.nextId();
+            // Inserted out of id order: the order is the ids', not the insertion's.
+            insert(job().id(third).owner("node-a").build(), job().id(between).owner("node-b").build(),
+                    job().id(first).owner("node-a").build(), job().id(second).owner("node-a").build());
+
+            assertThat(store.claimsOf("node-a", null, 10)).extracting(Claim::id).containsExactly(first, second, third);
+            assertThat(store.claimsOf("node-a", null, 2)).extracting(Claim::id).containsExactly(first, second);
+            assertThat(store.claimsOf("node-a", first, 10)).extracting(Claim::id).containsExactly(second, third);
+            assertThat(store.claimsOf("node-a", between, 1)).as("a cursor naming another owner's job")
+                    .extracting(Claim::id).containsExactly(second);
+            assertThat(store.claimsOf("node-a", third, 10)).isEmpty();
+        }
+    }
+
+    @Nested
     class ListAndIds {
 
         @Test

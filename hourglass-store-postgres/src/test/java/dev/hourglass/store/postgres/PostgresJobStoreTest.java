@@ -247,13 +247,13 @@ class PostgresJobStoreTest extends JobStoreContract {
                 }
                 go.countDown();
                 for (Future<PostgresJobStore> node : opened) {
-                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("3");
+                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("4");
                 }
             }
             try (Connection connection = TestDatabase.raw(schema); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, count(*) FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL AND success GROUP BY version ORDER BY version")) {
-                for (String version : List.of("1", "2", "3")) {
+                for (String version : List.of("1", "2", "3", "4")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getInt(2)).as("version " + version + " applied once").isEqualTo(1);
@@ -276,12 +276,12 @@ class PostgresJobStoreTest extends JobStoreContract {
             lazy(tx -> tx.insert(List.of(lazyOne)));
             Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
             Job run = start(claimed, at(1)).orElseThrow();
-            assertThat(postgres().schemaVersion()).isEqualTo("3");
+            assertThat(postgres().schemaVersion()).isEqualTo("4");
             store.close();
 
             store = PostgresJobStore.open(options);
 
-            assertThat(postgres().schemaVersion()).isEqualTo("3");
+            assertThat(postgres().schemaVersion()).isEqualTo("4");
             assertSameJob(get(full.id()), full.toJob());
             assertSameJob(get(lazyOne.id()), run);
             assertThat(store.lastJobId()).contains(lazyOne.id());
@@ -289,7 +289,7 @@ class PostgresJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3")) {
+                for (String version : List.of("1", "2", "3", "4")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -317,7 +317,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
             }
             store = PostgresJobStore.open(options);
-            assertThat(postgres().schemaVersion()).isEqualTo("3");
+            assertThat(postgres().schemaVersion()).isEqualTo("4");
         }
 
         @Test
@@ -504,12 +504,51 @@ class PostgresJobStoreTest extends JobStoreContract {
             String ids = "ARRAY['" + TestJobs.nextId() + "', '" + TestJobs.nextId() + "']::uuid[]";
 
             for (boolean generic : new boolean[] {true, false}) {
+                // A start names the row by id and owner: the planner may take the primary key or jobs_owned on
+                // (owner, id) (schema V4); either is one index lookup per row.
                 assertThat(plan(PostgresTx.START, generic, "uuid[], text[], bigint[], bigint[]",
                         ids + ", ARRAY['a', 'b'], ARRAY[1, 2]::bigint[], ARRAY[0, 0]::bigint[]"))
-                        .contains("jobs_pkey").doesNotContain("Seq Scan on jobs");
+                        .containsPattern("Index Scan using (jobs_pkey|jobs_owned) on jobs j [^\\n]*\\n\\s+"
+                                + "Index Cond: \\(.*id = r\\.id\\)")
+                        .doesNotContain("Seq Scan on jobs");
                 assertThat(plan(PostgresTx.CANCEL, generic, "uuid[], text[], bigint[]",
                         ids + ", ARRAY[NULL, NULL]::text[], ARRAY[0, 0]::bigint[]"))
                         .contains("jobs_pkey").doesNotContain("Seq Scan on jobs");
+            }
+        }
+
+        /**
+         * A page of a node's claims is one range of {@code jobs_owned} on (owner, id), read in order and cut at
+         * LIMIT: no sort of all the node's claims, in generic and custom plans. (Each node holds 200 claims here,
+         * so pages of 10 stand for the sweep's pages of 1,000 among a horizon's worth: when fewer rows are left
+         * after the cursor than the limit, a custom plan may rightly sort those few instead.)
+         */
+        @Test
+        void aPageOfClaimsIsOneRangeOfTheOwnedIndexInIdOrder() throws SQLException {
+            fillAndAnalyze();
+
+            for (boolean generic : new boolean[] {true, false}) {
+                String first = plan(PostgresJobStore.CLAIMS_OF_FIRST, generic, "text, integer", "'node-1', 10");
+                assertThat(first).as(first).contains("Index Scan using jobs_owned").doesNotContain("Sort")
+                        .doesNotContain("Seq Scan on jobs");
+                // The cursor of a sweep: the last id of the previous page, amid the node's claims.
+                String next = plan(PostgresJobStore.CLAIMS_OF_NEXT, generic, "text, uuid, integer",
+                        "'node-1', '" + aClaimOf("node-1", 50) + "', 10");
+                assertThat(next).as(next).contains("Index Scan using jobs_owned").containsPattern("Index Cond: .*id >")
+                        .doesNotContain("Sort").doesNotContain("Seq Scan on jobs");
+            }
+        }
+
+        /** The id of {@code owner}'s claim number {@code n} (from 0) in id order. */
+        private String aClaimOf(String owner, int n) throws SQLException {
+            try (Connection connection = raw(); PreparedStatement select = connection.prepareStatement(
+                    "SELECT id FROM jobs WHERE owner = ? ORDER BY id OFFSET ? LIMIT 1")) {
+                select.setString(1, owner);
+                select.setInt(2, n);
+                try (ResultSet rs = select.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    return rs.getString(1);
+                }
             }
         }
 

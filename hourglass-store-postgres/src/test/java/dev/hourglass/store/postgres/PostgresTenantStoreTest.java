@@ -88,7 +88,7 @@ class PostgresTenantStoreTest extends TenantStoreContract {
             store = PostgresJobStore.open(options);
             tenants = store.tenants();
 
-            assertThat(postgres().schemaVersion()).isEqualTo("3");
+            assertThat(postgres().schemaVersion()).isEqualTo("4");
             assertThat(tenants.list()).containsExactly(updated, other);
             assertThat(tenants.keys("acme")).containsExactly(first,
                     new ApiKey(revoked.id(), "acme", revoked.hash(), revoked.createdAt(), T0.plusSeconds(2)));
@@ -159,7 +159,7 @@ class PostgresTenantStoreTest extends TenantStoreContract {
 
             PostgresJobStore upgraded = open(TestDatabase.options(v1));
 
-            assertThat(upgraded.schemaVersion()).isEqualTo("3");
+            assertThat(upgraded.schemaVersion()).isEqualTo("4");
             Job kept = upgraded.find(scheduled.id()).orElseThrow();
             assertThat(kept.state()).isEqualTo(JobState.SCHEDULED);
             assertThat(kept.payload()).isEqualTo(scheduled.payload());
@@ -174,7 +174,7 @@ class PostgresTenantStoreTest extends TenantStoreContract {
                 while (rs.next()) {
                     versions.add(rs.getString(1));
                 }
-                assertThat(versions).containsExactly("1", "2", "3");
+                assertThat(versions).containsExactly("1", "2", "3", "4");
             }
         }
 

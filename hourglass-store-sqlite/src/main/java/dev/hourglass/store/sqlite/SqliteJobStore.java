@@ -4,7 +4,9 @@ import static dev.hourglass.store.sqlite.JobRows.COLUMNS;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobPage;
@@ -21,6 +23,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -401,6 +404,41 @@ public final class SqliteJobStore implements JobStore {
                     return new JobPage(jobs, jobs.getLast().id());
                 }
                 return new JobPage(jobs, null);
+            }
+        });
+    }
+
+    /**
+     * A page of one owner's SCHEDULED claims in id order. {@code jobs_owned} is on (owner) only, but a SQLite index
+     * holds the rowid after its columns, and the rowid is {@code seq} = {@link JobId#hi()}: so the index is in
+     * fact (owner, seq), and {@code owner = ? AND seq > ? ORDER BY seq} is one range of it, read in order and cut
+     * at LIMIT, with no sort of the owner's other claims (SqliteJobStoreTest checks the plan). {@code owner = ?}
+     * implies the index's {@code owner IS NOT NULL}, so the partial index qualifies. The state test reads the row,
+     * which a claim's tenant, due time and token need anyway. seq order is id order (see {@link JobRows}).
+     */
+    static final String CLAIMS_OF = "SELECT seq, id_lo, tenant, due_at, token FROM jobs "
+            + "WHERE owner = ? AND seq > ? AND state = '" + JobState.SCHEDULED.name() + "' ORDER BY seq LIMIT ?";
+
+    @Override
+    public List<Claim> claimsOf(String owner, JobId after, int limit) {
+        Objects.requireNonNull(owner, "owner");
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+        }
+        return read("claimsOf " + owner, connection -> {
+            try (PreparedStatement claims = connection.prepareStatement(CLAIMS_OF)) {
+                claims.setString(1, owner);
+                // Every seq is positive (JobRows), so MIN_VALUE means "from the first".
+                claims.setLong(2, after == null ? Long.MIN_VALUE : after.hi());
+                claims.setInt(3, limit);
+                List<Claim> page = new ArrayList<>();
+                try (ResultSet rs = claims.executeQuery()) {
+                    while (rs.next()) {
+                        page.add(new Claim(new JobId(rs.getLong(1), rs.getLong(2)), rs.getString(3),
+                                Instant.ofEpochMilli(rs.getLong(4)), rs.getLong(5)));
+                    }
+                }
+                return page;
             }
         });
     }

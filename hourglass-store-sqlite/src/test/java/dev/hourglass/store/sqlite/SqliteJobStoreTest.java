@@ -345,6 +345,20 @@ class SqliteJobStoreTest extends JobStoreContract {
             assertThat(plan).noneSatisfy(line -> assertThat(line).startsWith("SCAN jobs"));
         }
 
+        /**
+         * A page of a node's claims is one range of {@code jobs_owned}, whose entries end with the rowid (seq): read
+         * in id order and cut at LIMIT, never a sort of all the node's claims nor a scan of the table.
+         */
+        @Test
+        void aPageOfClaimsIsOneRangeOfTheOwnedIndexInIdOrder() throws SQLException {
+            List<String> plan = plan(SqliteJobStore.CLAIMS_OF, "node-a", 5L, 1000);
+
+            assertThat(plan).as(plan.toString())
+                    .anySatisfy(line -> assertThat(line).contains("USING INDEX jobs_owned (owner=? AND rowid>?)"));
+            assertThat(plan).noneSatisfy(line -> assertThat(line).contains("TEMP B-TREE"));
+            assertThat(plan).noneSatisfy(line -> assertThat(line).startsWith("SCAN jobs"));
+        }
+
         /** One tenant's page reads that tenant's rows, not every job in id order. */
         @Test
         void aTenantsPageUsesTheTenantIndex() throws SQLException {

@@ -158,6 +158,72 @@ class EngineOnAFailingStoreTest {
         assertThat(stored(id).attempts()).as("the attempt the lost start counted, and no other").isEqualTo(1);
     }
 
+    /**
+     * A horizon claim whose answer was lost names no job, yet its jobs are claimed by this node in the store: the
+     * claim sweep reads them back and they fire at their due time, never before, once each.
+     */
+    @Test
+    void jobsOfAClaimRoundWhoseAnswerWasLostStillFireAtTheirDueTimeOnce() {
+        // Due beyond the horizon (30 s): stored unowned, for a later round to claim.
+        List<JobId> ids = List.of(
+                engine.schedule(work("c1"), Duration.ofSeconds(40)).job().id(),
+                engine.schedule(work("c2"), Duration.ofSeconds(41)).job().id(),
+                engine.schedule(work("c3"), Duration.ofSeconds(45)).job().id());
+        assertThat(ids).allSatisfy(id -> assertThat(stored(id).owner()).isNull());
+        failing.loseAnswerOf.set("claimDue");
+
+        clock.advance(Duration.ofSeconds(15)); // all three are within the horizon now
+        await().atMost(Duration.ofSeconds(5)).until(() -> failing.answersLost.get() == 1);
+        assertThat(ids).as("claimed by this node, though it heard an error").allSatisfy(id -> {
+            assertThat(stored(id).owner()).isEqualTo(NODE);
+            assertThat(stored(id).state()).isEqualTo(JobState.SCHEDULED);
+        });
+
+        quietPeriod();
+        clock.advance(Duration.ofMillis(24_999)); // 1 ms before the first is due
+        quietPeriod();
+        assertThat(runs).as("nothing fires before its due time").isEmpty();
+
+        clock.advance(Duration.ofMillis(1));
+        awaitState(ids.get(0), JobState.SUCCEEDED);
+        assertThat(stored(ids.get(1)).state()).isEqualTo(JobState.SCHEDULED);
+        clock.advance(Duration.ofSeconds(1));
+        awaitState(ids.get(1), JobState.SUCCEEDED);
+        clock.advance(Duration.ofSeconds(4));
+        awaitState(ids.get(2), JobState.SUCCEEDED);
+        quietPeriod();
+        assertThat(ids).allSatisfy(id -> assertThat(runsOf(id)).as("runs of " + id).isEqualTo(1));
+    }
+
+    /**
+     * The connection breaks during a claim's commit and the store stays unreachable, past the grace in which a late
+     * commit could land: the sweep fails round after round and nothing is forgotten; once the store answers, the
+     * claimed jobs fire (late, as the outage made them), once each.
+     */
+    @Test
+    void aClaimSweepDuringAContinuedOutageRetriesAndStillRecovers() {
+        List<JobId> ids = List.of(
+                engine.schedule(work("o1"), Duration.ofSeconds(40)).job().id(),
+                engine.schedule(work("o2"), Duration.ofSeconds(42)).job().id());
+        failing.downAfterLosingAnAnswer = true;
+        failing.loseAnswerOf.set("claimDue");
+
+        clock.advance(Duration.ofSeconds(15));
+        await().atMost(Duration.ofSeconds(5)).until(() -> failing.answersLost.get() == 1);
+        assertThat(failing.down).isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> failing.refused("claimsOf") >= 2);
+        assertThat(ids).allSatisfy(id -> assertThat(stored(id).owner()).isEqualTo(NODE));
+
+        clock.advance(Duration.ofSeconds(70)); // past the jobs' due times and the 60 s grace, still down
+        await().atMost(Duration.ofSeconds(5)).until(() -> failing.refused("claimsOf") >= 4);
+        assertThat(runs).isEmpty();
+
+        failing.down = false;
+        ids.forEach(id -> awaitState(id, JobState.SUCCEEDED));
+        quietPeriod();
+        assertThat(ids).allSatisfy(id -> assertThat(runsOf(id)).as("runs of " + id).isEqualTo(1));
+    }
+
     @Test
     void anOutcomeThatCannotBeWrittenIsWrittenAgainAndTheJobDoesNotRunTwice() {
         handlerGate = new CountDownLatch(1);
@@ -234,22 +300,32 @@ class EngineOnAFailingStoreTest {
      *   <li>{@code down}: every call throws {@link StoreUnavailableException} and nothing is applied;</li>
      *   <li>{@code loseAnswerOf}: the next write whose transaction calls that {@link StoreTx} method is committed,
      *       then reported as failed with an unknown outcome;</li>
+     *   <li>{@code downAfterLosingAnAnswer}: a lost answer also sets {@code down}, as a connection that breaks
+     *       during a commit and stays broken;</li>
      *   <li>{@code hang}: writes wait for the latch before doing anything;</li>
      *   <li>{@code errorOnInsert}: every transaction that inserts throws this Error.</li>
      * </ul>
      */
     private static final class FailingStore implements InvocationHandler {
-        private static final Set<String> READS = Set.of("find", "list", "lastJobId");
+        private static final Set<String> READS = Set.of("find", "list", "lastJobId", "claimsOf");
 
         private final JobStore delegate;
         volatile boolean down;
         final AtomicReference<String> loseAnswerOf = new AtomicReference<>();
         final AtomicInteger answersLost = new AtomicInteger();
+        volatile boolean downAfterLosingAnAnswer;
+        /** Reads refused while down, by method name. */
+        private final Map<String, AtomicInteger> refusedReads = new ConcurrentHashMap<>();
         volatile CountDownLatch hang;
         volatile Error errorOnInsert;
 
         FailingStore(JobStore delegate) {
             this.delegate = delegate;
+        }
+
+        int refused(String read) {
+            AtomicInteger n = refusedReads.get(read);
+            return n == null ? 0 : n.get();
         }
 
         JobStore proxy() {
@@ -274,6 +350,7 @@ class EngineOnAFailingStoreTest {
                 return write(args);
             }
             if (down && READS.contains(name)) {
+                refusedReads.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
                 throw unreachable();
             }
             return call(delegate, method, args);
@@ -295,6 +372,9 @@ class EngineOnAFailingStoreTest {
             String lose = loseAnswerOf.get();
             if (lose != null && called.contains(lose) && loseAnswerOf.compareAndSet(lose, null)) {
                 answersLost.incrementAndGet();
+                if (downAfterLosingAnAnswer) {
+                    down = true;
+                }
                 throw new StoreUnavailableException("connection lost during commit (simulated)", null, true);
             }
             return result;

@@ -1,0 +1,61 @@
+package dev.hourglass.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.time.ManualClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Re-adding entries: the count the loader sizes its claims by, and which entry of a job the timer keeps. */
+class FiringLoopTest {
+    private static final Instant T0 = Instant.parse("2026-11-26T12:00:00Z");
+
+    private final ManualClock clock = new ManualClock(T0);
+    private final List<TimerEntry> fired = new CopyOnWriteArrayList<>();
+    private final FiringLoop timer = new FiringLoop(clock, fired::addAll);
+
+    {
+        timer.start();
+    }
+
+    @AfterEach
+    void stop() {
+        timer.close();
+    }
+
+    private static TimerEntry entry(long n, long dueInMillis, long token) {
+        return new TimerEntry(new JobId(n, n), "t", T0.toEpochMilli() + dueInMillis, token);
+    }
+
+    @Test
+    void reAddingAnEntryTheTimerHoldsDoesNotGrowIt() {
+        for (int i = 0; i < 100; i++) {
+            timer.add(entry(1, 5_000, 1));
+            timer.addUnlessHeld(entry(2, 5_000, 1));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> timer.size() == 2);
+    }
+
+    @Test
+    void anEntryOfTheSameClaimIsKeptAndOneOfAnotherClaimReplaced() {
+        timer.add(entry(1, 10_000, 7)); // e.g. a retry kept on this node, due later under the same token
+        timer.add(entry(2, 10_000, 7));
+        timer.addUnlessHeld(entry(1, 1_000, 7)); // read back from the store before that retry: stale
+        timer.addUnlessHeld(entry(2, 2_000, 8)); // a newer claim of job 2
+        timer.addUnlessHeld(entry(3, 3_000, 1)); // not held at all
+
+        clock.advance(Duration.ofMillis(3_000));
+        await().atMost(Duration.ofSeconds(5)).until(() -> fired.size() == 2);
+        assertThat(fired).containsExactly(entry(2, 2_000, 8), entry(3, 3_000, 1));
+        clock.advance(Duration.ofMillis(7_000));
+        await().atMost(Duration.ofSeconds(5)).until(() -> fired.size() == 3);
+        assertThat(fired.getLast()).isEqualTo(entry(1, 10_000, 7));
+        assertThat(timer.size()).isZero();
+    }
+}
