@@ -101,6 +101,9 @@ final class ClaimReconciler {
      * A doubt being checked: since when (monotonic), when next, how often so far, and the fencing token of the
      * entry last put in the timer for it ({@link #NO_TOKEN} if none), so each claim goes into the timer once.
      */
+    /** A doubted start put back in the timer: the claim's fencing token, and since when (monotonic). */
+    private record Retimed(long fencingToken, long sinceNanos) {}
+
     private record Checking(Doubt doubt, long sinceNanos, long nextCheckNanos, int checks, long addedToken) {}
 
     /**
@@ -118,6 +121,12 @@ final class ClaimReconciler {
     private final BooleanSupplier storeReachable;
     private final Ticker ticker;
     private final Map<JobId, Checking> doubts = new ConcurrentHashMap<>();
+    /**
+     * Doubted starts found SCHEDULED and put back in the timer under the same claim, with when (monotonic): the lost
+     * start's COMMIT may still land and win over the timer's own start of that claim (see {@link #startRefused}).
+     * Kept for {@link #LATE_COMMIT_GRACE}.
+     */
+    private final Map<JobId, Retimed> retimedStarts = new ConcurrentHashMap<>();
     private final Queue<TimerEntry> parked = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean parkingLogged = new AtomicBoolean();
     /** When a claim answer was last lost (monotonic), until the next round takes it; {@link #NO_SWEEP} if not. */
@@ -170,6 +179,31 @@ final class ClaimReconciler {
     }
 
     /**
+     * The dispatcher's start of {@code entry} lost its compare-and-set. Usually the job was cancelled or rescheduled
+     * meanwhile, and nothing is to be done. But if the entry is a doubted start that {@link #settle} found SCHEDULED
+     * and put back in the timer, the lost start's COMMIT may have landed late, after that look and before this
+     * start (a COMMIT held up in the network reaches the server after the client gave up on it): the job is then
+     * RUNNING on this node under that token, and no attempt runs for it, since this node's own start was refused.
+     * The store is asked again, and a job found so is run (its attempt is already counted). Safe from any thread;
+     * never blocks; a map lookup when nothing was put back.
+     */
+    void startRefused(TimerEntry entry) {
+        Retimed retimed = retimedStarts.get(entry.id());
+        if (retimed != null && retimed.fencingToken() == entry.fencingToken()
+                && retimedStarts.remove(entry.id(), retimed)) {
+            doubt(new Doubt(entry.id(), Cause.START, entry.fencingToken()));
+        }
+    }
+
+    private void forgetOldRetimedStarts() {
+        if (retimedStarts.isEmpty()) {
+            return;
+        }
+        long now = ticker.nanoTime();
+        retimedStarts.values().removeIf(r -> now - r.sinceNanos() >= LATE_COMMIT_GRACE.toNanos());
+    }
+
+    /**
      * The answer to a horizon claim was lost: the claim may have committed, leaving jobs claimed by this node that
      * its timer never got. Starts a claim sweep at the next round (or restarts the one under way: the new claim's
      * jobs may lie before its cursor, and its grace starts now). Safe from any thread; never blocks.
@@ -181,6 +215,7 @@ final class ClaimReconciler {
     /** One round. Never throws: a store that fails ends the round, and the rest waits for the next. */
     void runRound() {
         unpark();
+        forgetOldRetimedStarts();
         sweep();
         if (doubts.isEmpty()) {
             return;
@@ -315,7 +350,9 @@ final class ClaimReconciler {
      * server after the client gave up, until the server aborts the idle transaction (the PostgreSQL store has it
      * do so after 15 s). A job not found, or not ours, may so become ours later. A start is the exception: it is
      * settled at its first check, because a job it finds SCHEDULED goes back into the timer, and a second look
-     * could not tell a late-committed lost start from the timer's own new start of the same claim.
+     * could not tell a late-committed lost start from the timer's own new start of the same claim. A lost start
+     * that commits after the first look makes the timer's start of that claim lose its compare-and-set, and
+     * {@link #startRefused} then doubts the job again: that is how a late COMMIT is caught.
      */
     private Checking settle(Checking checking, Job job, long now) {
         Doubt doubt = checking.doubt();
@@ -333,6 +370,9 @@ final class ClaimReconciler {
             if (ours && job.state() == JobState.SCHEDULED) {
                 timer.accept(TimerEntry.of(job));
                 timed++;
+                if (job.fencingToken() == doubt.fencingToken()) {
+                    retimedStarts.put(doubt.id(), new Retimed(doubt.fencingToken(), now));
+                }
             }
             return null;
         }

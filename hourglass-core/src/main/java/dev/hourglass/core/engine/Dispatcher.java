@@ -145,8 +145,10 @@ final class Dispatcher implements AutoCloseable {
                     reconciler.park(entry); // not applied: SCHEDULED under the same claim and token
                 }
             } else if (started.isEmpty()) {
-                // Cancelled, rescheduled or re-claimed since it was loaded: the store said no, so we do nothing.
+                // Cancelled, rescheduled or re-claimed since it was loaded: the store said no, so we do nothing;
+                // unless a start of ours whose answer was lost landed late (the reconciler knows).
                 queue.release(entry.tenant());
+                reconciler.startRefused(entry);
             } else {
                 try {
                     workers.execute(() -> runAttempt(started.get()));

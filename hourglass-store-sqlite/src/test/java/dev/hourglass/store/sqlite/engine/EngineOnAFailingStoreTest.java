@@ -16,6 +16,7 @@ import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
@@ -243,6 +244,23 @@ class EngineOnAFailingStoreTest {
     }
 
     @Test
+    void aStartWhoseCommitLandsAfterTheReconcilerLookedIsStillRun() {
+        // The start's answer is lost and its COMMIT is held up in the network: the reconciler's first look finds the
+        // job SCHEDULED and puts it back in the timer; the held-up COMMIT lands just before the timer's own start
+        // of the same claim, which therefore loses the compare-and-set. The job is then RUNNING on this node under
+        // the token of a start this node never confirmed, with no attempt running: it must still be run, once.
+        JobId id = engine.schedule(work("late commit"), Duration.ofSeconds(1)).job().id();
+        failing.holdUpNextStart = true;
+
+        clock.advance(Duration.ofSeconds(1));
+        await().atMost(Duration.ofSeconds(5)).until(() -> failing.startsLandedLate.get() == 1);
+        awaitState(id, JobState.SUCCEEDED);
+        assertThat(runsOf(id)).as("run once, by the attempt the late start counted").isEqualTo(1);
+        assertThat(stored(id).attempts()).isEqualTo(1);
+        assertThat(engine.inFlight()).isZero();
+    }
+
+    @Test
     void aWithdrawnWriteIsLeftOutIfItsTransactionHasNotStarted() throws Exception {
         failing.hang = new CountDownLatch(1);
         CompletableFuture<InsertResult> pending = engine.scheduleAsync(work("withdrawn"), Duration.ofSeconds(1));
@@ -314,6 +332,14 @@ class EngineOnAFailingStoreTest {
         final AtomicReference<String> loseAnswerOf = new AtomicReference<>();
         final AtomicInteger answersLost = new AtomicInteger();
         volatile boolean downAfterLosingAnAnswer;
+        /**
+         * The next write that starts jobs is rolled back and its caller hears "outcome unknown"; its starts land
+         * later, at the beginning of the next write that starts one of the same jobs, as a COMMIT held up in the
+         * network would land after the client gave up on it.
+         */
+        volatile boolean holdUpNextStart;
+        final AtomicInteger startsLandedLate = new AtomicInteger();
+        private final AtomicReference<List<StartRun>> heldUpStarts = new AtomicReference<>();
         /** Reads refused while down, by method name. */
         private final Map<String, AtomicInteger> refusedReads = new ConcurrentHashMap<>();
         volatile CountDownLatch hang;
@@ -367,8 +393,13 @@ class EngineOnAFailingStoreTest {
             }
             Function<StoreTx, Object> work = (Function<StoreTx, Object>) args[1];
             Set<String> called = ConcurrentHashMap.newKeySet();
-            Object result = delegate.write((Durability) args[0],
-                    tx -> work.apply(observed(tx, called)));
+            Object result;
+            try {
+                result = delegate.write((Durability) args[0], tx -> work.apply(observed(tx, called)));
+            } catch (HeldUp e) {
+                answersLost.incrementAndGet();
+                throw new StoreUnavailableException("connection lost during commit (simulated, held up)", null, true);
+            }
             String lose = loseAnswerOf.get();
             if (lose != null && called.contains(lose) && loseAnswerOf.compareAndSet(lose, null)) {
                 answersLost.incrementAndGet();
@@ -384,6 +415,22 @@ class EngineOnAFailingStoreTest {
             return (StoreTx) Proxy.newProxyInstance(StoreTx.class.getClassLoader(), new Class<?>[] {StoreTx.class},
                     (p, method, args) -> {
                         called.add(method.getName());
+                        if (method.getName().equals("start")) {
+                            @SuppressWarnings("unchecked")
+                            List<StartRun> runs = (List<StartRun>) args[0];
+                            if (holdUpNextStart) {
+                                holdUpNextStart = false;
+                                heldUpStarts.set(List.copyOf(runs));
+                                throw new HeldUp(); // rolls this transaction back
+                            }
+                            List<StartRun> held = heldUpStarts.get();
+                            if (held != null && runs.stream().anyMatch(r -> held.stream()
+                                    .anyMatch(h -> h.id().equals(r.id())))
+                                    && heldUpStarts.compareAndSet(held, null)) {
+                                tx.start(held); // the held-up COMMIT lands first
+                                startsLandedLate.incrementAndGet();
+                            }
+                        }
                         Error error = errorOnInsert;
                         if (error != null && method.getName().equals("insert")) {
                             throw error;
@@ -397,6 +444,13 @@ class EngineOnAFailingStoreTest {
                 return method.invoke(target, args);
             } catch (InvocationTargetException e) {
                 throw e.getCause();
+            }
+        }
+
+        /** Rolls back the transaction of a start that is held up (see {@code holdUpNextStart}). */
+        private static final class HeldUp extends RuntimeException {
+            HeldUp() {
+                super(null, null, false, false);
             }
         }
 
