@@ -60,7 +60,10 @@ final class FiringLoop implements AutoCloseable {
         thread.start();
     }
 
-    /** Adds (or replaces) an entry. Safe from any thread. */
+    /**
+     * Adds an entry, or replaces the one of the same job, unless that one is under a newer claim (see
+     * {@link #schedule}). Safe from any thread.
+     */
     void add(TimerEntry entry) {
         size.incrementAndGet();
         inbox.add(new Add(entry));
@@ -99,7 +102,7 @@ final class FiringLoop implements AutoCloseable {
         Command command;
         while ((command = inbox.poll()) != null) {
             switch (command) {
-                case Add a -> wheel.schedule(a.entry().id(), a.entry().dueMillis(), a.entry());
+                case Add a -> schedule(a.entry());
                 case Remove r -> {
                     if (wheel.cancel(r.id())) {
                         size.decrementAndGet();
@@ -107,6 +110,26 @@ final class FiringLoop implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Schedules {@code entry}, replacing the entry of the same job, unless that one holds a newer claim (a higher
+     * fencing token: every write that takes a claim away increments it). Why: an entry kept aside during an outage
+     * (parked, or re-read for a doubt) may come back after another node rescued the job and this node claimed it
+     * anew; replacing the live entry with it would leave a start that can only be refused, and the job claimed by
+     * this node but in no timer: never fired while the node heartbeats.
+     */
+    private void schedule(TimerEntry entry) {
+        TimerEntry held = wheel.get(entry.id());
+        if (held != null) {
+            size.decrementAndGet(); // the job is counted once, for the entry held
+            if (held.fencingToken() > entry.fencingToken()) {
+                log.debug("job {}: kept its entry under fencing token {} over a stale one ({})", entry.id(),
+                        held.fencingToken(), entry.fencingToken());
+                return;
+            }
+        }
+        wheel.schedule(entry.id(), entry.dueMillis(), entry);
     }
 
     /** Moves entries whose due time the wall clock has reached from the held queue to {@code due}. */

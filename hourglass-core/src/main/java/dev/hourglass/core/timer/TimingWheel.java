@@ -182,6 +182,12 @@ public final class TimingWheel<K, V> {
         }
     }
 
+    /** The value scheduled under {@code key}, or null if there is none. */
+    public V get(K key) {
+        Node<K, V> node = nodes.get(key);
+        return node == null ? null : node.value;
+    }
+
     /** Removes the entry for {@code key}; returns true if it was present. */
     public boolean cancel(K key) {
         checkNotEmitting();
