@@ -26,11 +26,12 @@ import org.slf4j.LoggerFactory;
  * expires, which never happens while the node lives and heartbeats. So a write that leaves a job claimed by this
  * node, but whose success the engine never saw, would orphan the job until a restart. Two cases:
  * <ul>
- *   <li><b>Parked</b>: a start failed and was not applied (the store was unreachable, the usual case in an outage):
- *       the job is still SCHEDULED, claimed by this node under the same fencing token. Its timer entry is kept here
- *       and goes back into the timer as it is once the store answers again (the committer saw a write succeed):
- *       no read needed, so a long outage's backlog is back in the timer within one round. Firing pauses meanwhile.
- *       </li>
+ *   <li><b>Parked</b>: a start failed and was not applied (the store was unreachable, the usual case in an outage),
+ *       or was not tried because this node's lease had run out: the job is still SCHEDULED, claimed by this node
+ *       under the same fencing token (unless another node rescued it meanwhile). Its timer entry is kept here and
+ *       goes back into the timer as it is once the store answers again (the committer saw a write succeed) and the
+ *       lease holds (a round renewed it): no read needed, so a long outage's backlog is back in the timer within
+ *       one round; a claim rescued meanwhile fails its start. Firing pauses meanwhile.</li>
  *   <li><b>Doubted</b>: the answer to a commit was lost
  *       ({@link dev.hourglass.core.store.StoreUnavailableException#outcomeUnknown()}), or a caller withdrew a write
  *       that may have been committing: a self-claimed insert, a reschedule, a retry kept on this node, or a start
@@ -44,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Rounds run on the loader's thread, after its round.
  *
- * <p>Invariant: only the store decides; re-adding an entry the timer already holds replaces it, and a stale one
- * loses the start compare-and-set, so neither case can make a job fire twice.
+ * <p>Invariant: only the store decides; re-adding an entry the timer already holds replaces it unless the held one
+ * is under a newer claim (a higher fencing token: {@link FiringLoop}), and a stale one that fires loses the start
+ * compare-and-set, so neither case can make a job fire twice, nor leave a claim of this node in no timer.
  *
  * <p>Not covered: a horizon claim ({@code claimDue}) whose answer was lost names no job this node could check; such
  * jobs stay claimed by this node until it restarts or its lease lapses.
@@ -83,7 +85,7 @@ final class ClaimReconciler {
     private final JobStore store;
     private final Consumer<TimerEntry> timer;
     private final Predicate<Job> resume;
-    private final BooleanSupplier storeReachable;
+    private final BooleanSupplier mayFire;
     private final Ticker ticker;
     private final Map<JobId, Checking> doubts = new ConcurrentHashMap<>();
     private final Queue<TimerEntry> parked = new ConcurrentLinkedQueue<>();
@@ -95,27 +97,28 @@ final class ClaimReconciler {
     /**
      * @param timer adds an entry to this node's timer
      * @param resume runs an attempt whose start was committed but never confirmed; false if no worker is free now
-     * @param storeReachable whether the store answered the latest write (parked entries wait for it)
+     * @param mayFire whether the store answered the latest write and this node's lease holds (parked entries, and
+     *     attempts to resume, wait for it)
      * @param ticker the monotonic clock that spaces the checks of a doubted job
      */
     ClaimReconciler(String nodeId, JobStore store, Consumer<TimerEntry> timer, Predicate<Job> resume,
-            BooleanSupplier storeReachable, Ticker ticker) {
+            BooleanSupplier mayFire, Ticker ticker) {
         this.nodeId = nodeId;
         this.store = store;
         this.timer = timer;
         this.resume = resume;
-        this.storeReachable = storeReachable;
+        this.mayFire = mayFire;
         this.ticker = ticker;
     }
 
     /**
-     * Keeps the entry of a start that failed without being applied until the store answers again. Safe from any
-     * thread; never blocks.
+     * Keeps the entry of a start that failed without being applied (or was not tried: {@code why}) until the store
+     * answers again and this node's lease holds. Safe from any thread; never blocks.
      */
-    void park(TimerEntry entry) {
+    void park(TimerEntry entry, String why) {
         if (parkingLogged.compareAndSet(false, true)) {
-            log.warn("firing paused: could not start job {} (the store failed); due jobs wait here until the store "
-                    + "answers again", entry.id());
+            log.warn("firing paused: could not start job {} ({}); due jobs wait here until the store answers again "
+                    + "and this node's lease is renewed", entry.id(), why);
         }
         parked.add(entry);
     }
@@ -172,7 +175,7 @@ final class ClaimReconciler {
     }
 
     private void unpark() {
-        if (parked.isEmpty() || !storeReachable.getAsBoolean()) {
+        if (parked.isEmpty() || !mayFire.getAsBoolean()) {
             return;
         }
         int n = 0;
@@ -200,9 +203,11 @@ final class ClaimReconciler {
         if (doubt.cause() == Cause.START) {
             if (ours && job.state() == JobState.RUNNING && job.fencingToken() == doubt.fencingToken()) {
                 // Our start committed but its answer was lost: no attempt runs for it anywhere. Other causes may
-                // find a job RUNNING because this node really is running it, so they leave it alone.
-                if (!resume.test(job)) {
-                    return checking; // no worker free: next round
+                // find a job RUNNING because this node really is running it, so they leave it alone. Not while our
+                // lease has run out: another node may rescue the job and run it; if none does, we run it once the
+                // lease is renewed.
+                if (!mayFire.getAsBoolean() || !resume.test(job)) {
+                    return checking; // lease out, or no worker free: next round
                 }
                 resumed++;
                 return null;
