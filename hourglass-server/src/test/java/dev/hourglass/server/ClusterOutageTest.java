@@ -190,13 +190,14 @@ class ClusterOutageTest {
             assertThat(f.firedBy()).as("who fired node-1's claim %s", f.jobId()).isEqualTo(node2.id());
             assertThat(f.token()).as("fencing token of the rescued claim %s", f.jobId())
                     .isGreaterThan(claim.getValue());
-            Long due = acknowledged.get(f.jobId());
-            if (due != null && due < outage.toEpochMs()) {
+            Long due = acknowledged.get(f.jobId()); // null: committed though its caller heard 503
+            if (due != null) {
                 rescuedLateness.put(f.jobId(), f.arrivedEpochMs() - due);
             }
         }
-        assertThat(rescuedLateness).as("node-1 held claims due while it was cut off").isNotEmpty();
-        assertThat(rescuedLateness.values()).as("lateness (ms) of node-1's claims due while it was cut off")
+        assertThat(claims.keySet()).as("node-1's claims fell due while it was cut off")
+                .anyMatch(id -> acknowledged.getOrDefault(id, Long.MAX_VALUE) < outage.toEpochMs());
+        assertThat(rescuedLateness.values()).as("lateness (ms) of node-1's claims at the cut, fired by node-2")
                 .allMatch(late -> late <= LEASE_TTL.toMillis() + 2_000);
 
         // node-1's attempts running at the cut: run again by node-2; node-1's late outcome did not count.
@@ -221,7 +222,7 @@ class ClusterOutageTest {
         assertThat(firedByNode1After).as("jobs node-1 fired after it got its database back").isPositive();
 
         System.out.printf("cluster outage, one node: %s; %s; node-1 held %d claims and ran %d attempts at the cut; "
-                        + "back, it put %s parked entries back in its timer (none fired: refused by the token); lateness of its claims due during the cut (fired by node-2) %s (bound %d ms); lateness "
+                        + "back, it put %s parked entries back in its timer (none fired: refused by the token); lateness of its claims at the cut (fired by node-2) %s (bound %d ms); lateness "
                         + "of all acknowledged jobs %s; %d jobs fired twice: %s; node-1 fired %d jobs after the "
                         + "restore; %d jobs stored (%d acknowledged), all SUCCEEDED; outage %s%n",
                 harness.answerSummary(node1), harness.answerSummary(node2), claims.size(), running.size(),
