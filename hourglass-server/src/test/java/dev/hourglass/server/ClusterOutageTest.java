@@ -222,7 +222,8 @@ class ClusterOutageTest {
         assertThat(firedByNode1After).as("jobs node-1 fired after it got its database back").isPositive();
 
         System.out.printf("cluster outage, one node: %s; %s; node-1 held %d claims and ran %d attempts at the cut; "
-                        + "back, it put %s parked entries back in its timer (none fired: refused by the token); lateness of its claims at the cut (fired by node-2) %s (bound %d ms); lateness "
+                        + "back, it put %s parked entries back in its timer (none fired: refused by the token); "
+                        + "lateness of its claims at the cut (fired by node-2) %s (bound %d ms); lateness "
                         + "of all acknowledged jobs %s; %d jobs fired twice: %s; node-1 fired %d jobs after the "
                         + "restore; %d jobs stored (%d acknowledged), all SUCCEEDED; outage %s%n",
                 harness.answerSummary(node1), harness.answerSummary(node2), claims.size(), running.size(),

@@ -73,7 +73,8 @@ final class OutageHarness implements AutoCloseable {
     record Window(Fault fault, List<String> nodes, long fromMs, long toMs, long fromEpochMs, long toEpochMs) {
         @Override
         public String toString() {
-            return fault + " " + nodes + " +" + fromMs + "..+" + toMs + " ms (epoch " + fromEpochMs + ".." + toEpochMs + ")";
+            return fault + " " + nodes + " +" + fromMs + "..+" + toMs + " ms (epoch " + fromEpochMs + ".."
+                    + toEpochMs + ")";
         }
     }
 
