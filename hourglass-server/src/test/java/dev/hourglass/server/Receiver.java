@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A webhook receiver for tests: a JDK HttpServer on port 0 that records every delivery (path, arrival time on the
@@ -53,6 +54,7 @@ public final class Receiver implements AutoCloseable {
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final CountDownLatch closing = new CountDownLatch(1);
+    private volatile Consumer<Delivery> onArrival = d -> {};
 
     public Receiver() {
         try {
@@ -68,6 +70,15 @@ public final class Receiver implements AutoCloseable {
     /** Answers deliveries to {@code path} by script; unscripted paths answer 200. */
     public Receiver on(String path, Script script) {
         scripts.put(path, script);
+        return this;
+    }
+
+    /**
+     * Calls {@code observer} with every delivery as it arrives, on the request's thread, before it is answered (so
+     * while the sender still waits: a scheduler's job is still RUNNING then).
+     */
+    public Receiver onArrival(Consumer<Delivery> observer) {
+        onArrival = observer;
         return this;
     }
 
@@ -90,7 +101,9 @@ public final class Receiver implements AutoCloseable {
             Map<String, String> headers = new TreeMap<>();
             ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v.getFirst()));
             String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-            deliveries.add(new Delivery(path, arrived, headers, body));
+            Delivery delivery = new Delivery(path, arrived, headers, body);
+            deliveries.add(delivery);
+            onArrival.accept(delivery);
             int nth = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
             Reply reply = scripts.getOrDefault(path, n -> Reply.status(200)).reply(nth);
             if (reply.hangs()) {

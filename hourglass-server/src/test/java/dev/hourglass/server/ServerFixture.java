@@ -102,8 +102,13 @@ public final class ServerFixture implements AutoCloseable {
     }
 
     public static EngineConfig testEngine() {
-        EngineConfig d = EngineConfig.defaults("test-node");
-        return new EngineConfig("test-node", Duration.ofSeconds(30), Duration.ofMillis(200), Duration.ofSeconds(5),
+        return testEngine("test-node");
+    }
+
+    /** {@link #testEngine()} as node {@code nodeId}, for tests that run several nodes on one store. */
+    public static EngineConfig testEngine(String nodeId) {
+        EngineConfig d = EngineConfig.defaults(nodeId);
+        return new EngineConfig(nodeId, Duration.ofSeconds(30), Duration.ofMillis(200), Duration.ofSeconds(5),
                 d.maxTimerEntries(), d.maxInFlight(), d.commitBatch(), d.defaultMaxAttempts(),
                 new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)), d.defaultTimeout(), d.maxDelay(),
                 d.maxPayloadBytes(), d.retention(), Duration.ofSeconds(1));

@@ -29,11 +29,12 @@ import org.slf4j.LoggerFactory;
  * expires, which never happens while the node lives and heartbeats. So a write that leaves a job claimed by this
  * node, but whose success the engine never saw, would orphan the job until a restart. Three cases:
  * <ul>
- *   <li><b>Parked</b>: a start failed and was not applied (the store was unreachable, the usual case in an outage):
- *       the job is still SCHEDULED, claimed by this node under the same fencing token. Its timer entry is kept here
- *       and goes back into the timer as it is once the store answers again (the committer saw a write succeed):
- *       no read needed, so a long outage's backlog is back in the timer within one round. Firing pauses meanwhile.
- *       </li>
+ *   <li><b>Parked</b>: a start failed and was not applied (the store was unreachable, the usual case in an outage),
+ *       or was not tried because this node's lease had run out: the job is still SCHEDULED, claimed by this node
+ *       under the same fencing token (unless another node rescued it meanwhile). Its timer entry is kept here and
+ *       goes back into the timer as it is once the store answers again (the committer saw a write succeed) and the
+ *       lease holds (a round renewed it): no read needed, so a long outage's backlog is back in the timer within
+ *       one round; a claim rescued meanwhile fails its start. Firing pauses meanwhile.</li>
  *   <li><b>Doubted</b>: the answer to a commit was lost
  *       ({@link dev.hourglass.core.store.StoreUnavailableException#outcomeUnknown()}), or a caller withdrew a write
  *       that may have been committing: a self-claimed insert, a reschedule, a retry kept on this node, or a start
@@ -57,9 +58,10 @@ import org.slf4j.LoggerFactory;
  * jobs and {@link #SWEEP_CLAIMS_PER_ROUND} swept claims, so that a long outage under load does not turn one round
  * into minutes of reads (and delay the next heartbeat).
  *
- * <p>Invariant: only the store decides; an entry put back replaces one the timer holds for an older claim and is
- * dropped for one it holds for the same claim (see {@link FiringLoop#addUnlessHeld}), and a stale one loses the start
- * compare-and-set, so no case can make a job fire twice.
+ * <p>Invariant: only the store decides; an entry put back never replaces one the timer holds for a newer claim (a
+ * higher fencing token), nor, when read back from the store, one it holds for the same claim (see
+ * {@link FiringLoop#addUnlessHeld}); a stale one that fires loses the start compare-and-set. So no case can make a
+ * job fire twice, nor leave a claim of this node in no timer.
  *
  * <p>Capacity: swept claims go into the timer whatever {@code maxTimerEntries} says. Re-offering the claims the timer
  * holds does not grow it; but the lost claim's own jobs were not counted when the rounds after it claimed up to the
@@ -118,7 +120,7 @@ final class ClaimReconciler {
     private final JobStore store;
     private final Consumer<TimerEntry> timer;
     private final Predicate<Job> resume;
-    private final BooleanSupplier storeReachable;
+    private final BooleanSupplier mayFire;
     private final Ticker ticker;
     private final Map<JobId, Checking> doubts = new ConcurrentHashMap<>();
     /**
@@ -141,27 +143,28 @@ final class ClaimReconciler {
      * @param timer adds an entry to this node's timer, keeping one it holds for the same claim
      *     ({@link FiringLoop#addUnlessHeld})
      * @param resume runs an attempt whose start was committed but never confirmed; false if no worker is free now
-     * @param storeReachable whether the store answered the latest write (parked entries wait for it)
+     * @param mayFire whether the store answered the latest write and this node's lease holds (parked entries, and
+     *     attempts to resume, wait for it)
      * @param ticker the monotonic clock that spaces the checks of a doubted job
      */
     ClaimReconciler(String nodeId, JobStore store, Consumer<TimerEntry> timer, Predicate<Job> resume,
-            BooleanSupplier storeReachable, Ticker ticker) {
+            BooleanSupplier mayFire, Ticker ticker) {
         this.nodeId = nodeId;
         this.store = store;
         this.timer = timer;
         this.resume = resume;
-        this.storeReachable = storeReachable;
+        this.mayFire = mayFire;
         this.ticker = ticker;
     }
 
     /**
-     * Keeps the entry of a start that failed without being applied until the store answers again. Safe from any
-     * thread; never blocks.
+     * Keeps the entry of a start that failed without being applied (or was not tried: {@code why}) until the store
+     * answers again and this node's lease holds. Safe from any thread; never blocks.
      */
-    void park(TimerEntry entry) {
+    void park(TimerEntry entry, String why) {
         if (parkingLogged.compareAndSet(false, true)) {
-            log.warn("firing paused: could not start job {} (the store failed); due jobs wait here until the store "
-                    + "answers again", entry.id());
+            log.warn("firing paused: could not start job {} ({}); due jobs wait here until the store answers again "
+                    + "and this node's lease is renewed", entry.id(), why);
         }
         parked.add(entry);
     }
@@ -330,7 +333,7 @@ final class ClaimReconciler {
     }
 
     private void unpark() {
-        if (parked.isEmpty() || !storeReachable.getAsBoolean()) {
+        if (parked.isEmpty() || !mayFire.getAsBoolean()) {
             return;
         }
         int n = 0;
@@ -360,9 +363,11 @@ final class ClaimReconciler {
         if (doubt.cause() == Cause.START) {
             if (ours && job.state() == JobState.RUNNING && job.fencingToken() == doubt.fencingToken()) {
                 // Our start committed but its answer was lost: no attempt runs for it anywhere. Other causes may
-                // find a job RUNNING because this node really is running it, so they leave it alone.
-                if (!resume.test(job)) {
-                    return checking; // no worker free: next round
+                // find a job RUNNING because this node really is running it, so they leave it alone. Not while our
+                // lease has run out: another node may rescue the job and run it; if none does, we run it once the
+                // lease is renewed.
+                if (!mayFire.getAsBoolean() || !resume.test(job)) {
+                    return checking; // lease out, or no worker free: next round
                 }
                 resumed++;
                 return null;

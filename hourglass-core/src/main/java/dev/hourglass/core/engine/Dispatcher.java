@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,11 @@ import org.slf4j.LoggerFactory;
  * the store answers; firing pauses meanwhile. An outcome that cannot be written is written again, with backoff on the
  * monotonic clock, until the store takes it or says the claim was lost; the attempt keeps its worker permit
  * meanwhile, because it is not over until its outcome is stored.
+ *
+ * <p>Nothing starts while this node's lease may have run out (an outage longer than the lease TTL, on a shared
+ * store): another node may then rescue the node's claims at any moment, a job it just started too, and run it
+ * again. Due entries are parked with the {@link ClaimReconciler} instead, and go back into the timer once the lease
+ * is renewed; claims rescued meanwhile then fail their start (the fencing token), so each of them runs once.
  */
 final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
@@ -57,6 +63,8 @@ final class Dispatcher implements AutoCloseable {
     private final ClaimReconciler reconciler;
     /** Due entries not started yet, and the slots of running attempts. */
     private final FairDispatchQueue queue;
+    /** Whether this node's lease still holds; see the class comment. */
+    private final BooleanSupplier leaseHeld;
     private final ExecutorService workers = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("hourglass-attempt-", 0).factory());
     /** Watchdogs for attempt timeouts (monotonic). Cancelled watchdogs are removed at once, not left to expire. */
@@ -75,10 +83,11 @@ final class Dispatcher implements AutoCloseable {
     /**
      * @param reconciler where a job goes whose start or outcome write was not confirmed by the store
      * @param queue where due entries wait for a slot; its engine-wide limit should be {@code config.maxInFlight()}
+     * @param leaseHeld whether this node's lease still holds: nothing starts while it does not
      */
     Dispatcher(EngineConfig config, InstantSource wallClock, GroupCommitter committer,
             Map<String, JobHandler> handlers, EngineMetrics metrics, RetryScheduler retries,
-            ClaimReconciler reconciler, FairDispatchQueue queue) {
+            ClaimReconciler reconciler, FairDispatchQueue queue, BooleanSupplier leaseHeld) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
@@ -90,6 +99,7 @@ final class Dispatcher implements AutoCloseable {
                 Thread.ofPlatform().name("hourglass-timeouts").daemon(true).factory());
         this.timeouts.setRemoveOnCancelPolicy(true);
         this.queue = queue;
+        this.leaseHeld = leaseHeld;
         this.thread = Thread.ofPlatform().name("hourglass-dispatcher").daemon(true).unstarted(this::run);
     }
 
@@ -131,6 +141,11 @@ final class Dispatcher implements AutoCloseable {
     }
 
     private void startAttempt(TimerEntry entry) {
+        if (!leaseHeld.getAsBoolean()) {
+            queue.release(entry.tenant());
+            reconciler.park(entry, "this node's lease ran out");
+            return;
+        }
         StartRun run = new StartRun(entry.id(), config.nodeId(), entry.fencingToken(), wallClock.instant());
         committer.start(run).whenComplete((started, error) -> {
             if (error != null) {
@@ -142,13 +157,20 @@ final class Dispatcher implements AutoCloseable {
                     reconciler.doubt(new ClaimReconciler.Doubt(entry.id(), ClaimReconciler.Cause.START,
                             entry.fencingToken()));
                 } else {
-                    reconciler.park(entry); // not applied: SCHEDULED under the same claim and token
+                    reconciler.park(entry, "the store failed"); // not applied: SCHEDULED, same claim and token
                 }
             } else if (started.isEmpty()) {
                 // Cancelled, rescheduled or re-claimed since it was loaded: the store said no, so we do nothing;
                 // unless a start of ours whose answer was lost landed late (the reconciler knows).
                 queue.release(entry.tenant());
                 reconciler.startRefused(entry);
+            } else if (!leaseHeld.getAsBoolean()) {
+                // Sent while the lease held, committed perhaps after it ran out (a write held up in a broken
+                // network): another node may be rescuing the job right now. The reconciler runs it once the lease
+                // is renewed, if it is still RUNNING here under this token; if another node took it, that one runs it.
+                queue.release(entry.tenant());
+                reconciler.doubt(new ClaimReconciler.Doubt(entry.id(), ClaimReconciler.Cause.START,
+                        entry.fencingToken()));
             } else {
                 try {
                     workers.execute(() -> runAttempt(started.get()));

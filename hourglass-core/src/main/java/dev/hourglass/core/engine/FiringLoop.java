@@ -61,7 +61,10 @@ final class FiringLoop implements AutoCloseable {
         thread.start();
     }
 
-    /** Adds (or replaces) an entry. Safe from any thread. */
+    /**
+     * Adds an entry, or replaces the one of the same job, unless that one is under a newer claim (see
+     * {@link #schedule}). Safe from any thread.
+     */
     void add(TimerEntry entry) {
         enqueue(new Add(entry, false));
     }
@@ -71,7 +74,7 @@ final class FiringLoop implements AutoCloseable {
      * For entries read back from the store, which may be older than the timer's: under one claim only a retry kept
      * on this node moves the due time, and it puts its own entry in; a read taken before that retry must not
      * replace that entry with the attempt's earlier due time (its start would win the compare-and-set: same token).
-     * An entry of another claim (another token) replaces the held one, which could only lose its start anyway.
+     * An entry of a newer claim (a higher token) replaces the held one, which could only lose its start anyway.
      * Safe from any thread.
      */
     void addUnlessHeld(TimerEntry entry) {
@@ -117,17 +120,7 @@ final class FiringLoop implements AutoCloseable {
         Command command;
         while ((command = inbox.poll()) != null) {
             switch (command) {
-                case Add a -> {
-                    TimerEntry held = wheel.get(a.entry().id());
-                    if (held != null) {
-                        // Replaced or kept, the timer holds one entry for the job: re-adding must not grow the
-                        // count, or the loader would claim less and less (the claim sweep re-adds many at once).
-                        size.decrementAndGet();
-                    }
-                    if (!(a.keepSameClaim() && held != null && held.fencingToken() == a.entry().fencingToken())) {
-                        wheel.schedule(a.entry().id(), a.entry().dueMillis(), a.entry());
-                    }
-                }
+                case Add a -> schedule(a);
                 case Remove r -> {
                     if (wheel.cancel(r.id())) {
                         size.decrementAndGet();
@@ -135,6 +128,30 @@ final class FiringLoop implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Schedules the added entry, replacing the entry of the same job, unless that one holds a newer claim (a higher
+     * fencing token: every write that takes a claim away increments it), or the same claim when the added entry
+     * was read back from the store ({@link #addUnlessHeld}). Why: an entry kept aside during an outage (parked, or
+     * re-read for a doubt or a claim sweep) may come back after another node rescued the job and this node claimed
+     * it anew; replacing the live entry with it would leave a start that can only be refused, and the job claimed by
+     * this node but in no timer: never fired while the node heartbeats. The timer holds one entry per job, so
+     * re-adding never grows the count (else the loader would claim less and less).
+     */
+    private void schedule(Add add) {
+        TimerEntry entry = add.entry();
+        TimerEntry held = wheel.get(entry.id());
+        if (held != null) {
+            size.decrementAndGet(); // the job is counted once, for the entry held
+            if (held.fencingToken() > entry.fencingToken()
+                    || (add.keepSameClaim() && held.fencingToken() == entry.fencingToken())) {
+                log.debug("job {}: kept its entry under fencing token {} over one read back or kept aside ({})",
+                        entry.id(), held.fencingToken(), entry.fencingToken());
+                return;
+            }
+        }
+        wheel.schedule(entry.id(), entry.dueMillis(), entry);
     }
 
     /** Moves entries whose due time the wall clock has reached from the held queue to {@code due}. */

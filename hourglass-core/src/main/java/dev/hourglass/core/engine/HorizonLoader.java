@@ -3,6 +3,7 @@ package dev.hourglass.core.engine;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.Ticker;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
@@ -17,6 +18,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Only the horizon is in memory, so memory stays flat however many jobs are pending; a restart reads only the
  * next horizon's worth of jobs instead of scanning everything.
+ *
+ * <p>It also tells whether this node still holds its lease ({@link #leaseHeld()}): on a shared store, once the
+ * lease the node last renewed has run out, another node may rescue its claims at any moment, a RUNNING job too, and
+ * an attempt started then would run twice. The node fires nothing until it has renewed its lease.
  */
 final class HorizonLoader {
     private static final Logger log = LoggerFactory.getLogger(HorizonLoader.class);
@@ -32,19 +37,43 @@ final class HorizonLoader {
     private final FiringLoop timer;
     /** Told when a claim's commit answer was lost (the reconciler's claim sweep). */
     private final Runnable claimAnswerLost;
+    private final Ticker ticker;
+    /** False on an exclusive store: no other node can rescue this one's claims, so its lease never runs out. */
+    private final boolean leaseMatters;
+    /**
+     * Until when (monotonic) the lease this node last renewed holds: the start of the round that renewed it plus the
+     * lease TTL, no later than the {@code lease_until} it stored, on the wall clock, from the same moment. Written by
+     * the loader's thread; read by the dispatcher and the reconciler.
+     */
+    private volatile long leaseUntilNanos;
     private boolean firstRound = true;
     private int round;
     /** Rounds failed in a row; the loader's thread only, like {@code round}. */
     private int failedRounds;
 
-    /** @param claimAnswerLost called when a claim may have committed unheard (see {@link #claimHorizon}) */
+    /**
+     * @param ticker the monotonic clock the lease is timed on
+     * @param exclusive whether the store is this node's alone ({@link dev.hourglass.core.store.JobStore#exclusive})
+     * @param claimAnswerLost called when a claim may have committed unheard (see {@link #claimHorizon})
+     */
     HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer,
-            Runnable claimAnswerLost) {
+            Ticker ticker, boolean exclusive, Runnable claimAnswerLost) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
         this.timer = timer;
         this.claimAnswerLost = claimAnswerLost;
+        this.ticker = ticker;
+        this.leaseMatters = !exclusive;
+        this.leaseUntilNanos = ticker.nanoTime(); // none yet: the first round renews it
+    }
+
+    /**
+     * True while the lease this node last renewed has not run out (always, on an exclusive store). Safe from any
+     * thread; never blocks.
+     */
+    boolean leaseHeld() {
+        return !leaseMatters || ticker.nanoTime() - leaseUntilNanos < 0;
     }
 
     /**
@@ -54,6 +83,7 @@ final class HorizonLoader {
      */
     void runRound(boolean takeOverAll) {
         try {
+            long startNanos = ticker.nanoTime(); // before now: the lease is never thought to hold longer than stored
             Instant now = wallClock.instant();
             String node = config.nodeId();
             committer.task(Durability.LAZY, tx -> {
@@ -64,6 +94,7 @@ final class HorizonLoader {
                     log.info("rescued {} jobs from nodes whose lease expired", rescued);
                 }
             }).join();
+            leaseUntilNanos = startNanos + config.leaseTtl().toNanos();
             firstRound = false;
             claimHorizon(now);
             if (round++ % ROUNDS_PER_PRUNE == 0) {

@@ -99,11 +99,13 @@ public final class Hourglass implements AutoCloseable {
         // Method references, because the timer and the dispatcher are built below: they are used only once a doubt
         // is settled, after start(). Entries read back from the store keep the timer's entry of the same claim.
         this.reconciler = new ClaimReconciler(config.nodeId(), store, this::putBackInTimer, this::resumeAttempt,
-                committer::storeReachable, b.ticker);
+                this::mayFire, b.ticker);
         this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries,
-                reconciler, new FairDispatchQueue(config.maxInFlight(), b.tenantShares, b.fairDispatch));
+                reconciler, new FairDispatchQueue(config.maxInFlight(), b.tenantShares, b.fairDispatch),
+                this::leaseHeld);
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
-        this.loader = new HorizonLoader(config, wallClock, committer, timer, reconciler::claimAnswerLost);
+        this.loader = new HorizonLoader(config, wallClock, committer, timer, b.ticker, store.exclusive(),
+                reconciler::claimAnswerLost);
     }
 
     private void start() {
@@ -257,6 +259,15 @@ public final class Hourglass implements AutoCloseable {
         if (error instanceof StoreUnavailableException u && u.outcomeUnknown()) {
             reconciler.doubt(ClaimReconciler.Doubt.of(id, cause));
         }
+    }
+
+    private boolean leaseHeld() {
+        return loader.leaseHeld();
+    }
+
+    /** Whether parked and doubted starts may go ahead: the store answers and this node's lease holds. */
+    private boolean mayFire() {
+        return committer.storeReachable() && loader.leaseHeld();
     }
 
     private void putBackInTimer(TimerEntry entry) {

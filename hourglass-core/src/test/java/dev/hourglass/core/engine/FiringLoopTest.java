@@ -12,29 +12,32 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Re-adding entries: the count the loader sizes its claims by, and which entry of a job the timer keeps. */
+/**
+ * Re-adding entries: the count the loader sizes its claims by, and which entry of a job the timer keeps. It keeps one
+ * entry per job and never lets an entry under an older claim replace one under a newer claim (an entry parked during
+ * an outage can come back after the job was rescued by another node and claimed anew here), nor an entry read back
+ * from the store replace one of the same claim.
+ */
 class FiringLoopTest {
     private static final Instant T0 = Instant.parse("2026-11-26T12:00:00Z");
+    private static final long JOB = 1;
 
     private final ManualClock clock = new ManualClock(T0);
     private final List<TimerEntry> fired = new CopyOnWriteArrayList<>();
     private final FiringLoop timer = new FiringLoop(clock, fired::addAll);
-
-    {
-        timer.start();
-    }
 
     @AfterEach
     void stop() {
         timer.close();
     }
 
-    private static TimerEntry entry(long n, long dueInMillis, long token) {
-        return new TimerEntry(new JobId(n, n), "t", T0.toEpochMilli() + dueInMillis, token);
+    private static TimerEntry entry(long job, long dueInMillis, long token) {
+        return new TimerEntry(new JobId(job, job), "t", T0.toEpochMilli() + dueInMillis, token);
     }
 
     @Test
     void reAddingAnEntryTheTimerHoldsDoesNotGrowIt() {
+        timer.start();
         for (int i = 0; i < 100; i++) {
             timer.add(entry(1, 5_000, 1));
             timer.addUnlessHeld(entry(2, 5_000, 1));
@@ -43,7 +46,8 @@ class FiringLoopTest {
     }
 
     @Test
-    void anEntryOfTheSameClaimIsKeptAndOneOfAnotherClaimReplaced() {
+    void anEntryReadBackKeepsTheHeldEntryOfTheSameClaimAndReplacesOneOfAnOlderClaim() {
+        timer.start();
         timer.add(entry(1, 10_000, 7)); // e.g. a retry kept on this node, due later under the same token
         timer.add(entry(2, 10_000, 7));
         timer.addUnlessHeld(entry(1, 1_000, 7)); // read back from the store before that retry: stale
@@ -56,6 +60,29 @@ class FiringLoopTest {
         clock.advance(Duration.ofMillis(7_000));
         await().atMost(Duration.ofSeconds(5)).until(() -> fired.size() == 3);
         assertThat(fired.getLast()).isEqualTo(entry(1, 10_000, 7));
+        assertThat(timer.size()).isZero();
+    }
+
+    @Test
+    void aStaleEntryAddedAfterANewerClaimsEntryDoesNotReplaceIt() {
+        timer.add(entry(JOB, 1_000, 2)); // claimed anew after a rescue
+        timer.add(entry(JOB, 500, 0)); // the entry parked during the outage comes back
+        timer.start();
+        clock.advance(Duration.ofSeconds(2));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !fired.isEmpty());
+        assertThat(fired).containsExactly(entry(JOB, 1_000, 2));
+        assertThat(timer.size()).as("the job is counted once").isZero();
+    }
+
+    @Test
+    void anEntryUnderTheSameOrANewerClaimReplacesTheHeldOne() {
+        timer.add(entry(JOB, 500, 3));
+        timer.add(entry(JOB, 1_500, 3)); // a retry kept on this node: same claim, new due time
+        timer.add(entry(JOB, 1_000, 4)); // rescheduled: a newer claim
+        timer.start();
+        clock.advance(Duration.ofSeconds(2));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !fired.isEmpty());
+        assertThat(fired).containsExactly(entry(JOB, 1_000, 4));
         assertThat(timer.size()).isZero();
     }
 }
