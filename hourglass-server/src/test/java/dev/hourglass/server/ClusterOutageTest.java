@@ -106,13 +106,9 @@ class ClusterOutageTest {
         harness.assertOutagesSeenBy(node1, outages);
         harness.assertOutagesSeenBy(node2, outages);
 
-        Map<String, Long> acknowledged = harness.acknowledged();
-        harness.awaitDelivered(acknowledged.keySet(), Duration.ofSeconds(30));
-        assertThat(harness.deliveredIds()).as(() -> "acknowledged jobs delivered; rows of the missing ones: "
-                + harness.describeRows(harness.missing(acknowledged.keySet()))).containsAll(acknowledged.keySet());
-        assertThat(harness.earlyDeliveries()).as("deliveries before the due time").isEmpty();
-        Map<String, String> stored = harness.awaitAllSucceeded(Duration.ofSeconds(30));
-        assertThat(stored.keySet()).containsAll(acknowledged.keySet());
+        OutageHarness.Settled settled = harness.assertAcknowledgedDeliveredAndAllSucceeded();
+        Map<String, Long> acknowledged = settled.acknowledged();
+        Map<String, String> stored = settled.stored();
 
         // Both nodes fire again after each restore (and before the next fault).
         List<Fired> firings = harness.firings();
@@ -171,13 +167,9 @@ class ClusterOutageTest {
         assertThat(node2Calls).as("node-2 kept its database: every schedule it took was answered 201")
                 .isNotEmpty().allMatch(c -> c.status() == 201);
 
-        Map<String, Long> acknowledged = harness.acknowledged();
-        harness.awaitDelivered(acknowledged.keySet(), Duration.ofSeconds(30));
-        assertThat(harness.deliveredIds()).as(() -> "acknowledged jobs delivered; rows of the missing ones: "
-                + harness.describeRows(harness.missing(acknowledged.keySet()))).containsAll(acknowledged.keySet());
-        assertThat(harness.earlyDeliveries()).as("deliveries before the due time").isEmpty();
-        Map<String, String> stored = harness.awaitAllSucceeded(Duration.ofSeconds(30));
-        assertThat(stored.keySet()).containsAll(acknowledged.keySet());
+        OutageHarness.Settled settled = harness.assertAcknowledgedDeliveredAndAllSucceeded();
+        Map<String, Long> acknowledged = settled.acknowledged();
+        Map<String, String> stored = settled.stored();
 
         // node-1's claims at the cut: fired once each, by node-2, under a newer fencing token, within the lease.
         Map<String, Long> claims = claimedAtCut.get();

@@ -323,6 +323,25 @@ final class OutageHarness implements AutoCloseable {
     }
 
     /** Waits until every one of {@code ids} was delivered (the assertions after it name what is missing). */
+    /**
+     * The checks every outage scenario ends with: every job answered 201 is delivered, none before its due time, and
+     * every job the database holds (acknowledged or not: a commit can land for a caller that heard 503) ends
+     * SUCCEEDED, so nothing is orphaned. Returns the acknowledged jobs (id to due time, epoch ms) and the stored ones.
+     */
+    Settled assertAcknowledgedDeliveredAndAllSucceeded() {
+        Map<String, Long> acknowledged = acknowledged();
+        awaitDelivered(acknowledged.keySet(), Duration.ofSeconds(30));
+        assertThat(deliveredIds()).as(() -> "acknowledged jobs delivered; rows of the missing ones: "
+                + describeRows(missing(acknowledged.keySet()))).containsAll(acknowledged.keySet());
+        assertThat(earlyDeliveries()).as("deliveries before the due time").isEmpty();
+        Map<String, String> stored = awaitAllSucceeded(Duration.ofSeconds(30));
+        assertThat(stored.keySet()).containsAll(acknowledged.keySet());
+        return new Settled(acknowledged, stored);
+    }
+
+    /** What {@link #assertAcknowledgedDeliveredAndAllSucceeded} found: acknowledged and stored jobs. */
+    record Settled(Map<String, Long> acknowledged, Map<String, String> stored) {}
+
     void awaitDelivered(Set<String> ids, Duration atMost) {
         try {
             await().atMost(atMost).pollInterval(Duration.ofMillis(200)).until(() -> deliveredIds().containsAll(ids));

@@ -563,10 +563,7 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public List<Claim> claimsOf(String owner, JobId after, int limit) {
-        Objects.requireNonNull(owner, "owner");
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit must be at least 1, was " + limit);
-        }
+        Claim.checkPage(owner, limit);
         return read("claimsOf " + owner, connection -> {
             try (PreparedStatement claims = connection.prepareStatement(
                     after == null ? CLAIMS_OF_FIRST : CLAIMS_OF_NEXT)) {

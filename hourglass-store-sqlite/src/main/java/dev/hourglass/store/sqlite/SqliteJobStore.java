@@ -421,10 +421,7 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public List<Claim> claimsOf(String owner, JobId after, int limit) {
-        Objects.requireNonNull(owner, "owner");
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit must be at least 1, was " + limit);
-        }
+        Claim.checkPage(owner, limit);
         return read("claimsOf " + owner, connection -> {
             try (PreparedStatement claims = connection.prepareStatement(CLAIMS_OF)) {
                 claims.setString(1, owner);
