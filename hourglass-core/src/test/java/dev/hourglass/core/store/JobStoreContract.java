@@ -1104,7 +1104,8 @@ public abstract class JobStoreContract {
 
             assertThat(expected).hasSize(25);
             for (int pageSize : new int[] {1, 7, 24, 25, 26, 1000}) {
-                assertThat(claimsAll("node-a", pageSize)).as("pages of " + pageSize).containsExactlyElementsOf(expected);
+                assertThat(claimsAll("node-a", pageSize)).as("pages of " + pageSize)
+                        .containsExactlyElementsOf(expected);
             }
         }
 

@@ -359,7 +359,6 @@ public final class SqliteJobStore implements JobStore {
         });
     }
 
-    /** In id order from the cursor: a range scan of the rowid b-tree, filtered by tenant and state. */
     /**
      * The page query: in id order, with the filters the query sets. A tenant's page reads that tenant's rows only
      * (index {@code jobs_by_tenant}), however many jobs other tenants have.
