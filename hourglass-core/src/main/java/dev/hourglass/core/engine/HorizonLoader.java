@@ -86,15 +86,21 @@ final class HorizonLoader {
             long startNanos = ticker.nanoTime(); // before now: the lease is never thought to hold longer than stored
             Instant now = wallClock.instant();
             String node = config.nodeId();
-            committer.task(Durability.LAZY, tx -> {
-                tx.heartbeat(node, now.plus(config.leaseTtl()), now);
-                return tx.rescueExpired(now, node, takeOverAll && firstRound);
-            }).thenAccept(rescued -> {
-                if (rescued > 0) {
-                    log.info("rescued {} jobs from nodes whose lease expired", rescued);
-                }
+            Renewal renewal = committer.<Renewal>task(Durability.LAZY, tx -> {
+                boolean renewed = tx.heartbeat(node, now.plus(config.leaseTtl()), now);
+                return new Renewal(renewed, tx.rescueExpired(now, node, takeOverAll && firstRound));
             }).join();
-            leaseUntilNanos = startNanos + config.leaseTtl().toNanos();
+            if (renewal.rescued() > 0) {
+                log.info("rescued {} jobs from nodes whose lease expired", renewal.rescued());
+            }
+            if (renewal.renewed()) {
+                leaseUntilNanos = startNanos + config.leaseTtl().toNanos();
+            } else {
+                // Another node found this node's lease run out and is handing its claims back: the lease stays as
+                // it was (run out, or about to), so nothing starts until a later round renews it.
+                log.warn("lease not renewed: another node is rescuing this node's claims (its lease ran out); "
+                        + "the next round renews it");
+            }
             firstRound = false;
             claimHorizon(now);
             if (round++ % ROUNDS_PER_PRUNE == 0) {
@@ -161,6 +167,9 @@ final class HorizonLoader {
             }
         }
     }
+
+    /** What a round's heartbeat transaction did. */
+    private record Renewal(boolean renewed, int rescued) {}
 
     private void prune(Instant now) {
         Instant cutoff = now.minus(config.retention());

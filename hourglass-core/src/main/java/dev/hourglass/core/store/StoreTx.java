@@ -41,8 +41,17 @@ public interface StoreTx {
     /** A SCHEDULED job gets a new due time and owner (null = unowned); its token increments. */
     List<ChangeResult> reschedule(List<RescheduleRequest> requests);
 
-    /** Records that {@code node} is alive until {@code leaseUntil}. */
-    void heartbeat(String node, Instant leaseUntil, Instant now);
+    /**
+     * Records that {@code node} is alive until {@code leaseUntil}. Returns true when the lease was renewed, false
+     * when the store refused because another node is rescuing this node's claims at this moment (it found the lease
+     * run out): the caller must then not count its lease as renewed. Never waits for that other node.
+     *
+     * <p>Why it may refuse: a rescuer decides that a lease ran out and hands the claims back in one transaction; a
+     * renewal that committed in between would let the node start a job the rescuer is about to hand to another node
+     * (two runs while the owner lives). Stores shared by several nodes therefore exclude a node's renewal and its
+     * rescue from each other; a store used by one process never refuses.
+     */
+    boolean heartbeat(String node, Instant leaseUntil, Instant now);
 
     /**
      * Hands back every claim of {@code node} (graceful shutdown): its SCHEDULED jobs become unowned; its RUNNING
@@ -55,6 +64,11 @@ public interface StoreTx {
      * {@code survivor} when {@code all} is true, for an exclusive store at start): their SCHEDULED jobs become
      * unowned; their RUNNING jobs go back to SCHEDULED due now, or to FAILED when attempts are exhausted.
      * Returns the number of jobs rescued.
+     *
+     * <p>On a store shared by several nodes, a rescue never waits for another node: it leaves out a node that is
+     * renewing its lease at this moment (see {@link #heartbeat}), and the jobs another transaction holds locked (a
+     * later rescue takes them). A lease renewed after the rescue began but before it reached that node keeps the
+     * node's claims: the lease is checked again once the node's renewals are excluded.
      */
     int rescueExpired(Instant now, String survivor, boolean all);
 

@@ -155,11 +155,40 @@ final class PostgresTx implements StoreTx {
             + "ON CONFLICT (node) DO UPDATE SET lease_until = excluded.lease_until";
 
     /**
-     * The owners whose claims are taken over: every owner of a job except the survivor and, unless {@code all}
-     * (2nd parameter), except the nodes with a live lease (lease_until &gt;= now, inclusive). An owner without a
-     * nodes row counts as expired: it cannot renew. The distinct owners come from a loose index scan of
-     * {@code jobs_owned} (a recursive CTE: one index seek per owner, and there are as many owners as nodes), where
-     * {@code SELECT DISTINCT owner} would read the index entry of every claimed job.
+     * The advisory lock that keeps a node's lease renewal and a rescue of its claims apart (see {@link #heartbeat}
+     * and {@link #rescueExpired}): a transaction-level lock keyed by schema and node, so two deployments in two
+     * schemas of one database do not meet, freed by the COMMIT or ROLLBACK. Only ever <i>tried</i>
+     * ({@code pg_try_advisory_xact_lock}), never waited for, so it cannot take part in a deadlock or make a node's
+     * single writer wait for a node that is stuck. Two node names whose hashes collide only make one renewal or
+     * rescue wait a round. {@code %s} is the SQL expression of the node name.
+     */
+    private static String tryNodeLock(String node) {
+        return "pg_try_advisory_xact_lock(hashtextextended('hourglass node ' || current_schema() || ' ' || "
+                + node + ", 0))";
+    }
+
+    static final String TRY_LOCK_NODE = "SELECT " + tryNodeLock("?::text");
+
+    /** The given nodes whose lock this transaction got (each tried once, in the order given; none waits). */
+    static final String TRY_LOCK_NODES = "SELECT o.node FROM unnest(?::text[]) AS o(node) WHERE "
+            + tryNodeLock("o.node");
+
+    /**
+     * Of the given nodes, those whose lease ran out by now (2nd parameter), or all of them when the 3rd parameter
+     * is true. Read after their locks were taken: a statement under READ COMMITTED sees every commit made before
+     * it began, so a renewal that committed while the rescue was looking elsewhere is seen here.
+     */
+    static final String STILL_EXPIRED = "SELECT o.node FROM unnest(?::text[]) AS o(node) WHERE ?::boolean "
+            + "OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.node AND n.lease_until >= ?::bigint)";
+
+    /**
+     * The candidates of a rescue: every owner of a job except the survivor and, unless {@code all} (2nd
+     * parameter), except the nodes with a live lease (lease_until &gt;= now, inclusive); and every nodes row but the
+     * survivor's whose lease ran out (or any, with {@code all}), owning jobs or not, so that it gets deleted. An
+     * owner without a nodes row counts as expired: it cannot renew. The distinct owners come from a loose index
+     * scan of {@code jobs_owned} (a recursive CTE: one index seek per owner, and there are as many owners as
+     * nodes), where {@code SELECT DISTINCT owner} would read the index entry of every claimed job. Parameters:
+     * survivor, all, now, survivor, all, now.
      */
     static final String EXPIRED_OWNERS = "WITH RECURSIVE owners(owner) AS ("
             + "(SELECT owner FROM jobs WHERE owner IS NOT NULL ORDER BY owner LIMIT 1) "
@@ -168,13 +197,22 @@ final class PostgresTx implements StoreTx {
             + "FROM owners AS o WHERE o.owner IS NOT NULL) "
             + "SELECT o.owner FROM owners AS o WHERE o.owner IS NOT NULL AND o.owner IS DISTINCT FROM ?::text "
             + "AND (?::boolean OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.owner "
-            + "AND n.lease_until >= ?::bigint))";
+            + "AND n.lease_until >= ?::bigint)) "
+            + "UNION "
+            + "SELECT n.node FROM nodes AS n WHERE n.node IS DISTINCT FROM ?::text "
+            + "AND (?::boolean OR n.lease_until < ?::bigint)";
 
     /**
      * Hands back every claim of the given owners, in one statement: a SCHEDULED job becomes unowned; a RUNNING job
      * goes back to SCHEDULED due now with its attempt counted, or, when {@code fail_exhausted} and its attempts are
      * used up, to FAILED. Either way its token increments, so the old owner's late start or finish is refused.
-     * Parameters: fail_exhausted, now, error (null keeps the last error), owners.
+     * Parameters: fail_exhausted, now, error (null keeps the last error), owners, owners again (the picking
+     * subquery takes them as its own parameter, not from {@code p}, so that it runs once, as an init plan).
+     *
+     * <p>The rows are picked {@code FOR UPDATE SKIP LOCKED}: a row that another transaction holds (typically the
+     * owner's last transaction, cut off by the network before its COMMIT, which holds its locks until the
+     * server's idle-transaction timeout) is left for a later rescue instead of stalling this node's only writer.
+     * The picked rows are locked before the UPDATE reads them, so it sees their latest committed version.
      */
     static final String HAND_BACK = "UPDATE jobs AS j SET "
             + "state = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' THEN "
@@ -189,13 +227,15 @@ final class PostgresTx implements StoreTx {
             + "owner = NULL, token = j.token + 1, updated_at = p.now "
             + "FROM (SELECT ?::boolean AS fail_exhausted, ?::bigint AS now, ?::text AS error, ?::text[] AS owners) "
             + "AS p "
-            + "WHERE j.owner = ANY (p.owners) AND j.state IN ('" + SCHEDULED + "', '"
+            + "WHERE j.id = ANY (ARRAY(SELECT h.id FROM jobs AS h WHERE h.owner = ANY (?::text[]) "
+            + "AND h.state IN ('" + SCHEDULED + "', '" + Transition.RESCUE.from().name() + "') "
+            + "FOR UPDATE SKIP LOCKED)) "
+            + "AND j.owner = ANY (p.owners) AND j.state IN ('" + SCHEDULED + "', '"
             + Transition.RESCUE.from().name() + "')";
 
     static final String DELETE_NODE = "DELETE FROM nodes WHERE node = ?";
-    static final String DELETE_EXPIRED_NODES =
-            "DELETE FROM nodes WHERE lease_until < ? AND node IS DISTINCT FROM ?::text";
-    static final String DELETE_OTHER_NODES = "DELETE FROM nodes WHERE node IS DISTINCT FROM ?::text";
+    /** The nodes rows of the rescued nodes; only rows this transaction holds the node lock of. */
+    static final String DELETE_NODES = "DELETE FROM nodes WHERE node = ANY (?::text[])";
 
     /**
      * Oldest finished first, through {@code jobs_finished} (the state test guards against a stray finished_at),
@@ -585,26 +625,53 @@ final class PostgresTx implements StoreTx {
         }
     }
 
+    /**
+     * Renews under the node's lock ({@link #tryNodeLock}), held to the end of this transaction: while a rescuer
+     * holds it, the rescuer found this node's lease run out and is handing its claims back, so the renewal is
+     * refused (false) rather than committed between the rescuer's check and its hand-back. Never waits.
+     */
     @Override
-    public void heartbeat(String node, Instant leaseUntil, Instant now) {
+    public boolean heartbeat(String node, Instant leaseUntil, Instant now) {
         Objects.requireNonNull(node, "node");
-        try (PreparedStatement heartbeat = statement(HEARTBEAT)) {
-            heartbeat.setString(1, node);
-            heartbeat.setLong(2, millis(leaseUntil));
-            heartbeat.executeUpdate();
+        try {
+            if (!tryLockNode(node)) {
+                return false;
+            }
+            try (PreparedStatement heartbeat = statement(HEARTBEAT)) {
+                heartbeat.setString(1, node);
+                heartbeat.setLong(2, millis(leaseUntil));
+                heartbeat.executeUpdate();
+            }
+            return true;
         } catch (SQLException e) {
             throw failed("heartbeat of " + node, e);
         }
     }
 
+    private boolean tryLockNode(String node) throws SQLException {
+        try (PreparedStatement lock = statement(TRY_LOCK_NODE)) {
+            lock.setString(1, node);
+            try (ResultSet rs = lock.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    /**
+     * Hands back the node's own claims. Its row is deleted only under its lock: without it a rescuer is deleting
+     * the row right now, and the delete would wait for that rescuer's transaction.
+     */
     @Override
     public int release(String node, Instant now) {
         Objects.requireNonNull(node, "node");
         try {
+            boolean locked = tryLockNode(node);
             int released = handBack(List.of(node), now, false, null);
-            try (PreparedStatement delete = statement(DELETE_NODE)) {
-                delete.setString(1, node);
-                delete.executeUpdate();
+            if (locked) {
+                try (PreparedStatement delete = statement(DELETE_NODE)) {
+                    delete.setString(1, node);
+                    delete.executeUpdate();
+                }
             }
             if (released > 0 && channel != null) {
                 // A graceful stop: wake the other nodes so they claim these jobs now, not at their next horizon
@@ -622,28 +689,58 @@ final class PostgresTx implements StoreTx {
         }
     }
 
+    /**
+     * Four steps, none of which waits for another node:
+     * <ol>
+     *   <li>the candidates: owners and nodes rows whose lease ran out (one statement, {@link #EXPIRED_OWNERS});</li>
+     *   <li>their node locks, tried: a node whose lock is taken is renewing its lease (or being rescued by another
+     *       node) right now, and is left out of this rescue;</li>
+     *   <li>the leases of the locked ones read again ({@link #STILL_EXPIRED}): a renewal that committed after step
+     *       1 but before step 2 is seen here, and keeps the node's claims. From here to the COMMIT, no renewal of
+     *       these nodes can commit: it needs the lock;</li>
+     *   <li>their claims handed back ({@link #HAND_BACK}, skipping rows another transaction holds) and their nodes
+     *       rows deleted.</li>
+     * </ol>
+     * Without steps 2 and 3, a node that renewed between the check and the hand-back, and started a job, would have
+     * that job handed to another node and run twice while it lives.
+     */
     @Override
     public int rescueExpired(Instant now, String survivor, boolean all) {
         try {
-            List<String> expired = new ArrayList<>();
+            List<String> candidates = new ArrayList<>();
             try (PreparedStatement owners = statement(EXPIRED_OWNERS)) {
                 owners.setString(1, survivor);
                 owners.setBoolean(2, all);
                 owners.setLong(3, millis(now));
-                try (ResultSet rs = owners.executeQuery()) {
-                    while (rs.next()) {
-                        expired.add(rs.getString(1));
-                    }
-                }
+                owners.setString(4, survivor);
+                owners.setBoolean(5, all);
+                owners.setLong(6, millis(now));
+                readNodes(owners, candidates);
             }
-            int rescued = expired.isEmpty() ? 0 : handBack(expired, now, true, LEASE_EXPIRED);
-            try (PreparedStatement delete = statement(all ? DELETE_OTHER_NODES : DELETE_EXPIRED_NODES)) {
-                if (all) {
-                    delete.setString(1, survivor);
-                } else {
-                    delete.setLong(1, millis(now));
-                    delete.setString(2, survivor);
-                }
+            if (candidates.isEmpty()) {
+                return 0;
+            }
+            List<String> locked = new ArrayList<>();
+            try (PreparedStatement lock = statement(TRY_LOCK_NODES)) {
+                lock.setArray(1, texts(candidates));
+                readNodes(lock, locked);
+            }
+            if (locked.isEmpty()) {
+                return 0;
+            }
+            List<String> expired = new ArrayList<>();
+            try (PreparedStatement recheck = statement(STILL_EXPIRED)) {
+                recheck.setArray(1, texts(locked));
+                recheck.setBoolean(2, all);
+                recheck.setLong(3, millis(now));
+                readNodes(recheck, expired);
+            }
+            if (expired.isEmpty()) {
+                return 0;
+            }
+            int rescued = handBack(expired, now, true, LEASE_EXPIRED);
+            try (PreparedStatement delete = statement(DELETE_NODES)) {
+                delete.setArray(1, texts(expired));
                 delete.executeUpdate();
             }
             return rescued;
@@ -652,13 +749,23 @@ final class PostgresTx implements StoreTx {
         }
     }
 
-    /** Hands back every claim of {@code owners}; returns the number of jobs changed. */
+    private static void readNodes(PreparedStatement query, List<String> into) throws SQLException {
+        try (ResultSet rs = query.executeQuery()) {
+            while (rs.next()) {
+                into.add(rs.getString(1));
+            }
+        }
+    }
+
+    /** Hands back every claim of {@code owners} not locked by another transaction; returns the jobs changed. */
     private int handBack(List<String> owners, Instant now, boolean failExhausted, String error) throws SQLException {
         try (PreparedStatement handBack = statement(HAND_BACK)) {
+            Array ownerArray = texts(owners);
             handBack.setBoolean(1, failExhausted);
             handBack.setLong(2, millis(now));
             handBack.setString(3, error);
-            handBack.setArray(4, texts(owners));
+            handBack.setArray(4, ownerArray);
+            handBack.setArray(5, ownerArray);
             return handBack.executeUpdate();
         }
     }

@@ -263,6 +263,121 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
     }
 
+    /**
+     * A renewal and a rescue of the same node on two nodes at once, each transaction held open at the critical
+     * point. Neither ever waits for the other (a wait would stall that node's only writer); the rescue never takes
+     * the claims of a node whose renewal is in flight, and a renewal never commits while a rescue of its node is.
+     */
+    @Nested
+    class RescueRaces {
+        /** Bounds a write that must not wait for the other transaction (it would wait until the test lets go). */
+        private static final long NO_WAIT_SECONDS = 5;
+
+        private void leaseOfNodeAUntil(int second) {
+            lazy(tx -> tx.heartbeat("node-a", at(second), at(0)));
+        }
+
+        /** Runs {@code work} on {@code on} in a transaction that stays open until {@code letGo} counts down. */
+        private <R> Future<R> heldOpen(ExecutorService thread, PostgresJobStore on, CountDownLatch inside,
+                CountDownLatch letGo, java.util.function.Function<StoreTx, R> work) {
+            return thread.submit(() -> on.write(Durability.LAZY, tx -> {
+                R result = work.apply(tx);
+                inside.countDown();
+                try {
+                    assertThat(letGo.await(30, TimeUnit.SECONDS)).isTrue();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return result;
+            }));
+        }
+
+        @Test
+        void aRescueLeavesOutANodeWhoseRenewalIsInFlight() throws Exception {
+            leaseOfNodeAUntil(10);
+            NewJob ofA = job().owner("node-a").build();
+            insertOne(ofA);
+            PostgresJobStore nodeA = anotherNode();
+            CountDownLatch inside = new CountDownLatch(1);
+            CountDownLatch letGo = new CountDownLatch(1);
+            try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
+                Future<Boolean> renewal = heldOpen(threads, nodeA, inside, letGo,
+                        tx -> tx.heartbeat("node-a", at(100), at(9)));
+                assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+
+                // node-a's stored lease (10) has run out at 11, but its renewal to 100 is about to commit.
+                Future<Integer> rescue = threads.submit(() -> rescue(at(11), "node-b", false));
+                assertThat(rescue.get(NO_WAIT_SECONDS, TimeUnit.SECONDS)).as("node-a is renewing: left out")
+                        .isZero();
+                letGo.countDown();
+                assertThat(renewal.get(10, TimeUnit.SECONDS)).isTrue();
+            }
+
+            assertThat(get(ofA.id()).owner()).isEqualTo("node-a");
+            assertThat(rescue(at(50), "node-b", false)).as("the renewed lease holds").isZero();
+            assertThat(rescue(at(101), "node-b", false)).as("and runs out in its time").isEqualTo(1);
+        }
+
+        @Test
+        void aRenewalIsRefusedWhileARescueOfItsNodeIsInFlightAndWorksAfterIt() throws Exception {
+            leaseOfNodeAUntil(10);
+            NewJob ofA = job().owner("node-a").build();
+            insertOne(ofA);
+            PostgresJobStore nodeA = anotherNode();
+            CountDownLatch inside = new CountDownLatch(1);
+            CountDownLatch letGo = new CountDownLatch(1);
+            try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
+                Future<Integer> rescue = heldOpen(threads, postgres(), inside, letGo,
+                        tx -> tx.rescueExpired(at(11), "node-b", false));
+                assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+
+                Future<Boolean> renewal = threads.submit(() -> nodeA.write(Durability.LAZY,
+                        tx -> tx.heartbeat("node-a", at(100), at(11))));
+                assertThat(renewal.get(NO_WAIT_SECONDS, TimeUnit.SECONDS)).as("refused, without waiting").isFalse();
+                letGo.countDown();
+                assertThat(rescue.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+            }
+
+            assertThat(get(ofA.id()).owner()).as("handed back").isNull();
+            boolean renewedAfter = nodeA.write(Durability.LAZY, tx -> tx.heartbeat("node-a", at(100), at(12)));
+            assertThat(renewedAfter).as("renews once the rescue is over").isTrue();
+            assertThat(rescue(at(50), "node-b", false)).isZero();
+        }
+
+        @Test
+        void aRescueSkipsTheRowsAnotherTransactionHoldsAndALaterRescueTakesThem() throws Exception {
+            leaseOfNodeAUntil(10);
+            NewJob first = job().build();
+            NewJob second = job().build();
+            insert(first, second);
+            List<Job> claimed = claim("node-a", at(0), 10, at(0));
+            Job held = claimed.stream().filter(j -> j.id().equals(first.id())).findFirst().orElseThrow();
+            PostgresJobStore nodeA = anotherNode();
+            CountDownLatch inside = new CountDownLatch(1);
+            CountDownLatch letGo = new CountDownLatch(1);
+            try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
+                // node-a's start, cut off before its COMMIT (as by a network that drops packets): the row stays
+                // locked until the transaction ends.
+                Future<List<Optional<Job>>> start = heldOpen(threads, nodeA, inside, letGo,
+                        tx -> tx.start(List.of(new StartRun(held.id(), "node-a", held.fencingToken(), at(1)))));
+                assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+
+                Future<Integer> rescue = threads.submit(() -> rescue(at(11), "node-b", false));
+                assertThat(rescue.get(NO_WAIT_SECONDS, TimeUnit.SECONDS)).as("only the row not held").isEqualTo(1);
+                assertThat(get(second.id()).owner()).isNull();
+                letGo.countDown();
+                assertThat(start.get(10, TimeUnit.SECONDS)).singleElement().matches(Optional::isPresent);
+            }
+
+            assertThat(get(first.id()).state()).isEqualTo(JobState.RUNNING);
+            assertThat(rescue(at(12), "node-b", false)).as("the next rescue takes the rest").isEqualTo(1);
+            Job rescued = get(first.id());
+            assertThat(rescued.state()).isEqualTo(JobState.SCHEDULED);
+            assertThat(rescued.owner()).isNull();
+            assertThat(rescued.attempts()).isEqualTo(1);
+        }
+    }
+
     @Nested
     class Persistence {
 
@@ -557,10 +672,11 @@ class PostgresJobStoreTest extends JobStoreContract {
             fillAndAnalyze();
 
             for (boolean generic : new boolean[] {true, false}) {
-                assertThat(plan(PostgresTx.EXPIRED_OWNERS, generic, "text, boolean, bigint", "'node-b', false, 0"))
+                assertThat(plan(PostgresTx.EXPIRED_OWNERS, generic, "text, boolean, bigint, text, boolean, bigint",
+                        "'node-b', false, 0, 'node-b', false, 0"))
                         .contains("jobs_owned").doesNotContain("Seq Scan on jobs");
-                assertThat(plan(PostgresTx.HAND_BACK, generic, "boolean, bigint, text, text[]",
-                        "true, 0, 'x', ARRAY['node-1']"))
+                assertThat(plan(PostgresTx.HAND_BACK, generic, "boolean, bigint, text, text[], text[]",
+                        "true, 0, 'x', ARRAY['node-1'], ARRAY['node-1']"))
                         .contains("jobs_owned").doesNotContain("Seq Scan on jobs");
                 assertThat(plan(PostgresTx.PRUNE, generic, "bigint, integer",
                         TestJobs.T0.plusSeconds(10).toEpochMilli() + ", 100"))

@@ -400,14 +400,16 @@ final class SqliteTx implements StoreTx {
         return new ChangeResult.WrongState(job);
     }
 
+    /** Always renews: the file is one process's, and its one writer runs rescues and renewals one at a time. */
     @Override
-    public void heartbeat(String node, Instant leaseUntil, Instant now) {
+    public boolean heartbeat(String node, Instant leaseUntil, Instant now) {
         Objects.requireNonNull(node, "node");
         try {
             PreparedStatement heartbeat = statement(HEARTBEAT);
             heartbeat.setString(1, node);
             heartbeat.setLong(2, millis(leaseUntil));
             heartbeat.executeUpdate();
+            return true;
         } catch (SQLException e) {
             throw failed("heartbeat of " + node, e);
         }
