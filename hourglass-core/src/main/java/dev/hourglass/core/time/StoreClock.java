@@ -28,10 +28,10 @@ import java.util.function.Supplier;
  *   <li>A sample that fails (the store throws, or answers no clock) changes nothing: the previous estimate stays.
  *   <li>A new sample that disagrees with an older one by more than their two error bounds together means one of the
  *       clocks stepped (NTP stepped this node's clock, say): the older samples are dropped, never mixed in.
- *   <li>The correction applied is the one, within the chosen sample's error bound of the measured offset, nearest
- *       to zero: never more than the measurement proves. Two clocks that agree within the measurement's error are
- *       left alone (nodes on one machine, or already synchronised by NTP, keep their own clock, without jitter).
- *       The applied correction is therefore within twice the error bound of the true offset.
+ *   <li>The correction applied is the measured offset, or zero when that is within its error bound: clocks that
+ *       agree as far as the measurement can tell are left alone (nodes on one machine, or synchronised by NTP
+ *       closer than the round trip, keep their own clock, without jitter from sample to sample). The applied
+ *       correction is within the error bound of the true offset, or within twice the bound when it is zero.
  *   <li>The estimate is one immutable value behind a volatile field: {@link #instant} never locks.
  * </ul>
  */
@@ -124,8 +124,8 @@ public final class StoreClock implements InstantSource {
      *
      * @param measured the store's clock minus this node's wall clock, as measured
      * @param errorBound how far the true offset may be from {@code measured}
-     * @param applied the correction {@link #instant} adds: the value within {@code errorBound} of {@code measured}
-     *     nearest to zero
+     * @param applied the correction {@link #instant} adds: {@code measured}, or zero if {@code measured} is within
+     *     {@code errorBound} of zero
      */
     public record Estimate(Duration measured, Duration errorBound, Duration applied) {
         /** No sample yet: no correction, and nothing known. */
@@ -141,15 +141,11 @@ public final class StoreClock implements InstantSource {
         }
 
         static Estimate of(Duration measured, Duration errorBound) {
-            Duration applied;
-            if (measured.abs().compareTo(errorBound) <= 0) {
-                applied = Duration.ZERO; // the clocks agree as far as this measurement can tell
-            } else if (measured.isNegative()) {
-                applied = measured.plus(errorBound);
-            } else {
-                applied = measured.minus(errorBound);
-            }
-            return new Estimate(measured, errorBound, applied);
+            // Within the bound the clocks agree as far as this measurement can tell. Outside it the midpoint is the
+            // best guess (a correction trimmed towards zero would leave a node that runs ahead up to twice the
+            // bound ahead, and firing early is what this clock is for).
+            boolean agree = measured.abs().compareTo(errorBound) <= 0;
+            return new Estimate(measured, errorBound, agree ? Duration.ZERO : measured);
         }
     }
 }
