@@ -102,9 +102,10 @@ final class ClockSync implements AutoCloseable {
         metrics.clockOffset(estimate.measured(), estimate.errorBound());
         if (!reported) {
             reported = true;
-            log.info("clock of {}: {} ms {} this node's (±{} ms); Hourglass times jobs and leases by it", store,
-                    millis(estimate.measured().abs()), estimate.measured().isNegative() ? "behind" : "ahead of",
-                    millis(estimate.errorBound()));
+            log.info("clock of {}: {} ms {} this node's (±{} ms); Hourglass times jobs and leases by it "
+                    + "(correction applied: {} ms)", store, millis(estimate.measured().abs()),
+                    estimate.measured().isNegative() ? "behind" : "ahead of", millis(estimate.errorBound()),
+                    millis(estimate.applied()));
         }
         boolean far = estimate.measured().abs().compareTo(WARN_ABOVE) > 0;
         long now = ticker.nanoTime();

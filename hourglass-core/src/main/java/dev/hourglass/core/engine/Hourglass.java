@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The scheduler, embedded. Schedules jobs durably (a call returns after the commit that holds the job), fires them
- * at their due time on the wall clock (never before), and runs each attempt through the handler registered under the
- * job's handler name, at least once.
+ * at their due time on the wall clock (never before; on a store shared by several nodes, the store's clock: see
+ * {@link Builder#syncClockToStore}), and runs each attempt through the handler registered under the job's handler
+ * name, at least once.
  *
  * <pre>{@code
  * try (Hourglass hourglass = Hourglass.builder()
