@@ -22,4 +22,12 @@ public interface EngineMetrics {
 
     /** A write lost its compare-and-set (a stale claim, a cancel that won, ...). */
     default void claimLost(Job job) {}
+
+    /**
+     * A new measurement of the cluster clock (the store's): {@code offset} is the store's clock minus this node's
+     * wall clock, true to within {@code errorBound}. Reported every 10 s while the engine runs on a store with a
+     * clock (PostgreSQL); never on a store without one. A binding would publish it as the gauges
+     * {@code hourglass_clock_offset_seconds} and {@code hourglass_clock_offset_error_seconds}.
+     */
+    default void clockOffset(Duration offset, Duration errorBound) {}
 }

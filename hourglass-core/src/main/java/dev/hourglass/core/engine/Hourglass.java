@@ -19,6 +19,7 @@ import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.Instants;
+import dev.hourglass.core.time.StoreClock;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import java.sql.Connection;
@@ -41,8 +42,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The scheduler, embedded. Schedules jobs durably (a call returns after the commit that holds the job), fires them
- * at their due time on the wall clock (never before), and runs each attempt through the handler registered under the
- * job's handler name, at least once.
+ * at their due time on the wall clock (never before; on a store shared by several nodes, the store's clock: see
+ * {@link Builder#syncClockToStore}), and runs each attempt through the handler registered under the job's handler
+ * name, at least once.
  *
  * <pre>{@code
  * try (Hourglass hourglass = Hourglass.builder()
@@ -62,7 +64,10 @@ public final class Hourglass implements AutoCloseable {
     private final EngineConfig config;
     private final JobStore store;
     private final boolean closeStore;
+    /** The cluster clock when the store has one (see {@link Builder#syncClockToStore}), else the builder's. */
     private final InstantSource wallClock;
+    /** Keeps {@link #wallClock} on the store's clock; null when the engine runs on the builder's clock as is. */
+    private final ClockSync clockSync;
     private final GroupCommitter committer;
     private final FiringLoop timer;
     private final Dispatcher dispatcher;
@@ -78,7 +83,11 @@ public final class Hourglass implements AutoCloseable {
         this.config = b.config.validate();
         this.store = b.store;
         this.closeStore = b.closeStore;
-        this.wallClock = b.wallClock;
+        // Before anything reads the time: every component gets the one clock, already measured if the store answers.
+        this.clockSync = b.syncsClock()
+                ? ClockSync.measure(store, b.wallClock, b.ticker, b.metrics).orElse(null)
+                : null;
+        this.wallClock = clockSync == null ? b.wallClock : clockSync.clock();
         JobIdGenerator ids = new JobIdGenerator(wallClock);
         store.lastJobId().ifPresent(last -> ids.advancePast(last.hi()));
         this.submissions = new Submissions(config, ids, b.handlers.keySet());
@@ -109,6 +118,9 @@ public final class Hourglass implements AutoCloseable {
     }
 
     private void start() {
+        if (clockSync != null) {
+            clockSync.start();
+        }
         committer.start();
         dispatcher.start();
         timer.start();
@@ -360,6 +372,14 @@ public final class Hourglass implements AutoCloseable {
         return wallClock;
     }
 
+    /**
+     * What this node knows of the cluster clock (the store's), for logs and metrics; empty when the engine runs on
+     * its own clock (a store without a shared clock, such as SQLite, or {@link Builder#syncClockToStore} off).
+     */
+    public Optional<StoreClock.Estimate> clockEstimate() {
+        return clockSync == null ? Optional.empty() : Optional.of(clockSync.clock().estimate());
+    }
+
     /** Jobs held in the in-memory timer (the near-term horizon). */
     public int timerSize() {
         return timer.size();
@@ -416,6 +436,9 @@ public final class Hourglass implements AutoCloseable {
         closed = true;
         announcements.close();
         background.shutdown();
+        if (clockSync != null) {
+            clockSync.close(); // the clock keeps its last estimate for the hand-back below
+        }
         timer.close();
         dispatcher.close();
         try {
@@ -439,6 +462,8 @@ public final class Hourglass implements AutoCloseable {
         private boolean closeStore = true;
         private InstantSource wallClock = SystemTime.wallClock();
         private Ticker ticker = SystemTime.ticker();
+        private boolean clockInjected;
+        private Boolean syncClockToStore;
         private EngineConfig config = EngineConfig.defaults("node-" + UUID.randomUUID().toString().substring(0, 8));
         private EngineMetrics metrics = EngineMetrics.NOOP;
         private TenantShares tenantShares = TenantShares.EQUAL;
@@ -471,7 +496,27 @@ public final class Hourglass implements AutoCloseable {
         public Builder clock(InstantSource wall, Ticker monotonic) {
             this.wallClock = Objects.requireNonNull(wall, "wall");
             this.ticker = Objects.requireNonNull(monotonic, "monotonic");
+            this.clockInjected = true;
             return this;
+        }
+
+        /**
+         * Whether the engine times everything (due times of relative schedules, "is it due", leases) by the
+         * store's clock rather than by this node's wall clock alone: it measures its offset from the store's clock
+         * ({@link JobStore#readClock}) at build and every 10 s, and adds it to the wall clock. Nodes sharing a
+         * store then share one clock, so none fires a job early or rescues live claims because its own clock runs
+         * ahead. Without effect on a store that has no shared clock (SQLite).
+         *
+         * <p>Default: on, unless {@link #clock} was called (an injected clock, such as a test's
+         * {@code ManualClock}, is kept as is). On with an injected clock corrects that clock.
+         */
+        public Builder syncClockToStore(boolean value) {
+            this.syncClockToStore = value;
+            return this;
+        }
+
+        boolean syncsClock() {
+            return syncClockToStore != null ? syncClockToStore : !clockInjected;
         }
 
         public Builder config(EngineConfig value) {

@@ -88,6 +88,23 @@ public interface JobStore extends AutoCloseable {
     }
 
     /**
+     * Optional: the store's own clock, read in one round trip (precise to the microsecond or better), or empty when
+     * the store has no clock that several nodes share (the embedded SQLite store: one process, one clock; the
+     * default).
+     *
+     * <p>Why: nodes sharing a store compute due times ("in 5 s" is now + 5 s) and lease expiries on one node and
+     * compare them with "now" on another. Each node's own clock would let a node whose clock runs ahead fire a job
+     * early, or rescue another node's live claims. So the engine measures its offset from this clock now and then
+     * and times everything by it: one cluster clock (see {@link dev.hourglass.core.time.StoreClock}). Called on an
+     * engine thread every few seconds, never inside a transaction; it changes nothing.
+     *
+     * @throws StoreException when the store cannot be reached ({@link StoreUnavailableException}) or the read fails
+     */
+    default Optional<Instant> readClock() {
+        return Optional.empty();
+    }
+
+    /**
      * Optional: the tenants and API keys kept in this store's database (the server's multi-tenant mode).
      *
      * @throws UnsupportedOperationException if this store keeps no tenants (the default)
