@@ -28,10 +28,11 @@ import java.util.function.Supplier;
  *   <li>A sample that fails (the store throws, or answers no clock) changes nothing: the previous estimate stays.
  *   <li>A new sample that disagrees with an older one by more than their two error bounds together means one of the
  *       clocks stepped (NTP stepped this node's clock, say): the older samples are dropped, never mixed in.
- *   <li>The correction applied is the measured offset, or zero when that is within its error bound: clocks that
- *       agree as far as the measurement can tell are left alone (nodes on one machine, or synchronised by NTP
- *       closer than the round trip, keep their own clock, without jitter from sample to sample). The applied
- *       correction is within the error bound of the true offset, or within twice the bound when it is zero.
+ *   <li>The correction applied is the measured offset less its error bound, or zero when the offset is within its
+ *       error bound: clocks that agree as far as the measurement can tell are left alone (nodes on one machine, or
+ *       synchronised by NTP closer than the round trip, keep their own clock, without jitter from sample to
+ *       sample). A corrected node runs at most twice the bound behind the store's clock and never ahead of it; a
+ *       node left alone is within one bound of it.
  *   <li>The estimate is one immutable value behind a volatile field: {@link #instant} never locks.
  * </ul>
  */
@@ -75,8 +76,12 @@ public final class StoreClock implements InstantSource {
      * clock. Whatever the store's read throws is passed on, and the previous estimate stays.
      */
     public synchronized Optional<Estimate> sample() {
-        Instant localBefore = base.instant();
+        // The ticker first, then the wall clock: both readings of this node then lie inside [before, after], so a
+        // pause between them (a busy machine descheduling this thread) widens the round trip, and with it the error
+        // bound, instead of shifting the offset unseen. Read the other way round, a 5 ms pause after the wall read
+        // measured a node on PostgreSQL's own machine 5 ms ahead of it, and its jobs fired 5 ms early.
         long before = ticker.nanoTime();
+        Instant localBefore = base.instant();
         Optional<Instant> store = storeClock.get();
         long after = ticker.nanoTime();
         if (store.isEmpty()) {
@@ -124,8 +129,8 @@ public final class StoreClock implements InstantSource {
      *
      * @param measured the store's clock minus this node's wall clock, as measured
      * @param errorBound how far the true offset may be from {@code measured}
-     * @param applied the correction {@link #instant} adds: {@code measured}, or zero if {@code measured} is within
-     *     {@code errorBound} of zero
+     * @param applied the correction {@link #instant} adds: {@code measured - errorBound} (never ahead of the store's
+     *     clock), or zero if {@code measured} is within {@code errorBound} of zero
      */
     public record Estimate(Duration measured, Duration errorBound, Duration applied) {
         /** No sample yet: no correction, and nothing known. */
@@ -141,11 +146,12 @@ public final class StoreClock implements InstantSource {
         }
 
         static Estimate of(Duration measured, Duration errorBound) {
-            // Within the bound the clocks agree as far as this measurement can tell. Outside it the midpoint is the
-            // best guess (a correction trimmed towards zero would leave a node that runs ahead up to twice the
-            // bound ahead, and firing early is what this clock is for).
+            // Within the bound the clocks agree as far as this measurement can tell: nothing is applied. Outside
+            // it the true offset lies in [measured - bound, measured + bound], and the low end is applied: the node
+            // then runs at most twice the bound behind the store's clock and never ahead of it, because running
+            // ahead is firing early (the midpoint would leave it up to one bound ahead).
             boolean agree = measured.abs().compareTo(errorBound) <= 0;
-            return new Estimate(measured, errorBound, agree ? Duration.ZERO : measured);
+            return new Estimate(measured, errorBound, agree ? Duration.ZERO : measured.minus(errorBound));
         }
     }
 }

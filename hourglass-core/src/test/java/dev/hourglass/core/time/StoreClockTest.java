@@ -70,7 +70,7 @@ class StoreClockTest {
 
         assertThat(estimate.measured()).isEqualTo(TRUE_OFFSET);
         assertThat(estimate.errorBound()).isEqualTo(ms(2));
-        assertThat(estimate.applied()).isEqualTo(TRUE_OFFSET);
+        assertThat(estimate.applied()).as("the low end: never ahead of the store").isEqualTo(TRUE_OFFSET.minus(ms(2)));
         assertThat(clock.instant()).isEqualTo(local.instant().plus(estimate.applied()));
     }
 
@@ -159,6 +159,31 @@ class StoreClockTest {
         StoreClock.Estimate estimate = StoreClock.Estimate.of(ms(-1), ms(2));
         assertThat(estimate.applied()).isZero();
         assertThat(StoreClock.Estimate.of(ms(2), ms(2)).applied()).isZero();
-        assertThat(StoreClock.Estimate.of(ms(-5), ms(2)).applied()).isEqualTo(ms(-5));
+        assertThat(StoreClock.Estimate.of(ms(-5), ms(2)).applied()).isEqualTo(ms(-7));
+        assertThat(StoreClock.Estimate.of(ms(5), ms(2)).applied()).isEqualTo(ms(3));
+    }
+
+    @Test
+    void aPauseRightAfterReadingTheWallClockWidensTheBoundInsteadOfShiftingTheOffset() {
+        // This node descheduled for 5 ms just after it read its wall clock, on PostgreSQL's own machine (one clock).
+        java.util.concurrent.atomic.AtomicBoolean paused = new java.util.concurrent.atomic.AtomicBoolean();
+        java.time.InstantSource pausingWall = () -> {
+            Instant now = local.instant();
+            if (paused.compareAndSet(false, true)) {
+                local.advance(ms(5));
+            }
+            return now;
+        };
+        StoreClock sameClock = new StoreClock(pausingWall, local, () -> {
+            Instant store = local.instant();
+            local.advance(Duration.ofNanos(200_000));
+            return Optional.of(store);
+        });
+
+        StoreClock.Estimate estimate = sameClock.sample().orElseThrow();
+
+        assertThat(estimate.measured().abs()).isLessThanOrEqualTo(estimate.errorBound());
+        assertThat(estimate.errorBound()).isGreaterThanOrEqualTo(Duration.ofMillis(2));
+        assertThat(estimate.applied()).as("the same clock: nothing to correct").isZero();
     }
 }
