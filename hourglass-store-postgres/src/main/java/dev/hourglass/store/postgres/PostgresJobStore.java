@@ -102,6 +102,15 @@ public final class PostgresJobStore implements JobStore {
     private static final AtomicInteger POOLS = new AtomicInteger();
     /** The server aborts a transaction of this store that waits this long for its next statement or COMMIT. */
     static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(15);
+    /**
+     * A statement of this store gives up waiting for a row lock after this long (SQLState 55P03, a plain
+     * {@link StoreException}: the group committer retries the batch one operation per transaction, so only the
+     * operation that meets the lock fails, with a 503 to its caller). Healthy transactions hold their locks for
+     * milliseconds; the wait this bounds is on a transaction cut off by the network before its COMMIT, whose locks
+     * stay until {@link #IDLE_IN_TRANSACTION_TIMEOUT}, and which would otherwise hold this node's only writer, and
+     * every caller behind it, for that long.
+     */
+    static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
 
     /** The thread's write in progress, to refuse a re-entrant {@link #write} (it would deadlock on row locks). */
     private static final ThreadLocal<PostgresJobStore> WRITING = new ThreadLocal<>();
@@ -145,6 +154,12 @@ public final class PostgresJobStore implements JobStore {
         HikariDataSource pool = connect(options);
         try {
             String version = PostgresMigrations.migrate(pool, options.schema(), name);
+            // The migration turned the lock timeout off on the connections it used (see PostgresMigrations): new
+            // connections, with the startup options' lock timeout, replace them.
+            var migrated = pool.getHikariPoolMXBean();
+            if (migrated != null) {
+                migrated.softEvictConnections();
+            }
             boolean force = synchronousCommitIsOff(pool, name);
             if (force) {
                 log.warn("synchronous_commit is off on {}; this store turns it on for its FSYNC commits", name);
@@ -212,7 +227,8 @@ public final class PostgresJobStore implements JobStore {
         // after this long (the engine checks unconfirmed commits for longer). A healthy transaction is never idle
         // for even a millisecond between its statements. A user-supplied "options" in the URL takes precedence.
         properties.setProperty("options",
-                "-c idle_in_transaction_session_timeout=" + IDLE_IN_TRANSACTION_TIMEOUT.toMillis());
+                "-c idle_in_transaction_session_timeout=" + IDLE_IN_TRANSACTION_TIMEOUT.toMillis()
+                        + " -c lock_timeout=" + LOCK_TIMEOUT.toMillis());
         if (options.schema() != null) {
             // search_path in the startup packet: no extra round trip per connection.
             properties.setProperty("currentSchema", options.schema());

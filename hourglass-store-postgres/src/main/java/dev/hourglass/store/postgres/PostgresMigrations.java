@@ -37,7 +37,11 @@ final class PostgresMigrations {
                     .locations(LOCATION)
                     .failOnMissingLocations(true)
                     .validateMigrationNaming(true)
-                    .cleanDisabled(true);
+                    .cleanDisabled(true)
+                    // The store's connections give up a lock wait after PostgresJobStore.LOCK_TIMEOUT; a migration
+                    // may wait for another node's migration or for running transactions, so its own do not. The
+                    // store evicts these connections after the migration, so no later transaction keeps this.
+                    .initSql("SET lock_timeout = 0");
             if (schema != null) {
                 configuration = configuration.schemas(schema).defaultSchema(schema).createSchemas(true);
             }

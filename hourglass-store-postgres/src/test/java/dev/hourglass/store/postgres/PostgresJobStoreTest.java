@@ -379,6 +379,49 @@ class PostgresJobStoreTest extends JobStoreContract {
     }
 
     @Nested
+    class LockWaits {
+
+        @Test
+        void aWriteThatMeetsARowHeldByAStuckTransactionGivesUpWithinTheLockTimeoutAndChangesNothing()
+                throws Exception {
+            NewJob held = job().owner("node-a").build();
+            NewJob free = job().build();
+            insert(held, free);
+            PostgresJobStore nodeA = anotherNode();
+            CountDownLatch inside = new CountDownLatch(1);
+            CountDownLatch letGo = new CountDownLatch(1);
+            try (ExecutorService threads = Executors.newFixedThreadPool(1)) {
+                // node-a's start, cut off before its COMMIT: its row lock stays until the transaction ends.
+                Future<?> stuck = threads.submit(() -> nodeA.write(Durability.LAZY, tx -> {
+                    tx.start(List.of(new StartRun(held.id(), "node-a", 0, at(1))));
+                    inside.countDown();
+                    try {
+                        return letGo.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+                assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+
+                long started = System.nanoTime();
+                assertThatThrownBy(() -> fsync(tx -> tx.cancel(List.of(new CancelRequest(free.id(), null, at(2)),
+                        new CancelRequest(held.id(), null, at(2))))))
+                        .isInstanceOf(StoreException.class).hasMessageContaining("55P03");
+                Duration waited = TestDatabase.elapsedSince(started);
+                assertThat(waited).as("the lock timeout, not the 15 s idle-transaction timeout")
+                        .isGreaterThanOrEqualTo(PostgresJobStore.LOCK_TIMEOUT.minusMillis(100))
+                        .isLessThan(PostgresJobStore.LOCK_TIMEOUT.plusSeconds(3));
+                assertThat(get(free.id()).state()).as("the whole transaction rolled back")
+                        .isEqualTo(JobState.SCHEDULED);
+                letGo.countDown();
+                stuck.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(get(held.id()).state()).isEqualTo(JobState.RUNNING);
+            assertThat(cancel(free.id(), null, at(3))).isInstanceOf(ChangeResult.Changed.class);
+        }
+    }
+
+    @Nested
     class Persistence {
 
         @Test
