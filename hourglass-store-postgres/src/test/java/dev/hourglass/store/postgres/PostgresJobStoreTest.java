@@ -101,6 +101,31 @@ class PostgresJobStoreTest extends JobStoreContract {
         return TestDatabase.raw(schema());
     }
 
+    /** A transaction kept open by {@link #heldOpen} until {@code letGo} counts down, and what its work returned. */
+    private record Held<R>(Future<R> result, CountDownLatch letGo) {}
+
+    /**
+     * Runs {@code work} on {@code on} in a transaction that stays open after it (as one whose COMMIT the network
+     * held up), on {@code thread}; returns once the work is done, with the transaction still open.
+     */
+    private <R> Held<R> heldOpen(ExecutorService thread, PostgresJobStore on,
+            java.util.function.Function<StoreTx, R> work) throws InterruptedException {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch letGo = new CountDownLatch(1);
+        Future<R> result = thread.submit(() -> on.write(Durability.LAZY, tx -> {
+            R value = work.apply(tx);
+            inside.countDown();
+            try {
+                assertThat(letGo.await(30, TimeUnit.SECONDS)).isTrue();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return value;
+        }));
+        assertThat(inside.await(10, TimeUnit.SECONDS)).as("the held transaction's work ran").isTrue();
+        return new Held<>(result, letGo);
+    }
+
     @Nested
     class SharedUse {
 
@@ -277,40 +302,27 @@ class PostgresJobStoreTest extends JobStoreContract {
             lazy(tx -> tx.heartbeat("node-a", at(second), at(0)));
         }
 
-        /** Runs {@code work} on {@code on} in a transaction that stays open until {@code letGo} counts down. */
-        private <R> Future<R> heldOpen(ExecutorService thread, PostgresJobStore on, CountDownLatch inside,
-                CountDownLatch letGo, java.util.function.Function<StoreTx, R> work) {
-            return thread.submit(() -> on.write(Durability.LAZY, tx -> {
-                R result = work.apply(tx);
-                inside.countDown();
-                try {
-                    assertThat(letGo.await(30, TimeUnit.SECONDS)).isTrue();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-                return result;
-            }));
+        /** node-a's lease, stored until second 10, and one job of node-a's; returns the job. */
+        private NewJob aJobOfNodeAWhoseLeaseEndsAt10() {
+            leaseOfNodeAUntil(10);
+            NewJob ofA = job().owner("node-a").build();
+            insertOne(ofA);
+            return ofA;
         }
 
         @Test
         void aRescueLeavesOutANodeWhoseRenewalIsInFlight() throws Exception {
-            leaseOfNodeAUntil(10);
-            NewJob ofA = job().owner("node-a").build();
-            insertOne(ofA);
+            NewJob ofA = aJobOfNodeAWhoseLeaseEndsAt10();
             PostgresJobStore nodeA = anotherNode();
-            CountDownLatch inside = new CountDownLatch(1);
-            CountDownLatch letGo = new CountDownLatch(1);
             try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
-                Future<Boolean> renewal = heldOpen(threads, nodeA, inside, letGo,
-                        tx -> tx.heartbeat("node-a", at(100), at(9)));
-                assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+                Held<Boolean> renewal = heldOpen(threads, nodeA, tx -> tx.heartbeat("node-a", at(100), at(9)));
 
                 // node-a's stored lease (10) has run out at 11, but its renewal to 100 is about to commit.
                 Future<Integer> rescue = threads.submit(() -> rescue(at(11), "node-b", false));
                 assertThat(rescue.get(NO_WAIT_SECONDS, TimeUnit.SECONDS)).as("node-a is renewing: left out")
                         .isZero();
-                letGo.countDown();
-                assertThat(renewal.get(10, TimeUnit.SECONDS)).isTrue();
+                renewal.letGo().countDown();
+                assertThat(renewal.result().get(10, TimeUnit.SECONDS)).isTrue();
             }
 
             assertThat(get(ofA.id()).owner()).isEqualTo("node-a");
@@ -320,22 +332,16 @@ class PostgresJobStoreTest extends JobStoreContract {
 
         @Test
         void aRenewalIsRefusedWhileARescueOfItsNodeIsInFlightAndWorksAfterIt() throws Exception {
-            leaseOfNodeAUntil(10);
-            NewJob ofA = job().owner("node-a").build();
-            insertOne(ofA);
+            NewJob ofA = aJobOfNodeAWhoseLeaseEndsAt10();
             PostgresJobStore nodeA = anotherNode();
-            CountDownLatch inside = new CountDownLatch(1);
-            CountDownLatch letGo = new CountDownLatch(1);
             try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
-                Future<Integer> rescue = heldOpen(threads, postgres(), inside, letGo,
-                        tx -> tx.rescueExpired(at(11), "node-b", false));
-                assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+                Held<Integer> rescue = heldOpen(threads, postgres(), tx -> tx.rescueExpired(at(11), "node-b", false));
 
                 Future<Boolean> renewal = threads.submit(() -> nodeA.write(Durability.LAZY,
                         tx -> tx.heartbeat("node-a", at(100), at(11))));
                 assertThat(renewal.get(NO_WAIT_SECONDS, TimeUnit.SECONDS)).as("refused, without waiting").isFalse();
-                letGo.countDown();
-                assertThat(rescue.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+                rescue.letGo().countDown();
+                assertThat(rescue.result().get(10, TimeUnit.SECONDS)).isEqualTo(1);
             }
 
             assertThat(get(ofA.id()).owner()).as("handed back").isNull();
@@ -353,20 +359,17 @@ class PostgresJobStoreTest extends JobStoreContract {
             List<Job> claimed = claim("node-a", at(0), 10, at(0));
             Job held = claimed.stream().filter(j -> j.id().equals(first.id())).findFirst().orElseThrow();
             PostgresJobStore nodeA = anotherNode();
-            CountDownLatch inside = new CountDownLatch(1);
-            CountDownLatch letGo = new CountDownLatch(1);
             try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
                 // node-a's start, cut off before its COMMIT (as by a network that drops packets): the row stays
                 // locked until the transaction ends.
-                Future<List<Optional<Job>>> start = heldOpen(threads, nodeA, inside, letGo,
+                Held<List<Optional<Job>>> start = heldOpen(threads, nodeA,
                         tx -> tx.start(List.of(new StartRun(held.id(), "node-a", held.fencingToken(), at(1)))));
-                assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
 
                 Future<Integer> rescue = threads.submit(() -> rescue(at(11), "node-b", false));
                 assertThat(rescue.get(NO_WAIT_SECONDS, TimeUnit.SECONDS)).as("only the row not held").isEqualTo(1);
                 assertThat(get(second.id()).owner()).isNull();
-                letGo.countDown();
-                assertThat(start.get(10, TimeUnit.SECONDS)).singleElement().matches(Optional::isPresent);
+                start.letGo().countDown();
+                assertThat(start.result().get(10, TimeUnit.SECONDS)).singleElement().matches(Optional::isPresent);
             }
 
             assertThat(get(first.id()).state()).isEqualTo(JobState.RUNNING);
@@ -388,20 +391,10 @@ class PostgresJobStoreTest extends JobStoreContract {
             NewJob free = job().build();
             insert(held, free);
             PostgresJobStore nodeA = anotherNode();
-            CountDownLatch inside = new CountDownLatch(1);
-            CountDownLatch letGo = new CountDownLatch(1);
             try (ExecutorService threads = Executors.newFixedThreadPool(1)) {
                 // node-a's start, cut off before its COMMIT: its row lock stays until the transaction ends.
-                Future<?> stuck = threads.submit(() -> nodeA.write(Durability.LAZY, tx -> {
-                    tx.start(List.of(new StartRun(held.id(), "node-a", 0, at(1))));
-                    inside.countDown();
-                    try {
-                        return letGo.await(30, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }));
-                assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+                Held<List<Optional<Job>>> stuck = heldOpen(threads, nodeA,
+                        tx -> tx.start(List.of(new StartRun(held.id(), "node-a", 0, at(1)))));
 
                 long started = System.nanoTime();
                 assertThatThrownBy(() -> fsync(tx -> tx.cancel(List.of(new CancelRequest(free.id(), null, at(2)),
@@ -413,8 +406,8 @@ class PostgresJobStoreTest extends JobStoreContract {
                         .isLessThan(PostgresJobStore.LOCK_TIMEOUT.plusSeconds(3));
                 assertThat(get(free.id()).state()).as("the whole transaction rolled back")
                         .isEqualTo(JobState.SCHEDULED);
-                letGo.countDown();
-                stuck.get(10, TimeUnit.SECONDS);
+                stuck.letGo().countDown();
+                stuck.result().get(10, TimeUnit.SECONDS);
             }
             assertThat(get(held.id()).state()).isEqualTo(JobState.RUNNING);
             assertThat(cancel(free.id(), null, at(3))).isInstanceOf(ChangeResult.Changed.class);
