@@ -209,29 +209,39 @@ final class PostgresTx implements StoreTx {
      * Parameters: fail_exhausted, now, error (null keeps the last error), owners, owners again (the picking
      * subquery takes them as its own parameter, not from {@code p}, so that it runs once, as an init plan).
      *
-     * <p>The rows are picked {@code FOR UPDATE SKIP LOCKED}: a row that another transaction holds (typically the
-     * owner's last transaction, cut off by the network before its COMMIT, which holds its locks until the
-     * server's idle-transaction timeout) is left for a later rescue instead of stalling this node's only writer.
-     * The picked rows are locked before the UPDATE reads them, so it sees their latest committed version.
+     * <p>The rows are picked and locked before the UPDATE reads them, so it sees their latest committed version.
+     * {@link #HAND_BACK} (a rescue) picks them {@code FOR UPDATE SKIP LOCKED}: a row that another transaction holds
+     * (typically the owner's last transaction, cut off by the network before its COMMIT, which holds its locks
+     * until the server's idle-transaction timeout) is left for a later rescue instead of stalling this node's only
+     * writer. {@link #RELEASE} (a node handing back its own claims as it stops) waits for such a row instead, at
+     * most the lock timeout: no later round of the stopping node would take it, and left alone it would fire only
+     * after the lease ran out.
      */
-    static final String HAND_BACK = "UPDATE jobs AS j SET "
-            + "state = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' THEN "
-            + "(CASE WHEN p.fail_exhausted AND j.attempts >= j.max_attempts THEN '" + Transition.FAIL.to().name()
-            + "' ELSE '" + Transition.RESCUE.to().name() + "' END) ELSE j.state END, "
-            + "due_at = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' "
-            + "AND NOT (p.fail_exhausted AND j.attempts >= j.max_attempts) THEN p.now ELSE j.due_at END, "
-            + "finished_at = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' "
-            + "AND p.fail_exhausted AND j.attempts >= j.max_attempts THEN p.now ELSE j.finished_at END, "
-            + "last_error = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' "
-            + "THEN COALESCE(p.error, j.last_error) ELSE j.last_error END, "
-            + "owner = NULL, token = j.token + 1, updated_at = p.now "
-            + "FROM (SELECT ?::boolean AS fail_exhausted, ?::bigint AS now, ?::text AS error, ?::text[] AS owners) "
-            + "AS p "
-            + "WHERE j.id = ANY (ARRAY(SELECT h.id FROM jobs AS h WHERE h.owner = ANY (?::text[]) "
-            + "AND h.state IN ('" + SCHEDULED + "', '" + Transition.RESCUE.from().name() + "') "
-            + "FOR UPDATE SKIP LOCKED)) "
-            + "AND j.owner = ANY (p.owners) AND j.state IN ('" + SCHEDULED + "', '"
-            + Transition.RESCUE.from().name() + "')";
+    static final String HAND_BACK = handBackSql(" SKIP LOCKED");
+
+    /** {@link #HAND_BACK} that waits for locked rows (see there). */
+    static final String RELEASE = handBackSql("");
+
+    private static String handBackSql(String lockWait) {
+        return "UPDATE jobs AS j SET "
+                + "state = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' THEN "
+                + "(CASE WHEN p.fail_exhausted AND j.attempts >= j.max_attempts THEN '" + Transition.FAIL.to().name()
+                + "' ELSE '" + Transition.RESCUE.to().name() + "' END) ELSE j.state END, "
+                + "due_at = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' "
+                + "AND NOT (p.fail_exhausted AND j.attempts >= j.max_attempts) THEN p.now ELSE j.due_at END, "
+                + "finished_at = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' "
+                + "AND p.fail_exhausted AND j.attempts >= j.max_attempts THEN p.now ELSE j.finished_at END, "
+                + "last_error = CASE WHEN j.state = '" + Transition.RESCUE.from().name() + "' "
+                + "THEN COALESCE(p.error, j.last_error) ELSE j.last_error END, "
+                + "owner = NULL, token = j.token + 1, updated_at = p.now "
+                + "FROM (SELECT ?::boolean AS fail_exhausted, ?::bigint AS now, ?::text AS error, "
+                + "?::text[] AS owners) AS p "
+                + "WHERE j.id = ANY (ARRAY(SELECT h.id FROM jobs AS h WHERE h.owner = ANY (?::text[]) "
+                + "AND h.state IN ('" + SCHEDULED + "', '" + Transition.RESCUE.from().name() + "') "
+                + "FOR UPDATE" + lockWait + ")) "
+                + "AND j.owner = ANY (p.owners) AND j.state IN ('" + SCHEDULED + "', '"
+                + Transition.RESCUE.from().name() + "')";
+    }
 
     static final String DELETE_NODE = "DELETE FROM nodes WHERE node = ?";
     /** The nodes rows of the rescued nodes; only rows this transaction holds the node lock of. */
@@ -666,7 +676,7 @@ final class PostgresTx implements StoreTx {
         Objects.requireNonNull(node, "node");
         try {
             boolean locked = tryLockNode(node);
-            int released = handBack(List.of(node), now, false, null);
+            int released = handBack(RELEASE, List.of(node), now, false, null);
             if (locked) {
                 try (PreparedStatement delete = statement(DELETE_NODE)) {
                     delete.setString(1, node);
@@ -738,7 +748,7 @@ final class PostgresTx implements StoreTx {
             if (expired.isEmpty()) {
                 return 0;
             }
-            int rescued = handBack(expired, now, true, LEASE_EXPIRED);
+            int rescued = handBack(HAND_BACK, expired, now, true, LEASE_EXPIRED);
             try (PreparedStatement delete = statement(DELETE_NODES)) {
                 delete.setArray(1, texts(expired));
                 delete.executeUpdate();
@@ -757,9 +767,10 @@ final class PostgresTx implements StoreTx {
         }
     }
 
-    /** Hands back every claim of {@code owners} not locked by another transaction; returns the jobs changed. */
-    private int handBack(List<String> owners, Instant now, boolean failExhausted, String error) throws SQLException {
-        try (PreparedStatement handBack = statement(HAND_BACK)) {
+    /** Hands back the claims of {@code owners} by {@code sql} ({@link #HAND_BACK} or {@link #RELEASE}). */
+    private int handBack(String sql, List<String> owners, Instant now, boolean failExhausted, String error)
+            throws SQLException {
+        try (PreparedStatement handBack = statement(sql)) {
             Array ownerArray = texts(owners);
             handBack.setBoolean(1, failExhausted);
             handBack.setLong(2, millis(now));

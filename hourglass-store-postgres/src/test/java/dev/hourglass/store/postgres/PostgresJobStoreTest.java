@@ -412,6 +412,26 @@ class PostgresJobStoreTest extends JobStoreContract {
             assertThat(get(held.id()).state()).isEqualTo(JobState.RUNNING);
             assertThat(cancel(free.id(), null, at(3))).isInstanceOf(ChangeResult.Changed.class);
         }
+
+        @Test
+        void aStoppingNodeWaitsForARowAnotherTransactionHoldsAndHandsItBackToo() throws Exception {
+            NewJob first = job().owner("node-a").build();
+            NewJob second = job().owner("node-a").build();
+            insert(first, second);
+            try (Connection other = raw(); Statement statement = other.createStatement()) {
+                other.setAutoCommit(false);
+                statement.executeQuery("SELECT id FROM jobs WHERE id = '" + first.id() + "' FOR UPDATE").close();
+                try (ExecutorService threads = Executors.newFixedThreadPool(1)) {
+                    Future<Integer> release = threads.submit(() -> release("node-a", at(5)));
+                    Thread.sleep(300);
+                    assertThat(release).as("waits for the row").isNotDone();
+                    other.commit();
+                    assertThat(release.get(10, TimeUnit.SECONDS)).as("both claims handed back").isEqualTo(2);
+                }
+            }
+            assertThat(get(first.id()).owner()).isNull();
+            assertThat(get(second.id()).owner()).isNull();
+        }
     }
 
     @Nested
