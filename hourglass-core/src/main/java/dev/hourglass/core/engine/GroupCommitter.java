@@ -80,8 +80,22 @@ final class GroupCommitter implements AutoCloseable {
     private final Thread thread;
     private volatile boolean stopping;
     private volatile boolean storeReachable = true;
+    /** The longest a batch waits for more callers ({@link #gather}). */
+    private final long maxGatherNanos;
+    /** The size and duration of the last commit; the writer thread's own. Real time: they bound a real wait. */
+    private int lastBatch;
+    private long lastCommitNanos;
+
+    /** The longest a batch of caller writes waits for more callers by default ({@link #gather}). */
+    static final long MAX_GATHER_NANOS = 200_000;
 
     GroupCommitter(JobStore store, int maxBatch, EngineMetrics metrics, Ticker ticker) {
+        this(store, maxBatch, metrics, ticker, MAX_GATHER_NANOS);
+    }
+
+    /** @param maxGatherNanos the longest a batch of caller writes waits for more callers (tests lengthen it) */
+    GroupCommitter(JobStore store, int maxBatch, EngineMetrics metrics, Ticker ticker, long maxGatherNanos) {
+        this.maxGatherNanos = maxGatherNanos;
         this.store = store;
         this.ticker = ticker;
         this.maxBatch = maxBatch;
@@ -154,7 +168,12 @@ final class GroupCommitter implements AutoCloseable {
                 }
                 batch.add(first);
                 queue.drainTo(batch, maxBatch - 1);
+                gather(batch);
+                int size = batch.size();
+                long began = System.nanoTime();
                 commit(batch);
+                lastBatch = size;
+                lastCommitNanos = System.nanoTime() - began;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -166,6 +185,42 @@ final class GroupCommitter implements AutoCloseable {
                 batch.clear();
             }
         }
+    }
+
+    /**
+     * Gathers the callers the last commit released. With N callers each waiting for its own commit, a commit of n
+     * releases n of them; by the time they have scheduled again the writer has already taken the few that were
+     * left over and committed them alone, so batches alternate between big and small and average well below N
+     * (6.2 of 8 callers on PostgreSQL). So when a batch of caller-acknowledged writes (inserts, cancels,
+     * reschedules) is smaller than the last batch, the writer waits for more, until the batch is as large as the
+     * last one, or a quarter of the last commit's time has passed, or {@link #maxGatherNanos}, whichever is first.
+     * A batch with a start, finish or task in it is never held back (firing and leases do not wait), and a lone
+     * caller never waits (the last batch was 1). Measured on PostgreSQL with 8 callers: 7.8 instead of 6.2 writes
+     * per commit and 6-32 % more schedules per second in five alternated pairs of runs; on SQLite and in firing
+     * lateness no change beyond the runs' spread (docs/benchmarks.md).
+     */
+    private void gather(List<Op> batch) throws InterruptedException {
+        int expected = Math.min(lastBatch, maxBatch);
+        if (expected < 2 || batch.size() >= expected || !batch.stream().allMatch(GroupCommitter::acknowledged)) {
+            return;
+        }
+        long budget = Math.min(maxGatherNanos, lastCommitNanos / 4);
+        while (batch.size() < expected && budget > 0) {
+            long t0 = System.nanoTime();
+            Op op = queue.poll(budget, TimeUnit.NANOSECONDS);
+            if (op == null) {
+                return;
+            }
+            batch.add(op);
+            if (!acknowledged(op)) {
+                return; // a start, finish or task: firing and leases are not held back
+            }
+            budget -= System.nanoTime() - t0;
+        }
+    }
+
+    private static boolean acknowledged(Op op) {
+        return op instanceof InsertOp || op instanceof CancelOp || op instanceof RescheduleOp;
     }
 
     private void commit(List<Op> batch) {
