@@ -2,14 +2,8 @@ package dev.hourglass.core.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.Claim;
-import dev.hourglass.core.store.Durability;
-import dev.hourglass.core.store.JobPage;
-import dev.hourglass.core.store.JobQuery;
-import dev.hourglass.core.store.JobStore;
-import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.ManualClock;
 import java.time.Duration;
@@ -17,9 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -152,7 +144,7 @@ class ClaimSweepTest {
     }
 
     /** A store of SCHEDULED claims only, read by {@link #claimsOf}; everything else is out of this test. */
-    private static final class ClaimsOnly implements JobStore {
+    private static final class ClaimsOnly extends StandInStore {
         private final NavigableMap<JobId, String> owners = new ConcurrentSkipListMap<>();
         volatile boolean down;
         int reads;
@@ -179,33 +171,5 @@ class ClaimSweepTest {
             return from.entrySet().stream().filter(e -> e.getValue().equals(owner)).limit(limit)
                     .map(e -> claimOf(e.getKey())).toList();
         }
-
-        @Override
-        public <R> R write(Durability durability, Function<StoreTx, R> work) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<Job> find(JobId id) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public JobPage list(JobQuery query) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<JobId> lastJobId() {
-            return Optional.empty();
-        }
-
-        @Override
-        public boolean exclusive() {
-            return true;
-        }
-
-        @Override
-        public void close() {}
     }
 }

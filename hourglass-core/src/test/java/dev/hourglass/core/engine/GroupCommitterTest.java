@@ -2,15 +2,9 @@ package dev.hourglass.core.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hourglass.core.model.Job;
-import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.NewJob;
-import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
-import dev.hourglass.core.store.JobPage;
-import dev.hourglass.core.store.JobQuery;
-import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.TestJobs;
 import dev.hourglass.core.time.SystemTime;
@@ -18,7 +12,6 @@ import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +33,7 @@ class GroupCommitterTest {
     private static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     /** Records the inserts and tasks of each transaction; every commit takes {@link #COMMIT_MILLIS}. */
-    private static final class RecordingStore implements JobStore {
+    private static final class RecordingStore extends StandInStore {
         final List<String> transactions = Collections.synchronizedList(new ArrayList<>());
         final CountDownLatch firstBegun = new CountDownLatch(1);
 
@@ -62,34 +55,6 @@ class GroupCommitterTest {
             transactions.add(ops.isEmpty() ? "task" : String.join(",", ops));
             return result;
         }
-
-        @Override
-        public Optional<Job> find(JobId id) {
-            return Optional.empty();
-        }
-
-        @Override
-        public JobPage list(JobQuery query) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<Claim> claimsOf(String owner, JobId after, int limit) {
-            return List.of();
-        }
-
-        @Override
-        public Optional<JobId> lastJobId() {
-            return Optional.empty();
-        }
-
-        @Override
-        public boolean exclusive() {
-            return true;
-        }
-
-        @Override
-        public void close() {}
     }
 
     private final RecordingStore store = new RecordingStore();
