@@ -169,11 +169,10 @@ final class GroupCommitter implements AutoCloseable {
                 batch.add(first);
                 queue.drainTo(batch, maxBatch - 1);
                 gather(batch);
-                int size = batch.size();
                 long began = System.nanoTime();
                 commit(batch);
-                lastBatch = size;
                 lastCommitNanos = System.nanoTime() - began;
+                lastBatch = batch.size();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

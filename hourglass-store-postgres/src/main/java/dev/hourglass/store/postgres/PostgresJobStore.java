@@ -156,10 +156,7 @@ public final class PostgresJobStore implements JobStore {
             String version = PostgresMigrations.migrate(pool, options.schema(), name);
             // The migration turned the lock timeout off on the connections it used (see PostgresMigrations): new
             // connections, with the startup options' lock timeout, replace them.
-            var migrated = pool.getHikariPoolMXBean();
-            if (migrated != null) {
-                migrated.softEvictConnections();
-            }
+            evictConnections(pool);
             boolean force = synchronousCommitIsOff(pool, name);
             if (force) {
                 log.warn("synchronous_commit is off on {}; this store turns it on for its FSYNC commits", name);
@@ -384,6 +381,11 @@ public final class PostgresJobStore implements JobStore {
      * to fail a call after the server is back.
      */
     private void evictConnections() {
+        evictConnections(pool);
+    }
+
+    /** Closes {@code pool}'s idle connections now and its busy ones when they come back; new ones replace them. */
+    private static void evictConnections(HikariDataSource pool) {
         var bean = pool.getHikariPoolMXBean();
         if (bean != null) {
             bean.softEvictConnections();

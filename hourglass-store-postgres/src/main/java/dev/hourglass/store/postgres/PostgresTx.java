@@ -243,8 +243,7 @@ final class PostgresTx implements StoreTx {
                 + Transition.RESCUE.from().name() + "')";
     }
 
-    static final String DELETE_NODE = "DELETE FROM nodes WHERE node = ?";
-    /** The nodes rows of the rescued nodes; only rows this transaction holds the node lock of. */
+    /** The nodes rows of the given nodes; only rows this transaction holds the node lock of. */
     static final String DELETE_NODES = "DELETE FROM nodes WHERE node = ANY (?::text[])";
 
     /**
@@ -678,8 +677,8 @@ final class PostgresTx implements StoreTx {
             boolean locked = tryLockNode(node);
             int released = handBack(RELEASE, List.of(node), now, false, null);
             if (locked) {
-                try (PreparedStatement delete = statement(DELETE_NODE)) {
-                    delete.setString(1, node);
+                try (PreparedStatement delete = statement(DELETE_NODES)) {
+                    delete.setArray(1, texts(List.of(node)));
                     delete.executeUpdate();
                 }
             }

@@ -76,7 +76,9 @@ class LeaseRenewalOnPostgresTest {
             assertThat(holdNodeLock(rescuer)).isTrue();
             // The lease renewed at T0 runs out at T0 + 10 s; the job is due at T0 + 12 s.
             clock.advance(Duration.ofSeconds(13));
-            Thread.sleep(1_000); // twenty rounds, each refused
+            // Twenty rounds, each refused, and nothing starts meanwhile.
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                    .until(() -> runs.get() == 0);
             assertThat(runs.get()).as("no start while the lease is not renewed").isZero();
             assertThat(store.find(id).orElseThrow().state()).isEqualTo(JobState.SCHEDULED);
         }

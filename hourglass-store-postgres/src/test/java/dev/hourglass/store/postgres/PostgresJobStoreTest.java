@@ -5,6 +5,7 @@ import static dev.hourglass.core.store.TestJobs.hash;
 import static dev.hourglass.core.store.TestJobs.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
@@ -423,7 +424,8 @@ class PostgresJobStoreTest extends JobStoreContract {
                 statement.executeQuery("SELECT id FROM jobs WHERE id = '" + first.id() + "' FOR UPDATE").close();
                 try (ExecutorService threads = Executors.newFixedThreadPool(1)) {
                     Future<Integer> release = threads.submit(() -> release("node-a", at(5)));
-                    Thread.sleep(300);
+                    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1))
+                            .until(() -> !release.isDone());
                     assertThat(release).as("waits for the row").isNotDone();
                     other.commit();
                     assertThat(release.get(10, TimeUnit.SECONDS)).as("both claims handed back").isEqualTo(2);
