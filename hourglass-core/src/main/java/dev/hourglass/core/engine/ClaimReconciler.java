@@ -238,11 +238,9 @@ final class ClaimReconciler {
                 Optional<Job> stored = store.find(checking.doubt().id());
                 read++;
                 Checking next = settle(checking, stored.orElse(null), now);
-                if (next == null) {
-                    doubts.remove(checking.doubt().id(), checking);
-                } else {
-                    doubts.replace(checking.doubt().id(), checking, next);
-                }
+                // By identity, not equals: settle may have doubted the job anew (startRefused), with a Checking
+                // that a ticker which has not moved makes equal to this one, and that one must stay.
+                doubts.computeIfPresent(checking.doubt().id(), (id, current) -> current == checking ? next : current);
             }
         } catch (StoreException e) {
             log.debug("reconciling claims: the store still fails ({}); {} doubts wait for the next round",
@@ -373,11 +371,13 @@ final class ClaimReconciler {
                 return null;
             }
             if (ours && job.state() == JobState.SCHEDULED) {
-                timer.accept(TimerEntry.of(job));
-                timed++;
+                // Remembered before the entry goes into the timer: a due entry may fire, and its start be refused
+                // by the late COMMIT, on the dispatcher's thread before timer.accept even returns here.
                 if (job.fencingToken() == doubt.fencingToken()) {
                     retimedStarts.put(doubt.id(), new Retimed(doubt.fencingToken(), now));
                 }
+                timer.accept(TimerEntry.of(job));
+                timed++;
             }
             return null;
         }
