@@ -2,12 +2,16 @@ package dev.hourglass.core.engine;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.Ticker;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +38,11 @@ final class HorizonLoader {
     private final EngineConfig config;
     private final InstantSource wallClock;
     private final GroupCommitter committer;
+    /**
+     * Where claims are written beside the committer (a store that says {@link JobStore#concurrentWrites()}), or
+     * null: they go in the committer's queue.
+     */
+    private final JobStore claimsBeside;
     private final FiringLoop timer;
     /** Told when a claim's commit answer was lost (the reconciler's claim sweep). */
     private final Runnable claimAnswerLost;
@@ -53,18 +62,21 @@ final class HorizonLoader {
 
     /**
      * @param ticker the monotonic clock the lease is timed on
-     * @param exclusive whether the store is this node's alone ({@link dev.hourglass.core.store.JobStore#exclusive})
+     * @param store the store behind {@code committer}: whether it is this node's alone ({@link JobStore#exclusive}),
+     *     and where claims are written directly, beside the committer, if it says
+     *     {@link JobStore#concurrentWrites()}; everything else the loader writes goes through the committer
      * @param claimAnswerLost called when a claim may have committed unheard (see {@link #claimHorizon})
      */
     HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer,
-            Ticker ticker, boolean exclusive, Runnable claimAnswerLost) {
+            Ticker ticker, JobStore store, Runnable claimAnswerLost) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
+        this.claimsBeside = store.concurrentWrites() ? store : null;
         this.timer = timer;
         this.claimAnswerLost = claimAnswerLost;
         this.ticker = ticker;
-        this.leaseMatters = !exclusive;
+        this.leaseMatters = !store.exclusive();
         this.leaseUntilNanos = ticker.nanoTime(); // none yet: the first round renews it
     }
 
@@ -151,8 +163,7 @@ final class HorizonLoader {
             }
             List<Job> claimed;
             try {
-                claimed = committer.<List<Job>>task(Durability.LAZY,
-                        tx -> tx.claimDue(config.nodeId(), horizonEnd, room, now)).join();
+                claimed = claim(tx -> tx.claimDue(config.nodeId(), horizonEnd, room, now));
             } catch (CompletionException e) {
                 if (e.getCause() instanceof StoreUnavailableException u && u.outcomeUnknown()) {
                     claimAnswerLost.run();
@@ -165,6 +176,22 @@ final class HorizonLoader {
             if (claimed.size() < room) {
                 return;
             }
+        }
+    }
+
+    /**
+     * Runs one claim transaction: beside the committer if the store allows it, else in its queue. Fails as a
+     * committer task does (a {@link CompletionException} around the store's exception), so that the callers handle
+     * an outage the same way on either path.
+     */
+    private List<Job> claim(Function<StoreTx, List<Job>> work) {
+        if (claimsBeside == null) {
+            return committer.task(Durability.LAZY, work).join();
+        }
+        try {
+            return claimsBeside.write(Durability.LAZY, work);
+        } catch (StoreException e) {
+            throw new CompletionException(e);
         }
     }
 

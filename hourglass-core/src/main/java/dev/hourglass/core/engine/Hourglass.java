@@ -60,6 +60,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Hourglass implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Hourglass.class);
+    /** How long {@link #close} waits for a horizon round that is running; a healthy round takes milliseconds. */
+    private static final Duration ROUND_AT_CLOSE = Duration.ofSeconds(5);
 
     private final EngineConfig config;
     private final JobStore store;
@@ -113,7 +115,7 @@ public final class Hourglass implements AutoCloseable {
                 reconciler, new FairDispatchQueue(config.maxInFlight(), b.tenantShares, b.fairDispatch),
                 this::leaseHeld);
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
-        this.loader = new HorizonLoader(config, wallClock, committer, timer, b.ticker, store.exclusive(),
+        this.loader = new HorizonLoader(config, wallClock, committer, timer, b.ticker, store,
                 reconciler::claimAnswerLost);
     }
 
@@ -436,6 +438,7 @@ public final class Hourglass implements AutoCloseable {
         closed = true;
         announcements.close();
         background.shutdown();
+        awaitRoundInProgress();
         if (clockSync != null) {
             clockSync.close(); // the clock keeps its last estimate for the hand-back below
         }
@@ -453,6 +456,22 @@ public final class Hourglass implements AutoCloseable {
         background.shutdownNow();
         if (closeStore) {
             store.close();
+        }
+    }
+
+    /**
+     * Waits, a bounded time, for a horizon round already running: a claim it commits after the hand-back below would
+     * leave jobs claimed by this stopped node until its lease runs out (a claim may commit on a connection of its
+     * own, beside the committer, see {@link JobStore#concurrentWrites()}).
+     */
+    private void awaitRoundInProgress() {
+        try {
+            if (!background.awaitTermination(ROUND_AT_CLOSE.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("a horizon round still runs after {} s; handing back claims without waiting for it (what it "
+                        + "claims after that is rescued when this node's lease expires)", ROUND_AT_CLOSE.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -13,10 +13,12 @@ import java.util.function.Function;
 
 /**
  * The source of truth. Narrow on purpose: one way to write (a transaction of batch operations, see {@link StoreTx})
- * and a few reads. The engine's group committer is the only writer; it packs many callers' operations into one
- * {@link #write} call, so each store commits (and fsyncs) once per batch.
+ * and a few reads. The engine's group committer is the main writer; it packs many callers' operations into one
+ * {@link #write} call, so each store commits (and fsyncs) once per batch. On a store that says
+ * {@link #concurrentWrites()}, the horizon loader's claims are a second writer beside it.
  *
- * <p>Implementations must be safe for one writer thread plus any number of concurrent readers.
+ * <p>Implementations must be safe for one writer thread plus any number of concurrent readers (and for several
+ * writer threads if they say {@link #concurrentWrites()}).
  */
 public interface JobStore extends AutoCloseable {
 
@@ -54,6 +56,22 @@ public interface JobStore extends AutoCloseable {
      * on an exclusive store may take over every claim left in the store at start, without waiting for leases.
      */
     boolean exclusive();
+
+    /**
+     * True when {@link #write} may run on several threads at once, each transaction on a connection of its own, and
+     * transactions that touch different rows do not wait for each other (PostgreSQL). The engine then runs its
+     * horizon claims beside the group committer rather than in its queue. False by default: one writer (the
+     * embedded SQLite file has a single writing connection, so a second writer would only queue for it).
+     *
+     * <p>Why: a claim round over a backlog writes thousands of rows; in the committer's queue, every start and
+     * finish waits behind it, and the two kinds of work take turns on one connection (one database process) while
+     * the machine's other cores idle. A claim locks only unowned SCHEDULED rows, which no start or finish touches,
+     * and skips rows another transaction holds, so it never waits for the committer's writes nor they for long on
+     * it (a cancel of a row being claimed waits for that claim's commit).
+     */
+    default boolean concurrentWrites() {
+        return false;
+    }
 
     /**
      * Optional: inserts {@code jobs} inside the caller's own open JDBC transaction on {@code callerTx}, so that they

@@ -2,10 +2,10 @@ package dev.hourglass.core.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.store.TestJobs;
 import dev.hourglass.core.time.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -73,13 +73,11 @@ class DoubtedStartTest {
 
     /** A store holding one job claimed by this node, read by {@link #find}. */
     private static final class OneJob extends StandInStore {
-        final JobId id = new JobId(1, 1);
+        final JobId id = TestJobs.nextId();
         volatile Job job;
 
         Job job(JobState state) {
-            return new Job(id, "t", "work", null, new byte[0], state, T0, T0, T0,
-                    state == JobState.SCHEDULED ? 0 : 1, 5, new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(8)),
-                    null, null, null, null, NODE, TOKEN);
+            return TestJobs.job().id(id).dueAt(T0).stored(state, NODE, TOKEN);
         }
 
         @Override

@@ -1,8 +1,10 @@
 package dev.hourglass.core.store;
 
 import dev.hourglass.core.model.Backoff;
+import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobIdGenerator;
+import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -138,6 +140,18 @@ public final class TestJobs {
         public Builder owner(String value) {
             this.owner = value;
             return this;
+        }
+
+        /**
+         * The job as a store would hold it in {@code state}, claimed by {@code owner} (null: unowned) under
+         * {@code fencingToken}, with one attempt counted unless SCHEDULED: for engine tests whose stand-in store
+         * answers reads and claims.
+         */
+        public Job stored(JobState state, String owner, long fencingToken) {
+            NewJob job = build();
+            return new Job(job.id(), job.tenant(), job.handler(), job.target(), job.payload(), state, job.dueAt(),
+                    job.createdAt(), job.createdAt(), state == JobState.SCHEDULED ? 0 : 1, job.maxAttempts(),
+                    job.backoff(), job.timeout(), job.idempotencyKey(), job.requestHash(), null, owner, fencingToken);
         }
 
         public NewJob build() {

@@ -704,6 +704,12 @@ public final class PostgresJobStore implements JobStore {
         return false;
     }
 
+    /** Each write takes a pooled connection of its own: claims may run beside the group committer. */
+    @Override
+    public boolean concurrentWrites() {
+        return true;
+    }
+
     /** The schema version (the latest migration applied), e.g. {@code "1"}. */
     public String schemaVersion() {
         return schemaVersion;
