@@ -31,15 +31,8 @@ class DoubtedStartTest {
 
     @Test
     void aLateCommitThatBeatsTheTimersStartBeforeTheReconcilerReturnsIsStillResumed() {
-        // The timer fires the due entry at once, and the lost start's COMMIT lands just before its start, which so
-        // loses the compare-and-set: all before timer.accept returns to the reconciler.
-        reconciler = new ClaimReconciler(NODE, store, entry -> {
-            timer.add(entry);
-            store.job = store.job(JobState.RUNNING);
-            reconciler.startRefused(entry);
-        }, resumed::add, () -> true, clock);
-        store.job = store.job(JobState.SCHEDULED);
-        reconciler.doubt(new ClaimReconciler.Doubt(store.id, ClaimReconciler.Cause.START, TOKEN));
+        // The lost start's COMMIT lands just before the timer's start, which so loses the compare-and-set.
+        aDoubtedStartWhoseRetimedEntryIsRefusedAtOnceFinding(JobState.RUNNING);
 
         reconciler.runRound(); // finds it SCHEDULED: back into the timer, where it fires and is refused
         assertThat(timer).hasSize(1);
@@ -54,13 +47,7 @@ class DoubtedStartTest {
     @Test
     void aStartRefusedForAnotherReasonIsNotResumed() {
         // Cancelled between the look and the timer's start: refused, found CANCELLED, nothing to run.
-        reconciler = new ClaimReconciler(NODE, store, entry -> {
-            timer.add(entry);
-            store.job = store.job(JobState.CANCELLED);
-            reconciler.startRefused(entry);
-        }, resumed::add, () -> true, clock);
-        store.job = store.job(JobState.SCHEDULED);
-        reconciler.doubt(new ClaimReconciler.Doubt(store.id, ClaimReconciler.Cause.START, TOKEN));
+        aDoubtedStartWhoseRetimedEntryIsRefusedAtOnceFinding(JobState.CANCELLED);
 
         reconciler.runRound();
         reconciler.runRound();
@@ -69,6 +56,21 @@ class DoubtedStartTest {
 
         assertThat(timer).hasSize(1);
         assertThat(resumed).isEmpty();
+    }
+
+    /**
+     * A start of the job, under {@link #TOKEN}, whose answer was lost while the job was SCHEDULED. The timer fires
+     * an entry it is given at once, and the store then has the job in {@code found}, so that start is refused: all
+     * before {@code timer.accept} returns to the reconciler.
+     */
+    private void aDoubtedStartWhoseRetimedEntryIsRefusedAtOnceFinding(JobState found) {
+        reconciler = new ClaimReconciler(NODE, store, entry -> {
+            timer.add(entry);
+            store.job = store.job(found);
+            reconciler.startRefused(entry);
+        }, resumed::add, () -> true, clock);
+        store.job = store.job(JobState.SCHEDULED);
+        reconciler.doubt(new ClaimReconciler.Doubt(store.id, ClaimReconciler.Cause.START, TOKEN));
     }
 
     /** A store holding one job claimed by this node, read by {@link #find}. */
