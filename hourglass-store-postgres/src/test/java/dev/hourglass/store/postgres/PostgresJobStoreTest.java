@@ -25,6 +25,8 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.TestJobs;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -329,6 +331,46 @@ class PostgresJobStoreTest extends JobStoreContract {
             assertThat(get(ofA.id()).owner()).isEqualTo("node-a");
             assertThat(rescue(at(50), "node-b", false)).as("the renewed lease holds").isZero();
             assertThat(rescue(at(101), "node-b", false)).as("and runs out in its time").isEqualTo(1);
+        }
+
+        @Test
+        void aRenewalThatCommitsAfterTheRescueListedItsNodeKeepsTheNodesClaims() throws Exception {
+            NewJob ofA = aJobOfNodeAWhoseLeaseEndsAt10();
+            PostgresJobStore nodeA = anotherNode();
+            AtomicBoolean renewed = new AtomicBoolean();
+            try (Connection rescuer = raw()) {
+                rescuer.setAutoCommit(false);
+                // The rescue's first statement finds node-a's lease (10) run out at 11; node-a's renewal to 100
+                // commits just after it, before the rescue tries node-a's lock, which is free again by then: only
+                // the lease read again after the lock can tell.
+                Connection renewalBeforeTheLock = before(rescuer, PostgresTx.TRY_LOCK_NODES, () -> renewed.set(
+                        nodeA.write(Durability.LAZY, tx -> tx.heartbeat("node-a", at(100), at(9)))));
+                int rescued = new PostgresTx(renewalBeforeTheLock, "rescuer", (NewJobChannel) null)
+                        .rescueExpired(at(11), "node-b", false);
+                rescuer.commit();
+
+                assertThat(renewed).as("the renewal went through").isTrue();
+                assertThat(rescued).as("node-a renewed before its lock was taken: left alone").isZero();
+            }
+            assertThat(get(ofA.id()).owner()).isEqualTo("node-a");
+            assertThat(rescue(at(101), "node-b", false)).as("until the renewed lease runs out").isEqualTo(1);
+        }
+
+        /** {@code connection}, running {@code interlude} once, just before it prepares {@code sql}. */
+        private Connection before(Connection connection, String sql, Runnable interlude) {
+            AtomicBoolean done = new AtomicBoolean();
+            return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                    new Class<?>[] {Connection.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("prepareStatement") && sql.equals(args[0])
+                                && done.compareAndSet(false, true)) {
+                            interlude.run();
+                        }
+                        try {
+                            return method.invoke(connection, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
         }
 
         @Test
