@@ -716,7 +716,7 @@ final class PostgresTx implements StoreTx {
     @Override
     public int rescueExpired(Instant now, String survivor, boolean all) {
         try {
-            List<String> candidates = new ArrayList<>();
+            List<String> candidates;
             try (PreparedStatement owners = statement(EXPIRED_OWNERS)) {
                 owners.setString(1, survivor);
                 owners.setBoolean(2, all);
@@ -724,25 +724,25 @@ final class PostgresTx implements StoreTx {
                 owners.setString(4, survivor);
                 owners.setBoolean(5, all);
                 owners.setLong(6, millis(now));
-                readNodes(owners, candidates);
+                candidates = readNodes(owners);
             }
             if (candidates.isEmpty()) {
                 return 0;
             }
-            List<String> locked = new ArrayList<>();
+            List<String> locked;
             try (PreparedStatement lock = statement(TRY_LOCK_NODES)) {
                 lock.setArray(1, texts(candidates));
-                readNodes(lock, locked);
+                locked = readNodes(lock);
             }
             if (locked.isEmpty()) {
                 return 0;
             }
-            List<String> expired = new ArrayList<>();
+            List<String> expired;
             try (PreparedStatement recheck = statement(STILL_EXPIRED)) {
                 recheck.setArray(1, texts(locked));
                 recheck.setBoolean(2, all);
                 recheck.setLong(3, millis(now));
-                readNodes(recheck, expired);
+                expired = readNodes(recheck);
             }
             if (expired.isEmpty()) {
                 return 0;
@@ -758,12 +758,15 @@ final class PostgresTx implements StoreTx {
         }
     }
 
-    private static void readNodes(PreparedStatement query, List<String> into) throws SQLException {
+    /** The node names a query returns in its first column. */
+    private static List<String> readNodes(PreparedStatement query) throws SQLException {
+        List<String> nodes = new ArrayList<>();
         try (ResultSet rs = query.executeQuery()) {
             while (rs.next()) {
-                into.add(rs.getString(1));
+                nodes.add(rs.getString(1));
             }
         }
+        return nodes;
     }
 
     /** Hands back the claims of {@code owners} by {@code sql} ({@link #HAND_BACK} or {@link #RELEASE}). */
