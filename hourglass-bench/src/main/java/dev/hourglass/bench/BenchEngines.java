@@ -31,10 +31,7 @@ final class BenchEngines {
 
     static Hourglass engine(Path dir, JobHandler handler, EngineMetrics metrics, int maxInFlight,
             String handlerName) {
-        EngineConfig d = EngineConfig.defaults("bench");
-        EngineConfig config = new EngineConfig("bench", d.horizon(), d.loadInterval(), d.leaseTtl(),
-                d.maxTimerEntries(), maxInFlight, d.commitBatch(), d.defaultMaxAttempts(), d.defaultBackoff(),
-                d.defaultTimeout(), d.maxDelay(), d.maxPayloadBytes(), d.retention(), d.shutdownGrace());
+        EngineConfig config = EngineConfig.builder("bench").maxInFlight(maxInFlight).build();
         return Hourglass.builder()
                 .store(SqliteJobStore.open(dir.resolve("hourglass.db")))
                 .config(config)

@@ -2,6 +2,7 @@ package dev.hourglass.bench;
 
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Backoff;
@@ -108,7 +109,7 @@ final class HourglassOnPg implements PgSystem {
 
     @Override
     public void schedule(int caller, Instant dueAt) {
-        engines[caller % engines.length].scheduleAt(request, dueAt);
+        engines[caller % engines.length].schedule(request, When.at(dueAt));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.hourglass.bench;
 
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
@@ -121,7 +122,7 @@ final class LatenessAtSteadyRate {
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);
                 }
-                engine.scheduleAtAsync(job, engine.wallClock().instant().plus(lead));
+                engine.scheduleAsync(job, When.at(engine.wallClock().instant().plus(lead)));
                 if (i > 0 && i % rate == 0) {
                     long worst = worstMicros.getThenReset();
                     Report.progress("%d/s: %d s, %,d scheduled, %,d fired, latest second's worst lateness %s", rate,

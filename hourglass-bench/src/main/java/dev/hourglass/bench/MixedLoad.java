@@ -2,6 +2,7 @@ package dev.hourglass.bench;
 
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
@@ -161,7 +162,7 @@ final class MixedLoad {
                                 case SCHEDULE_NEAR -> {
                                     long delay = NEAR_MIN.toMillis()
                                             + random.nextLong(NEAR_MAX.toMillis() - NEAR_MIN.toMillis());
-                                    JobId id = engine.schedule(nearJob, Duration.ofMillis(delay)).job().id();
+                                    JobId id = engine.schedule(nearJob, When.after(Duration.ofMillis(delay))).job().id();
                                     newestNear.set(id);
                                     known.set((int) (knownCount.getAndIncrement() & (KNOWN_IDS - 1)), id);
                                 }
@@ -169,7 +170,7 @@ final class MixedLoad {
                                     long untilEnd = Math.max(0, end - t0) / 1_000_000;
                                     long delay = untilEnd + FAR_MIN_AFTER_END.toMillis() + random.nextLong(
                                             FAR_MAX_AFTER_END.toMillis() - FAR_MIN_AFTER_END.toMillis());
-                                    JobId id = engine.schedule(farJob, Duration.ofMillis(delay)).job().id();
+                                    JobId id = engine.schedule(farJob, When.after(Duration.ofMillis(delay))).job().id();
                                     farIds.add(id);
                                     known.set((int) (knownCount.getAndIncrement() & (KNOWN_IDS - 1)), id);
                                 }

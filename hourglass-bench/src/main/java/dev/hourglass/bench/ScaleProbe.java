@@ -3,6 +3,7 @@ package dev.hourglass.bench;
 import ch.qos.logback.classic.Level;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.store.JobStore;
@@ -32,9 +33,9 @@ import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The engine side of the {@code scale} scenario ({@link ScaleScenario}), run in a JVM of its own so that its heap and
@@ -142,8 +143,8 @@ final class ScaleProbe implements Callable<Integer> {
                 // The restart begins: a job due shortly, then the engine closes (handing its claim back) and the
                 // parent starts a new JVM on the same store at once.
                 long begin = System.currentTimeMillis();
-                engine.scheduleAt(JobRequest.of(RESTART_HANDLER, PAYLOAD), Instant.ofEpochMilli(begin)
-                        .plus(RESTART_DUE));
+                engine.schedule(JobRequest.of(RESTART_HANDLER, PAYLOAD), When.at(Instant.ofEpochMilli(begin)
+                        .plus(RESTART_DUE)));
                 engine.close();
                 closed = true;
                 out.put("close_ms", System.currentTimeMillis() - begin);
@@ -200,7 +201,7 @@ final class ScaleProbe implements Callable<Integer> {
                 while (!stop.get()) {
                     Duration delay = Duration.ofMillis(dayMs + random.nextLong(29 * dayMs));
                     long t0 = System.nanoTime();
-                    engine.schedule(job, delay);
+                    engine.schedule(job, When.after(delay));
                     all.increment();
                     if (measuring.get()) {
                         latency.recordValue((System.nanoTime() - t0) / 1_000);
@@ -249,7 +250,7 @@ final class ScaleProbe implements Callable<Integer> {
             if (wait > 0) {
                 LockSupport.parkNanos(wait);
             }
-            engine.scheduleAtAsync(job, engine.wallClock().instant().plus(LEAD));
+            engine.scheduleAsync(job, When.at(engine.wallClock().instant().plus(LEAD)));
             if (i > 0 && i % rate == 0) {
                 Report.progress("%d/s: %d s, %,d scheduled, %,d fired", rate, i / rate, i, lateness.fired.sum());
             }

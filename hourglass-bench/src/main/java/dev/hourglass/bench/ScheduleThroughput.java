@@ -2,6 +2,7 @@ package dev.hourglass.bench;
 
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.engine.Hourglass;
 import java.nio.charset.StandardCharsets;
@@ -46,7 +47,7 @@ final class ScheduleThroughput {
             threads.add(Thread.ofPlatform().name("caller-" + i).start(() -> {
                 while (!stop.get()) {
                     long t0 = System.nanoTime();
-                    engine.schedule(job, Duration.ofHours(1));
+                    engine.schedule(job, When.after(Duration.ofHours(1)));
                     if (measuring.get()) {
                         latency.recordValue((System.nanoTime() - t0) / 1_000);
                         done.increment();

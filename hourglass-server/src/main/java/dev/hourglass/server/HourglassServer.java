@@ -8,16 +8,19 @@ import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
-import dev.hourglass.server.http.ApiHandler;
-import dev.hourglass.server.tenancy.QuotaGate;
-import dev.hourglass.server.tenancy.TenantDirectory;
-import dev.hourglass.server.webhook.WebhookHandler;
-import dev.hourglass.server.webhook.address.GuardedDnsResolver;
-import dev.hourglass.server.webhook.address.WebhookAllowlist;
-import dev.hourglass.server.webhook.signing.WebhookSigner;
+import dev.hourglass.http.ApiHandler;
+import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.postgres.PostgresJobStore;
 import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.store.sqlite.SqliteJobStore;
+import dev.hourglass.tenancy.JdbcTenantStore;
+import dev.hourglass.tenancy.QuotaGate;
+import dev.hourglass.tenancy.TenantDirectory;
+import dev.hourglass.tenancy.TenantStore;
+import dev.hourglass.webhook.WebhookHandler;
+import dev.hourglass.webhook.address.GuardedDnsResolver;
+import dev.hourglass.webhook.address.WebhookAllowlist;
+import dev.hourglass.webhook.signing.WebhookSigner;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -125,10 +128,11 @@ public final class HourglassServer implements AutoCloseable {
             // After the store is open: on SQLite its lock makes this process the data directory's only user.
             WebhookSigningSetup signing = WebhookSigningSetup.resolve(config,
                     storeFile != null ? storeFile.getParent() : null);
-            tenants = new TenantDirectory(store.tenants(), SystemTime.wallClock(),
+            TenantStore tenantStore = tenantStoreOf(store);
+            tenants = new TenantDirectory(tenantStore, SystemTime.wallClock(),
                     signing.secrets().secretsFor(TenantDirectory.DEFAULT_TENANT));
             TenantDirectory.Bootstrap bootstrap = startTenants(tenants, config.keys());
-            quotas = startQuotas(store);
+            quotas = startQuotas(tenantStore);
             // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
             GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
@@ -205,9 +209,17 @@ public final class HourglassServer implements AutoCloseable {
         }
     }
 
-    private static QuotaGate startQuotas(JobStore store) {
+    /** The tenants and API keys, kept in the job store's own database so that every node sees the same ones. */
+    private static TenantStore tenantStoreOf(JobStore store) {
+        if (store instanceof SqlDatabase database) {
+            return JdbcTenantStore.on(database);
+        }
+        throw new StartupException(store + " cannot keep tenants: the server needs a SQL store");
+    }
+
+    private static QuotaGate startQuotas(TenantStore tenantStore) {
         try {
-            return new QuotaGate(store.tenants(), Ticker.system(), QuotaGate.DEFAULT_RECOUNT).start();
+            return new QuotaGate(tenantStore, Ticker.system(), QuotaGate.DEFAULT_RECOUNT).start();
         } catch (StoreException e) {
             throw new StartupException("cannot count pending jobs: " + firstLine(e.getMessage()), e);
         }

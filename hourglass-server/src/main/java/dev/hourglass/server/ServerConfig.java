@@ -1,11 +1,11 @@
 package dev.hourglass.server;
 
 import dev.hourglass.core.engine.EngineConfig;
-import dev.hourglass.server.http.ApiHandler;
-import dev.hourglass.server.webhook.WebhookHandler;
-import dev.hourglass.server.webhook.address.WebhookAllowlist;
-import dev.hourglass.server.webhook.signing.SigningSecret;
+import dev.hourglass.http.ApiHandler;
 import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.webhook.WebhookHandler;
+import dev.hourglass.webhook.address.WebhookAllowlist;
+import dev.hourglass.webhook.signing.SigningSecret;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

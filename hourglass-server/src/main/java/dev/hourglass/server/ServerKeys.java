@@ -5,7 +5,7 @@ package dev.hourglass.server;
  * for the {@code default} tenant ({@code HOURGLASS_DEFAULT_API_KEY}). Either may be null. A class rather than a
  * record so that {@link #toString()} can never print them.
  *
- * @see dev.hourglass.server.tenancy.TenantDirectory#start
+ * @see dev.hourglass.tenancy.TenantDirectory#start
  */
 public final class ServerKeys {
     public static final ServerKeys NONE = new ServerKeys(null, null);

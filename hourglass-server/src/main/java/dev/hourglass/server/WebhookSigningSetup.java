@@ -1,8 +1,8 @@
 package dev.hourglass.server;
 
-import dev.hourglass.server.webhook.signing.SecretFile;
-import dev.hourglass.server.webhook.signing.SigningSecret;
-import dev.hourglass.server.webhook.signing.WebhookSecrets;
+import dev.hourglass.webhook.signing.SecretFile;
+import dev.hourglass.webhook.signing.SigningSecret;
+import dev.hourglass.webhook.signing.WebhookSecrets;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

@@ -6,16 +6,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
-import dev.hourglass.server.http.ApiHandler;
-import dev.hourglass.server.tenancy.QuotaGate;
-import dev.hourglass.server.tenancy.TenantDirectory;
-import dev.hourglass.core.model.Backoff;
-import dev.hourglass.server.webhook.address.GuardedDnsResolver;
-import dev.hourglass.server.webhook.address.WebhookAllowlist;
-import dev.hourglass.server.webhook.signing.SigningSecret;
+import dev.hourglass.http.ApiHandler;
+import dev.hourglass.store.jdbc.SqlDatabase;
+import dev.hourglass.tenancy.JdbcTenantStore;
+import dev.hourglass.tenancy.QuotaGate;
+import dev.hourglass.tenancy.TenantDirectory;
+import dev.hourglass.tenancy.TenantStore;
+import dev.hourglass.webhook.address.GuardedDnsResolver;
+import dev.hourglass.webhook.address.WebhookAllowlist;
+import dev.hourglass.webhook.signing.SigningSecret;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -88,10 +91,10 @@ public final class ServerFixture implements AutoCloseable {
      * {@link #KEYS}, quotas, loopback allowlisted.
      */
     public static ApiHandler apiHandler(Hourglass hourglass, JobStore store, Duration storeTimeout) {
-        TenantDirectory tenants = new TenantDirectory(store.tenants(), SystemTime.wallClock(),
-                List.of(WEBHOOK_SECRET));
+        TenantStore tenantStore = JdbcTenantStore.on((SqlDatabase) store);
+        TenantDirectory tenants = new TenantDirectory(tenantStore, SystemTime.wallClock(), List.of(WEBHOOK_SECRET));
         tenants.start(API_KEY, TenantDirectory.DEFAULT_REFRESH);
-        QuotaGate quotas = new QuotaGate(store.tenants(), Ticker.system(), QuotaGate.DEFAULT_RECOUNT).start();
+        QuotaGate quotas = new QuotaGate(tenantStore, Ticker.system(), QuotaGate.DEFAULT_RECOUNT).start();
         return new ApiHandler(hourglass, ApiHandler.DEFAULT_MAX_BODY_BYTES, storeTimeout, loopbackGuard(), tenants,
                 quotas, ADMIN_KEY);
     }
@@ -107,11 +110,9 @@ public final class ServerFixture implements AutoCloseable {
 
     /** {@link #testEngine()} as node {@code nodeId}, for tests that run several nodes on one store. */
     public static EngineConfig testEngine(String nodeId) {
-        EngineConfig d = EngineConfig.defaults(nodeId);
-        return new EngineConfig(nodeId, Duration.ofSeconds(30), Duration.ofMillis(200), Duration.ofSeconds(5),
-                d.maxTimerEntries(), d.maxInFlight(), d.commitBatch(), d.defaultMaxAttempts(),
-                new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)), d.defaultTimeout(), d.maxDelay(),
-                d.maxPayloadBytes(), d.retention(), Duration.ofSeconds(1));
+        return EngineConfig.builder(nodeId).loadInterval(Duration.ofMillis(200)).leaseTtl(Duration.ofSeconds(5))
+                .defaultBackoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)))
+                .shutdownGrace(Duration.ofSeconds(1)).build();
     }
 
     public HourglassServer server() {

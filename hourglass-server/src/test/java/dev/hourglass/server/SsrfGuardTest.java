@@ -7,18 +7,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hourglass.core.api.JobContext;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobIdGenerator;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.server.ServerFixture.Response;
-import dev.hourglass.server.webhook.WebhookHandler;
-import dev.hourglass.server.webhook.WebhookTarget;
-import dev.hourglass.server.webhook.address.GuardedDnsResolver;
-import dev.hourglass.server.webhook.address.WebhookAllowlist;
-import dev.hourglass.server.webhook.signing.WebhookSecrets;
-import dev.hourglass.server.webhook.signing.WebhookSigner;
+import dev.hourglass.webhook.WebhookHandler;
+import dev.hourglass.webhook.WebhookTarget;
+import dev.hourglass.webhook.address.GuardedDnsResolver;
+import dev.hourglass.webhook.address.WebhookAllowlist;
+import dev.hourglass.webhook.signing.WebhookSecrets;
+import dev.hourglass.webhook.signing.WebhookSigner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -132,7 +133,7 @@ class SsrfGuardTest {
         try (Receiver receiver = new Receiver(); ServerFixture api = serverWith(WebhookAllowlist.none())) {
             String target = new WebhookTarget(receiver.url("/hook"), Map.of()).toJson();
             String id = api.server().hourglass().schedule(JobRequest.of(WebhookHandler.NAME,
-                    "{}".getBytes(StandardCharsets.UTF_8)).withTarget(target).withMaxAttempts(1), Duration.ZERO)
+                    "{}".getBytes(StandardCharsets.UTF_8)).withTarget(target).withMaxAttempts(1), When.after(Duration.ZERO))
                     .job().id().toString();
             await().atMost(Duration.ofSeconds(10)).until(() -> api.state(id).equals("FAILED"));
             assertThat(api.get("/v1/jobs/" + id).json().get("lastError").asText()).isEqualTo("refused: 127.0.0.1 is "

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hourglass.server.webhook.signing.SigningSecret;
-import dev.hourglass.server.webhook.signing.WebhookSigner;
+import dev.hourglass.webhook.signing.SigningSecret;
+import dev.hourglass.webhook.signing.WebhookSigner;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;

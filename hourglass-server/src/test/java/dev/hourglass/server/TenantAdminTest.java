@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hourglass.server.Receiver.Delivery;
 import dev.hourglass.server.ServerFixture.Response;
-import dev.hourglass.server.webhook.signing.SigningSecret;
+import dev.hourglass.webhook.signing.SigningSecret;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,18 +8,21 @@ import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.Claim;
+import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
-import dev.hourglass.core.tenant.TenantStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.http.ApiHandler;
 import dev.hourglass.server.ServerFixture.Response;
-import dev.hourglass.server.http.ApiHandler;
-import dev.hourglass.server.webhook.WebhookHandler;
+import dev.hourglass.store.jdbc.SqlDatabase;
+import dev.hourglass.store.jdbc.SqlDialect;
+import dev.hourglass.store.jdbc.SqlWork;
 import dev.hourglass.store.sqlite.SqliteJobStore;
+import dev.hourglass.webhook.WebhookHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -186,13 +189,13 @@ class UnavailableTest {
      * failWrites}), to fail as an unreachable database does, reads too ({@code unreachable}), or to hang until a
      * latch opens, as a database behind a network that swallows packets does ({@code hang}).
      */
-    private static final class FailingStore implements JobStore {
-        private final JobStore delegate;
+    private static final class FailingStore implements JobStore, SqlDatabase {
+        private final SqliteJobStore delegate;
         volatile boolean failWrites;
         volatile boolean unreachable;
         volatile CountDownLatch hang = new CountDownLatch(0);
 
-        FailingStore(JobStore delegate) {
+        FailingStore(SqliteJobStore delegate) {
             this.delegate = delegate;
         }
 
@@ -221,9 +224,9 @@ class UnavailableTest {
         }
 
         @Override
-        public List<Claim> claimsOf(String owner, JobId after, int limit) {
+        public List<Claim> claimsOf(ClaimsOfParams params) {
             awaitHang();
-            return delegate.claimsOf(owner, after, limit);
+            return delegate.claimsOf(params);
         }
 
         private void awaitHang() {
@@ -235,9 +238,20 @@ class UnavailableTest {
             }
         }
 
+        /** The tenants' tables are read and written as they are: the failures this test makes are the engine's. */
         @Override
-        public TenantStore tenants() {
-            return delegate.tenants();
+        public SqlDialect dialect() {
+            return delegate.dialect();
+        }
+
+        @Override
+        public <R> R readSql(String what, SqlWork<R> work) {
+            return delegate.readSql(what, work);
+        }
+
+        @Override
+        public <R> R writeSql(String what, SqlWork<R> work) {
+            return delegate.writeSql(what, work);
         }
 
         @Override

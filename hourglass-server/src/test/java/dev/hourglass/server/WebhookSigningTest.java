@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hourglass.server.Receiver.Delivery;
 import dev.hourglass.server.Receiver.Reply;
-import dev.hourglass.server.webhook.signing.SigningSecret;
 import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.webhook.signing.SigningSecret;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

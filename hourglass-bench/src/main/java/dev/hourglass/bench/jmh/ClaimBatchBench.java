@@ -5,7 +5,9 @@ import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobIdGenerator;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.store.ClaimDueParams;
 import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.store.sqlite.SqliteJobStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -83,7 +85,7 @@ public class ClaimBatchBench {
 
     @TearDown(Level.Invocation)
     public void handBack() {
-        store.write(Durability.LAZY, tx -> tx.release(OWNER, NOW));
+        store.write(Durability.LAZY, tx -> tx.release(new ReleaseParams(OWNER, NOW)));
     }
 
     @TearDown(Level.Trial)
@@ -96,7 +98,7 @@ public class ClaimBatchBench {
 
     @Benchmark
     public List<Job> claim(Claimed claimed) {
-        List<Job> jobs = store.write(Durability.LAZY, tx -> tx.claimDue(OWNER, HORIZON_END, batch, NOW));
+        List<Job> jobs = store.write(Durability.LAZY, tx -> tx.claimDue(new ClaimDueParams(OWNER, HORIZON_END, batch, NOW)));
         claimed.jobs += jobs.size();
         return jobs;
     }

@@ -3,6 +3,7 @@ package dev.hourglass.bench.jmh;
 import dev.hourglass.bench.QuietLogs;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.store.InsertResult;
@@ -68,14 +69,14 @@ public class GroupCommitBench {
     @Benchmark
     @Threads(1)
     public InsertResult oneCaller() {
-        return engine.schedule(job, DELAY);
+        return engine.schedule(job, When.after(DELAY));
     }
 
     /** Eight blocking callers: their jobs share commits. */
     @Benchmark
     @Threads(8)
     public InsertResult eightCallers() {
-        return engine.schedule(job, DELAY);
+        return engine.schedule(job, When.after(DELAY));
     }
 
     /** One caller with {@link #IN_FLIGHT} asynchronous schedules, waiting for all: a bulk import. */
@@ -85,7 +86,7 @@ public class GroupCommitBench {
     public Object asyncBatch() {
         CompletableFuture<?>[] pending = new CompletableFuture<?>[IN_FLIGHT];
         for (int i = 0; i < IN_FLIGHT; i++) {
-            pending[i] = engine.scheduleAsync(job, DELAY);
+            pending[i] = engine.scheduleAsync(job, When.after(DELAY));
         }
         return CompletableFuture.allOf(pending).join();
     }

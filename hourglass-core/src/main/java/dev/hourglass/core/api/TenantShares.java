@@ -15,6 +15,9 @@ package dev.hourglass.core.api;
  */
 public interface TenantShares {
 
+    /** The largest weight a tenant may have; larger answers of {@link #weight} count as this. */
+    int MAX_WEIGHT = 1000;
+
     /** The answer of {@link #maxInFlight} that sets no limit of the tenant's own (only the engine's). */
     int NO_LIMIT = Integer.MAX_VALUE;
 
@@ -36,7 +39,7 @@ public interface TenantShares {
         }
     };
 
-    /** The tenant's share, at least 1 (values below are taken as 1). */
+    /** The tenant's share, 1..{@link #MAX_WEIGHT} (values outside are taken as the nearest bound). */
     int weight(String tenant);
 
     /** The most attempts of the tenant's jobs running at once on this node, at least 1; {@link #NO_LIMIT} for none. */

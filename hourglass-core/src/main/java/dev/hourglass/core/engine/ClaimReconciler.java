@@ -4,6 +4,7 @@ import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.store.Claim;
+import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.time.Ticker;
@@ -284,7 +285,7 @@ final class ClaimReconciler {
         try {
             while (read < SWEEP_CLAIMS_PER_ROUND) {
                 int limit = Math.min(SWEEP_PAGE, SWEEP_CLAIMS_PER_ROUND - read);
-                List<Claim> page = store.claimsOf(nodeId, sweep.after(), limit);
+                List<Claim> page = store.claimsOf(new ClaimsOfParams(nodeId, sweep.after(), limit));
                 read += page.size();
                 for (Claim claim : page) {
                     timer.accept(new TimerEntry(claim.id(), claim.tenant(), claim.dueAt().toEpochMilli(),

@@ -6,7 +6,12 @@ import java.util.Objects;
 
 /**
  * Immutable engine settings. Every field has a named default; {@link #validate()} names the field and the rule
- * when a value is out of range (nothing is silently corrected).
+ * when a value is out of range (nothing is silently corrected). Build one with {@link #builder}, or change a few
+ * settings of another with {@link #toBuilder}:
+ *
+ * <pre>{@code
+ * EngineConfig config = EngineConfig.builder("node-a").horizon(Duration.ofMinutes(1)).maxInFlight(64).build();
+ * }</pre>
  *
  * @param nodeId this node's identity in the store's claims; unique per running node
  * @param horizon jobs due within this window are claimed and held in the in-memory timer
@@ -56,11 +61,19 @@ public record EngineConfig(
         Objects.requireNonNull(nodeId, "nodeId");
     }
 
+    /** Every setting at its default, for node {@code nodeId}. */
     public static EngineConfig defaults(String nodeId) {
-        return new EngineConfig(nodeId, DEFAULT_HORIZON, DEFAULT_LOAD_INTERVAL, DEFAULT_LEASE_TTL,
-                DEFAULT_MAX_TIMER_ENTRIES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_COMMIT_BATCH, DEFAULT_MAX_ATTEMPTS,
-                Backoff.DEFAULT, DEFAULT_TIMEOUT, DEFAULT_MAX_DELAY, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_RETENTION,
-                DEFAULT_SHUTDOWN_GRACE);
+        return builder(nodeId).build();
+    }
+
+    /** A builder with every setting at its default, for node {@code nodeId}. */
+    public static Builder builder(String nodeId) {
+        return new Builder(nodeId);
+    }
+
+    /** A builder that starts from these settings. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     public EngineConfig validate() {
@@ -99,6 +112,129 @@ public record EngineConfig(
     private static void atLeast(String name, int value, int min) {
         if (value < min) {
             throw new IllegalArgumentException(name + " must be >= " + min + ", was " + value);
+        }
+    }
+
+    /**
+     * Builds an {@link EngineConfig}; {@link #build} validates it, naming the field and the rule of a value out of
+     * range.
+     */
+    public static final class Builder {
+        private String nodeId;
+        private Duration horizon = DEFAULT_HORIZON;
+        private Duration loadInterval = DEFAULT_LOAD_INTERVAL;
+        private Duration leaseTtl = DEFAULT_LEASE_TTL;
+        private int maxTimerEntries = DEFAULT_MAX_TIMER_ENTRIES;
+        private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+        private int commitBatch = DEFAULT_COMMIT_BATCH;
+        private int defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS;
+        private Backoff defaultBackoff = Backoff.DEFAULT;
+        private Duration defaultTimeout = DEFAULT_TIMEOUT;
+        private Duration maxDelay = DEFAULT_MAX_DELAY;
+        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+        private Duration retention = DEFAULT_RETENTION;
+        private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+
+        private Builder(String nodeId) {
+            this.nodeId = nodeId;
+        }
+
+        private Builder(EngineConfig c) {
+            this(c.nodeId);
+            horizon = c.horizon;
+            loadInterval = c.loadInterval;
+            leaseTtl = c.leaseTtl;
+            maxTimerEntries = c.maxTimerEntries;
+            maxInFlight = c.maxInFlight;
+            commitBatch = c.commitBatch;
+            defaultMaxAttempts = c.defaultMaxAttempts;
+            defaultBackoff = c.defaultBackoff;
+            defaultTimeout = c.defaultTimeout;
+            maxDelay = c.maxDelay;
+            maxPayloadBytes = c.maxPayloadBytes;
+            retention = c.retention;
+            shutdownGrace = c.shutdownGrace;
+        }
+
+        public Builder nodeId(String value) {
+            this.nodeId = value;
+            return this;
+        }
+
+        public Builder horizon(Duration value) {
+            this.horizon = value;
+            return this;
+        }
+
+        public Builder loadInterval(Duration value) {
+            this.loadInterval = value;
+            return this;
+        }
+
+        public Builder leaseTtl(Duration value) {
+            this.leaseTtl = value;
+            return this;
+        }
+
+        public Builder maxTimerEntries(int value) {
+            this.maxTimerEntries = value;
+            return this;
+        }
+
+        public Builder maxInFlight(int value) {
+            this.maxInFlight = value;
+            return this;
+        }
+
+        public Builder commitBatch(int value) {
+            this.commitBatch = value;
+            return this;
+        }
+
+        public Builder defaultMaxAttempts(int value) {
+            this.defaultMaxAttempts = value;
+            return this;
+        }
+
+        public Builder defaultBackoff(Backoff value) {
+            this.defaultBackoff = value;
+            return this;
+        }
+
+        public Builder defaultTimeout(Duration value) {
+            this.defaultTimeout = value;
+            return this;
+        }
+
+        public Builder maxDelay(Duration value) {
+            this.maxDelay = value;
+            return this;
+        }
+
+        public Builder maxPayloadBytes(int value) {
+            this.maxPayloadBytes = value;
+            return this;
+        }
+
+        public Builder retention(Duration value) {
+            this.retention = value;
+            return this;
+        }
+
+        public Builder shutdownGrace(Duration value) {
+            this.shutdownGrace = value;
+            return this;
+        }
+
+        /**
+         * The settings, validated.
+         *
+         * @throws IllegalArgumentException naming the field and the rule of a value out of range
+         */
+        public EngineConfig build() {
+            return new EngineConfig(nodeId, horizon, loadInterval, leaseTtl, maxTimerEntries, maxInFlight,
+                    commitBatch, defaultMaxAttempts, defaultBackoff, defaultTimeout, maxDelay, maxPayloadBytes,
+                    retention, shutdownGrace).validate();
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.hourglass.core.engine;
 
 import dev.hourglass.core.api.TenantShares;
-import dev.hourglass.core.tenant.Tenant;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * is logged (a warning when it starts failing, at debug while it goes on, once when it answers again) and replaced
  * by the default of {@link TenantShares#EQUAL}.
  *
- * <p>Ranges: a weight is clamped to 1..{@link Tenant#MAX_WEIGHT} (a larger one would let a backlogged tenant keep
+ * <p>Ranges: a weight is clamped to 1..{@link TenantShares#MAX_WEIGHT} (a larger one would let a backlogged tenant keep
  * its turn for so long that the others wait as if there were no fairness); a per-tenant limit below 1 is taken as 1
  * (0 would never start the tenant's jobs, which then wait claimed forever).
  */
@@ -31,7 +30,7 @@ final class GuardedShares {
         try {
             int w = shares.weight(tenant);
             answered();
-            return Math.clamp(w, 1, Tenant.MAX_WEIGHT);
+            return Math.clamp(w, 1, TenantShares.MAX_WEIGHT);
         } catch (RuntimeException | LinkageError e) {
             failed("weight", tenant, e);
             return TenantShares.EQUAL.weight(tenant);

@@ -1,8 +1,12 @@
 package dev.hourglass.core.engine;
 
 import dev.hourglass.core.model.Job;
+import dev.hourglass.core.store.ClaimDueParams;
 import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.PruneParams;
+import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
@@ -99,8 +103,9 @@ final class HorizonLoader {
             Instant now = wallClock.instant();
             String node = config.nodeId();
             Renewal renewal = committer.<Renewal>task(Durability.LAZY, tx -> {
-                boolean renewed = tx.heartbeat(node, now.plus(config.leaseTtl()), now);
-                return new Renewal(renewed, tx.rescueExpired(now, node, takeOverAll && firstRound));
+                boolean renewed = tx.heartbeat(new HeartbeatParams(node, now.plus(config.leaseTtl()), now));
+                return new Renewal(renewed, tx.rescueExpired(takeOverAll && firstRound
+                        ? RescueParams.allOtherNodes(node, now) : RescueParams.expiredLeases(node, now)));
             }).join();
             if (renewal.rescued() > 0) {
                 log.info("rescued {} jobs from nodes whose lease expired", renewal.rescued());
@@ -163,7 +168,7 @@ final class HorizonLoader {
             }
             List<Job> claimed;
             try {
-                claimed = claim(tx -> tx.claimDue(config.nodeId(), horizonEnd, room, now));
+                claimed = claim(tx -> tx.claimDue(new ClaimDueParams(config.nodeId(), horizonEnd, room, now)));
             } catch (CompletionException e) {
                 if (e.getCause() instanceof StoreUnavailableException u && u.outcomeUnknown()) {
                     claimAnswerLost.run();
@@ -200,7 +205,7 @@ final class HorizonLoader {
 
     private void prune(Instant now) {
         Instant cutoff = now.minus(config.retention());
-        int pruned = committer.<Integer>task(Durability.LAZY, tx -> tx.pruneFinished(cutoff, PRUNE_BATCH)).join();
+        int pruned = committer.<Integer>task(Durability.LAZY, tx -> tx.pruneFinished(new PruneParams(cutoff, PRUNE_BATCH))).join();
         if (pruned > 0) {
             log.info("pruned {} finished jobs older than {}", pruned, config.retention());
         }

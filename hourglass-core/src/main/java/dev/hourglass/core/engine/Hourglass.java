@@ -4,6 +4,7 @@ import dev.hourglass.core.api.InvalidJobException;
 import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.TenantShares;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobIdGenerator;
@@ -15,14 +16,15 @@ import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.store.TransactionalInsert;
 import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.StoreClock;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
-import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -51,7 +53,7 @@ import org.slf4j.LoggerFactory;
  *         .store(SqliteJobStore.open(Path.of("hourglass-data/hourglass.db")))
  *         .handler("send-reminder", ctx -> { mailer.send(ctx.payload()); return Outcome.succeeded(); })
  *         .build()) {
- *     hourglass.schedule(JobRequest.of("send-reminder", bytes), Duration.ofHours(24));
+ *     hourglass.schedule(JobRequest.of("send-reminder", bytes), When.after(Duration.ofHours(24)));
  * }
  * }</pre>
  *
@@ -145,83 +147,84 @@ public final class Hourglass implements AutoCloseable {
         return new Builder();
     }
 
-    /** Schedules a job to run {@code delay} from now. Returns after the job is durable. */
-    public InsertResult schedule(JobRequest job, Duration delay) {
-        return join(scheduleAsync(job, delay));
-    }
-
-    /** Schedules a job to run at {@code dueAt} (a past instant means now). Returns after the job is durable. */
-    public InsertResult scheduleAt(JobRequest job, Instant dueAt) {
-        return join(scheduleAtAsync(job, dueAt));
-    }
-
-    public CompletableFuture<InsertResult> scheduleAsync(JobRequest job, Duration delay) {
-        return submit(afterDelay(job, delay));
-    }
-
-    public CompletableFuture<InsertResult> scheduleAtAsync(JobRequest job, Instant dueAt) {
-        return submit(at(job, dueAt));
+    /**
+     * Schedules a job to run {@code when} says. Returns after the job is durable (committed, and on stable storage).
+     *
+     * @return {@link InsertResult.Created}, or for an idempotency key already taken {@link InsertResult.Duplicate}
+     *     (the same request: the job that has it) or {@link InsertResult.Conflict} (another request)
+     * @throws InvalidJobException when the request breaks a rule (the field and the rule are named); nothing is stored
+     * @throws StoreException when the store fails; the job may or may not be stored unless the cause says it was not
+     */
+    public InsertResult schedule(JobRequest job, When when) {
+        return join(scheduleAsync(job, when));
     }
 
     /**
-     * Schedules a job to run {@code delay} from now inside the caller's own JDBC transaction on {@code callerTx}
-     * (transactional enqueue: the outbox pattern without an outbox). The job exists if and only if the caller
-     * commits; nothing is committed, rolled back or reconfigured here, and the connection stays the caller's. The
-     * request is validated exactly as by {@link #schedule} (an {@link InvalidJobException} before the connection is
-     * used, so the transaction is untouched) and built the same way (id, defaults, idempotency), but unowned: after
-     * the commit the store announces it and a node claims it at once if it is due within the horizon (on PostgreSQL
-     * through LISTEN/NOTIFY), else the horizon rounds claim it as it comes near.
+     * {@link #schedule}, without waiting: the future completes once the job is durable. A caller who stops waiting
+     * (cancels the future, or a deadline such as {@code orTimeout}) withdraws the insert if its transaction has not
+     * begun.
+     */
+    public CompletableFuture<InsertResult> scheduleAsync(JobRequest job, When when) {
+        return submit(timed(job, when));
+    }
+
+    /**
+     * Schedules a job inside the caller's own transaction {@code callerTx} (transactional enqueue: the outbox
+     * pattern without an outbox), on a store that can join one ({@link TransactionalInsert}; on PostgreSQL,
+     * {@code callerTx} is the caller's {@code java.sql.Connection}). The job exists if and only if the caller
+     * commits; nothing is committed, rolled back or reconfigured here, and the transaction stays the caller's. The
+     * request is validated exactly as by {@link #schedule} (an {@link InvalidJobException} before the transaction is
+     * used, so it is untouched) and built the same way (id, defaults, idempotency), but unowned: after the commit the
+     * store announces it and a node claims it at once if it is due within the horizon (on PostgreSQL through
+     * LISTEN/NOTIFY), else the horizon rounds claim it as it comes near.
      *
-     * <p>The connection must reach the store's database with autocommit off. The job is as durable as the caller's
-     * commit (its session's {@code synchronous_commit}). A {@link InsertResult.Created} is provisional: it holds
-     * once the caller commits, and a rollback frees the idempotency key again. Idempotency keys behave as with
-     * {@link #schedule}: a key already taken, by a committed job or earlier in the same transaction, gives
+     * <p>On PostgreSQL the connection must reach the store's database with autocommit off. The job is as durable as
+     * the caller's commit (its session's {@code synchronous_commit}). A {@link InsertResult.Created} is provisional:
+     * it holds once the caller commits, and a rollback frees the idempotency key again. Idempotency keys behave as
+     * with {@link #schedule}: a key already taken, by a committed job or earlier in the same transaction, gives
      * {@link InsertResult.Duplicate} (same request) or {@link InsertResult.Conflict} (another request) and inserts
      * nothing; a key taken by another transaction that has not committed yet makes this call wait for it (the unique
      * index), then answers as above if it committed, or inserts if it rolled back. Under REPEATABLE READ or
      * SERIALIZABLE a key committed after the caller's snapshot cannot be answered consistently: the call fails with
      * a serialization failure, a {@link StoreException} (SQLState 40001), and the caller retries its transaction.
      *
-     * @throws UnsupportedOperationException if the store cannot join a caller's transaction (the embedded SQLite
-     *     store cannot: its only writer is inside the store)
-     * @throws IllegalArgumentException if {@code callerTx} is in autocommit mode
+     * @throws UnsupportedOperationException if the store cannot join a caller's transaction of that type (the
+     *     embedded SQLite store joins none: its only writer is inside the store)
+     * @throws IllegalArgumentException if {@code callerTx} has no open transaction (a connection in autocommit mode)
      * @throws StoreException if the insert fails; the caller's transaction is then aborted and must be rolled back
      */
-    public InsertResult scheduleInTransaction(Connection callerTx, JobRequest job, Duration delay) {
+    public <T> InsertResult scheduleInTransaction(T callerTx, JobRequest job, When when) {
         Objects.requireNonNull(callerTx, "callerTx");
-        return insertIn(callerTx, afterDelay(job, delay));
+        return insertIn(callerTx, timed(job, when));
     }
 
     /**
-     * Schedules a job to run at {@code dueAt} (a past instant means now) inside the caller's own JDBC transaction:
-     * see {@link #scheduleInTransaction}.
-     */
-    public InsertResult scheduleAtInTransaction(Connection callerTx, JobRequest job, Instant dueAt) {
-        Objects.requireNonNull(callerTx, "callerTx");
-        return insertIn(callerTx, at(job, dueAt));
-    }
-
-    /**
-     * A request with its due time as asked and how the caller said when ("delay:PT5S" or "at:2026-..."; part of
-     * the request's identity for idempotency): where every way to schedule starts.
+     * A request with its due time as asked, the time of the call, and how the caller said when (part of the
+     * request's identity for idempotency): where every way to schedule starts.
      */
     private record Timed(JobRequest job, Instant requestedDueAt, Instant now, String schedule) {}
 
-    private Timed afterDelay(JobRequest job, Duration delay) {
-        Objects.requireNonNull(delay, "delay");
+    private Timed timed(JobRequest job, When when) {
+        Objects.requireNonNull(job, "job");
+        Objects.requireNonNull(when, "when");
+        return switch (when) {
+            case When.After after -> {
+                Duration delay = after.delay();
+                checkDelay(delay);
+                if (delay.compareTo(config.maxDelay()) > 0) {
+                    throw new InvalidJobException("delay", "must be at most " + config.maxDelay().toDays() + " days");
+                }
+                Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - createdAt = delay exactly
+                yield new Timed(job, now.plus(delay), now, when.toString());
+            }
+            case When.At at -> new Timed(job, at.instant(), wallClock.instant(), when.toString());
+        };
+    }
+
+    private static void checkDelay(Duration delay) {
         if (delay.isNegative()) {
             throw new InvalidJobException("delay", "must be >= 0, was " + delay);
         }
-        if (delay.compareTo(config.maxDelay()) > 0) {
-            throw new InvalidJobException("delay", "must be at most " + config.maxDelay().toDays() + " days");
-        }
-        Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - createdAt = delay exactly
-        return new Timed(job, now.plus(delay), now, "delay:" + delay);
-    }
-
-    private Timed at(JobRequest job, Instant dueAt) {
-        Objects.requireNonNull(dueAt, "dueAt");
-        return new Timed(job, dueAt, wallClock.instant(), "at:" + dueAt);
     }
 
     /**
@@ -235,8 +238,19 @@ public final class Hourglass implements AutoCloseable {
                 mayClaim ? ownerForDue(dueAt) : null);
     }
 
-    private InsertResult insertIn(Connection callerTx, Timed timed) {
-        return store.insertIn(callerTx, List.of(newJob(timed, false))).getFirst();
+    private <T> InsertResult insertIn(T callerTx, Timed timed) {
+        if (!(store instanceof TransactionalInsert<?> joining) || !joining.transactionType().isInstance(callerTx)) {
+            throw new UnsupportedOperationException(store + " cannot schedule inside a caller's transaction ("
+                    + callerTx.getClass().getName() + "): " + (store instanceof TransactionalInsert<?> other
+                            ? "it joins a " + other.transactionType().getName()
+                            : "it joins none (its single writer is its own, as the embedded SQLite file's is). Use "
+                                    + "schedule(), or the PostgreSQL store"));
+        }
+        return insertJoining(joining, callerTx, newJob(timed, false));
+    }
+
+    private static <T> InsertResult insertJoining(TransactionalInsert<T> store, Object callerTx, NewJob job) {
+        return store.insertIn(store.transactionType().cast(callerTx), List.of(job)).getFirst();
     }
 
     private CompletableFuture<InsertResult> submit(Timed timed) {
@@ -298,13 +312,44 @@ public final class Hourglass implements AutoCloseable {
         return inHorizon && timer.size() < config.maxTimerEntries() ? config.nodeId() : null;
     }
 
-    /** Cancels a SCHEDULED job. Exactly one of a cancel and a concurrent start wins (both are compare-and-sets). */
+    /**
+     * Cancels a SCHEDULED job. Exactly one of a cancel and a concurrent start wins (both are compare-and-sets).
+     *
+     * @return {@link ChangeResult.Changed} (now CANCELLED), {@link ChangeResult.WrongState} (running or finished) or
+     *     {@link ChangeResult.NotFound}
+     */
     public ChangeResult cancel(JobId id) {
         return cancel(id, null);
     }
 
-    /** Cancels a job of {@code tenant} (null: any tenant). */
-    public ChangeResult cancel(JobId id, String tenant) {
+    /**
+     * Moves a SCHEDULED job to the time {@code when} says. The old claim's fencing token is invalidated, so the job
+     * cannot fire at its old time too.
+     */
+    public ChangeResult reschedule(JobId id, When when) {
+        return reschedule(id, null, when);
+    }
+
+    /** The job as the store holds it now, or empty if there is none (or it was pruned after the retention). */
+    public Optional<Job> getStatus(JobId id) {
+        return store.find(id);
+    }
+
+    /** One page of jobs, in id order, filtered as {@code query} says. */
+    public JobPage list(JobQuery query) {
+        return store.list(query);
+    }
+
+    /**
+     * The jobs of one tenant: cancel, reschedule and status of a job of another tenant answer as for one that does
+     * not exist (the server's tenant isolation).
+     */
+    public TenantScope forTenant(String tenant) {
+        return new TenantScope(this, Objects.requireNonNull(tenant, "tenant"));
+    }
+
+    /** {@link #cancel}, of a job of {@code tenant} (null: any tenant). */
+    ChangeResult cancel(JobId id, String tenant) {
         ensureOpen();
         ChangeResult result = join(committer.cancel(new CancelRequest(id, tenant, wallClock.instant())));
         if (result instanceof ChangeResult.Changed) {
@@ -313,25 +358,17 @@ public final class Hourglass implements AutoCloseable {
         return result;
     }
 
-    public ChangeResult reschedule(JobId id, Duration delay) {
-        return reschedule(id, null, delay);
-    }
-
-    public ChangeResult reschedule(JobId id, String tenant, Duration delay) {
-        if (delay.isNegative()) {
-            throw new InvalidJobException("delay", "must be >= 0, was " + delay);
-        }
-        Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - updatedAt = delay exactly
-        return reschedule(id, tenant, now.plus(delay), now);
-    }
-
-    public ChangeResult rescheduleAt(JobId id, Instant dueAt) {
-        return rescheduleAt(id, null, dueAt);
-    }
-
-    /** Moves a SCHEDULED job to a new due time. The old claim's token is invalidated, so it cannot fire twice. */
-    public ChangeResult rescheduleAt(JobId id, String tenant, Instant dueAt) {
-        return reschedule(id, tenant, Instants.ceilMillis(dueAt), wallClock.instant());
+    /** {@link #reschedule}, of a job of {@code tenant} (null: any tenant). */
+    ChangeResult reschedule(JobId id, String tenant, When when) {
+        Objects.requireNonNull(when, "when");
+        return switch (when) {
+            case When.After after -> {
+                checkDelay(after.delay());
+                Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - updatedAt = delay exactly
+                yield reschedule(id, tenant, now.plus(after.delay()), now);
+            }
+            case When.At at -> reschedule(id, tenant, Instants.ceilMillis(at.instant()), wallClock.instant());
+        };
     }
 
     private ChangeResult reschedule(JobId id, String tenant, Instant dueAt, Instant now) {
@@ -352,18 +389,6 @@ public final class Hourglass implements AutoCloseable {
             }
         }
         return result;
-    }
-
-    public Optional<Job> getStatus(JobId id) {
-        return store.find(id);
-    }
-
-    public Optional<Job> getStatus(JobId id, String tenant) {
-        return store.find(id).filter(j -> tenant == null || j.tenant().equals(tenant));
-    }
-
-    public JobPage list(JobQuery query) {
-        return store.list(query);
     }
 
     public EngineConfig config() {
@@ -446,7 +471,7 @@ public final class Hourglass implements AutoCloseable {
         dispatcher.close();
         try {
             int released = committer.<Integer>task(Durability.FSYNC,
-                    tx -> tx.release(config.nodeId(), wallClock.instant())).join();
+                    tx -> tx.release(new ReleaseParams(config.nodeId(), wallClock.instant()))).join();
             log.info("Hourglass node {} stopped; handed back {} claimed jobs", config.nodeId(), released);
         } catch (RuntimeException e) {
             log.warn("could not hand back claims at shutdown ({}); they are rescued when the lease expires",

@@ -16,12 +16,4 @@ public record Claim(JobId id, String tenant, Instant dueAt, long fencingToken) {
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(dueAt, "dueAt");
     }
-
-    /** Checks the arguments of {@link JobStore#claimsOf}, alike for every store. */
-    public static void checkPage(String owner, int limit) {
-        Objects.requireNonNull(owner, "owner");
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit must be at least 1, was " + limit);
-        }
-    }
 }

@@ -3,8 +3,6 @@ package dev.hourglass.core.store;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.NewJob;
-import dev.hourglass.core.tenant.TenantStore;
-import java.sql.Connection;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -35,18 +33,16 @@ public interface JobStore extends AutoCloseable {
     JobPage list(JobQuery query);
 
     /**
-     * The SCHEDULED jobs claimed by {@code owner}, in id order, after {@code after} (null: from the first), at most
-     * {@code limit}: one page of a keyset scan, each claim with only what a timer entry needs (never the payload).
+     * The SCHEDULED jobs claimed by {@code params.owner()}, in id order, after {@code params.after()} (null: from the
+     * first), at most {@code params.limit()}: one page of a keyset scan, each claim with only what a timer entry needs (never the payload).
      * RUNNING jobs of the owner, other owners' jobs and unowned jobs are left out. A read: it sees committed data
      * only, runs beside the writer, and changes nothing.
      *
      * <p>Why: a claim whose commit answer was lost ({@link StoreUnavailableException#outcomeUnknown()}) names no
      * job, so the node pages through everything it holds in the store to put the lost ones in its timer. Pages are
      * bounded and the scan uses an index on (owner, id), so each page costs its own rows, not all of the owner's.
-     *
-     * @param limit at least 1
      */
-    List<Claim> claimsOf(String owner, JobId after, int limit);
+    List<Claim> claimsOf(ClaimsOfParams params);
 
     /** The largest id stored (or ever stored, if the store remembers), to seed the id generator after a restart. */
     Optional<JobId> lastJobId();
@@ -74,28 +70,8 @@ public interface JobStore extends AutoCloseable {
     }
 
     /**
-     * Optional: inserts {@code jobs} inside the caller's own open JDBC transaction on {@code callerTx}, so that they
-     * exist if and only if the caller commits it (transactional enqueue). The store neither commits nor rolls back,
-     * never changes the connection's autocommit or other settings, and does not close it. The jobs must be unowned
-     * ({@link NewJob#owner()} null): the caller may still roll back, so no node may hold them in its timer before
-     * the commit; after it, the horizon rounds claim them (see {@link #onNewJobs}).
-     *
-     * <p>Results as {@link StoreTx#insert}, one per job, in order. A store that supports this also announces the
-     * jobs to {@link #onNewJobs} subscribers when, and only if, the caller commits.
-     *
-     * @throws IllegalArgumentException if {@code callerTx} is in autocommit mode (there is no transaction to join)
-     *     or a job is owned
-     * @throws StoreException if a statement fails; the caller's transaction may then be unusable (PostgreSQL
-     *     aborts a transaction at its first failed statement) and should be rolled back
-     * @throws UnsupportedOperationException if this store cannot join a caller's transaction (the default)
-     */
-    default List<InsertResult> insertIn(Connection callerTx, List<NewJob> jobs) {
-        throw new UnsupportedOperationException(this + " cannot insert jobs inside a caller's transaction");
-    }
-
-    /**
      * Optional: subscribes to jobs that someone else committed and no node claimed, such as jobs committed by
-     * {@link #insertIn}, so that the engine can claim them before its next regular horizon round. {@code dueAt}
+     * {@link TransactionalInsert#insertIn}, so that the engine can claim them before its next regular horizon round. {@code dueAt}
      * receives the earliest due time of each committed batch; it is called on a thread of the store, must be fast
      * and should not throw (what it throws is logged and ignored). Announcements are a hint, never a guarantee
      * (they may be lost while the store reconnects): the regular rounds still find every job. The default
@@ -120,15 +96,6 @@ public interface JobStore extends AutoCloseable {
      */
     default Optional<Instant> readClock() {
         return Optional.empty();
-    }
-
-    /**
-     * Optional: the tenants and API keys kept in this store's database (the server's multi-tenant mode).
-     *
-     * @throws UnsupportedOperationException if this store keeps no tenants (the default)
-     */
-    default TenantStore tenants() {
-        throw new UnsupportedOperationException(this + " keeps no tenants");
     }
 
     /** Ends a subscription; idempotent, never throws. */

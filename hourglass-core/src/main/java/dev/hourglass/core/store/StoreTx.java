@@ -2,7 +2,6 @@ package dev.hourglass.core.store;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.NewJob;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -24,7 +23,7 @@ public interface StoreTx {
      * Claims up to {@code limit} unowned SCHEDULED jobs due at or before {@code dueBefore}, earliest first: sets
      * owner and increments the fencing token. Returns the claimed jobs as they are after the claim.
      */
-    List<Job> claimDue(String owner, Instant dueBefore, int limit, Instant now);
+    List<Job> claimDue(ClaimDueParams params);
 
     /**
      * SCHEDULED (owner, token) -> RUNNING, attempts + 1. Returns, per request, the started job, or empty if the
@@ -51,27 +50,27 @@ public interface StoreTx {
      * (two runs while the owner lives). Stores shared by several nodes therefore exclude a node's renewal and its
      * rescue from each other; a store used by one process never refuses.
      */
-    boolean heartbeat(String node, Instant leaseUntil, Instant now);
+    boolean heartbeat(HeartbeatParams params);
 
     /**
      * Hands back every claim of {@code node} (graceful shutdown): its SCHEDULED jobs become unowned; its RUNNING
      * jobs go back to SCHEDULED (attempt kept, due now). Removes the node's heartbeat. Returns the jobs released.
      */
-    int release(String node, Instant now);
+    int release(ReleaseParams params);
 
     /**
-     * Rescues the claims of every node whose lease expired before {@code now} (or of every node other than
-     * {@code survivor} when {@code all} is true, for an exclusive store at start): their SCHEDULED jobs become
-     * unowned; their RUNNING jobs go back to SCHEDULED due now, or to FAILED when attempts are exhausted.
-     * Returns the number of jobs rescued.
+     * Rescues the claims of every other node whose lease expired before {@code now} (or of every other node, with
+     * {@link RescueParams#allOtherNodes}, for an exclusive store at start): their SCHEDULED jobs become unowned;
+     * their RUNNING jobs go back to SCHEDULED due now, or to FAILED when attempts are exhausted. Returns the number
+     * of jobs rescued.
      *
      * <p>On a store shared by several nodes, a rescue never waits for another node: it leaves out a node that is
      * renewing its lease at this moment (see {@link #heartbeat}), and the jobs another transaction holds locked (a
      * later rescue takes them). A lease renewed after the rescue began but before it reached that node keeps the
      * node's claims: the lease is checked again once the node's renewals are excluded.
      */
-    int rescueExpired(Instant now, String survivor, boolean all);
+    int rescueExpired(RescueParams params);
 
     /** Deletes up to {@code limit} terminal jobs that finished before {@code finishedBefore}. */
-    int pruneFinished(Instant finishedBefore, int limit);
+    int pruneFinished(PruneParams params);
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.Claim;
+import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.ManualClock;
 import java.time.Duration;
@@ -161,14 +162,14 @@ class ClaimSweepTest {
         }
 
         @Override
-        public List<Claim> claimsOf(String owner, JobId after, int limit) {
+        public List<Claim> claimsOf(ClaimsOfParams page) {
             if (down) {
                 refused++;
                 throw new StoreUnavailableException("no connection (simulated outage)", null, false);
             }
             reads++;
-            NavigableMap<JobId, String> from = after == null ? owners : owners.tailMap(after, false);
-            return from.entrySet().stream().filter(e -> e.getValue().equals(owner)).limit(limit)
+            NavigableMap<JobId, String> from = page.after() == null ? owners : owners.tailMap(page.after(), false);
+            return from.entrySet().stream().filter(e -> e.getValue().equals(page.owner())).limit(page.limit())
                     .map(e -> claimOf(e.getKey())).toList();
         }
     }

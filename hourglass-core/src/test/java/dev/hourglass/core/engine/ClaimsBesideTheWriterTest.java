@@ -5,11 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.store.ClaimDueParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
-import dev.hourglass.core.store.TestJobs;
 import dev.hourglass.core.time.ManualClock;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Timeout;
 class ClaimsBesideTheWriterTest {
     private static final String NODE = "a";
 
-    private final ManualClock clock = new ManualClock(TestJobs.T0);
+    private final ManualClock clock = new ManualClock(EngineJobs.T0);
     private final AtomicInteger answersLost = new AtomicInteger();
     private final FiringLoop timer = new FiringLoop(clock, entries -> {});
     private HeldInserts store;
@@ -57,7 +57,7 @@ class ClaimsBesideTheWriterTest {
     @Test
     void aClaimDoesNotWaitForAWriteTheCommitterIsStuckIn() throws Exception {
         start(true);
-        CompletableFuture<InsertResult> insert = committer.insert(TestJobs.job().build());
+        CompletableFuture<InsertResult> insert = committer.insert(EngineJobs.newJob());
         assertThat(store.insertBegun.await(5, TimeUnit.SECONDS)).isTrue();
 
         loader.claimNow();
@@ -71,7 +71,7 @@ class ClaimsBesideTheWriterTest {
     @Test
     void onAStoreWithOneWriterAClaimQueuesBehindTheCommittersWrite() throws Exception {
         start(false);
-        committer.insert(TestJobs.job().build());
+        committer.insert(EngineJobs.newJob());
         assertThat(store.insertBegun.await(5, TimeUnit.SECONDS)).isTrue();
 
         CompletableFuture<Void> claim = CompletableFuture.runAsync(loader::claimNow);
@@ -133,7 +133,7 @@ class ClaimsBesideTheWriterTest {
                                 throw new StoreUnavailableException("connection lost during commit (simulated)",
                                         null, true);
                             }
-                            yield claimed((String) args[0]);
+                            yield claimed(((ClaimDueParams) args[0]).owner());
                         }
                         default -> throw new UnsupportedOperationException(method.getName());
                     }));
@@ -141,7 +141,8 @@ class ClaimsBesideTheWriterTest {
 
         private static List<Job> claimed(String owner) {
             return List.of(1, 2, 3).stream()
-                    .map(i -> TestJobs.job().dueAt(TestJobs.T0).stored(JobState.SCHEDULED, owner, i)).toList();
+                    .map(i -> EngineJobs.stored(EngineJobs.nextId(), EngineJobs.T0, JobState.SCHEDULED, owner, i))
+                    .toList();
         }
     }
 }

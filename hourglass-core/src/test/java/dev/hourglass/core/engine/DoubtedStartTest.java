@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
-import dev.hourglass.core.store.TestJobs;
 import dev.hourglass.core.time.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,11 +74,11 @@ class DoubtedStartTest {
 
     /** A store holding one job claimed by this node, read by {@link #find}. */
     private static final class OneJob extends StandInStore {
-        final JobId id = TestJobs.nextId();
+        final JobId id = EngineJobs.nextId();
         volatile Job job;
 
         Job job(JobState state) {
-            return TestJobs.job().id(id).dueAt(T0).stored(state, NODE, TOKEN);
+            return EngineJobs.stored(id, T0, state, NODE, TOKEN);
         }
 
         @Override

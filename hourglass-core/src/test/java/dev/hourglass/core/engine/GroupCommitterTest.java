@@ -6,7 +6,6 @@ import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.StoreTx;
-import dev.hourglass.core.store.TestJobs;
 import dev.hourglass.core.time.SystemTime;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
@@ -68,7 +67,7 @@ class GroupCommitterTest {
     }
 
     private void insert() {
-        NewJob job = TestJobs.job().build();
+        NewJob job = EngineJobs.newJob();
         futures.add(committer.insert(job));
     }
 

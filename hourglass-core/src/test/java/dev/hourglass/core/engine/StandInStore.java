@@ -3,6 +3,7 @@ package dev.hourglass.core.engine;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.Claim;
+import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
@@ -25,7 +26,7 @@ abstract class StandInStore implements JobStore {
     }
 
     @Override
-    public List<Claim> claimsOf(String owner, JobId after, int limit) {
+    public List<Claim> claimsOf(ClaimsOfParams params) {
         throw new UnsupportedOperationException("claimsOf");
     }
 

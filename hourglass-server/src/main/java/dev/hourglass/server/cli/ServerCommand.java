@@ -6,18 +6,18 @@ import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
 import dev.hourglass.server.StartupException;
 import dev.hourglass.server.WebhookSigningSetup;
-import dev.hourglass.server.webhook.address.WebhookAllowlist;
-import dev.hourglass.server.webhook.signing.SigningSecret;
 import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.webhook.address.WebhookAllowlist;
+import dev.hourglass.webhook.signing.SigningSecret;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code hourglass server}: runs the scheduler with its HTTP API on the embedded SQLite store until SIGTERM/SIGINT,

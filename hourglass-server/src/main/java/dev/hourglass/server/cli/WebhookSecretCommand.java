@@ -1,8 +1,8 @@
 package dev.hourglass.server.cli;
 
-import dev.hourglass.server.webhook.signing.SigningSecret;
-import picocli.CommandLine;
+import dev.hourglass.webhook.signing.SigningSecret;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * {@code hourglass webhook-secret}: prints a new random webhook signing secret ({@code whsec_...}, 32 bytes), for

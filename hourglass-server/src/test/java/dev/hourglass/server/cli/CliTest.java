@@ -3,7 +3,7 @@ package dev.hourglass.server.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hourglass.server.ServerFixture;
-import dev.hourglass.server.webhook.signing.SigningSecret;
+import dev.hourglass.webhook.signing.SigningSecret;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;

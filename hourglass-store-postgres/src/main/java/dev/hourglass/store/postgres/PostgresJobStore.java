@@ -9,6 +9,7 @@ import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.Claim;
+import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobPage;
@@ -17,7 +18,10 @@ import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
-import dev.hourglass.core.tenant.TenantStore;
+import dev.hourglass.core.store.TransactionalInsert;
+import dev.hourglass.store.jdbc.SqlDatabase;
+import dev.hourglass.store.jdbc.SqlDialect;
+import dev.hourglass.store.jdbc.SqlWork;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -87,9 +91,10 @@ import org.slf4j.LoggerFactory;
  * itself has an unknown outcome ({@link StoreUnavailableException#outcomeUnknown()}). Broken connections are
  * evicted by the pool, which opens new ones once the server is back: nothing needs restarting.
  *
- * <h2>Tenants</h2>
- * {@link #tenants()} keeps tenants and API keys in the same schema as the jobs ({@link PostgresTenantStore}), so
- * every node sees the same ones; its reads and writes use the pool like the job methods, and fail the same way.
+ * <h2>Other tables in the schema</h2>
+ * As a {@link SqlDatabase}, the store lets other modules (the server's tenants and API keys) keep tables in the same
+ * schema as the jobs, so every node sees the same rows; their reads and writes use the pool like the job methods,
+ * and fail the same way.
  *
  * <h2>Transactional enqueue</h2>
  * {@link #insertIn} inserts jobs inside a caller's own transaction, on the caller's connection (schema-qualified
@@ -97,7 +102,7 @@ import org.slf4j.LoggerFactory;
  * ({@link NewJobChannel}); PostgreSQL delivers the announcement only if the caller commits. {@link #onNewJobs}
  * subscribers hear of it through one LISTEN connection outside the pool ({@link NewJobListener}).
  */
-public final class PostgresJobStore implements JobStore {
+public final class PostgresJobStore implements JobStore, SqlDatabase, TransactionalInsert<Connection> {
     private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
     private static final AtomicInteger POOLS = new AtomicInteger();
     /** The server aborts a transaction of this store that waits this long for its next statement or COMMIT. */
@@ -125,7 +130,6 @@ public final class PostgresJobStore implements JobStore {
     private final NewJobListener newJobListener;
     /** Where this store announces jobs that became claimable (new in a caller's tx, or handed back at a stop). */
     private final NewJobChannel channel;
-    private final PostgresTenantStore tenants;
     private volatile boolean closed;
 
     /** @param schema the schema that holds the tables, as {@code current_schema()} names it */
@@ -140,7 +144,6 @@ public final class PostgresJobStore implements JobStore {
         this.callerTxInsert = new CallerTxInsert(name, schema, channel);
         this.newJobListener = new NewJobListener(() -> openUnpooled(options, "hourglass-listen"), channel, name,
                 options.connectTimeout().plusSeconds(1));
-        this.tenants = new PostgresTenantStore(this, name);
     }
 
     /**
@@ -318,20 +321,20 @@ public final class PostgresJobStore implements JobStore {
         });
     }
 
-    /** The statements of one admin write, on the transaction's connection. */
-    @FunctionalInterface
-    interface AdminWork<R> {
-        R apply(Connection connection) throws SQLException;
+    @Override
+    public SqlDialect dialect() {
+        return SqlDialect.POSTGRESQL;
     }
 
     /**
-     * Runs a write of the tenant store in one FSYNC transaction on a pooled connection, with the same begin, commit,
-     * rollback, outage and re-entrance handling as {@link #write}: admin writes are acknowledged to a caller, so
-     * they must be durable when they return even where the server's {@code synchronous_commit} is off, which an
-     * autocommit statement would not be. An {@link SQLException} of {@code work} becomes a {@link StoreException}
-     * (or {@link StoreUnavailableException}) about {@code what}, after the rollback.
+     * Runs {@code work} in one FSYNC transaction on a pooled connection, with the same begin, commit, rollback,
+     * outage and re-entrance handling as {@link #write}: such writes are acknowledged to a caller, so they must be
+     * durable when they return even where the server's {@code synchronous_commit} is off, which an autocommit
+     * statement would not be. An {@link SQLException} of {@code work} becomes a {@link StoreException} (or
+     * {@link StoreUnavailableException}) about {@code what}, after the rollback.
      */
-    <R> R writeAdmin(String what, AdminWork<R> work) {
+    @Override
+    public <R> R writeSql(String what, SqlWork<R> work) {
         return transaction(Durability.FSYNC, what, connection -> {
             try {
                 return work.apply(connection);
@@ -451,7 +454,7 @@ public final class PostgresJobStore implements JobStore {
 
     /** A setting as the store's pooled connections have it, for tests. */
     String sessionSetting(String setting) {
-        return read("current_setting", connection -> {
+        return readSql("current_setting", connection -> {
             try (PreparedStatement statement = connection.prepareStatement("SELECT current_setting(?)")) {
                 statement.setString(1, setting);
                 try (ResultSet rs = statement.executeQuery()) {
@@ -492,6 +495,11 @@ public final class PostgresJobStore implements JobStore {
      * {@link StoreException}, and PostgreSQL has then aborted the caller's transaction.
      */
     @Override
+    public Class<Connection> transactionType() {
+        return Connection.class;
+    }
+
+    @Override
     public List<InsertResult> insertIn(Connection callerTx, List<NewJob> jobs) {
         ensureOpen();
         return callerTxInsert.insert(callerTx, jobs);
@@ -521,7 +529,7 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public Optional<Job> find(JobId id) {
         Objects.requireNonNull(id, "id");
-        return read("find " + id, connection -> {
+        return readSql("find " + id, connection -> {
             try (PreparedStatement find = connection.prepareStatement(PostgresTx.FIND_BY_ID)) {
                 find.setObject(1, JobRows.uuid(id));
                 List<Job> jobs = JobRows.query(find);
@@ -545,7 +553,7 @@ public final class PostgresJobStore implements JobStore {
             sql.append(" AND state = ?");
         }
         sql.append(" ORDER BY id LIMIT ?");
-        return read("list", connection -> {
+        return readSql("list", connection -> {
             try (PreparedStatement list = connection.prepareStatement(sql.toString())) {
                 int index = 1;
                 if (query.after() != null) {
@@ -580,9 +588,11 @@ public final class PostgresJobStore implements JobStore {
             + "WHERE owner = ? AND id > ? AND state = '" + JobState.SCHEDULED.name() + "' ORDER BY id LIMIT ?";
 
     @Override
-    public List<Claim> claimsOf(String owner, JobId after, int limit) {
-        Claim.checkPage(owner, limit);
-        return read("claimsOf " + owner, connection -> {
+    public List<Claim> claimsOf(ClaimsOfParams params) {
+        String owner = params.owner();
+        JobId after = params.after();
+        int limit = params.limit();
+        return readSql("claimsOf " + owner, connection -> {
             try (PreparedStatement claims = connection.prepareStatement(
                     after == null ? CLAIMS_OF_FIRST : CLAIMS_OF_NEXT)) {
                 int index = 1;
@@ -606,7 +616,7 @@ public final class PostgresJobStore implements JobStore {
     /** The largest id in {@code jobs} (one step down the primary key), or the largest one pruned if larger. */
     @Override
     public Optional<JobId> lastJobId() {
-        return read("lastJobId", connection -> {
+        return readSql("lastJobId", connection -> {
             try (Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery(PostgresTx.LAST_JOB_ID)) {
                 return rs.next() ? Optional.of(JobRows.jobId(rs.getObject(1, UUID.class))) : Optional.empty();
@@ -626,7 +636,7 @@ public final class PostgresJobStore implements JobStore {
      */
     @Override
     public Optional<Instant> readClock() {
-        return Optional.of(read("readClock", connection -> {
+        return Optional.of(readSql("readClock", connection -> {
             try (Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery(CLOCK)) {
                 rs.next();
@@ -637,13 +647,9 @@ public final class PostgresJobStore implements JobStore {
         }));
     }
 
-    @FunctionalInterface
-    interface ReadWork<R> {
-        R apply(Connection connection) throws SQLException;
-    }
-
-    /** Runs {@code work} on a pooled connection in autocommit (also the tenant store's reads). */
-    <R> R read(String what, ReadWork<R> work) {
+    /** Runs {@code work} on a pooled connection in autocommit. */
+    @Override
+    public <R> R readSql(String what, SqlWork<R> work) {
         ensureOpen();
         try (Connection connection = borrow(what)) {
             return work.apply(connection);
@@ -691,12 +697,6 @@ public final class PostgresJobStore implements JobStore {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-
-    /** The tenants and API keys kept in this store's schema. */
-    @Override
-    public TenantStore tenants() {
-        return tenants;
-    }
 
     /** False: other nodes share the database; only claims of nodes whose lease expired may be taken over. */
     @Override

@@ -24,8 +24,8 @@ import org.flywaydb.core.api.configuration.FluentConfiguration;
  * {@code META-INF/services}; a shaded jar must merge service files (maven-shade-plugin's
  * {@code ServicesResourceTransformer}), or Flyway reports that no database type handles {@code jdbc:postgresql:}.
  */
-final class PostgresMigrations {
-    static final String LOCATION = "classpath:db/migration/postgres";
+public final class PostgresMigrations {
+    public static final String LOCATION = "classpath:db/migration/postgres";
 
     private PostgresMigrations() {}
 

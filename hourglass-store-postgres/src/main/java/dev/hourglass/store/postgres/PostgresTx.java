@@ -10,9 +10,14 @@ import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.model.Transition;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.ClaimDueParams;
 import dev.hourglass.core.store.FinishRun;
+import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.PruneParams;
+import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
+import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
@@ -182,13 +187,13 @@ final class PostgresTx implements StoreTx {
             + "OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.node AND n.lease_until >= ?::bigint)";
 
     /**
-     * The candidates of a rescue: every owner of a job except the survivor and, unless {@code all} (2nd
+     * The candidates of a rescue: every owner of a job except the rescuer and, unless {@code allOtherNodes} (2nd
      * parameter), except the nodes with a live lease (lease_until &gt;= now, inclusive); and every nodes row but the
-     * survivor's whose lease ran out (or any, with {@code all}), owning jobs or not, so that it gets deleted. An
+     * rescuer's whose lease ran out (or any, with {@code allOtherNodes}), owning jobs or not, so that it gets deleted. An
      * owner without a nodes row counts as expired: it cannot renew. The distinct owners come from a loose index
      * scan of {@code jobs_owned} (a recursive CTE: one index seek per owner, and there are as many owners as
      * nodes), where {@code SELECT DISTINCT owner} would read the index entry of every claimed job. Parameters:
-     * survivor, all, now, survivor, all, now.
+     * rescuer, allOtherNodes, now, rescuer, allOtherNodes, now.
      */
     static final String EXPIRED_OWNERS = "WITH RECURSIVE owners(owner) AS ("
             + "(SELECT owner FROM jobs WHERE owner IS NOT NULL ORDER BY owner LIMIT 1) "
@@ -458,11 +463,11 @@ final class PostgresTx implements StoreTx {
     }
 
     @Override
-    public List<Job> claimDue(String owner, Instant dueBefore, int limit, Instant now) {
-        Objects.requireNonNull(owner, "owner");
-        if (limit < 1) {
-            return List.of();
-        }
+    public List<Job> claimDue(ClaimDueParams params) {
+        String owner = params.owner();
+        Instant dueBefore = params.dueBefore();
+        int limit = params.limit();
+        Instant now = params.now();
         try (PreparedStatement claim = statement(CLAIM)) {
             claim.setString(1, owner);
             claim.setLong(2, millis(now));
@@ -640,8 +645,10 @@ final class PostgresTx implements StoreTx {
      * refused (false) rather than committed between the rescuer's check and its hand-back. Never waits.
      */
     @Override
-    public boolean heartbeat(String node, Instant leaseUntil, Instant now) {
-        Objects.requireNonNull(node, "node");
+    public boolean heartbeat(HeartbeatParams params) {
+        String node = params.node();
+        Instant leaseUntil = params.leaseUntil();
+        Instant now = params.now();
         try {
             if (!tryLockNode(node)) {
                 return false;
@@ -671,8 +678,9 @@ final class PostgresTx implements StoreTx {
      * the row right now, and the delete would wait for that rescuer's transaction.
      */
     @Override
-    public int release(String node, Instant now) {
-        Objects.requireNonNull(node, "node");
+    public int release(ReleaseParams params) {
+        String node = params.node();
+        Instant now = params.now();
         try {
             boolean locked = tryLockNode(node);
             int released = handBack(RELEASE, List.of(node), now, false, null);
@@ -714,15 +722,18 @@ final class PostgresTx implements StoreTx {
      * that job handed to another node and run twice while it lives.
      */
     @Override
-    public int rescueExpired(Instant now, String survivor, boolean all) {
+    public int rescueExpired(RescueParams params) {
+        Instant now = params.now();
+        String rescuer = params.rescuer();
+        boolean allOtherNodes = params.allOtherNodes();
         try {
             List<String> candidates;
             try (PreparedStatement owners = statement(EXPIRED_OWNERS)) {
-                owners.setString(1, survivor);
-                owners.setBoolean(2, all);
+                owners.setString(1, rescuer);
+                owners.setBoolean(2, allOtherNodes);
                 owners.setLong(3, millis(now));
-                owners.setString(4, survivor);
-                owners.setBoolean(5, all);
+                owners.setString(4, rescuer);
+                owners.setBoolean(5, allOtherNodes);
                 owners.setLong(6, millis(now));
                 candidates = readNodes(owners);
             }
@@ -740,7 +751,7 @@ final class PostgresTx implements StoreTx {
             List<String> expired;
             try (PreparedStatement recheck = statement(STILL_EXPIRED)) {
                 recheck.setArray(1, texts(locked));
-                recheck.setBoolean(2, all);
+                recheck.setBoolean(2, allOtherNodes);
                 recheck.setLong(3, millis(now));
                 expired = readNodes(recheck);
             }
@@ -784,10 +795,9 @@ final class PostgresTx implements StoreTx {
     }
 
     @Override
-    public int pruneFinished(Instant finishedBefore, int limit) {
-        if (limit < 1) {
-            return 0;
-        }
+    public int pruneFinished(PruneParams params) {
+        Instant finishedBefore = params.finishedBefore();
+        int limit = params.limit();
         try (PreparedStatement prune = statement(PRUNE)) {
             prune.setLong(1, millis(finishedBefore));
             prune.setInt(2, limit);

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.JobId;
@@ -86,7 +87,7 @@ class ClockSkewTest {
         Map<JobId, Long> scheduledAt = new ConcurrentHashMap<>();
         for (int i = 0; i < JOBS; i++) {
             long called = System.nanoTime();
-            InsertResult.Created created = (InsertResult.Created) on.schedule(work(i), DELAY);
+            InsertResult.Created created = (InsertResult.Created) on.schedule(work(i), When.after(DELAY));
             scheduledAt.put(created.job().id(), called);
         }
         return scheduledAt;

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Backoff;
@@ -43,11 +44,9 @@ class LeaseRenewalOnPostgresTest {
     void start() {
         schema = TestDatabase.newSchemaName();
         store = PostgresJobStore.open(TestDatabase.options(schema));
-        EngineConfig d = EngineConfig.defaults(NODE);
-        EngineConfig config = new EngineConfig(NODE, Duration.ofSeconds(30), Duration.ofMillis(50),
-                Duration.ofSeconds(10), d.maxTimerEntries(), d.maxInFlight(), d.commitBatch(), 5,
-                new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(8)), Duration.ofSeconds(30), d.maxDelay(),
-                d.maxPayloadBytes(), d.retention(), Duration.ofSeconds(2));
+        EngineConfig config = EngineConfig.builder(NODE).loadInterval(Duration.ofMillis(50))
+                .defaultBackoff(new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(8)))
+                .shutdownGrace(Duration.ofSeconds(2)).build();
         engine = Hourglass.builder()
                 .store(store, false)
                 .clock(clock, clock)
@@ -68,8 +67,7 @@ class LeaseRenewalOnPostgresTest {
 
     @Test
     void aNodeWhoseRenewalIsRefusedStartsNothingUntilARenewalGoesThrough() throws Exception {
-        JobId id = engine.schedule(JobRequest.of("work", "x".getBytes(StandardCharsets.UTF_8)),
-                Duration.ofSeconds(12)).job().id();
+        JobId id = engine.schedule(JobRequest.of("work", "x".getBytes(StandardCharsets.UTF_8)), When.after(Duration.ofSeconds(12))).job().id();
         await().atMost(Duration.ofSeconds(10)).until(() -> store.find(id).orElseThrow().owner() != null);
 
         try (Connection rescuer = TestDatabase.raw(schema)) {

@@ -1,8 +1,8 @@
 package dev.hourglass.store.postgres;
 
-import static dev.hourglass.core.store.TestJobs.at;
-import static dev.hourglass.core.store.TestJobs.hash;
-import static dev.hourglass.core.store.TestJobs.job;
+import static dev.hourglass.store.testkit.TestJobs.at;
+import static dev.hourglass.store.testkit.TestJobs.hash;
+import static dev.hourglass.store.testkit.TestJobs.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -13,17 +13,20 @@ import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.ClaimDueParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
+import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
-import dev.hourglass.core.store.JobStoreContract;
 import dev.hourglass.core.store.RescheduleRequest;
+import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
-import dev.hourglass.core.store.TestJobs;
+import dev.hourglass.store.testkit.JobStoreContract;
+import dev.hourglass.store.testkit.TestJobs;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -172,7 +175,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                         go.await();
                         while (true) {
                             List<Job> claimed = on.write(Durability.LAZY,
-                                    tx -> tx.claimDue(node, at(1), 25, at(0)));
+                                    tx -> tx.claimDue(new ClaimDueParams(node, at(1), 25, at(0))));
                             if (claimed.isEmpty()) {
                                 return null;
                             }
@@ -302,7 +305,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         private static final long NO_WAIT_SECONDS = 5;
 
         private void leaseOfNodeAUntil(int second) {
-            lazy(tx -> tx.heartbeat("node-a", at(second), at(0)));
+            lazy(tx -> tx.heartbeat(new HeartbeatParams("node-a", at(second), at(0))));
         }
 
         /** node-a's lease, stored until second 10, and one job of node-a's; returns the job. */
@@ -318,7 +321,7 @@ class PostgresJobStoreTest extends JobStoreContract {
             NewJob ofA = aJobOfNodeAWhoseLeaseEndsAt10();
             PostgresJobStore nodeA = anotherNode();
             try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
-                Held<Boolean> renewal = heldOpen(threads, nodeA, tx -> tx.heartbeat("node-a", at(100), at(9)));
+                Held<Boolean> renewal = heldOpen(threads, nodeA, tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(9))));
 
                 // node-a's stored lease (10) has run out at 11, but its renewal to 100 is about to commit.
                 Future<Integer> rescue = threads.submit(() -> rescue(at(11), "node-b", false));
@@ -344,9 +347,9 @@ class PostgresJobStoreTest extends JobStoreContract {
                 // commits just after it, before the rescue tries node-a's lock, which is free again by then: only
                 // the lease read again after the lock can tell.
                 Connection renewalBeforeTheLock = before(rescuer, PostgresTx.TRY_LOCK_NODES, () -> renewed.set(
-                        nodeA.write(Durability.LAZY, tx -> tx.heartbeat("node-a", at(100), at(9)))));
+                        nodeA.write(Durability.LAZY, tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(9))))));
                 int rescued = new PostgresTx(renewalBeforeTheLock, "rescuer", (NewJobChannel) null)
-                        .rescueExpired(at(11), "node-b", false);
+                        .rescueExpired(RescueParams.expiredLeases("node-b", at(11)));
                 rescuer.commit();
 
                 assertThat(renewed).as("the renewal went through").isTrue();
@@ -378,17 +381,17 @@ class PostgresJobStoreTest extends JobStoreContract {
             NewJob ofA = aJobOfNodeAWhoseLeaseEndsAt10();
             PostgresJobStore nodeA = anotherNode();
             try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
-                Held<Integer> rescue = heldOpen(threads, postgres(), tx -> tx.rescueExpired(at(11), "node-b", false));
+                Held<Integer> rescue = heldOpen(threads, postgres(), tx -> tx.rescueExpired(RescueParams.expiredLeases("node-b", at(11))));
 
                 Future<Boolean> renewal = threads.submit(() -> nodeA.write(Durability.LAZY,
-                        tx -> tx.heartbeat("node-a", at(100), at(11))));
+                        tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(11)))));
                 assertThat(renewal.get(NO_WAIT_SECONDS, TimeUnit.SECONDS)).as("refused, without waiting").isFalse();
                 rescue.letGo().countDown();
                 assertThat(rescue.result().get(10, TimeUnit.SECONDS)).isEqualTo(1);
             }
 
             assertThat(get(ofA.id()).owner()).as("handed back").isNull();
-            boolean renewedAfter = nodeA.write(Durability.LAZY, tx -> tx.heartbeat("node-a", at(100), at(12)));
+            boolean renewedAfter = nodeA.write(Durability.LAZY, tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(12))));
             assertThat(renewedAfter).as("renews once the rescue is over").isTrue();
             assertThat(rescue(at(50), "node-b", false)).isZero();
         }

@@ -1,6 +1,6 @@
 package dev.hourglass.store.postgres;
 
-import static dev.hourglass.core.store.TestJobs.job;
+import static dev.hourglass.store.testkit.TestJobs.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -10,11 +10,9 @@ import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.StoreUnavailableException;
-import dev.hourglass.core.tenant.ApiKey;
-import dev.hourglass.core.tenant.Quotas;
-import dev.hourglass.core.tenant.Tenant;
-import dev.hourglass.core.tenant.TenantStore;
+import dev.hourglass.store.jdbc.SqlWork;
 import dev.hourglass.store.postgres.TcpProxy.Fault;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -131,23 +129,32 @@ class PostgresOutageTest {
     }
 
     @Test
-    void tenantCallsFailAsUnavailableWithinTheirTimeoutsAndRecoverLikeJobCalls() {
-        TenantStore tenants = store.tenants();
-        Tenant acme = new Tenant("acme", 1, Quotas.DEFAULTS, List.of("whsec_a"), Instant.EPOCH, Instant.EPOCH);
-        assertThat(tenants.create(acme, new ApiKey("k1", "acme", "h1", Instant.EPOCH, null))).isTrue();
+    void sqlCallsOfOtherModulesFailAsUnavailableWithinTheirTimeoutsAndRecoverLikeJobCalls() {
+        // What the server's tenancy administration uses: its tables live in the store's schema (SqlDatabase).
+        store.writeSql("create probe", connection -> connection.createStatement()
+                .executeUpdate("CREATE TABLE probe (k text PRIMARY KEY)"));
+        SqlWork<Integer> insertK2 = connection -> connection.createStatement()
+                .executeUpdate("INSERT INTO probe VALUES ('k2')");
 
         proxy.cut(Fault.REFUSE);
         long started = System.nanoTime();
-        assertThatThrownBy(tenants::list).isInstanceOf(StoreUnavailableException.class);
-        assertThatThrownBy(() -> tenants.addKey(new ApiKey("k2", "acme", "h2", Instant.EPOCH, null)))
+        assertThatThrownBy(() -> store.readSql("count probes", connection -> connection.createStatement()
+                .executeQuery("SELECT count(*) FROM probe").next())).isInstanceOf(StoreUnavailableException.class);
+        assertThatThrownBy(() -> store.writeSql("add probe k2", insertK2))
                 .isInstanceOf(StoreUnavailableException.class)
-                .satisfies(e -> assertThat(e.getMessage()).contains("add key k2").doesNotContain("\n"));
+                .satisfies(e -> assertThat(e.getMessage()).contains("add probe k2").doesNotContain("\n"));
         assertThat(TestDatabase.elapsedSince(started)).as("two failed calls").isLessThan(BOUND.multipliedBy(2));
 
         proxy.restore();
         await().atMost(Duration.ofSeconds(10)).ignoreExceptionsInstanceOf(StoreUnavailableException.class)
-                .until(() -> tenants.addKey(new ApiKey("k2", "acme", "h2", Instant.EPOCH, null)));
-        assertThat(tenants.keys("acme")).extracting(ApiKey::id).containsExactly("k1", "k2");
+                .until(() -> store.writeSql("add probe k2", insertK2) == 1);
+        String stored = store.readSql("read probes", connection -> {
+            try (ResultSet rs = connection.createStatement().executeQuery("SELECT k FROM probe")) {
+                rs.next();
+                return rs.getString(1);
+            }
+        });
+        assertThat(stored).isEqualTo("k2");
     }
 
     private InsertResult insert(NewJob job) {

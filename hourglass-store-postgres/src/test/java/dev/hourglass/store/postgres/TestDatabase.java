@@ -31,11 +31,11 @@ public final class TestDatabase {
         return value == null || value.isBlank() ? fallback : value;
     }
 
-    static String newSchemaName() {
+    public static String newSchemaName() {
         return "hg_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
     }
 
-    static PostgresOptions options(String schema) {
+    public static PostgresOptions options(String schema) {
         return PostgresOptions.of(URL, USER, PASSWORD).withPoolSize(POOL_SIZE).withSchema(schema);
     }
 

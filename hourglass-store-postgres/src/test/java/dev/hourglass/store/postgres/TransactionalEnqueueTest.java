@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.hourglass.core.api.InvalidJobException;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
@@ -14,7 +15,7 @@ import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobStore;
-import dev.hourglass.core.store.TestJobs;
+import dev.hourglass.store.testkit.TestJobs;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -79,11 +80,8 @@ class TransactionalEnqueueTest {
     }
 
     private Hourglass engine(Duration loadInterval) {
-        EngineConfig d = EngineConfig.defaults("node-" + toClose.size());
-        EngineConfig config = new EngineConfig(d.nodeId(), Duration.ofSeconds(30), loadInterval,
-                Duration.ofSeconds(30), d.maxTimerEntries(), d.maxInFlight(), d.commitBatch(), d.defaultMaxAttempts(),
-                d.defaultBackoff(), d.defaultTimeout(), d.maxDelay(), d.maxPayloadBytes(), d.retention(),
-                Duration.ofSeconds(5));
+        EngineConfig config = EngineConfig.builder("node-" + toClose.size()).loadInterval(loadInterval)
+                .leaseTtl(Duration.ofSeconds(30)).shutdownGrace(Duration.ofSeconds(5)).build();
         Hourglass engine = Hourglass.builder()
                 .store(store, false)
                 .config(config)
@@ -141,7 +139,7 @@ class TransactionalEnqueueTest {
         Hourglass engine = engine(Duration.ofMillis(200));
         Connection tx = callerTx();
         insertOrder(tx, 42);
-        InsertResult result = engine.scheduleInTransaction(tx, work("order 42"), Duration.ofMillis(500));
+        InsertResult result = engine.scheduleInTransaction(tx, work("order 42"), When.after(Duration.ofMillis(500)));
         assertThat(result).isInstanceOf(InsertResult.Created.class);
         JobId id = result.job().id();
         assertThat(result.job().owner()).as("unowned: the caller may still roll back").isNull();
@@ -162,7 +160,7 @@ class TransactionalEnqueueTest {
         Hourglass engine = engine(Duration.ofMillis(100));
         Connection tx = callerTx();
         insertOrder(tx, 7);
-        JobId id = engine.scheduleInTransaction(tx, work("order 7"), Duration.ZERO).job().id();
+        JobId id = engine.scheduleInTransaction(tx, work("order 7"), When.after(Duration.ZERO)).job().id();
         tx.rollback();
 
         quietPeriod(Duration.ofSeconds(1)); // ten horizon rounds
@@ -180,7 +178,7 @@ class TransactionalEnqueueTest {
     void aJobCommittedDueNowFiresLongBeforeTheNextHorizonRound() throws Exception {
         Hourglass engine = engine(SLOW_ROUNDS); // the next regular round is 10 s after build()
         Connection tx = callerTx();
-        InsertResult result = engine.scheduleInTransaction(tx, work("now"), Duration.ofMillis(100));
+        InsertResult result = engine.scheduleInTransaction(tx, work("now"), When.after(Duration.ofMillis(100)));
         JobId id = result.job().id();
         tx.commit();
         long committed = System.nanoTime();
@@ -196,7 +194,7 @@ class TransactionalEnqueueTest {
         List<JobId> ids = new ArrayList<>();
         Connection tx = callerTx();
         for (int i = 0; i < 20; i++) {
-            ids.add(scheduler.scheduleInTransaction(tx, work("job " + i), Duration.ofMillis(200)).job().id());
+            ids.add(scheduler.scheduleInTransaction(tx, work("job " + i), When.after(Duration.ofMillis(200))).job().id());
         }
         tx.commit();
 
@@ -212,15 +210,13 @@ class TransactionalEnqueueTest {
         Connection tx = callerTx();
         insertOrder(tx, 1);
 
-        assertThatThrownBy(() -> engine.scheduleInTransaction(tx, JobRequest.of("no-such-handler", null),
-                Duration.ofSeconds(1)))
+        assertThatThrownBy(() -> engine.scheduleInTransaction(tx, JobRequest.of("no-such-handler", null), When.after(Duration.ofSeconds(1))))
                 .isInstanceOf(InvalidJobException.class)
                 .satisfies(e -> assertThat(((InvalidJobException) e).field()).isEqualTo("handler"));
-        assertThatThrownBy(() -> engine.scheduleInTransaction(tx, work("x"), Duration.ofSeconds(-1)))
+        assertThatThrownBy(() -> engine.scheduleInTransaction(tx, work("x"), When.after(Duration.ofSeconds(-1))))
                 .isInstanceOf(InvalidJobException.class)
                 .satisfies(e -> assertThat(((InvalidJobException) e).field()).isEqualTo("delay"));
-        assertThatThrownBy(() -> engine.scheduleAtInTransaction(tx, work("x").withMaxAttempts(0),
-                Instant.now().plusSeconds(5)))
+        assertThatThrownBy(() -> engine.scheduleInTransaction(tx, work("x").withMaxAttempts(0), When.at(Instant.now().plusSeconds(5))))
                 .isInstanceOf(InvalidJobException.class)
                 .satisfies(e -> assertThat(((InvalidJobException) e).field()).isEqualTo("maxAttempts"));
 
@@ -238,7 +234,7 @@ class TransactionalEnqueueTest {
         Connection connection = callerTx();
         connection.setAutoCommit(true);
 
-        assertThatThrownBy(() -> engine.scheduleInTransaction(connection, work("x"), Duration.ZERO))
+        assertThatThrownBy(() -> engine.scheduleInTransaction(connection, work("x"), When.after(Duration.ZERO)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("autocommit");
         assertThat(connection.getAutoCommit()).as("left as the caller set it").isTrue();
@@ -251,11 +247,10 @@ class TransactionalEnqueueTest {
         JobRequest request = work("x").withIdempotencyKey("order-42");
 
         // A key committed by schedule(): the same request is a duplicate, another one a conflict.
-        InsertResult first = engine.schedule(request, Duration.ofMinutes(5));
+        InsertResult first = engine.schedule(request, When.after(Duration.ofMinutes(5)));
         Connection tx = callerTx();
-        InsertResult again = engine.scheduleInTransaction(tx, request, Duration.ofMinutes(5));
-        InsertResult other = engine.scheduleInTransaction(tx, work("y").withIdempotencyKey("order-42"),
-                Duration.ofMinutes(5));
+        InsertResult again = engine.scheduleInTransaction(tx, request, When.after(Duration.ofMinutes(5)));
+        InsertResult other = engine.scheduleInTransaction(tx, work("y").withIdempotencyKey("order-42"), When.after(Duration.ofMinutes(5)));
         assertThat(again).isInstanceOf(InsertResult.Duplicate.class);
         assertThat(again.job().id()).isEqualTo(first.job().id());
         assertThat(other).isInstanceOf(InsertResult.Conflict.class);
@@ -264,17 +259,15 @@ class TransactionalEnqueueTest {
 
         // A key taken earlier in the same transaction: the transaction sees its own job.
         Connection tx2 = callerTx();
-        InsertResult created = engine.scheduleInTransaction(tx2, work("z").withIdempotencyKey("k2"),
-                Duration.ofMinutes(5));
-        InsertResult duplicate = engine.scheduleInTransaction(tx2, work("z").withIdempotencyKey("k2"),
-                Duration.ofMinutes(5));
+        InsertResult created = engine.scheduleInTransaction(tx2, work("z").withIdempotencyKey("k2"), When.after(Duration.ofMinutes(5)));
+        InsertResult duplicate = engine.scheduleInTransaction(tx2, work("z").withIdempotencyKey("k2"), When.after(Duration.ofMinutes(5)));
         assertThat(created).isInstanceOf(InsertResult.Created.class);
         assertThat(duplicate).isInstanceOf(InsertResult.Duplicate.class);
         assertThat(duplicate.job().id()).isEqualTo(created.job().id());
 
         // A rollback frees the key again.
         tx2.rollback();
-        InsertResult afterRollback = engine.schedule(work("z").withIdempotencyKey("k2"), Duration.ofMinutes(5));
+        InsertResult afterRollback = engine.schedule(work("z").withIdempotencyKey("k2"), When.after(Duration.ofMinutes(5)));
         assertThat(afterRollback).isInstanceOf(InsertResult.Created.class);
         assertThat(afterRollback.job().id()).isNotEqualTo(created.job().id());
         assertThat(count(schema + ".jobs")).isEqualTo(2);
@@ -285,11 +278,11 @@ class TransactionalEnqueueTest {
         Hourglass engine = engine(Duration.ofMillis(200));
         JobRequest request = work("x").withIdempotencyKey("k");
         Connection first = callerTx();
-        InsertResult created = engine.scheduleInTransaction(first, request, Duration.ofMinutes(5));
+        InsertResult created = engine.scheduleInTransaction(first, request, When.after(Duration.ofMinutes(5)));
 
         Connection second = callerTx();
         CompletableFuture<InsertResult> waiting = CompletableFuture.supplyAsync(
-                () -> engine.scheduleInTransaction(second, request, Duration.ofMinutes(5)));
+                () -> engine.scheduleInTransaction(second, request, When.after(Duration.ofMinutes(5))));
         quietPeriod(Duration.ofMillis(300));
         assertThat(waiting).as("waits on the unique index for the first transaction").isNotDone();
 
@@ -346,7 +339,7 @@ class TransactionalEnqueueTest {
                 .until(() -> store.listenerBackendPid() > 0 && store.listenerBackendPid() != pid);
 
         Connection tx = callerTx();
-        JobId id = engine.scheduleInTransaction(tx, work("after the reconnect"), Duration.ZERO).job().id();
+        JobId id = engine.scheduleInTransaction(tx, work("after the reconnect"), When.after(Duration.ZERO)).job().id();
         tx.commit();
         await().atMost(Duration.ofSeconds(2)).until(() -> runsOf(id) == 1);
     }

@@ -7,6 +7,7 @@ import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.Claim;
+import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobPage;
@@ -14,7 +15,9 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
-import dev.hourglass.core.tenant.TenantStore;
+import dev.hourglass.store.jdbc.SqlDatabase;
+import dev.hourglass.store.jdbc.SqlDialect;
+import dev.hourglass.store.jdbc.SqlWork;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,15 +81,16 @@ import org.sqlite.SQLiteException;
  * <h2>Schema</h2>
  * Versioned migrations in {@code db/migration/sqlite} applied by Flyway at open ({@link SqliteMigrations}).
  *
- * <h2>Tenants</h2>
- * {@link #tenants()} keeps tenants and API keys in the same file ({@link SqliteTenantStore}): its reads use the read
- * pool, its writes the writer connection, through the same transaction code as {@link #write}.
+ * <h2>Other tables in the file</h2>
+ * As a {@link SqlDatabase}, the store lets other modules (the server's tenants and API keys) keep tables in the same
+ * file: their reads use the read pool, their writes the writer connection, through the same transaction code as
+ * {@link #write}, so the file keeps a single writing connection.
  *
  * <h2>Errors</h2>
  * Every {@link SQLException} (disk full, I/O error, corruption...) becomes a {@link StoreException} naming the
  * file, the operation and SQLite's result code, after the transaction has been rolled back.
  */
-public final class SqliteJobStore implements JobStore {
+public final class SqliteJobStore implements JobStore, SqlDatabase {
     private static final Logger log = LoggerFactory.getLogger(SqliteJobStore.class);
 
     private final Path file;
@@ -107,7 +111,6 @@ public final class SqliteJobStore implements JobStore {
     private final List<Connection> allReaders;
     private final BlockingQueue<Connection> idleReaders;
     private final WalCheckpointer checkpointer;
-    private final SqliteTenantStore tenants;
     private volatile boolean closed;
 
     private SqliteJobStore(Path file, SqliteOptions options, StoreLock fileLock, String schemaVersion,
@@ -126,7 +129,6 @@ public final class SqliteJobStore implements JobStore {
         this.idleReaders = new ArrayBlockingQueue<>(readers.size(), true, readers);
         this.checkpointer = new WalCheckpointer(checkpointConnection, name);
         this.checkpointer.start();
-        this.tenants = new SqliteTenantStore(this, name);
     }
 
     /** Opens (creating it and its parent directories if needed) the store in {@code file}, with default options. */
@@ -239,22 +241,22 @@ public final class SqliteJobStore implements JobStore {
         });
     }
 
-    /** Statements of one admin write, given the writer's statement cache. */
-    @FunctionalInterface
-    interface AdminWork<R> {
-        R apply(SqliteTx.Statements statements) throws SQLException;
+    @Override
+    public SqlDialect dialect() {
+        return SqlDialect.SQLITE;
     }
 
     /**
-     * Runs a write of the tenant store in one FSYNC transaction on the writer connection, exactly like
-     * {@link #write}: admin writes are acknowledged to a caller, and sharing the one writer keeps this store's
-     * promise of a single writing connection (see {@link SqliteTenantStore} for why). An {@link SQLException} of
+     * Runs {@code work} in one FSYNC transaction on the writer connection, exactly like {@link #write}: such writes
+     * are acknowledged to a caller, and sharing the one writer keeps this store's promise of a single writing
+     * connection (a second one would meet the group commit at SQLite's file lock). An {@link SQLException} of
      * {@code work} becomes a {@link StoreException} about {@code what}, after the rollback.
      */
-    <R> R writeAdmin(String what, AdminWork<R> work) {
+    @Override
+    public <R> R writeSql(String what, SqlWork<R> work) {
         return transaction(Durability.FSYNC, () -> {
             try {
-                return work.apply(this::prepared);
+                return work.apply(writer);
             } catch (SQLException e) {
                 throw storeException(name, what, e);
             }
@@ -350,7 +352,7 @@ public final class SqliteJobStore implements JobStore {
     @Override
     public Optional<Job> find(JobId id) {
         Objects.requireNonNull(id, "id");
-        return read("find " + id, connection -> {
+        return readSql("find " + id, connection -> {
             try (PreparedStatement find = connection.prepareStatement(SqliteTx.FIND_BY_ID)) {
                 find.setLong(1, id.hi());
                 find.setLong(2, id.lo());
@@ -381,7 +383,7 @@ public final class SqliteJobStore implements JobStore {
     public JobPage list(JobQuery query) {
         Objects.requireNonNull(query, "query");
         String sql = listSql(query);
-        return read("list", connection -> {
+        return readSql("list", connection -> {
             try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
@@ -419,9 +421,11 @@ public final class SqliteJobStore implements JobStore {
             + "WHERE owner = ? AND seq > ? AND state = '" + JobState.SCHEDULED.name() + "' ORDER BY seq LIMIT ?";
 
     @Override
-    public List<Claim> claimsOf(String owner, JobId after, int limit) {
-        Claim.checkPage(owner, limit);
-        return read("claimsOf " + owner, connection -> {
+    public List<Claim> claimsOf(ClaimsOfParams params) {
+        String owner = params.owner();
+        JobId after = params.after();
+        int limit = params.limit();
+        return readSql("claimsOf " + owner, connection -> {
             try (PreparedStatement claims = connection.prepareStatement(CLAIMS_OF)) {
                 claims.setString(1, owner);
                 // Every seq is positive (JobRows), so MIN_VALUE means "from the first".
@@ -442,7 +446,7 @@ public final class SqliteJobStore implements JobStore {
     /** The largest id in {@code jobs}, or the largest one pruned if that is larger. */
     @Override
     public Optional<JobId> lastJobId() {
-        return read("lastJobId", connection -> {
+        return readSql("lastJobId", connection -> {
             JobId last = null;
             try (Statement statement = connection.createStatement()) {
                 try (ResultSet rs = statement.executeQuery("SELECT seq, id_lo FROM jobs ORDER BY seq DESC LIMIT 1")) {
@@ -460,13 +464,9 @@ public final class SqliteJobStore implements JobStore {
         });
     }
 
-    @FunctionalInterface
-    interface ReadWork<R> {
-        R apply(Connection connection) throws SQLException;
-    }
-
-    /** Runs {@code work} on a connection of the read pool (also the tenant store's reads). */
-    <R> R read(String what, ReadWork<R> work) {
+    /** Runs {@code work} on a connection of the read pool. */
+    @Override
+    public <R> R readSql(String what, SqlWork<R> work) {
         Connection connection = borrowReader();
         try {
             return work.apply(connection);
@@ -517,24 +517,6 @@ public final class SqliteJobStore implements JobStore {
     @Override
     public boolean exclusive() {
         return true;
-    }
-
-    /**
-     * Refuses: a caller's transaction cannot hold a job of this store. The store's file has one writer, the
-     * store's own connection, used only by the engine's group committer (and locked for this process), so no
-     * connection of the caller can write to it, let alone commit a job together with the caller's own data.
-     */
-    @Override
-    public List<InsertResult> insertIn(Connection callerTx, List<NewJob> jobs) {
-        throw new UnsupportedOperationException("the SQLite store " + name + " cannot schedule inside a caller's "
-                + "transaction: its file has a single writer, the store's own connection. Use schedule(), or the "
-                + "PostgreSQL store for transactional enqueue");
-    }
-
-    /** The tenants and API keys kept in this store's file. */
-    @Override
-    public TenantStore tenants() {
-        return tenants;
     }
 
     /** The file this store lives in. */

@@ -22,8 +22,8 @@ import org.flywaydb.core.api.MigrationState;
  * service files (maven-shade-plugin's {@code ServicesResourceTransformer}), or Flyway reports that no database
  * type handles {@code jdbc:sqlite:}.
  */
-final class SqliteMigrations {
-    static final String LOCATION = "classpath:db/migration/sqlite";
+public final class SqliteMigrations {
+    public static final String LOCATION = "classpath:db/migration/sqlite";
 
     private SqliteMigrations() {}
 

@@ -10,9 +10,14 @@ import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.model.Transition;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.ClaimDueParams;
 import dev.hourglass.core.store.FinishRun;
+import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.PruneParams;
+import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
+import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
@@ -216,11 +221,11 @@ final class SqliteTx implements StoreTx {
     }
 
     @Override
-    public List<Job> claimDue(String owner, Instant dueBefore, int limit, Instant now) {
-        Objects.requireNonNull(owner, "owner");
-        if (limit < 1) {
-            return List.of();
-        }
+    public List<Job> claimDue(ClaimDueParams params) {
+        String owner = params.owner();
+        Instant dueBefore = params.dueBefore();
+        int limit = params.limit();
+        Instant now = params.now();
         try {
             PreparedStatement claim = statement(CLAIM);
             claim.setString(1, owner);
@@ -402,8 +407,10 @@ final class SqliteTx implements StoreTx {
 
     /** Always renews: the file is one process's, and its one writer runs rescues and renewals one at a time. */
     @Override
-    public boolean heartbeat(String node, Instant leaseUntil, Instant now) {
-        Objects.requireNonNull(node, "node");
+    public boolean heartbeat(HeartbeatParams params) {
+        String node = params.node();
+        Instant leaseUntil = params.leaseUntil();
+        Instant now = params.now();
         try {
             PreparedStatement heartbeat = statement(HEARTBEAT);
             heartbeat.setString(1, node);
@@ -416,8 +423,9 @@ final class SqliteTx implements StoreTx {
     }
 
     @Override
-    public int release(String node, Instant now) {
-        Objects.requireNonNull(node, "node");
+    public int release(ReleaseParams params) {
+        String node = params.node();
+        Instant now = params.now();
         try {
             int released = handBack(node, now, false, null);
             PreparedStatement delete = statement(DELETE_NODE);
@@ -430,12 +438,15 @@ final class SqliteTx implements StoreTx {
     }
 
     @Override
-    public int rescueExpired(Instant now, String survivor, boolean all) {
+    public int rescueExpired(RescueParams params) {
+        Instant now = params.now();
+        String rescuer = params.rescuer();
+        boolean allOtherNodes = params.allOtherNodes();
         try {
-            // Owners whose claims are taken over: every owner of a job except the survivor and, unless `all`,
-            // except the nodes with a live lease. An owner without a nodes row counts as expired: it cannot renew.
+            // Owners whose claims are taken over: every owner of a job except the rescuer and, unless
+            // allOtherNodes, except the nodes with a live lease. An owner without a nodes row counts as expired: it cannot renew.
             Set<String> alive = new HashSet<>();
-            if (!all) {
+            if (!allOtherNodes) {
                 PreparedStatement live = statement(LIVE_NODES);
                 live.setLong(1, millis(now));
                 try (ResultSet rs = live.executeQuery()) {
@@ -446,18 +457,18 @@ final class SqliteTx implements StoreTx {
             }
             int rescued = 0;
             for (String owner : owners()) {
-                if (!owner.equals(survivor) && !alive.contains(owner)) {
+                if (!owner.equals(rescuer) && !alive.contains(owner)) {
                     rescued += handBack(owner, now, true, LEASE_EXPIRED);
                 }
             }
             PreparedStatement delete;
-            if (all) {
+            if (allOtherNodes) {
                 delete = statement(DELETE_OTHER_NODES);
-                delete.setString(1, survivor);
+                delete.setString(1, rescuer);
             } else {
                 delete = statement(DELETE_EXPIRED_NODES);
                 delete.setLong(1, millis(now));
-                delete.setString(2, survivor);
+                delete.setString(2, rescuer);
             }
             delete.executeUpdate();
             return rescued;
@@ -513,10 +524,9 @@ final class SqliteTx implements StoreTx {
     }
 
     @Override
-    public int pruneFinished(Instant finishedBefore, int limit) {
-        if (limit < 1) {
-            return 0;
-        }
+    public int pruneFinished(PruneParams params) {
+        Instant finishedBefore = params.finishedBefore();
+        int limit = params.limit();
         try {
             PreparedStatement prune = statement(PRUNE);
             int index = 1;

@@ -1,8 +1,8 @@
 package dev.hourglass.store.sqlite;
 
-import static dev.hourglass.core.store.TestJobs.at;
-import static dev.hourglass.core.store.TestJobs.hash;
-import static dev.hourglass.core.store.TestJobs.job;
+import static dev.hourglass.store.testkit.TestJobs.at;
+import static dev.hourglass.store.testkit.TestJobs.hash;
+import static dev.hourglass.store.testkit.TestJobs.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,10 +14,10 @@ import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
-import dev.hourglass.core.store.JobStoreContract;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
-import dev.hourglass.core.store.TestJobs;
+import dev.hourglass.store.testkit.JobStoreContract;
+import dev.hourglass.store.testkit.TestJobs;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

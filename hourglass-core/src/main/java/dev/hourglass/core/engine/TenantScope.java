@@ -1,0 +1,41 @@
+package dev.hourglass.core.engine;
+
+import dev.hourglass.core.api.When;
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.store.ChangeResult;
+import java.util.Optional;
+
+/**
+ * The jobs of one tenant, as {@link Hourglass#forTenant} gives them: a job of another tenant is
+ * {@link ChangeResult.NotFound} or empty, exactly like a job that does not exist, so a caller learns nothing of other
+ * tenants' jobs. (A job is scheduled for a tenant with {@link dev.hourglass.core.api.JobRequest#withTenant}.)
+ */
+public final class TenantScope {
+    private final Hourglass hourglass;
+    private final String tenant;
+
+    TenantScope(Hourglass hourglass, String tenant) {
+        this.hourglass = hourglass;
+        this.tenant = tenant;
+    }
+
+    /** {@link Hourglass#cancel}, of this tenant's job only. */
+    public ChangeResult cancel(JobId id) {
+        return hourglass.cancel(id, tenant);
+    }
+
+    /** {@link Hourglass#reschedule}, of this tenant's job only. */
+    public ChangeResult reschedule(JobId id, When when) {
+        return hourglass.reschedule(id, tenant, when);
+    }
+
+    /** {@link Hourglass#getStatus}, of this tenant's job only. */
+    public Optional<Job> getStatus(JobId id) {
+        return hourglass.getStatus(id).filter(job -> job.tenant().equals(tenant));
+    }
+
+    public String tenant() {
+        return tenant;
+    }
+}

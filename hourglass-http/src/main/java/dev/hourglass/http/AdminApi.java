@@ -1,0 +1,305 @@
+package dev.hourglass.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hourglass.tenancy.ApiKey;
+import dev.hourglass.tenancy.ApiKeys;
+import dev.hourglass.tenancy.Quotas;
+import dev.hourglass.tenancy.Tenant;
+import dev.hourglass.tenancy.TenantDirectory;
+import dev.hourglass.webhook.signing.SigningSecret;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The admin API: tenants, their keys and quotas. Only the admin key may call it ({@link Authenticator#admin}).
+ *
+ * <pre>
+ * POST   /v1/admin/tenants                     create: {"name", "weight"?, "quotas"?} -> 201 with apiKey (shown once)
+ * GET    /v1/admin/tenants                     list
+ * GET    /v1/admin/tenants/{name}              one tenant: weight, quotas, webhook secrets, keys (never a key's text)
+ * PATCH  /v1/admin/tenants/{name}              {"weight"?, "quotas"? (only the fields given change),
+ *                                               "rotateWebhookSecret"?, "retireOldWebhookSecrets"?}
+ * POST   /v1/admin/tenants/{name}/keys         issue another key (rotation) -> 201 with apiKey (shown once)
+ * DELETE /v1/admin/tenants/{name}/keys/{id}    revoke a key
+ * </pre>
+ *
+ * A change applies at once on this node and within the directory's refresh interval on the others; no restart.
+ */
+final class AdminApi {
+    static final String PREFIX = "/v1/admin/tenants";
+    private static final Set<String> CREATE_FIELDS = Set.of("name", "weight", "quotas");
+    private static final Set<String> PATCH_FIELDS = Set.of("weight", "quotas", "rotateWebhookSecret",
+            "retireOldWebhookSecrets");
+    private static final Set<String> QUOTA_FIELDS = Set.of("maxPendingJobs", "schedulesPerSecond", "scheduleBurst",
+            "maxPayloadBytes", "maxDelaySeconds", "maxInFlight");
+
+    /** An answer: status, body (null for none) and extra headers. */
+    record Reply(int status, JsonNode body, Map<String, String> headers) {}
+
+    private final TenantDirectory directory;
+    private final ObjectMapper json;
+
+    AdminApi(TenantDirectory directory, ObjectMapper json) {
+        this.directory = directory;
+        this.json = json;
+    }
+
+    /** Whether the operation at {@code method path} takes a JSON body (read before {@link #handle}). */
+    static boolean takesBody(String method, String path) {
+        return (method.equals("POST") && path.equals(PREFIX)) || method.equals("PATCH");
+    }
+
+    /** Routes a request under {@value #PREFIX}; {@code body} is its JSON body if {@link #takesBody}, else null. */
+    Reply handle(String method, String path, byte[] body) {
+        String rest = path.equals(PREFIX) ? "" : path.substring(PREFIX.length() + 1);
+        String[] parts = rest.isEmpty() ? new String[0] : rest.split("/", -1);
+        if (parts.length == 0) {
+            return switch (ApiHandler.allow(method, "GET", "POST")) {
+                case "GET" -> list();
+                default -> create(body);
+            };
+        }
+        String name = parts[0];
+        if (parts.length == 1) {
+            return switch (ApiHandler.allow(method, "GET", "PATCH")) {
+                case "GET" -> show(name);
+                default -> patch(name, body);
+            };
+        }
+        if (parts.length == 2 && parts[1].equals("keys")) {
+            ApiHandler.allow(method, "POST");
+            return issueKey(name);
+        }
+        if (parts.length == 3 && parts[1].equals("keys")) {
+            ApiHandler.allow(method, "DELETE");
+            return revokeKey(name, parts[2]);
+        }
+        throw ApiProblem.of(404, "not-found", "Not found", "no resource at " + path).exception();
+    }
+
+    private Reply list() {
+        ObjectNode root = json.createObjectNode();
+        ArrayNode tenants = root.putArray("tenants");
+        for (Tenant t : directory.list()) {
+            tenants.add(tenantJson(t, null));
+        }
+        return new Reply(200, root, Map.of());
+    }
+
+    private Reply show(String name) {
+        Tenant t = directory.find(name).orElseThrow(() -> unknownTenant(name));
+        return new Reply(200, tenantJson(t, directory.keys(name)), Map.of());
+    }
+
+    private Reply create(byte[] body) {
+        ObjectNode root = object(body);
+        List<FieldError> errors = new ArrayList<>();
+        unknownFields(root, CREATE_FIELDS, "", errors);
+        JsonNode nameNode = root.get("name");
+        String name = null;
+        if (nameNode == null || !nameNode.isTextual()) {
+            errors.add(new FieldError("name", "is required: a string"));
+        } else if (!Tenant.validName(nameNode.asText())) {
+            errors.add(new FieldError("name", "must be 1..100 characters of a-z, 0-9, '.', '_' or '-', starting "
+                    + "with a letter or digit"));
+        } else {
+            name = nameNode.asText();
+        }
+        int weight = weight(root.get("weight"), 1, errors);
+        Quotas quotas = quotas(root.get("quotas"), Quotas.DEFAULTS, errors);
+        throwIfAny(errors);
+        String created = name;
+        TenantDirectory.Created c = directory.create(name, weight, quotas).orElseThrow(() -> ApiProblem.of(409,
+                "tenant-exists", "Tenant exists", "a tenant named '" + created + "' exists already").exception());
+        ObjectNode out = tenantJson(c.tenant(), List.of(c.key().stored()));
+        out.put("apiKey", c.key().text());
+        out.put("apiKeyId", c.key().stored().id());
+        out.put("webhookSecret", c.tenant().webhookSecrets().getFirst());
+        return new Reply(201, out, Map.of("Location", PREFIX + "/" + name));
+    }
+
+    private Reply patch(String name, byte[] body) {
+        ObjectNode root = object(body);
+        List<FieldError> errors = new ArrayList<>();
+        unknownFields(root, PATCH_FIELDS, "", errors);
+        Tenant current = directory.find(name).orElseThrow(() -> unknownTenant(name));
+        int weight = weight(root.get("weight"), current.weight(), errors);
+        Quotas quotas = quotas(root.get("quotas"), current.quotas(), errors);
+        boolean rotate = flag(root, "rotateWebhookSecret", errors);
+        boolean retire = flag(root, "retireOldWebhookSecrets", errors);
+        throwIfAny(errors);
+        if ((rotate || retire) && name.equals(TenantDirectory.DEFAULT_TENANT)) {
+            throw ApiProblem.of(409, "configured-secret", "Secret is configured", "tenant '" + name
+                    + "' signs with the server's configured webhook secret (HOURGLASS_WEBHOOK_SECRETS, or the "
+                    + "data directory's webhook-secret file); rotate it there").exception();
+        }
+        Tenant updated = directory.update(name, t -> {
+            List<String> secrets = t.webhookSecrets();
+            if (rotate) {
+                // The new secret signs first; the previous newest stays valid until it is retired.
+                secrets = List.of(SigningSecret.generate().encoded(), secrets.getFirst());
+            }
+            if (retire) {
+                secrets = List.of(secrets.getFirst());
+            }
+            return t.withWeight(weight).withQuotas(quotas).withWebhookSecrets(secrets);
+        }).orElseThrow(() -> unknownTenant(name));
+        return new Reply(200, tenantJson(updated, directory.keys(name)), Map.of());
+    }
+
+    private Reply issueKey(String name) {
+        ApiKeys.Issued key = directory.issueKey(name).orElseThrow(() -> unknownTenant(name));
+        ObjectNode out = keyJson(key.stored());
+        out.put("apiKey", key.text());
+        return new Reply(201, out, Map.of());
+    }
+
+    private Reply revokeKey(String name, String keyId) {
+        ApiKey key = directory.revokeKey(name, keyId).orElseThrow(() -> ApiProblem.of(404, "key-not-found",
+                "Key not found", "tenant '" + abbreviate(name) + "' has no key " + abbreviate(keyId)).exception());
+        return new Reply(200, keyJson(key), Map.of());
+    }
+
+    // ---- JSON ----
+
+    private ObjectNode tenantJson(Tenant t, List<ApiKey> keys) {
+        ObjectNode node = json.createObjectNode();
+        node.put("name", t.name());
+        node.put("weight", t.weight());
+        Quotas q = t.quotas();
+        ObjectNode quotas = node.putObject("quotas");
+        quotas.put("maxPendingJobs", q.maxPendingJobs());
+        quotas.put("schedulesPerSecond", q.schedulesPerSecond());
+        quotas.put("scheduleBurst", q.scheduleBurst());
+        quotas.put("maxPayloadBytes", q.maxPayloadBytes());
+        quotas.put("maxDelaySeconds", q.maxDelay().toSeconds());
+        quotas.put("maxInFlight", q.maxInFlight());
+        ArrayNode secrets = node.putArray("webhookSecrets");
+        t.webhookSecrets().forEach(secrets::add);
+        if (keys != null) {
+            ArrayNode k = node.putArray("keys");
+            keys.forEach(key -> k.add(keyJson(key)));
+        }
+        node.put("createdAt", t.createdAt().toString());
+        node.put("updatedAt", t.updatedAt().toString());
+        return node;
+    }
+
+    private ObjectNode keyJson(ApiKey key) {
+        ObjectNode node = json.createObjectNode();
+        node.put("id", key.id());
+        node.put("tenant", key.tenant());
+        node.put("createdAt", key.createdAt().toString());
+        if (key.revokedAt() == null) {
+            node.putNull("revokedAt");
+        } else {
+            node.put("revokedAt", key.revokedAt().toString());
+        }
+        return node;
+    }
+
+    // ---- request parsing ----
+
+    private ObjectNode object(byte[] body) {
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (IOException e) {
+            throw ApiProblem.invalid("body", "must be a JSON object").exception();
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiProblem.invalid("body", "must be a JSON object").exception();
+        }
+        return (ObjectNode) root;
+    }
+
+    private static void unknownFields(JsonNode node, Set<String> known, String prefix, List<FieldError> errors) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!known.contains(field)) {
+                errors.add(new FieldError(prefix + abbreviate(field), "is not a known field; known: "
+                        + known.stream().sorted().toList()));
+            }
+        }
+    }
+
+    private static int weight(JsonNode node, int fallback, List<FieldError> errors) {
+        if (node == null) {
+            return fallback;
+        }
+        if (!node.canConvertToInt() || !node.isIntegralNumber() || node.asInt() < 1
+                || node.asInt() > Tenant.MAX_WEIGHT) {
+            errors.add(new FieldError("weight", "must be an integer between 1 and " + Tenant.MAX_WEIGHT));
+            return fallback;
+        }
+        return node.asInt();
+    }
+
+    /** The quotas in {@code node} over {@code base}: fields not given keep their value in {@code base}. */
+    private static Quotas quotas(JsonNode node, Quotas base, List<FieldError> errors) {
+        if (node == null) {
+            return base;
+        }
+        if (!node.isObject()) {
+            errors.add(new FieldError("quotas", "must be an object"));
+            return base;
+        }
+        unknownFields(node, QUOTA_FIELDS, "quotas.", errors);
+        long maxPending = number(node, "maxPendingJobs", base.maxPendingJobs(), Long.MAX_VALUE, errors);
+        long rate = number(node, "schedulesPerSecond", base.schedulesPerSecond(), 1_000_000_000L, errors);
+        long burst = number(node, "scheduleBurst", base.scheduleBurst(), 1_000_000_000L, errors);
+        long payload = number(node, "maxPayloadBytes", base.maxPayloadBytes(), Integer.MAX_VALUE, errors);
+        long delay = number(node, "maxDelaySeconds", base.maxDelay().toSeconds(), 100L * 365 * 86_400, errors);
+        long inFlight = number(node, "maxInFlight", base.maxInFlight(), 1_000_000, errors);
+        return new Quotas(maxPending, rate, burst, (int) payload, Duration.ofSeconds(delay), (int) inFlight);
+    }
+
+    private static long number(JsonNode quotas, String field, long fallback, long max, List<FieldError> errors) {
+        JsonNode node = quotas.get(field);
+        if (node == null) {
+            return fallback;
+        }
+        long min = field.equals("maxPayloadBytes") ? 0 : 1;
+        if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < min || node.asLong() > max) {
+            errors.add(new FieldError("quotas." + field, "must be an integer between " + min + " and " + max));
+            return fallback;
+        }
+        return node.asLong();
+    }
+
+    private static boolean flag(JsonNode root, String field, List<FieldError> errors) {
+        JsonNode node = root.get(field);
+        if (node == null) {
+            return false;
+        }
+        if (!node.isBoolean()) {
+            errors.add(new FieldError(field, "must be true or false"));
+            return false;
+        }
+        return node.asBoolean();
+    }
+
+    private static void throwIfAny(List<FieldError> errors) {
+        if (!errors.isEmpty()) {
+            throw ApiProblem.invalid(errors, false).exception();
+        }
+    }
+
+    private static ApiProblem.ApiException unknownTenant(String name) {
+        return ApiProblem.of(404, "tenant-not-found", "Tenant not found", "no tenant named '" + abbreviate(name)
+                + "'").exception();
+    }
+
+    private static String abbreviate(String text) {
+        String clean = text.replaceAll("\\p{Cntrl}", "?");
+        return clean.length() <= 64 ? clean : clean.substring(0, 61) + "...";
+    }
+}

@@ -1,0 +1,400 @@
+package dev.hourglass.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.hourglass.core.api.InvalidJobException;
+import dev.hourglass.core.api.JobRequest;
+import dev.hourglass.core.api.When;
+import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.JobQuery;
+import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.http.ApiProblem.ApiException;
+import dev.hourglass.http.ScheduleRequestParser.ListQuery;
+import dev.hourglass.http.ScheduleRequestParser.Schedule;
+import dev.hourglass.tenancy.QuotaGate;
+import dev.hourglass.tenancy.QuotaRefusal;
+import dev.hourglass.tenancy.Tenant;
+import dev.hourglass.tenancy.TenantDirectory;
+import dev.hourglass.webhook.address.GuardedDnsResolver;
+import dev.hourglass.webhook.address.WebhookAllowlist;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API, version 1. Routes requests, hands valid ones to the engine and turns every outcome into a response:
+ * JSON for results, {@code application/problem+json} for every error. A request that fails validation never reaches
+ * the engine; a store failure is a 503 with {@code Retry-After} and nothing acknowledged; nothing a client sends
+ * produces a 500 or a stack trace. Every call into the engine is bounded by the store timeout ({@link StoreDeadline}):
+ * when the database is gone, even behind a network that swallows packets, the answer is a 503 within it.
+ *
+ * <pre>
+ * POST   /v1/jobs                  schedule (201, or 200 for a repeat with the same Idempotency-Key and body)
+ * GET    /v1/jobs?state=&amp;limit=&amp;cursor=   list, in id (creation) order
+ * GET    /v1/jobs/{id}             status
+ * DELETE /v1/jobs/{id}             cancel a SCHEDULED job
+ * POST   /v1/jobs/{id}/reschedule  move a SCHEDULED job
+ * GET    /healthz                  liveness: 200 while the server answers, whatever the store does
+ * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached
+ * </pre>
+ *
+ * <p>Every request under {@code /v1/} carries an API key ({@code Authorization: Bearer ...}, see
+ * {@link Authenticator}): a tenant's key for {@code /v1/jobs}, the admin key for {@code /v1/admin/} ({@link AdminApi}).
+ * The tenant is passed explicitly to every engine call, so a tenant acting on another tenant's job gets the same 404
+ * as for a job that does not exist. Each schedule passes its tenant's quotas ({@link QuotaGate}) before it reaches
+ * the engine: over a quota, 429 with {@code Retry-After}, and nothing stored.
+ */
+public final class ApiHandler implements HttpHandler {
+    private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+
+    public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+    /** How long a request waits for the store before it is answered 503. */
+    public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(5);
+    static final String JSON = "application/json";
+    static final String PROBLEM_JSON = "application/problem+json";
+    private static final String JOBS = "/v1/jobs";
+
+    private final Hourglass hourglass;
+    private final ScheduleRequestParser parser;
+    private final JobJson jobJson;
+    private final int maxBodyBytes;
+    private final StoreDeadline deadline;
+    private final Authenticator auth;
+    private final QuotaGate quotas;
+    private final AdminApi admin;
+
+    /**
+     * @param maxBodyBytes the largest request body read; a larger one is answered 413 without reading it all
+     * @param storeTimeout the longest a request waits for the engine and its store before it is answered 503
+     * @param addressGuard refuses a webhook target whose host is or resolves to a blocked address (the same guard
+     *     the webhook client resolves through)
+     * @param tenants the tenants and their API keys, in memory
+     * @param quotas checks each schedule against its tenant's quotas
+     * @param adminKey the key of the admin API, or null to turn the admin API off
+     */
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
+            TenantDirectory tenants, QuotaGate quotas, String adminKey) {
+        this.hourglass = Objects.requireNonNull(hourglass, "hourglass");
+        var mapper = JobJson.newMapper();
+        this.parser = new ScheduleRequestParser(mapper, hourglass.wallClock(), hourglass.config().maxDelay(),
+                hourglass.config().maxPayloadBytes(), addressGuard);
+        this.jobJson = new JobJson(mapper);
+        this.maxBodyBytes = maxBodyBytes;
+        this.deadline = new StoreDeadline(storeTimeout);
+        this.auth = new Authenticator(tenants, adminKey);
+        this.quotas = Objects.requireNonNull(quotas, "quotas");
+        this.admin = new AdminApi(tenants, mapper);
+    }
+
+    @Override
+    public void handle(HttpExchange exchange) {
+        try (exchange) {
+            try {
+                route(exchange);
+            } catch (ApiException e) {
+                sendProblem(exchange, e.problem());
+            } catch (InvalidJobException e) {
+                sendProblem(exchange, ApiProblem.invalid(apiField(e.field()), e.rule()));
+            } catch (StoreException e) {
+                log.warn("{} {}: store unavailable: {}", exchange.getRequestMethod(), exchange.getRequestURI(),
+                        e.toString());
+                sendProblem(exchange, storeUnavailable(e instanceof StoreUnavailableException u && u.outcomeUnknown()
+                        ? "the connection to the job store failed during the commit, so the change may or may not "
+                                + "have been made; retry shortly (a schedule with the same Idempotency-Key then "
+                                + "returns the job if it was stored)"
+                        : "the job store is unavailable; nothing was changed; retry shortly"));
+            } catch (StoreDeadline.Expired e) {
+                log.warn("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.getMessage());
+                sendProblem(exchange, storeUnavailable(e.getMessage() + "; nothing was acknowledged and the change "
+                        + "was most likely not made, but a write already being committed may still take effect; "
+                        + "retry shortly (a schedule with the same Idempotency-Key cannot create a second job)"));
+            } catch (IllegalStateException e) {
+                // The engine is shutting down (or not running): nothing was acknowledged.
+                log.warn("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString());
+                sendProblem(exchange, ApiProblem.of(503, "unavailable", "Service unavailable",
+                        "the scheduler is shutting down; nothing was changed; retry on another instance or later")
+                        .withHeader("Retry-After", "1"));
+            } catch (RuntimeException e) {
+                log.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+                sendProblem(exchange, ApiProblem.of(500, "internal", "Internal server error",
+                        "the request could not be completed; it may or may not have taken effect"));
+            }
+        } catch (IOException e) {
+            // The client went away while the answer was being written: nothing more to do.
+            log.debug("could not send the response: {}", e.toString());
+        }
+    }
+
+    private void route(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getRawPath();
+        String method = ex.getRequestMethod();
+        if (path.equals("/healthz")) {
+            allow(method, "GET");
+            send(ex, 200, jobJson.health(), Map.of());
+        } else if (path.equals("/readyz")) {
+            allow(method, "GET");
+            ready(ex);
+        } else if (path.equals(AdminApi.PREFIX) || path.startsWith(AdminApi.PREFIX + "/")) {
+            auth.admin(ex);
+            byte[] body = AdminApi.takesBody(method, path) ? jsonBody(ex) : null;
+            AdminApi.Reply reply = deadline.call(() -> admin.handle(method, path, body));
+            send(ex, reply.status(), reply.body(), reply.headers());
+        } else if (path.equals(JOBS)) {
+            Tenant tenant = auth.tenant(ex);
+            switch (allow(method, "GET", "POST")) {
+                case "GET" -> list(ex, tenant.name());
+                default -> schedule(ex, tenant);
+            }
+        } else if (path.startsWith(JOBS + "/")) {
+            String tenant = auth.tenant(ex).name();
+            String rest = path.substring(JOBS.length() + 1);
+            int slash = rest.indexOf('/');
+            if (slash < 0) {
+                switch (allow(method, "GET", "DELETE")) {
+                    case "GET" -> get(ex, tenant, jobId(rest));
+                    default -> cancel(ex, tenant, jobId(rest));
+                }
+            } else if (rest.substring(slash).equals("/reschedule")) {
+                allow(method, "POST");
+                reschedule(ex, tenant, jobId(rest.substring(0, slash)));
+            } else {
+                throw notFound(path);
+            }
+        } else {
+            throw notFound(path);
+        }
+    }
+
+    // ---- operations ----
+
+    private void schedule(HttpExchange ex, Tenant tenant) throws IOException {
+        byte[] body = jsonBody(ex);
+        Schedule request = parser.schedule(body, ex.getRequestHeaders().getFirst("Idempotency-Key"));
+        JobRequest job = request.job().withTenant(tenant.name());
+        When when = request.when();
+        Duration delay = switch (when) {
+            case When.After after -> after.delay();
+            case When.At at -> Duration.between(hourglass.wallClock().instant(), at.instant());
+        };
+        QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay);
+        if (refusal != null) {
+            throw overQuota(refusal);
+        }
+        // Async, so that a caller whose deadline passes withdraws the write (see StoreDeadline).
+        InsertResult insert = deadline.await(hourglass.scheduleAsync(job, when));
+        switch (insert) {
+            case InsertResult.Created created -> {
+                quotas.accepted(tenant.name());
+                sendJob(ex, 201, created.job());
+            }
+            case InsertResult.Duplicate duplicate -> sendJob(ex, 200, duplicate.job());
+            case InsertResult.Conflict conflict -> throw new ApiProblem(409, ApiProblem.TYPE_PREFIX
+                    + "idempotency-conflict", "Idempotency key reused",
+                    "Idempotency-Key was already used by a different request (job " + conflict.job().id()
+                            + "); send the same body to get that job, or use a new key",
+                    List.of(new FieldError("Idempotency-Key", "was used by a different request")),
+                    Map.of("jobId", conflict.job().id().toString()), Map.of()).exception();
+        }
+    }
+
+    private void get(HttpExchange ex, String tenant, JobId id) throws IOException {
+        Job job = deadline.call(() -> hourglass.forTenant(tenant).getStatus(id))
+                .orElseThrow(() -> unknownJob(id.toString()));
+        send(ex, 200, jobJson.job(job), Map.of());
+    }
+
+    private void list(HttpExchange ex, String tenant) throws IOException {
+        ListQuery q = parser.listQuery(ex.getRequestURI().getRawQuery());
+        JobQuery query = new JobQuery(tenant, q.state(), q.after(), q.limit());
+        var page = deadline.call(() -> hourglass.list(query));
+        send(ex, 200, jobJson.page(page), Map.of());
+    }
+
+    private void cancel(HttpExchange ex, String tenant, JobId id) throws IOException {
+        ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant).cancel(id));
+        send(ex, 200, jobJson.job(changed(result, id, "cancelled")), Map.of());
+    }
+
+    private void reschedule(HttpExchange ex, String tenant, JobId id) throws IOException {
+        byte[] body = jsonBody(ex);
+        When when = parser.reschedule(body);
+        ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant).reschedule(id, when));
+        send(ex, 200, jobJson.job(changed(result, id, "rescheduled")), Map.of());
+    }
+
+    /**
+     * Readiness: whether the store answered the engine's latest write (at least one per load interval, the
+     * heartbeat). While it cannot be reached, schedules are answered 503 and firing pauses; a load balancer may
+     * prefer another node. {@code /healthz} stays 200 meanwhile: restarting the process would not bring the
+     * database back, and the node recovers by itself when it returns.
+     */
+    private void ready(HttpExchange ex) throws IOException {
+        if (!hourglass.storeReachable()) {
+            throw storeUnavailable("the job store cannot be reached: schedules are refused and firing is paused "
+                    + "until it answers again").exception();
+        }
+        send(ex, 200, jobJson.ready(), Map.of());
+    }
+
+    private static ApiProblem storeUnavailable(String detail) {
+        return ApiProblem.of(503, "store-unavailable", "Service unavailable", detail).withHeader("Retry-After", "1");
+    }
+
+    /** The job after a cancel or reschedule, or the problem: 404 unknown, 409 naming the state it is in. */
+    private static Job changed(ChangeResult result, JobId id, String verb) {
+        return switch (result) {
+            case ChangeResult.Changed changed -> changed.job();
+            case ChangeResult.NotFound notFound -> throw unknownJob(id.toString());
+            case ChangeResult.WrongState wrong -> throw ApiProblem.of(409, "wrong-state", "Job not scheduled",
+                    "job " + id + " is " + wrong.job().state() + "; only a SCHEDULED job can be " + verb)
+                    .withExtension("jobId", id.toString())
+                    .withExtension("state", wrong.job().state().name())
+                    .exception();
+        };
+    }
+
+    // ---- request checks ----
+
+    /** 429 naming the quota and its limit, with {@code Retry-After}; nothing was stored. */
+    private static ApiException overQuota(QuotaRefusal refusal) {
+        return ApiProblem.of(429, "quota-exceeded", "Quota exceeded", refusal.detail() + "; nothing was stored")
+                .withExtension("quota", refusal.quota())
+                .withExtension("limit", refusal.limit())
+                .withHeader("Retry-After", Long.toString(refusal.retryAfterSeconds()))
+                .exception();
+    }
+
+    /** The method must be one of {@code allowed}: else 405 with {@code Allow}. Returns it. */
+    static String allow(String method, String... allowed) {
+        for (String a : allowed) {
+            if (a.equals(method)) {
+                return a;
+            }
+        }
+        String list = String.join(", ", allowed);
+        throw ApiProblem.of(405, "method-not-allowed", "Method not allowed",
+                "method " + method + " is not allowed here; allowed: " + list).withHeader("Allow", list).exception();
+    }
+
+    /** A path segment that is not a job id names no job: 404, like an id that does not exist. */
+    private static JobId jobId(String segment) {
+        JobId id = JobId.parseOrNull(segment);
+        if (id == null) {
+            throw unknownJob(segment);
+        }
+        return id;
+    }
+
+    /** A JSON body: Content-Type application/json (415 otherwise), at most maxBodyBytes (413 otherwise). */
+    private byte[] jsonBody(HttpExchange ex) throws IOException {
+        String contentType = ex.getRequestHeaders().getFirst("Content-Type");
+        if (!isJson(contentType)) {
+            throw new ApiProblem(415, ApiProblem.TYPE_PREFIX + "unsupported-media-type", "Unsupported media type",
+                    "Content-Type must be application/json (optionally with charset=utf-8), was "
+                            + (contentType == null ? "absent" : "'" + contentType + "'"),
+                    List.of(new FieldError("Content-Type", "must be application/json")), Map.of(), Map.of())
+                    .exception();
+        }
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.trim()) > maxBodyBytes) {
+                    throw bodyTooLarge();
+                }
+            } catch (NumberFormatException e) {
+                // The HTTP server has already refused a malformed length; read with the cap below.
+            }
+        }
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] body = in.readNBytes(maxBodyBytes + 1);
+            if (body.length > maxBodyBytes) {
+                throw bodyTooLarge();
+            }
+            return body;
+        }
+    }
+
+    private ApiException bodyTooLarge() {
+        return ApiProblem.invalid(List.of(new FieldError("body", "must be at most " + maxBodyBytes + " bytes")), true)
+                .exception();
+    }
+
+    /** {@code application/json}, with at most a {@code charset} parameter that says UTF-8. */
+    static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        String[] parts = contentType.split(";");
+        if (!parts[0].trim().equalsIgnoreCase(JSON)) {
+            return false;
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String param = parts[i].trim();
+            int eq = param.indexOf('=');
+            if (eq < 0) {
+                continue;
+            }
+            String name = param.substring(0, eq).trim();
+            String value = param.substring(eq + 1).trim().replace("\"", "");
+            if (name.equalsIgnoreCase("charset") && !value.equalsIgnoreCase("utf-8")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Engine field names as the API spells them. */
+    private static String apiField(String engineField) {
+        return switch (engineField) {
+            case "delay" -> "delaySeconds";
+            case "dueAt" -> "runAt";
+            case "timeout" -> "timeoutSeconds";
+            case "idempotencyKey" -> "Idempotency-Key";
+            default -> engineField;
+        };
+    }
+
+    private static ApiException notFound(String path) {
+        return ApiProblem.of(404, "not-found", "Not found", "no resource at " + path).exception();
+    }
+
+    private static ApiException unknownJob(String id) {
+        String shown = id.length() > 64 ? id.substring(0, 61) + "..." : id;
+        return ApiProblem.of(404, "job-not-found", "Job not found", "no job with id " + shown)
+                .withExtension("jobId", shown).exception();
+    }
+
+    // ---- responses ----
+
+    private void sendJob(HttpExchange ex, int status, Job job) throws IOException {
+        send(ex, status, jobJson.job(job), Map.of("Location", JOBS + "/" + job.id()));
+    }
+
+    private void send(HttpExchange ex, int status, JsonNode body, Map<String, String> headers) throws IOException {
+        write(ex, status, JSON, jobJson.bytes(body), headers);
+    }
+
+    private void sendProblem(HttpExchange ex, ApiProblem problem) throws IOException {
+        write(ex, problem.status(), PROBLEM_JSON, jobJson.bytes(jobJson.problem(problem)), problem.headers());
+    }
+
+    private static void write(HttpExchange ex, int status, String contentType, byte[] body,
+            Map<String, String> headers) throws IOException {
+        var h = ex.getResponseHeaders();
+        h.set("Content-Type", contentType);
+        headers.forEach(h::set);
+        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        ex.getResponseBody().write(body);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.hourglass.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.store.JobPage;
+import dev.hourglass.core.time.Rfc3339;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Every JSON document the API sends, written by hand on Jackson's tree model so the wire format is visible in one
+ * place and does not change when a Java class does.
+ *
+ * <pre>{@code
+ * {"id": "0193...", "state": "SCHEDULED", "dueAt": "2026-11-26T17:00:00.000Z",
+ *  "createdAt": "...", "updatedAt": "...", "attempts": 0, "maxAttempts": 5,
+ *  "target": {"type": "webhook", "url": "https://..."}, "payload": {...}, "lastError": "HTTP 500"}
+ * }</pre>
+ *
+ * Times are RFC 3339 in UTC with exactly three fraction digits. {@code lastError} is present only when there is one.
+ */
+public final class JobJson {
+    private final ObjectMapper json;
+
+    public JobJson(ObjectMapper json) {
+        this.json = Objects.requireNonNull(json, "json");
+    }
+
+    /**
+     * The mapper for request bodies and stored payloads: duplicate keys and trailing content are errors (a body
+     * that means two things is refused), and decimals are read as {@code BigDecimal} and kept as written, so a
+     * payload's numbers reach the webhook with every digit.
+     */
+    public static ObjectMapper newMapper() {
+        return JsonMapper.builder()
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+                .build();
+    }
+
+    public ObjectNode job(Job job) {
+        ObjectNode node = json.createObjectNode();
+        node.put("id", job.id().toString());
+        node.put("state", job.state().name());
+        node.put("dueAt", Rfc3339.format(job.dueAt()));
+        node.put("createdAt", Rfc3339.format(job.createdAt()));
+        node.put("updatedAt", Rfc3339.format(job.updatedAt()));
+        node.put("attempts", job.attempts());
+        node.put("maxAttempts", job.maxAttempts());
+        node.set("target", storedJson(job.target() == null ? null : job.target().getBytes(StandardCharsets.UTF_8)));
+        node.set("payload", storedJson(job.payload()));
+        if (job.lastError() != null) {
+            node.put("lastError", job.lastError());
+        }
+        return node;
+    }
+
+    /** {@code {"jobs": [...], "nextCursor": "<id>" | null}}. */
+    public ObjectNode page(JobPage page) {
+        ObjectNode node = json.createObjectNode();
+        ArrayNode jobs = node.putArray("jobs");
+        page.jobs().forEach(job -> jobs.add(job(job)));
+        node.put("nextCursor", page.next() == null ? null : page.next().toString());
+        return node;
+    }
+
+    /** RFC 9457: type, title, status, detail, then {@code errors} when there are field errors, then extensions. */
+    public ObjectNode problem(ApiProblem problem) {
+        ObjectNode node = json.createObjectNode();
+        node.put("type", problem.type());
+        node.put("title", problem.title());
+        node.put("status", problem.status());
+        node.put("detail", problem.detail());
+        if (!problem.errors().isEmpty()) {
+            ArrayNode errors = node.putArray("errors");
+            problem.errors().forEach(e -> errors.addObject().put("field", e.field()).put("rule", e.rule()));
+        }
+        for (Map.Entry<String, Object> e : problem.extensions().entrySet()) {
+            node.set(e.getKey(), json.valueToTree(e.getValue()));
+        }
+        return node;
+    }
+
+    public ObjectNode health() {
+        return json.createObjectNode().put("status", "ok");
+    }
+
+    public ObjectNode ready() {
+        return json.createObjectNode().put("status", "ready");
+    }
+
+    public byte[] bytes(JsonNode node) {
+        try {
+            return json.writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree always serializes", e);
+        }
+    }
+
+    /**
+     * Stored JSON (a target, a payload) back as a tree. Empty means JSON null. Bytes that are not JSON (a job
+     * scheduled through the library with another handler) are shown as a string rather than failing the request.
+     */
+    private JsonNode storedJson(byte[] bytes) {
+        if (bytes == null || bytes.length == 0) {
+            return json.nullNode();
+        }
+        try {
+            JsonNode node = json.readTree(bytes);
+            return node == null || node.isMissingNode() ? json.nullNode() : node;
+        } catch (IOException e) {
+            return json.getNodeFactory().textNode(new String(bytes, StandardCharsets.UTF_8));
+        }
+    }
+}

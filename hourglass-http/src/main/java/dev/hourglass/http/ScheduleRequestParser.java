@@ -1,0 +1,657 @@
+package dev.hourglass.http;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hourglass.core.api.JobRequest;
+import dev.hourglass.core.api.When;
+import dev.hourglass.core.model.Backoff;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.time.Rfc3339;
+import dev.hourglass.webhook.WebhookHandler;
+import dev.hourglass.webhook.WebhookTarget;
+import dev.hourglass.webhook.address.AddressRefusal;
+import dev.hourglass.webhook.address.GuardedDnsResolver;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Reads and validates what clients send: the body of {@code POST /v1/jobs} and of a reschedule, the
+ * {@code Idempotency-Key} header, and the list query. One method per field, each naming the field and the rule it
+ * checks; all broken rules of a request are reported together. Nothing here touches the engine: a request that
+ * passes is handed over whole, one that fails is answered with a problem and never stored.
+ *
+ * <p>Unknown fields are refused rather than ignored: for a scheduler a silently ignored typo ({@code delaySecond})
+ * means a job that fires at the wrong time.
+ */
+public final class ScheduleRequestParser {
+    static final Set<String> SCHEDULE_FIELDS =
+            Set.of("delaySeconds", "runAt", "target", "payload", "maxAttempts", "timeoutSeconds", "backoff");
+    static final Set<String> RESCHEDULE_FIELDS = Set.of("delaySeconds", "runAt");
+    static final Set<String> TARGET_FIELDS = Set.of("type", "url", "headers");
+    static final Set<String> BACKOFF_FIELDS = Set.of("initialSeconds", "maxSeconds");
+    static final Set<String> LIST_PARAMETERS = Set.of("state", "limit", "cursor");
+
+    static final int MIN_ATTEMPTS = 1;
+    static final int MAX_ATTEMPTS = 1_000;
+    static final int MIN_TIMEOUT_SECONDS = 1;
+    static final int MAX_TIMEOUT_SECONDS = 3_600;
+    static final BigDecimal MAX_BACKOFF_SECONDS = BigDecimal.valueOf(86_400);
+    static final int MAX_URL_LENGTH = 2_048;
+    static final int MAX_TARGET_HEADERS = 32;
+    static final int MAX_HEADER_VALUE_LENGTH = 4_096;
+    static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+    static final int DEFAULT_LIMIT = 100;
+    static final int MAX_LIMIT = 1_000;
+
+    private static final String RUN_AT_RULE =
+            "must be an RFC 3339 timestamp (e.g. 2026-11-26T17:00:00.000Z) or epoch milliseconds (an integer >= 0)";
+
+    private final ObjectMapper json;
+    private final InstantSource wallClock;
+    private final Duration maxDelay;
+    private final int maxPayloadBytes;
+    private final GuardedDnsResolver addressGuard;
+
+    /** A valid schedule request: when, and the job (handler, target, payload, options, key, request hash). */
+    public record Schedule(When when, JobRequest job) {}
+
+    /** A valid list query. {@code state} and {@code after} may be null. */
+    public record ListQuery(JobState state, int limit, JobId after) {}
+
+    /**
+     * @param json the mapper that reads bodies (see {@link JobJson#newMapper()})
+     * @param wallClock the engine's wall clock, to refuse a {@code runAt} too far in the future
+     * @param maxDelay the furthest in the future a job may be due (the engine's)
+     * @param maxPayloadBytes the largest serialized payload accepted (the engine's)
+     * @param addressGuard refuses a {@code target.url} whose host is (or resolves to) a blocked address
+     */
+    public ScheduleRequestParser(ObjectMapper json, InstantSource wallClock, Duration maxDelay, int maxPayloadBytes,
+            GuardedDnsResolver addressGuard) {
+        this.json = Objects.requireNonNull(json, "json");
+        this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
+        this.maxDelay = Objects.requireNonNull(maxDelay, "maxDelay");
+        this.maxPayloadBytes = maxPayloadBytes;
+        this.addressGuard = Objects.requireNonNull(addressGuard, "addressGuard");
+    }
+
+    /** Parses the body of {@code POST /v1/jobs} and its {@code Idempotency-Key} header (null when absent). */
+    public Schedule schedule(byte[] body, String idempotencyKeyHeader) {
+        ObjectNode root = object(body);
+        Errors errors = new Errors();
+        unknownFields(root, SCHEDULE_FIELDS, "", errors);
+        When when = when(root, errors);
+        WebhookTarget target = target(root.get("target"), errors);
+        byte[] payload = payload(root.get("payload"), errors);
+        Integer maxAttempts = maxAttempts(root.get("maxAttempts"), errors);
+        Duration timeout = timeoutSeconds(root.get("timeoutSeconds"), errors);
+        Backoff backoff = backoff(root.get("backoff"), errors);
+        String key = idempotencyKey(idempotencyKeyHeader, errors);
+        errors.throwIfAny();
+        JobRequest job = new JobRequest(WebhookHandler.NAME, payload, target.toJson(), maxAttempts, backoff, timeout,
+                key, null, key == null ? null : requestHash(root)); // only a keyed request is ever compared
+        return new Schedule(when, job);
+    }
+
+    /** Parses the body of {@code POST /v1/jobs/{id}/reschedule}. */
+    public When reschedule(byte[] body) {
+        ObjectNode root = object(body);
+        Errors errors = new Errors();
+        unknownFields(root, RESCHEDULE_FIELDS, "", errors);
+        When when = when(root, errors);
+        errors.throwIfAny();
+        return when;
+    }
+
+    /** Parses the query of {@code GET /v1/jobs}: {@code state}, {@code limit}, {@code cursor}; all optional. */
+    public ListQuery listQuery(String rawQuery) {
+        Map<String, String> params = queryParameters(rawQuery);
+        Errors errors = new Errors();
+        for (String name : params.keySet()) {
+            if (!LIST_PARAMETERS.contains(name)) {
+                errors.add(name, "is not a known parameter; known: " + sorted(LIST_PARAMETERS));
+            }
+        }
+        JobState state = stateParameter(given(params, "state"), errors);
+        int limit = limitParameter(given(params, "limit"), errors);
+        JobId after = cursorParameter(given(params, "cursor"), errors);
+        errors.throwIfAny();
+        return new ListQuery(state, limit, after);
+    }
+
+    // ---- the body as a whole ----
+
+    /** The body must be one JSON object (duplicate keys and trailing content are malformed). */
+    private ObjectNode object(byte[] body) {
+        JsonNode node;
+        try {
+            node = json.readTree(body);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+            throw ApiProblem.invalid("body", "must be valid JSON: " + e.getOriginalMessage() + where).exception();
+        } catch (IOException e) {
+            throw ApiProblem.invalid("body", "could not be read").exception();
+        }
+        if (node == null || node.isMissingNode()) {
+            throw ApiProblem.invalid("body", "must be a JSON object; the body is empty").exception();
+        }
+        if (!(node instanceof ObjectNode object)) {
+            throw ApiProblem.invalid("body", "must be a JSON object, was " + kind(node)).exception();
+        }
+        return object;
+    }
+
+    private static void unknownFields(ObjectNode node, Set<String> allowed, String prefix, Errors errors) {
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!allowed.contains(name)) {
+                errors.add(prefix + name, "is not a known field; known: " + sorted(allowed));
+            }
+        }
+    }
+
+    /**
+     * SHA-256 of the body in a canonical form (keys sorted at every level, no whitespace), so "the same request"
+     * for idempotency means the same JSON whatever its formatting or key order.
+     */
+    private byte[] requestHash(JsonNode root) {
+        try {
+            byte[] canonical = json.writeValueAsBytes(canonical(root));
+            return MessageDigest.getInstance("SHA-256").digest(canonical);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a parsed tree always serializes", e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private JsonNode canonical(JsonNode node) {
+        if (node.isObject()) {
+            TreeMap<String, JsonNode> sortedFields = new TreeMap<>();
+            node.properties().forEach(e -> sortedFields.put(e.getKey(), canonical(e.getValue())));
+            ObjectNode copy = json.createObjectNode();
+            sortedFields.forEach(copy::set);
+            return copy;
+        }
+        if (node.isArray()) {
+            var copy = json.createArrayNode();
+            node.forEach(element -> copy.add(canonical(element)));
+            return copy;
+        }
+        return node;
+    }
+
+    // ---- when: delaySeconds | runAt ----
+
+    /** Exactly one of {@code delaySeconds} and {@code runAt}. */
+    private When when(ObjectNode root, Errors errors) {
+        JsonNode delay = present(root.get("delaySeconds"));
+        JsonNode runAt = present(root.get("runAt"));
+        if (delay != null && runAt != null) {
+            errors.add("delaySeconds", "give exactly one of delaySeconds and runAt, not both");
+            return null;
+        }
+        if (delay == null && runAt == null) {
+            errors.add("delaySeconds", "one of delaySeconds and runAt is required");
+            return null;
+        }
+        if (delay != null) {
+            Duration d = delaySeconds(delay, errors);
+            return d == null ? null : When.after(d);
+        }
+        Instant at = runAt(runAt, errors);
+        return at == null ? null : When.at(at);
+    }
+
+    /** {@code delaySeconds}: an integer, 0 up to the engine's maximum delay. */
+    private Duration delaySeconds(JsonNode node, Errors errors) {
+        long max = maxDelay.toSeconds();
+        String rule = "must be an integer between 0 and " + max + " (" + maxDelay.toDays() + " days)";
+        if (!node.isIntegralNumber()) {
+            errors.add("delaySeconds", rule + ", was " + kind(node));
+            return null;
+        }
+        if (!node.canConvertToLong() || node.longValue() < 0 || node.longValue() > max) {
+            errors.add("delaySeconds", rule + ", was " + node);
+            return null;
+        }
+        return Duration.ofSeconds(node.longValue());
+    }
+
+    /** {@code runAt}: RFC 3339 or epoch milliseconds, at most the engine's maximum delay from now. */
+    private Instant runAt(JsonNode node, Errors errors) {
+        Instant at;
+        if (node.isTextual()) {
+            try {
+                at = Rfc3339.parseCeilMillis(node.textValue());
+            } catch (DateTimeParseException e) {
+                errors.add("runAt", RUN_AT_RULE + ", was \"" + abbreviate(node.textValue()) + "\"");
+                return null;
+            }
+        } else if (node.isIntegralNumber() && node.canConvertToLong() && node.longValue() >= 0) {
+            at = Instant.ofEpochMilli(node.longValue());
+        } else {
+            errors.add("runAt", RUN_AT_RULE + ", was " + (node.isNumber() ? node.toString() : kind(node)));
+            return null;
+        }
+        Instant latest = wallClock.instant().plus(maxDelay);
+        if (at.isAfter(latest)) {
+            errors.add("runAt", "must be at most " + maxDelay.toDays() + " days in the future (before "
+                    + Rfc3339.format(latest) + ")");
+            return null;
+        }
+        return at;
+    }
+
+    // ---- target ----
+
+    /** {@code target}: required, an object of type {@code webhook} with a url and optional headers. */
+    private WebhookTarget target(JsonNode node, Errors errors) {
+        node = present(node);
+        if (node == null) {
+            errors.add("target", "is required: {\"type\": \"webhook\", \"url\": \"https://...\"}");
+            return null;
+        }
+        if (!(node instanceof ObjectNode target)) {
+            errors.add("target", "must be an object, was " + kind(node));
+            return null;
+        }
+        unknownFields(target, TARGET_FIELDS, "target.", errors);
+        boolean typeOk = targetType(target.get("type"), errors);
+        URI url = targetUrl(target.get("url"), errors);
+        Map<String, String> headers = targetHeaders(target.get("headers"), errors);
+        return typeOk && url != null && headers != null ? new WebhookTarget(url, headers) : null;
+    }
+
+    /** {@code target.type}: required; {@code webhook} is the only type for now. */
+    private static boolean targetType(JsonNode node, Errors errors) {
+        node = present(node);
+        if (node == null) {
+            errors.add("target.type", "is required; supported: " + WebhookTarget.TYPE);
+            return false;
+        }
+        if (!node.isTextual() || !WebhookTarget.TYPE.equals(node.textValue())) {
+            errors.add("target.type", "must be \"" + WebhookTarget.TYPE + "\" (the only supported type), was "
+                    + (node.isTextual() ? "\"" + abbreviate(node.textValue()) + "\"" : kind(node)));
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * {@code target.url}: required, an absolute http(s) URL with a host that is not, and does not resolve to, a
+     * blocked address (loopback, private, link-local, ...) unless the operator allowlisted it.
+     */
+    private URI targetUrl(JsonNode node, Errors errors) {
+        node = present(node);
+        if (node == null) {
+            errors.add("target.url", "is required");
+            return null;
+        }
+        if (!node.isTextual()) {
+            errors.add("target.url", "must be a string, was " + kind(node));
+            return null;
+        }
+        String text = node.textValue();
+        if (text.length() > MAX_URL_LENGTH) {
+            errors.add("target.url", "must be at most " + MAX_URL_LENGTH + " characters");
+            return null;
+        }
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            errors.add("target.url", "must be a valid URL: " + e.getReason());
+            return null;
+        }
+        String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!"http".equals(scheme) && !"https".equals(scheme)) {
+            errors.add("target.url", "must be an http or https URL, was \"" + abbreviate(text) + "\"");
+            return null;
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            errors.add("target.url", "must have a host, was \"" + abbreviate(text) + "\"");
+            return null;
+        }
+        Optional<AddressRefusal> refused = addressGuard.check(uri.getHost());
+        if (refused.isPresent()) {
+            errors.add("target.url", "must not reach a " + refused.get().rule() + " address: "
+                    + refused.get().describe() + "; webhooks to loopback, private, link-local, CGNAT, multicast and "
+                    + "cloud metadata addresses are refused unless the operator allowlists them "
+                    + "(--webhook-allowlist or HOURGLASS_WEBHOOK_ALLOWLIST)");
+            return null;
+        }
+        return uri;
+    }
+
+    /**
+     * {@code target.headers}: optional, an object of string values; names are HTTP tokens and may not be
+     * Hourglass's own ({@code Hourglass-*}, {@code Idempotency-Key}) nor transport headers ({@code Host}, ...).
+     */
+    private static Map<String, String> targetHeaders(JsonNode node, Errors errors) {
+        node = present(node);
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (node == null) {
+            return headers;
+        }
+        if (!node.isObject()) {
+            errors.add("target.headers", "must be an object of header names to string values, was " + kind(node));
+            return null;
+        }
+        if (node.size() > MAX_TARGET_HEADERS) {
+            errors.add("target.headers", "must have at most " + MAX_TARGET_HEADERS + " headers");
+            return null;
+        }
+        int before = errors.size();
+        Set<String> seen = new HashSet<>();
+        node.properties().forEach(e -> {
+            String name = e.getKey();
+            JsonNode value = e.getValue();
+            if (!isToken(name)) {
+                errors.add("target.headers", "\"" + abbreviate(name) + "\" is not a valid header name");
+            } else if (WebhookHandler.isReservedHeader(name)) {
+                errors.add("target.headers", "must not set " + name + ": Hourglass or the HTTP client sets it");
+            } else if (!seen.add(name.toLowerCase(Locale.ROOT))) {
+                errors.add("target.headers", "sets " + name + " twice (header names are case-insensitive)");
+            } else if (!value.isTextual()) {
+                errors.add("target.headers", "the value of " + name + " must be a string, was " + kind(value));
+            } else if (value.textValue().length() > MAX_HEADER_VALUE_LENGTH
+                    || value.textValue().chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f || c > 0xff)) {
+                errors.add("target.headers", "the value of " + name + " must be at most " + MAX_HEADER_VALUE_LENGTH
+                        + " characters without control characters");
+            } else {
+                headers.put(name, value.textValue());
+            }
+        });
+        return errors.size() == before ? headers : null;
+    }
+
+    // ---- payload and options ----
+
+    /** {@code payload}: any JSON (absent means null), at most the engine's payload size once serialized. */
+    private byte[] payload(JsonNode node, Errors errors) {
+        byte[] bytes;
+        try {
+            bytes = json.writeValueAsBytes(node == null ? json.nullNode() : node);
+        } catch (JsonProcessingException e) {
+            errors.add("payload", "could not be serialized: " + e.getOriginalMessage());
+            return null;
+        }
+        if (bytes.length > maxPayloadBytes) {
+            errors.addTooLarge("payload", "must be at most " + maxPayloadBytes + " bytes serialized, was "
+                    + bytes.length);
+            return null;
+        }
+        return bytes;
+    }
+
+    /** {@code maxAttempts}: optional, an integer 1..1000. */
+    private static Integer maxAttempts(JsonNode node, Errors errors) {
+        Long value = integerInRange(node, "maxAttempts", MIN_ATTEMPTS, MAX_ATTEMPTS, errors);
+        return value == null ? null : value.intValue();
+    }
+
+    /** {@code timeoutSeconds}: optional, an integer 1..3600. */
+    private static Duration timeoutSeconds(JsonNode node, Errors errors) {
+        Long value = integerInRange(node, "timeoutSeconds", MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, errors);
+        return value == null ? null : Duration.ofSeconds(value);
+    }
+
+    /** {@code backoff}: optional, {@code {"initialSeconds": > 0, "maxSeconds": >= initialSeconds}}, up to a day. */
+    private static Backoff backoff(JsonNode node, Errors errors) {
+        node = present(node);
+        if (node == null) {
+            return null;
+        }
+        if (!(node instanceof ObjectNode backoff)) {
+            errors.add("backoff", "must be an object {\"initialSeconds\": n, \"maxSeconds\": n}, was " + kind(node));
+            return null;
+        }
+        unknownFields(backoff, BACKOFF_FIELDS, "backoff.", errors);
+        Duration initial = backoffSeconds(backoff.get("initialSeconds"), "backoff.initialSeconds", errors);
+        Duration max = backoffSeconds(backoff.get("maxSeconds"), "backoff.maxSeconds", errors);
+        if (initial == null || max == null) {
+            return null;
+        }
+        if (max.compareTo(initial) < 0) {
+            errors.add("backoff.maxSeconds", "must be >= backoff.initialSeconds");
+            return null;
+        }
+        return new Backoff(initial, max);
+    }
+
+    /** A backoff bound: a number of seconds, > 0 and at most a day; rounded up to whole milliseconds. */
+    private static Duration backoffSeconds(JsonNode node, String field, Errors errors) {
+        node = present(node);
+        String rule = "must be a number of seconds > 0 and <= " + MAX_BACKOFF_SECONDS;
+        if (node == null) {
+            errors.add(field, "is required; " + rule);
+            return null;
+        }
+        if (!node.isNumber()) {
+            errors.add(field, rule + ", was " + kind(node));
+            return null;
+        }
+        BigDecimal seconds = node.decimalValue();
+        if (seconds.signum() <= 0 || seconds.compareTo(MAX_BACKOFF_SECONDS) > 0) {
+            errors.add(field, rule + ", was " + node);
+            return null;
+        }
+        long millis = seconds.movePointRight(3).setScale(0, RoundingMode.CEILING).longValueExact();
+        return Duration.ofMillis(millis);
+    }
+
+    /** The {@code Idempotency-Key} header: optional, 1..255 characters. */
+    private static String idempotencyKey(String header, Errors errors) {
+        if (header == null) {
+            return null;
+        }
+        if (header.isEmpty() || header.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+            errors.add("Idempotency-Key", "must be 1.." + MAX_IDEMPOTENCY_KEY_LENGTH + " characters, was "
+                    + header.length());
+            return null;
+        }
+        return header;
+    }
+
+    // ---- list query ----
+
+    /** {@code state}: optional, one of the job states (any case). */
+    private static JobState stateParameter(String value, Errors errors) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return JobState.valueOf(value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            errors.add("state", "must be one of " + Arrays.toString(JobState.values()) + ", was \""
+                    + abbreviate(value) + "\"");
+            return null;
+        }
+    }
+
+    /** {@code limit}: optional, an integer 1..1000, default 100. */
+    private static int limitParameter(String value, Errors errors) {
+        if (value == null) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            int limit = Integer.parseInt(value);
+            if (limit >= 1 && limit <= MAX_LIMIT) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        errors.add("limit", "must be an integer between 1 and " + MAX_LIMIT + ", was \"" + abbreviate(value) + "\"");
+        return DEFAULT_LIMIT;
+    }
+
+    /** {@code cursor}: optional, the {@code nextCursor} of the previous page (a job id). */
+    private static JobId cursorParameter(String value, Errors errors) {
+        if (value == null) {
+            return null;
+        }
+        JobId id = JobId.parseOrNull(value);
+        if (id == null) {
+            errors.add("cursor", "must be the nextCursor of a previous page (a job id), was \"" + abbreviate(value)
+                    + "\"");
+        }
+        return id;
+    }
+
+    /** Decodes {@code a=1&b=2}; a repeated or undecodable parameter is refused. */
+    private static Map<String, String> queryParameters(String rawQuery) {
+        Map<String, String> params = new LinkedHashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return params;
+        }
+        Errors errors = new Errors();
+        for (String pair : rawQuery.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            try {
+                String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                if (params.putIfAbsent(name, value) != null) {
+                    errors.add(name, "must be given at most once");
+                }
+            } catch (IllegalArgumentException e) {
+                errors.add("query", "is not a valid URL query: " + e.getMessage());
+            }
+        }
+        errors.throwIfAny();
+        return params;
+    }
+
+    /** An empty query value ({@code ?state=}) means "not given". */
+    private static String given(Map<String, String> params, String name) {
+        String value = params.get(name);
+        return value == null || value.isEmpty() ? null : value;
+    }
+
+    // ---- helpers ----
+
+    /** An integer field in {@code [min, max]}; null when absent (or JSON null) or broken (then reported). */
+    private static Long integerInRange(JsonNode node, String field, long min, long max, Errors errors) {
+        node = present(node);
+        if (node == null) {
+            return null;
+        }
+        String rule = "must be an integer between " + min + " and " + max;
+        if (!node.isIntegralNumber()) {
+            errors.add(field, rule + ", was " + kind(node));
+            return null;
+        }
+        if (!node.canConvertToLong() || node.longValue() < min || node.longValue() > max) {
+            errors.add(field, rule + ", was " + node);
+            return null;
+        }
+        return node.longValue();
+    }
+
+    /** Absent and JSON null are the same: not given. */
+    private static JsonNode present(JsonNode node) {
+        return node == null || node.isNull() || node.isMissingNode() ? null : node;
+    }
+
+    /** RFC 9110 token characters: what a header name may contain. */
+    private static boolean isToken(String name) {
+        if (name.isEmpty() || name.length() > 256) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String kind(JsonNode node) {
+        if (node.isTextual()) {
+            return "a string";
+        }
+        if (node.isIntegralNumber()) {
+            return "the integer " + node;
+        }
+        if (node.isNumber()) {
+            return "the number " + node;
+        }
+        return switch (node.getNodeType()) {
+            case BOOLEAN -> "a boolean";
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case NULL -> "null";
+            default -> node.getNodeType().name().toLowerCase(Locale.ROOT);
+        };
+    }
+
+    private static String abbreviate(String text) {
+        String clean = text.replaceAll("\\p{Cntrl}", "?");
+        return clean.length() <= 64 ? clean : clean.substring(0, 61) + "...";
+    }
+
+    private static String sorted(Set<String> names) {
+        return names.stream().sorted().collect(Collectors.joining(", "));
+    }
+
+    /** The broken rules of one request, collected so that a client sees all of them at once. */
+    private static final class Errors {
+        private final List<FieldError> list = new ArrayList<>();
+        private boolean tooLarge;
+
+        void add(String field, String rule) {
+            list.add(new FieldError(field, rule));
+        }
+
+        /** A size limit: the answer becomes 413 instead of 400. */
+        void addTooLarge(String field, String rule) {
+            add(field, rule);
+            tooLarge = true;
+        }
+
+        int size() {
+            return list.size();
+        }
+
+        void throwIfAny() {
+            if (!list.isEmpty()) {
+                throw ApiProblem.invalid(list, tooLarge).exception();
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.hourglass.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The module boundaries of docs/architecture.md, checked on the compiled main classes of every module on this
+ * module's classpath (the server sees all of the product). Maven already refuses an import of a module that is not a
+ * declared dependency; these rules also fail when someone declares one that crosses a boundary.
+ */
+class ModuleBoundariesTest {
+    private static JavaClasses product;
+
+    @BeforeAll
+    static void importTheProduct() {
+        // Sibling modules come as directories or as jars, depending on the Maven phase: both are imported.
+        product = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .withImportOption(location -> !location.contains("-tests.jar"))
+                .importPackages("dev.hourglass");
+    }
+
+    @Test
+    void theCoreDependsOnTheJdkAndSlf4jOnly() {
+        classes().that().resideInAPackage("dev.hourglass.core..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("dev.hourglass.core..", "java..",
+                        "org.slf4j..")
+                .because("the engine is embedded in applications: it brings no framework and no driver")
+                .check(product);
+    }
+
+    @Test
+    void theCoreNamesNoJdbcType() {
+        noClasses().that().resideInAPackage("dev.hourglass.core..")
+                .should().dependOnClassesThat().resideInAnyPackage("java.sql..", "javax.sql..")
+                .because("SQL lives in the stores; a store's JDBC capabilities are typed in hourglass-store-jdbc")
+                .check(product);
+    }
+
+    @Test
+    void storesDependOnTheCoreAndTheirPlumbingOnly() {
+        noClasses().that().resideInAPackage("dev.hourglass.store..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.hourglass.tenancy..",
+                        "dev.hourglass.webhook..", "dev.hourglass.http..", "dev.hourglass.server..")
+                .because("a store keeps jobs; what the server keeps beside them comes through SqlDatabase")
+                .check(product);
+        noClasses().that().resideInAPackage("dev.hourglass.store.sqlite..")
+                .should().dependOnClassesThat().resideInAPackage("dev.hourglass.store.postgres..")
+                .check(product);
+        noClasses().that().resideInAPackage("dev.hourglass.store.postgres..")
+                .should().dependOnClassesThat().resideInAPackage("dev.hourglass.store.sqlite..")
+                .check(product);
+    }
+
+    @Test
+    void webhookDeliveryNeedsNoServerNoTenancyAndNoStore() {
+        noClasses().that().resideInAPackage("dev.hourglass.webhook..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.hourglass.tenancy..",
+                        "dev.hourglass.http..", "dev.hourglass.server..", "dev.hourglass.store..")
+                .because("the library delivers webhooks without the HTTP server")
+                .check(product);
+    }
+
+    @Test
+    void tenancyNeedsNoHttpNoServerAndNoParticularStore() {
+        noClasses().that().resideInAPackage("dev.hourglass.tenancy..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.hourglass.http..",
+                        "dev.hourglass.server..", "dev.hourglass.store.sqlite..", "dev.hourglass.store.postgres..")
+                .check(product);
+    }
+
+    @Test
+    void theHttpApiNeedsNoServerWiringAndNoParticularStore() {
+        noClasses().that().resideInAPackage("dev.hourglass.http..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.hourglass.server..",
+                        "dev.hourglass.store..")
+                .check(product);
+    }
+
+    @Test
+    void nothingDependsOnTheServer() {
+        noClasses().that().resideOutsideOfPackage("dev.hourglass.server..")
+                .should().dependOnClassesThat().resideInAPackage("dev.hourglass.server..")
+                .because("the server wires the modules; it is the top of the product")
+                .check(product);
+    }
+
+    @Test
+    void onlyTheServerBindsLogging() {
+        noClasses().that().resideOutsideOfPackage("dev.hourglass.server..")
+                .should().dependOnClassesThat().resideInAnyPackage("ch.qos.logback..")
+                .because("library modules log through the SLF4J API; the application picks the binding")
+                .check(product);
+    }
+
+    @Test
+    void noPackageCycles() {
+        slices().matching("dev.hourglass.(**)").should().beFreeOfCycles().check(product);
+    }
+}
