@@ -300,8 +300,8 @@ final class ScaleScenario {
             long t0 = System.nanoTime();
             try (JobStore store = target.open()) {
                 InstantSource wall = InstantSource.system();
-                // The lo half of an id only needs to be unguessable in production; a seeded generator is 10x cheaper
-                // than SecureRandom at 10^7 ids.
+                // The lo half of an id only needs to be unguessable in production; a seeded generator keeps
+                // SecureRandom's cost out of the load of 10^7 ids.
                 JobIdGenerator ids = new JobIdGenerator(wall, new SplittableRandom(random.nextLong()));
                 store.lastJobId().ifPresent(last -> ids.advancePast(last.hi()));
                 long left = rowsToLoad;

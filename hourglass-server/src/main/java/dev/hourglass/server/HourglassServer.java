@@ -50,9 +50,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>The HTTP server is the JDK's built-in {@code com.sun.net.httpserver.HttpServer} with a virtual-thread-per-task
- * executor. Measured here on a JSON echo it serves about 41,000 requests/s, next to Helidon SE's 42,000 (and ahead
- * of Javalin's 25,500), with zero extra dependencies; each request may block (a schedule waits for its group
- * commit) without holding a platform thread.
+ * executor: on a JSON echo about as fast as the fastest dedicated server measured, with zero extra dependencies
+ * (docs/perf-log.md); each request may block (a schedule waits for its group commit) without holding a platform
+ * thread.
  *
  * <p>Start order: check the data directory, bind the port, open the store, start the engine, then accept requests;
  * whatever fails first is reported as a one-line {@link StartupException} and everything opened so far is closed.
@@ -65,8 +65,8 @@ public final class HourglassServer implements AutoCloseable {
 
     static {
         // The JDK server writes a response's headers and body in separate writes; with Nagle's algorithm on, the
-        // body waits for the client's delayed ACK (measured: 64 connections 2,600 req/s, p50 19 ms; with
-        // TCP_NODELAY 12,300 req/s). Read once by the JDK when the first server is created; an explicit -D wins.
+        // body waits for the client's delayed ACK, which adds the ACK delay to every response (docs/perf-log.md).
+        // Read once by the JDK when the first server is created; an explicit -D wins.
         defaultProperty("sun.net.httpserver.nodelay", "true");
         // Hardening of the JDK server, each overridable with -D: a request's headers (at most 100 of them, 64 KiB
         // in all) and its whole body must arrive within 30 s, so slow clients cannot hold connections open.

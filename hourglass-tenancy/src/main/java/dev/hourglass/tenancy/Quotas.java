@@ -24,9 +24,9 @@ public record Quotas(
         int maxInFlight) {
 
     /**
-     * Above what one node can do (about 35,000 durable schedules/s on PostgreSQL, 10^7 pending tested), so that a
-     * single-team install never meets a quota; {@code maxInFlight} is half the engine's default 512 slots, so that
-     * one tenant with a hanging webhook target cannot take every slot.
+     * Above what one node can do (docs/benchmarks.md), so that a single-team install never meets a quota;
+     * {@code maxInFlight} is half the engine's default 512 slots, so that one tenant with a hanging webhook target
+     * cannot take every slot.
      */
     public static final Quotas DEFAULTS = new Quotas(100_000_000, 50_000, 100_000, 256 * 1024,
             Duration.ofDays(3650), 256);

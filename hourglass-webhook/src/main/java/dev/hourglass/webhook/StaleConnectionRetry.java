@@ -12,8 +12,8 @@ import org.apache.hc.core5.util.TimeValue;
  * Resends a delivery once, at once, when the receiver closed the connection without answering: the signature of a
  * pooled keep-alive connection that the receiver had closed while it sat idle (a race no pool can rule out).
  * Without this, such a delivery fails as an attempt, and a receiver that trims idle connections aggressively can
- * burn through a job's attempts in seconds (seen in the crash test: jobs FAILED with "target server failed to
- * respond" five times). A resent POST may reach the receiver twice if it did process the first one before closing;
+ * burn through a job's attempts in seconds, leaving it FAILED with "target server failed to respond" as every
+ * attempt's reason. A resent POST may reach the receiver twice if it did process the first one before closing;
  * deliveries are at-least-once and carry the same {@code Idempotency-Key}, so that is allowed. Every other failure,
  * and every HTTP status, is left to the engine's retries with backoff.
  */

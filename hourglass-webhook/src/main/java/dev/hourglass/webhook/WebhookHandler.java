@@ -54,8 +54,8 @@ import org.apache.hc.core5.util.Timeout;
  * connection is made.
  *
  * <p>The client is Apache HttpClient 5 (classic, blocking I/O on the engine's virtual threads, pooled keep-alive
- * connections). Measured here against the same loopback receiver, 128 deliveries in flight: 12,100 requests/s, where
- * the JDK's {@code java.net.http.HttpClient} reached 7,200 (its asynchronous machinery cost the difference in CPU).
+ * connections) rather than the JDK's {@code java.net.http.HttpClient}, whose asynchronous machinery costs more CPU
+ * per delivery (docs/perf-log.md).
  */
 public final class WebhookHandler implements JobHandler {
     /** The handler name webhook jobs are scheduled under. */

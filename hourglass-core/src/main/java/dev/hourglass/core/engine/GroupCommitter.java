@@ -189,14 +189,12 @@ final class GroupCommitter implements AutoCloseable {
     /**
      * Gathers the callers the last commit released. With N callers each waiting for its own commit, a commit of n
      * releases n of them; by the time they have scheduled again the writer has already taken the few that were
-     * left over and committed them alone, so batches alternate between big and small and average well below N
-     * (6.2 of 8 callers on PostgreSQL). So when a batch of caller-acknowledged writes (inserts, cancels,
-     * reschedules) is smaller than the last batch, the writer waits for more, until the batch is as large as the
-     * last one, or a quarter of the last commit's time has passed, or {@link #maxGatherNanos}, whichever is first.
-     * A batch with a start, finish or task in it is never held back (firing and leases do not wait), and a lone
-     * caller never waits (the last batch was 1). Measured on PostgreSQL with 8 callers: 7.8 instead of 6.2 writes
-     * per commit and 6-32 % more schedules per second in five alternated pairs of runs; on SQLite and in firing
-     * lateness no change beyond the runs' spread (docs/benchmarks.md).
+     * left over and committed them alone, so batches alternate between big and small and average well below N.
+     * So when a batch of caller-acknowledged writes (inserts, cancels, reschedules) is smaller than the last batch,
+     * the writer waits for more, until the batch is as large as the last one, or a quarter of the last commit's
+     * time has passed, or {@link #maxGatherNanos}, whichever is first. Batches then stay close to N, so the same
+     * callers need fewer commits. A batch with a start, finish or task in it is never held back (firing and leases
+     * do not wait), and a lone caller never waits (the last batch was 1). Measured in docs/perf-log.md.
      */
     private void gather(List<Op> batch) throws InterruptedException {
         int expected = Math.min(lastBatch, maxBatch);

@@ -12,9 +12,9 @@ import java.util.random.RandomGenerator;
  * Thread-safe: one lock guards {@code lastHi} and the random pool.
  *
  * <p>The low halves come from a {@link SecureRandom} (ids stay unguessable), drawn {@value #POOL_BYTES} bytes at a
- * time: one {@code nextBytes} call per id cost a lock, a read of the kernel's random source and a SHA-1 mix, and
- * JFR showed that at 8% of the Java samples of a 64-caller schedule run. A pool spreads the per-call cost over 512
- * ids; the bytes are the same quality.
+ * time: one {@code nextBytes} call per id costs a lock, a read of the kernel's random source and a SHA-1 mix, on
+ * the schedule path (docs/perf-log.md). A pool spreads the per-call cost over 512 ids; the bytes are the same
+ * quality.
  */
 public final class JobIdGenerator {
     private static final long VERSION_7 = 0x7000L;

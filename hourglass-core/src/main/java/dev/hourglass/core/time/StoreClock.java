@@ -78,8 +78,8 @@ public final class StoreClock implements InstantSource {
     public synchronized Optional<Estimate> sample() {
         // The ticker first, then the wall clock: both readings of this node then lie inside [before, after], so a
         // pause between them (a busy machine descheduling this thread) widens the round trip, and with it the error
-        // bound, instead of shifting the offset unseen. Read the other way round, a 5 ms pause after the wall read
-        // measured a node on PostgreSQL's own machine 5 ms ahead of it, and its jobs fired 5 ms early.
+        // bound, instead of shifting the offset unseen. Read the other way round, a pause after the wall read would
+        // make this node look ahead of the store by the pause, and its jobs would fire early by as much.
         long before = ticker.nanoTime();
         Instant localBefore = base.instant();
         Optional<Instant> store = storeClock.get();

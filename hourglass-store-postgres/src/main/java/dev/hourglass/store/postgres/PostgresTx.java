@@ -692,7 +692,7 @@ final class PostgresTx implements StoreTx {
             }
             if (released > 0 && channel != null) {
                 // A graceful stop: wake the other nodes so they claim these jobs now, not at their next horizon
-                // round (up to a load interval later, which showed as a lateness spike in a rolling restart).
+                // round (up to a load interval later: a lateness spike at every rolling restart).
                 // Delivered only if this transaction commits.
                 try (PreparedStatement notify = statement("SELECT pg_notify(?, ?)")) {
                     notify.setString(1, channel.name());

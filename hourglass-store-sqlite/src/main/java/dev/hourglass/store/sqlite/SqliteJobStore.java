@@ -124,8 +124,8 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
         this.writerControl = writer.createStatement();
         this.allReaders = List.copyOf(readers);
         // Fair: readers waiting for a connection are served in arrival order. Unfair, a few busy readers can keep
-        // taking the connections back while another waits out its whole busyTimeout (seen on 2 cores with 8
-        // readers on 4 connections).
+        // taking the connections back while another waits out its whole busyTimeout (more readers than
+        // connections on few cores).
         this.idleReaders = new ArrayBlockingQueue<>(readers.size(), true, readers);
         this.checkpointer = new WalCheckpointer(checkpointConnection, name);
         this.checkpointer.start();
