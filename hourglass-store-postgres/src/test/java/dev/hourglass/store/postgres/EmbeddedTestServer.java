@@ -84,8 +84,8 @@ final class EmbeddedTestServer {
             version.next();
             return version.getString(1);
         } catch (SQLException e) {
-            throw new IllegalStateException("the tests' embedded PostgreSQL at " + url + " started but does not answer: "
-                    + e.getMessage(), e);
+            throw new IllegalStateException("the tests' embedded PostgreSQL at " + url + " started but does not"
+                    + " answer: " + e.getMessage(), e);
         }
     }
 }
