@@ -7,6 +7,13 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZonedDateTime;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -96,6 +103,25 @@ class ModuleBoundariesTest {
         noClasses().that().resideOutsideOfPackage("dev.hourglass.server..")
                 .should().dependOnClassesThat().resideInAnyPackage("ch.qos.logback..")
                 .because("library modules log through the SLF4J API; the application picks the binding")
+                .check(product);
+    }
+
+    @Test
+    void theSystemClockIsReadInOneClassOnly() {
+        noClasses().that().doNotHaveFullyQualifiedName("dev.hourglass.core.time.SystemTime")
+                .should().callMethod(System.class, "currentTimeMillis")
+                .orShould().callMethod(System.class, "nanoTime")
+                .orShould().callMethod(Instant.class, "now")
+                .orShould().callMethod(InstantSource.class, "system")
+                .orShould().callMethod(Clock.class, "systemUTC")
+                .orShould().callMethod(Clock.class, "systemDefaultZone")
+                .orShould().callMethod(LocalDateTime.class, "now")
+                .orShould().callMethod(OffsetDateTime.class, "now")
+                .orShould().callMethod(ZonedDateTime.class, "now")
+                .orShould().callMethod(Thread.class, "sleep", long.class)
+                .orShould().callMethod(Thread.class, "sleep", Duration.class)
+                .because("time is injected (an InstantSource for due times, a Ticker for waits) so that tests "
+                        + "drive it; dev.hourglass.core.time.SystemTime is the one class that wraps the system clock")
                 .check(product);
     }
 

@@ -100,13 +100,13 @@ final class ClaimReconciler {
         }
     }
 
+    /** A doubted start put back in the timer: the claim's fencing token, and since when (monotonic). */
+    private record Retimed(long fencingToken, long sinceNanos) {}
+
     /**
      * A doubt being checked: since when (monotonic), when next, how often so far, and the fencing token of the
      * entry last put in the timer for it ({@link #NO_TOKEN} if none), so each claim goes into the timer once.
      */
-    /** A doubted start put back in the timer: the claim's fencing token, and since when (monotonic). */
-    private record Retimed(long fencingToken, long sinceNanos) {}
-
     private record Checking(Doubt doubt, long sinceNanos, long nextCheckNanos, int checks, long addedToken) {}
 
     /**

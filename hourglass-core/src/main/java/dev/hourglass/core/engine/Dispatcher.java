@@ -13,12 +13,9 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * start write, so that a job never sits in RUNNING waiting for a worker, and freed when the attempt is over: the
  * start failed or was refused, the outcome was stored or refused, or it was given up at shutdown.
  *
- * <p>Timeouts are measured on the monotonic clock (a scheduled executor), never the wall clock.
+ * <p>Timeouts are measured on the engine's ticker (monotonic, {@link Delays}), never the wall clock.
  *
  * <p>When the store fails (an outage): a start that fails leaves the job claimed by this node, so it goes to the
  * {@link ClaimReconciler}, which puts it back in the timer (or runs it, if the start was committed after all) once
@@ -67,8 +64,8 @@ final class Dispatcher implements AutoCloseable {
     private final BooleanSupplier leaseHeld;
     private final ExecutorService workers = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("hourglass-attempt-", 0).factory());
-    /** Watchdogs for attempt timeouts (monotonic). Cancelled watchdogs are removed at once, not left to expire. */
-    private final ScheduledThreadPoolExecutor timeouts;
+    /** Attempt watchdogs and outcome-write retries, on the engine's ticker (monotonic). */
+    private final Delays delays;
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -84,10 +81,11 @@ final class Dispatcher implements AutoCloseable {
      * @param reconciler where a job goes whose start or outcome write was not confirmed by the store
      * @param queue where due entries wait for a slot; its engine-wide limit should be {@code config.maxInFlight()}
      * @param leaseHeld whether this node's lease still holds: nothing starts while it does not
+     * @param delays where attempt timeouts and outcome-write retries wait; open until this dispatcher is closed
      */
     Dispatcher(EngineConfig config, InstantSource wallClock, GroupCommitter committer,
             Map<String, JobHandler> handlers, EngineMetrics metrics, RetryScheduler retries,
-            ClaimReconciler reconciler, FairDispatchQueue queue, BooleanSupplier leaseHeld) {
+            ClaimReconciler reconciler, FairDispatchQueue queue, BooleanSupplier leaseHeld, Delays delays) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
@@ -95,9 +93,7 @@ final class Dispatcher implements AutoCloseable {
         this.metrics = metrics;
         this.retries = retries;
         this.reconciler = reconciler;
-        this.timeouts = new ScheduledThreadPoolExecutor(1,
-                Thread.ofPlatform().name("hourglass-timeouts").daemon(true).factory());
-        this.timeouts.setRemoveOnCancelPolicy(true);
+        this.delays = delays;
         this.queue = queue;
         this.leaseHeld = leaseHeld;
         this.thread = Thread.ofPlatform().name("hourglass-dispatcher").daemon(true).unstarted(this::run);
@@ -206,25 +202,25 @@ final class Dispatcher implements AutoCloseable {
         AtomicBoolean finished = new AtomicBoolean();
         Thread worker = Thread.currentThread();
         Duration timeout = job.timeout() != null ? job.timeout() : config.defaultTimeout();
-        Future<?> watchdog = startWatchdog(() -> {
+        Delays.Delayed watchdog = startWatchdog(() -> {
             if (finished.compareAndSet(false, true)) {
                 worker.interrupt();
                 record(job, new Outcome.Retry(null, "timed out after " + timeout.toMillis() + " ms"));
             }
         }, timeout);
         Outcome outcome = invoke(job);
-        watchdog.cancel(false);
+        watchdog.cancel();
         if (finished.compareAndSet(false, true)) {
             record(job, outcome);
         }
         Thread.interrupted(); // clear a late interrupt so the virtual thread ends clean
     }
 
-    private Future<?> startWatchdog(Runnable onTimeout, Duration timeout) {
+    private Delays.Delayed startWatchdog(Runnable onTimeout, Duration timeout) {
         try {
-            return timeouts.schedule(onTimeout, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return delays.schedule(onTimeout, timeout);
         } catch (RejectedExecutionException shuttingDown) {
-            return CompletableFuture.completedFuture(null); // past the shutdown grace: no watchdog any more
+            return () -> false; // past the shutdown grace: no watchdog any more
         }
     }
 
@@ -267,7 +263,6 @@ final class Dispatcher implements AutoCloseable {
                 retryOutcome(job, finish, failures + 1, error);
                 return;
             }
-            queue.release(job.tenant());
             if (won) {
                 if (failures > 0) {
                     log.info("recorded the outcome of job {} attempt {} after {} failed writes", job.id(),
@@ -277,7 +272,13 @@ final class Dispatcher implements AutoCloseable {
                 if (finish.to() == JobState.SCHEDULED && finish.nextOwner() != null) {
                     retries.retryCommitted(job, finish.dueAt());
                 }
-            } else if (failures == 0) {
+            }
+            // After the retry's timer entry: an engine with no slot taken has nothing in flight (EngineLoops.idle).
+            queue.release(job.tenant());
+            if (won) {
+                return;
+            }
+            if (failures == 0) {
                 log.warn("job {} attempt {}: claim lost before the outcome was recorded (fencing token {} is "
                         + "stale); the outcome is discarded", job.id(), job.attempts(), job.fencingToken());
                 metrics.claimLost(job);
@@ -301,7 +302,7 @@ final class Dispatcher implements AutoCloseable {
                     + "takes it", job.id(), job.attempts(), error.toString());
         }
         try {
-            timeouts.schedule(() -> writeOutcome(job, finish, failures), delayMillis, TimeUnit.MILLISECONDS);
+            delays.schedule(() -> writeOutcome(job, finish, failures), Duration.ofMillis(delayMillis));
         } catch (RejectedExecutionException closed) {
             // Past the shutdown grace: the claim is handed back (or rescued) and the job runs again.
             queue.release(job.tenant());
@@ -345,6 +346,5 @@ final class Dispatcher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         workers.shutdownNow();
-        timeouts.shutdownNow();
     }
 }

@@ -27,6 +27,12 @@ final class FiringLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FiringLoop.class);
     /** Wake at least this often, so that a wall clock that steps forward is noticed promptly. */
     private static final long MAX_PARK_MILLIS = 50;
+    /**
+     * The most commands one wake-up moves from the inbox into the wheel. A producer in a loop (a horizon round
+     * claiming a backlog, a burst of schedules) can otherwise keep the thread draining while due entries wait to be
+     * handed on; past the cap, the thread fires what is due and comes back for the rest without parking.
+     */
+    static final int MAX_COMMANDS_PER_WAKE = 100_000;
 
     private sealed interface Command {}
 
@@ -37,6 +43,7 @@ final class FiringLoop implements AutoCloseable {
 
     private final InstantSource wallClock;
     private final Consumer<List<TimerEntry>> dispatcher;
+    private final int maxCommandsPerWake;
     private final ConcurrentLinkedQueue<Command> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger size = new AtomicInteger();
     private final Thread thread;
@@ -48,10 +55,18 @@ final class FiringLoop implements AutoCloseable {
     private final TimingWheel<JobId, TimerEntry> wheel;
     private final PriorityQueue<TimerEntry> heldForClock =
             new PriorityQueue<>((a, b) -> Long.compare(a.dueMillis(), b.dueMillis()));
+    /** Entries found due in a step, handed on at its end. */
+    private final List<TimerEntry> due = new ArrayList<>();
 
     FiringLoop(InstantSource wallClock, Consumer<List<TimerEntry>> dispatcher) {
+        this(wallClock, dispatcher, MAX_COMMANDS_PER_WAKE);
+    }
+
+    /** @param maxCommandsPerWake the most commands one step moves into the wheel (tests make it small) */
+    FiringLoop(InstantSource wallClock, Consumer<List<TimerEntry>> dispatcher, int maxCommandsPerWake) {
         this.wallClock = wallClock;
         this.dispatcher = dispatcher;
+        this.maxCommandsPerWake = maxCommandsPerWake;
         this.wheel = new TimingWheel<>(wallClock.millis());
         this.thread = Thread.ofPlatform().name("hourglass-timer").daemon(true).unstarted(this::run);
         this.thread.setPriority(Thread.MAX_PRIORITY);
@@ -101,24 +116,54 @@ final class FiringLoop implements AutoCloseable {
     }
 
     private void run() {
-        List<TimerEntry> due = new ArrayList<>();
         while (running) {
             try {
-                drainInbox();
-                long now = wallClock.millis();
-                wheel.advance(now, (id, entry) -> due.add(entry));
-                releaseHeld(now, due);
-                handOn(due);
-                park();
+                if (step().inboxDrained()) {
+                    park();
+                }
             } catch (RuntimeException e) {
                 log.error("timer loop error; continuing", e);
             }
         }
     }
 
-    private void drainInbox() {
+    /** What one {@link #step} did: entries handed to the dispatcher, and whether the inbox was emptied. */
+    record Step(int fired, boolean inboxDrained) {}
+
+    /**
+     * One turn of the loop: moves up to {@code maxCommandsPerWake} commands into the wheel, advances it to the wall
+     * clock, and hands due entries on. Runs on the loop's thread, or, under manual loops, on the driver's
+     * ({@link #fireDue}); never on both.
+     */
+    Step step() {
+        boolean drained = drainInbox(maxCommandsPerWake);
+        long now = wallClock.millis();
+        wheel.advance(now, (id, entry) -> due.add(entry));
+        releaseHeld(now, due);
+        return new Step(handOn(due), drained);
+    }
+
+    /**
+     * For manual loops (no thread started): moves every command into the wheel and hands on every entry due on the
+     * wall clock now. Returns how many entries were handed on.
+     */
+    int fireDue() {
+        int fired = 0;
+        Step step;
+        do {
+            step = step();
+            fired += step.fired();
+        } while (!step.inboxDrained());
+        return fired;
+    }
+
+    /** Moves at most {@code max} commands into the wheel; true when the inbox was emptied. */
+    private boolean drainInbox(int max) {
         Command command;
-        while ((command = inbox.poll()) != null) {
+        for (int moved = 0; moved < max; moved++) {
+            if ((command = inbox.poll()) == null) {
+                return true;
+            }
             switch (command) {
                 case Add a -> schedule(a);
                 case Remove r -> {
@@ -128,6 +173,7 @@ final class FiringLoop implements AutoCloseable {
                 }
             }
         }
+        return inbox.isEmpty();
     }
 
     /**
@@ -161,10 +207,13 @@ final class FiringLoop implements AutoCloseable {
         }
     }
 
-    /** Checks the wall clock once more right before firing; anything not yet due (clock stepped back) is held. */
-    private void handOn(List<TimerEntry> due) {
+    /**
+     * Checks the wall clock once more right before firing; anything not yet due (clock stepped back) is held.
+     * Returns how many entries were handed on.
+     */
+    private int handOn(List<TimerEntry> due) {
         if (due.isEmpty()) {
-            return;
+            return 0;
         }
         long now = wallClock.millis();
         List<TimerEntry> fire = new ArrayList<>(due.size());
@@ -180,6 +229,7 @@ final class FiringLoop implements AutoCloseable {
             size.addAndGet(-fire.size());
             dispatcher.accept(fire);
         }
+        return fire.size();
     }
 
     private void park() {
@@ -202,6 +252,9 @@ final class FiringLoop implements AutoCloseable {
     public void close() {
         running = false;
         LockSupport.unpark(thread);
+        if (!thread.isAlive()) {
+            return; // never started: manual loops
+        }
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {

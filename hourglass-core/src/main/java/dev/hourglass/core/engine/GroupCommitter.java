@@ -21,6 +21,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -82,9 +83,17 @@ final class GroupCommitter implements AutoCloseable {
     private volatile boolean storeReachable = true;
     /** The longest a batch waits for more callers ({@link #gather}). */
     private final long maxGatherNanos;
-    /** The size and duration of the last commit; the writer thread's own. Real time: they bound a real wait. */
+    /**
+     * The size and duration of the last commit; the writer thread's own. Measured on the engine's ticker like every
+     * wait: under a manual ticker a commit takes no time, so a batch never waits for more callers.
+     */
     private int lastBatch;
     private long lastCommitNanos;
+    /**
+     * Operations enqueued and not yet completed. Decremented by the writer after a batch's completions ran, so the
+     * writes those completions enqueue (a start's attempt, a finish's retry) are counted before the batch is not.
+     */
+    private final AtomicInteger outstanding = new AtomicInteger();
 
     /** The longest a batch of caller writes waits for more callers by default ({@link #gather}). */
     static final long MAX_GATHER_NANOS = 200_000;
@@ -151,8 +160,14 @@ final class GroupCommitter implements AutoCloseable {
             op.future().completeExceptionally(new IllegalStateException("Hourglass is shutting down"));
             return (F) op.future();
         }
+        outstanding.incrementAndGet();
         queue.add(op);
         return (F) op.future();
+    }
+
+    /** True when no operation waits or is being written (for a manual driver: nothing in flight). */
+    boolean idle() {
+        return outstanding.get() == 0;
     }
 
     private void run() {
@@ -169,9 +184,9 @@ final class GroupCommitter implements AutoCloseable {
                 batch.add(first);
                 queue.drainTo(batch, maxBatch - 1);
                 gather(batch);
-                long began = System.nanoTime();
+                long began = ticker.nanoTime();
                 commit(batch);
-                lastCommitNanos = System.nanoTime() - began;
+                lastCommitNanos = ticker.nanoTime() - began;
                 lastBatch = batch.size();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -181,6 +196,7 @@ final class GroupCommitter implements AutoCloseable {
                 log.error("group commit loop error; continuing", e);
                 batch.forEach(op -> fail(op, e));
             } finally {
+                outstanding.addAndGet(-batch.size());
                 batch.clear();
             }
         }
@@ -203,7 +219,7 @@ final class GroupCommitter implements AutoCloseable {
         }
         long budget = Math.min(maxGatherNanos, lastCommitNanos / 4);
         while (batch.size() < expected && budget > 0) {
-            long t0 = System.nanoTime();
+            long t0 = ticker.nanoTime();
             Op op = queue.poll(budget, TimeUnit.NANOSECONDS);
             if (op == null) {
                 return;
@@ -212,7 +228,7 @@ final class GroupCommitter implements AutoCloseable {
             if (!acknowledged(op)) {
                 return; // a start, finish or task: firing and leases are not held back
             }
-            budget -= System.nanoTime() - t0;
+            budget -= ticker.nanoTime() - t0;
         }
     }
 

@@ -57,8 +57,9 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Threads: one group committer (the only store writer), one timer thread, one dispatcher, one loader; attempts
- * run on virtual threads.
+ * <p>Threads: one group committer (the only store writer), one timer thread, one dispatcher, one loader, one for
+ * delays (attempt timeouts); attempts run on virtual threads. With {@link Builder#manualLoops()} the timer, loader and
+ * delays run only when a test calls their steps ({@link #loops()}).
  */
 public final class Hourglass implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Hourglass.class);
@@ -79,6 +80,10 @@ public final class Hourglass implements AutoCloseable {
     private final ClaimReconciler reconciler;
     private final Submissions submissions;
     private final ScheduledExecutorService background;
+    /** Attempt timeouts and outcome-write retries, on the ticker. */
+    private final Delays delays;
+    /** The loops as steps, when a driver runs them ({@link Builder#manualLoops}); else null. */
+    private final EngineLoops manualLoops;
     private volatile boolean closed;
     /** The store's announcements of jobs committed unowned (transactional enqueue), until close. */
     private volatile JobStore.Subscription announcements = () -> {};
@@ -98,6 +103,8 @@ public final class Hourglass implements AutoCloseable {
         this.committer = new GroupCommitter(store, config.commitBatch(), b.metrics, b.ticker);
         this.background = Executors.newScheduledThreadPool(1,
                 Thread.ofPlatform().name("hourglass-background").daemon(true).factory());
+        this.delays = new Delays(b.ticker);
+        this.manualLoops = b.manualLoops ? new ManualLoops() : null;
         Dispatcher.RetryScheduler retries = new Dispatcher.RetryScheduler() {
             @Override
             public String ownerFor(Instant dueAt) {
@@ -115,7 +122,7 @@ public final class Hourglass implements AutoCloseable {
                 this::mayFire, b.ticker);
         this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries,
                 reconciler, new FairDispatchQueue(config.maxInFlight(), b.tenantShares, b.fairDispatch),
-                this::leaseHeld);
+                this::leaseHeld, delays);
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
         this.loader = new HorizonLoader(config, wallClock, committer, timer, b.ticker, store,
                 reconciler::claimAnswerLost);
@@ -127,20 +134,66 @@ public final class Hourglass implements AutoCloseable {
         }
         committer.start();
         dispatcher.start();
-        timer.start();
+        if (manualLoops == null) {
+            timer.start();
+            delays.start();
+        }
         // The first round runs before build() returns: after a restart, due jobs are back in the timer at once.
         loader.runRound(store.exclusive());
-        long interval = config.loadInterval().toMillis();
-        background.scheduleWithFixedDelay(() -> {
-            loader.runRound(false);
-            reconciler.runRound();
-        }, interval, interval, TimeUnit.MILLISECONDS);
+        if (manualLoops == null) {
+            long interval = config.loadInterval().toMillis();
+            background.scheduleWithFixedDelay(() -> {
+                loader.runRound(false);
+                reconciler.runRound();
+            }, interval, interval, TimeUnit.MILLISECONDS);
+        }
         // A job committed in a caller's transaction is unowned: claim it at once if it is due soon, on the loader's
         // thread, rather than at the next round.
         EarlyClaims early = new EarlyClaims(wallClock, config.horizon(), background, loader::claimNow);
         announcements = store.onNewJobs(early::announced);
-        log.info("Hourglass node {} started (horizon {}, lease {})", config.nodeId(), config.horizon(),
-                config.leaseTtl());
+        log.info("Hourglass node {} started (horizon {}, lease {}{})", config.nodeId(), config.horizon(),
+                config.leaseTtl(), manualLoops == null ? "" : ", loops driven manually");
+    }
+
+    /** The loops as steps for a driver; see {@link EngineLoops}. */
+    private final class ManualLoops implements EngineLoops {
+        @Override
+        public int fireDue() {
+            return timer.fireDue();
+        }
+
+        @Override
+        public void runHorizonRound() {
+            loader.runRound(false);
+        }
+
+        @Override
+        public void runReconcilerRound() {
+            reconciler.runRound();
+        }
+
+        @Override
+        public int runDueDelays() {
+            return delays.runDue();
+        }
+
+        @Override
+        public boolean idle() {
+            return dispatcher.queued() == 0 && dispatcher.inFlight() == 0 && committer.idle();
+        }
+    }
+
+    /**
+     * The engine's loops as explicit steps, for a test driver.
+     *
+     * @throws IllegalStateException unless built with {@link Builder#manualLoops()}
+     */
+    public EngineLoops loops() {
+        if (manualLoops == null) {
+            throw new IllegalStateException("the loops run on the engine's own threads: build with manualLoops() "
+                    + "to drive them");
+        }
+        return manualLoops;
     }
 
     public static Builder builder() {
@@ -469,6 +522,7 @@ public final class Hourglass implements AutoCloseable {
         }
         timer.close();
         dispatcher.close();
+        delays.close(); // after the dispatcher: attempts finishing within the grace still have their watchdogs
         try {
             int released = committer.<Integer>task(Durability.FSYNC,
                     tx -> tx.release(new ReleaseParams(config.nodeId(), wallClock.instant()))).join();
@@ -512,6 +566,7 @@ public final class Hourglass implements AutoCloseable {
         private EngineMetrics metrics = EngineMetrics.NOOP;
         private TenantShares tenantShares = TenantShares.EQUAL;
         private boolean fairDispatch = true;
+        private boolean manualLoops;
         private final Map<String, JobHandler> handlers = new LinkedHashMap<>();
 
         private Builder() {}
@@ -591,6 +646,17 @@ public final class Hourglass implements AutoCloseable {
          */
         public Builder fairDispatch(boolean value) {
             this.fairDispatch = value;
+            return this;
+        }
+
+        /**
+         * Starts no timer, loader or delay thread: the time-driven work runs only in the steps of
+         * {@link Hourglass#loops()}, which a test driver calls after moving its manual clock (see
+         * {@link EngineLoops}; hourglass-testing's {@code ManualEngine} does it for you). For tests only: nothing
+         * fires by itself.
+         */
+        public Builder manualLoops() {
+            this.manualLoops = true;
             return this;
         }
 

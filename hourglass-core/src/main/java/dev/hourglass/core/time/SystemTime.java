@@ -2,7 +2,11 @@ package dev.hourglass.core.time;
 
 import java.time.InstantSource;
 
-/** The real clocks. The only place outside tests where the system's time is read. */
+/**
+ * The real clocks: the only class of the product that reads the system's time (ModuleBoundariesTest enforces it).
+ * Everything else is handed an {@link InstantSource} (the wall clock: is it due) and a {@link Ticker} (monotonic:
+ * waits, leases, timeouts), so tests can drive both with a {@link ManualClock}.
+ */
 public final class SystemTime {
     private SystemTime() {}
 
@@ -11,6 +15,6 @@ public final class SystemTime {
     }
 
     public static Ticker ticker() {
-        return Ticker.system();
+        return System::nanoTime;
     }
 }

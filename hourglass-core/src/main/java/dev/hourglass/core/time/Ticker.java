@@ -9,7 +9,8 @@ package dev.hourglass.core.time;
 public interface Ticker {
     long nanoTime();
 
+    /** The system's monotonic clock ({@link SystemTime#ticker()}). */
     static Ticker system() {
-        return System::nanoTime;
+        return SystemTime.ticker();
     }
 }

@@ -85,4 +85,33 @@ class FiringLoopTest {
         assertThat(fired).containsExactly(entry(JOB, 1_000, 4));
         assertThat(timer.size()).isZero();
     }
+
+    @Test
+    void aStepMovesAtMostItsCapOfCommandsSoAProducerCannotHoldBackDueEntries() {
+        FiringLoop capped = new FiringLoop(clock, fired::addAll, 10);
+        capped.add(entry(1, 0, 1));
+        assertThat(capped.step()).isEqualTo(new FiringLoop.Step(1, true));
+
+        for (int job = 2; job <= 25; job++) {
+            capped.add(entry(job, job == 25 ? 0 : 60_000, 1)); // the due one comes last, behind 23 far ones
+        }
+        clock.advance(Duration.ofMillis(1));
+        assertThat(capped.step()).as("10 of 24 commands moved; the rest wait for the next turn")
+                .isEqualTo(new FiringLoop.Step(0, false));
+        assertThat(capped.step()).isEqualTo(new FiringLoop.Step(0, false));
+        assertThat(capped.step()).isEqualTo(new FiringLoop.Step(1, true));
+        assertThat(fired).extracting(TimerEntry::id).containsExactly(new JobId(1, 1), new JobId(25, 25));
+        assertThat(capped.size()).isEqualTo(23);
+    }
+
+    @Test
+    void fireDueDrainsTheWholeInboxWhateverTheCap() {
+        FiringLoop capped = new FiringLoop(clock, fired::addAll, 10);
+        for (int job = 1; job <= 35; job++) {
+            capped.add(entry(job, 0, 1));
+        }
+        assertThat(capped.fireDue()).isEqualTo(35);
+        assertThat(fired).hasSize(35);
+        assertThat(capped.size()).isZero();
+    }
 }

@@ -36,7 +36,8 @@ final class NewJobListener implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NewJobListener.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final Duration POLL = Duration.ofMillis(250);
-    private static final Duration PROBE_AFTER = Duration.ofSeconds(5);
+    /** A quiet connection is probed about every 5 s: {@code 5 s / POLL} empty polls. */
+    private static final int QUIET_POLLS_BEFORE_PROBE = 20;
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -208,9 +209,13 @@ final class NewJobListener implements AutoCloseable {
             }
         }
 
-        /** Until stopped or the connection fails (an exception). */
+        /**
+         * Until stopped or the connection fails (an exception). A connection that stays quiet is probed after
+         * {@link #QUIET_POLLS_BEFORE_PROBE} empty polls in a row: each poll waits up to {@link #POLL} for a
+         * notification, so the polls count the quiet time without reading a clock.
+         */
         private void listen(Connection connection, PGConnection pg) throws SQLException {
-            long quietSince = System.nanoTime();
+            int quietPolls = 0;
             while (!stopped()) {
                 PGNotification[] notifications = pg.getNotifications((int) POLL.toMillis());
                 Instant earliest = null;
@@ -224,12 +229,12 @@ final class NewJobListener implements AutoCloseable {
                 }
                 if (earliest != null) {
                     deliver(earliest); // one wake-up for a burst read at once
-                    quietSince = System.nanoTime();
-                } else if (System.nanoTime() - quietSince > PROBE_AFTER.toNanos()) {
+                    quietPolls = 0;
+                } else if (++quietPolls >= QUIET_POLLS_BEFORE_PROBE) {
                     try (Statement probe = connection.createStatement()) {
                         probe.execute("SELECT 1"); // bounded by the connection's network timeout
                     }
-                    quietSince = System.nanoTime();
+                    quietPolls = 0;
                 }
             }
         }

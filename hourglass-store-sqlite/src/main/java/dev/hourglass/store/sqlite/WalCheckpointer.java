@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +25,8 @@ final class WalCheckpointer implements AutoCloseable {
     private final Connection connection;
     private final String name;
     private final Thread thread;
-    private volatile boolean running = true;
+    /** Counted down once, by {@link #close}: the thread waits on it between checkpoints, so a close wakes it. */
+    private final CountDownLatch stopped = new CountDownLatch(1);
 
     WalCheckpointer(Connection connection, String name) {
         this.connection = connection;
@@ -37,14 +40,13 @@ final class WalCheckpointer implements AutoCloseable {
 
     private void run() {
         try (Statement statement = connection.createStatement()) {
-            while (running) {
+            do {
                 try {
                     statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
                 } catch (SQLException e) {
                     log.warn("background WAL checkpoint of {} failed: {}; retrying", name, e.getMessage());
                 }
-                Thread.sleep(INTERVAL.toMillis());
-            }
+            } while (!stopped.await(INTERVAL.toMillis(), TimeUnit.MILLISECONDS));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (SQLException e) {
@@ -55,8 +57,7 @@ final class WalCheckpointer implements AutoCloseable {
     /** Stops the thread and closes its connection (the store's final checkpoint runs on the writer). */
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
+        stopped.countDown();
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {

@@ -57,7 +57,7 @@ import org.junit.jupiter.api.Test;
  *       would carry a token that is still valid);</li>
  *   <li>a job in a terminal state holds no claim (owner null);</li>
  *   <li>{@code rescueExpired} treats an owner that never sent a heartbeat as expired (it cannot renew), and never
- *       rescues {@code survivor};</li>
+ *       rescues the rescuer's own claims;</li>
  *   <li>if the work of {@link JobStore#write} throws, that same exception reaches the caller.</li>
  * </ul>
  */

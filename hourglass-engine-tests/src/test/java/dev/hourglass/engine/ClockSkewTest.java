@@ -1,4 +1,4 @@
-package dev.hourglass.store.postgres;
+package dev.hourglass.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -12,6 +12,8 @@ import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.time.StoreClock;
 import dev.hourglass.core.time.Ticker;
+import dev.hourglass.store.postgres.PostgresJobStore;
+import dev.hourglass.store.postgres.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;

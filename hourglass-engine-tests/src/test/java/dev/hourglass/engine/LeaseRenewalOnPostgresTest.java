@@ -1,4 +1,4 @@
-package dev.hourglass.store.postgres;
+package dev.hourglass.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -12,6 +12,8 @@ import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.time.ManualClock;
+import dev.hourglass.store.postgres.PostgresJobStore;
+import dev.hourglass.store.postgres.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
