@@ -1,7 +1,8 @@
 package dev.hourglass.store.postgres;
 
+import static dev.hourglass.store.jdbc.EpochMillis.millis;
+import static dev.hourglass.store.jdbc.EpochMillis.millisOrNull;
 import static dev.hourglass.store.postgres.JobRows.COLUMNS;
-import static dev.hourglass.store.postgres.JobRows.millis;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
@@ -400,7 +401,7 @@ final class PostgresTx implements StoreTx {
                 insert.setArray(8, integers(map(sent, NewJob::maxAttempts)));
                 insert.setArray(9, bigints(map(sent, j -> j.backoff().initial().toMillis())));
                 insert.setArray(10, bigints(map(sent, j -> j.backoff().max().toMillis())));
-                insert.setArray(11, bigints(map(sent, j -> JobRows.millisOrNull(j.timeout()))));
+                insert.setArray(11, bigints(map(sent, j -> millisOrNull(j.timeout()))));
                 insert.setArray(12, texts(map(sent, NewJob::idempotencyKey)));
                 insert.setArray(13, byteas(map(sent, NewJob::requestHash)));
                 insert.setArray(14, texts(map(sent, NewJob::owner)));
@@ -528,11 +529,11 @@ final class PostgresTx implements StoreTx {
                     finish.setArray(4, texts(map(segment, r -> Transition.finishingIn(r.to()).from().name())));
                     finish.setArray(5, texts(map(segment, r -> Transition.finishingIn(r.to()).to().name())));
                     finish.setArray(6, bigints(map(segment, r -> retry(r)
-                            ? JobRows.millisOrNull(r.dueAt()) : null)));
+                            ? millisOrNull(r.dueAt()) : null)));
                     finish.setArray(7, texts(map(segment, r -> retry(r) ? r.nextOwner() : null)));
                     finish.setArray(8, bigints(map(segment, r -> millis(r.now()))));
                     finish.setArray(9, bigints(map(segment, r -> retry(r)
-                            ? null : JobRows.millisOrNull(r.now()))));
+                            ? null : millisOrNull(r.now()))));
                     finish.setArray(10, texts(map(segment, FinishRun::error)));
                     try (ResultSet rs = finish.executeQuery()) {
                         while (rs.next()) {

@@ -1,7 +1,8 @@
 package dev.hourglass.store.sqlite;
 
+import static dev.hourglass.store.jdbc.EpochMillis.millis;
+import static dev.hourglass.store.jdbc.EpochMillis.setMillisOrNull;
 import static dev.hourglass.store.sqlite.JobRows.COLUMNS;
-import static dev.hourglass.store.sqlite.JobRows.millis;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
@@ -183,7 +184,7 @@ final class SqliteTx implements StoreTx {
                 insert.setInt(11, job.maxAttempts());
                 insert.setLong(12, job.backoff().initial().toMillis());
                 insert.setLong(13, job.backoff().max().toMillis());
-                JobRows.setMillisOrNull(insert, 14, job.timeout());
+                setMillisOrNull(insert, 14, job.timeout());
                 insert.setString(15, job.idempotencyKey());
                 insert.setBytes(16, job.requestHash());
                 insert.setString(17, job.owner());
@@ -322,10 +323,10 @@ final class SqliteTx implements StoreTx {
                     throw new IllegalArgumentException("a retry needs the next due time: " + run);
                 }
                 finish.setString(1, transition.to().name());
-                JobRows.setMillisOrNull(finish, 2, retry ? run.dueAt() : null);
+                setMillisOrNull(finish, 2, retry ? run.dueAt() : null);
                 finish.setString(3, retry ? run.nextOwner() : null);
                 finish.setLong(4, millis(run.now()));
-                JobRows.setMillisOrNull(finish, 5, retry ? null : run.now());
+                setMillisOrNull(finish, 5, retry ? null : run.now());
                 finish.setString(6, run.error());
                 finish.setLong(7, run.id().hi());
                 finish.setLong(8, run.id().lo());
