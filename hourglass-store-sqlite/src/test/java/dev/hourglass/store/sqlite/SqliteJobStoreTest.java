@@ -437,6 +437,30 @@ class SqliteJobStoreTest extends JobStoreContract {
             assertThat(get(run.id()).state()).isEqualTo(JobState.RUNNING);
         }
 
+        /**
+         * The writer's statements are cached: a finish batch refused half-way must not leave the runs bound before
+         * the refusal in the cached statement, where the next finish batch would execute them too.
+         */
+        @Test
+        void aRefusedFinishBatchLeavesNothingForTheNextBatch() {
+            Job first = running("node-a", job(), at(0));
+            Job bad = running("node-a", job(), at(0));
+            Job next = running("node-a", job(), at(0));
+
+            assertThatThrownBy(() -> lazy(tx -> tx.finish(List.of(
+                    new FinishRun(first.id(), "node-a", first.fencingToken(), JobState.SUCCEEDED, null, null, null,
+                            at(1)),
+                    new FinishRun(bad.id(), "node-a", bad.fencingToken(), JobState.SCHEDULED, null, null, "e",
+                            at(1))))))
+                    .isInstanceOf(IllegalArgumentException.class);
+
+            List<Boolean> finished = lazy(tx -> tx.finish(List.of(new FinishRun(next.id(), "node-a",
+                    next.fencingToken(), JobState.SUCCEEDED, null, null, null, at(2)))));
+
+            assertThat(finished).containsExactly(true);
+            assertThat(get(first.id()).state()).as("the refused batch's first run").isEqualTo(JobState.RUNNING);
+        }
+
         @Test
         void aClosedStoreRefusesReadsAndWrites() {
             store.close();
