@@ -71,8 +71,8 @@ public final class SchemaMigrations {
             }
             return current.getVersion().getVersion();
         } catch (FlywayException e) {
-            throw new StoreException("cannot migrate the schema of " + name + ": " + SqlFailures.oneLine(e.getMessage()),
-                    e);
+            throw new StoreException(
+                    "cannot migrate the schema of " + name + ": " + SqlFailures.oneLine(e.getMessage()), e);
         }
     }
 }
