@@ -21,7 +21,9 @@
 -- does makes this migration fail, naming the constraint, and the store refuses to open until the row is put right
 -- (for example: UPDATE jobs SET owner = NULL WHERE state NOT IN ('SCHEDULED', 'RUNNING')).
 --
--- Cost: one pass over the table and one build of each index; the copy keeps the rowid (seq), so rows stay in id order.
+-- Cost: one pass over the table and one build of each index, in time proportional to the rows, before the store opens;
+-- and disk room for a second copy of the table (written to the WAL) until the checkpoint at close. The copy keeps the
+-- rowid (seq), so rows stay in id order.
 
 CREATE TABLE jobs_v4 (
     -- As V1: see V1__jobs.sql for what each column holds.
