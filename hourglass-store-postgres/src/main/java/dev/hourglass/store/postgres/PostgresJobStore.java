@@ -19,8 +19,10 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.TransactionalInsert;
+import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
+import dev.hourglass.store.jdbc.SqlFailures;
 import dev.hourglass.store.jdbc.SqlWork;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -422,7 +424,7 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
                 // The COMMIT may have reached the server and been applied, with only its answer lost.
                 throw new StoreUnavailableException("PostgreSQL store " + name + ": commit failed (SQLState "
                         + e.getSQLState() + "; the connection failed during it: the outcome is unknown): "
-                        + oneLine(e.getMessage()), e, true);
+                        + SqlFailures.oneLine(e.getMessage()), e, true);
             }
             throw storeException(name, "commit", e);
         } finally {
@@ -435,7 +437,7 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
             connection.rollback();
         } catch (SQLException e) {
             // The pool discards a broken connection; the server rolls back a transaction whose session ended.
-            log.warn("Rollback on {} failed: {}", name, oneLine(e.getMessage()));
+            log.warn("Rollback on {} failed: {}", name, SqlFailures.oneLine(e.getMessage()));
             if (cause != null && cause != e) {
                 cause.addSuppressed(e);
             }
@@ -538,40 +540,22 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
         });
     }
 
-    /** In id (creation) order from the cursor: a range scan of the primary key, filtered by tenant and state. */
+    /**
+     * The page query ({@link JobPageQuery}) in id (creation) order from the cursor: a range scan of the primary key,
+     * filtered by tenant and state (a tenant's page through {@code jobs_by_tenant}).
+     */
     @Override
     public JobPage list(JobQuery query) {
         Objects.requireNonNull(query, "query");
-        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM jobs WHERE true");
-        if (query.after() != null) {
-            sql.append(" AND id > ?");
-        }
-        if (query.tenant() != null) {
-            sql.append(" AND tenant = ?");
-        }
-        if (query.state() != null) {
-            sql.append(" AND state = ?");
-        }
-        sql.append(" ORDER BY id LIMIT ?");
+        String sql = JobPageQuery.sql(COLUMNS, "id", query);
         return readSql("list", connection -> {
-            try (PreparedStatement list = connection.prepareStatement(sql.toString())) {
+            try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
                     list.setObject(index++, JobRows.uuid(query.after()));
                 }
-                if (query.tenant() != null) {
-                    list.setString(index++, query.tenant());
-                }
-                if (query.state() != null) {
-                    list.setString(index++, query.state().name());
-                }
-                list.setInt(index, query.limit() + 1);
-                List<Job> jobs = JobRows.query(list);
-                if (jobs.size() > query.limit()) {
-                    jobs = jobs.subList(0, query.limit());
-                    return new JobPage(jobs, jobs.getLast().id());
-                }
-                return new JobPage(jobs, null);
+                JobPageQuery.bindFilters(list, index, query);
+                return JobPageQuery.page(JobRows.query(list), query.limit());
             }
         });
     }
@@ -743,9 +727,9 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
         return new StoreException("PostgreSQL store " + name + " is closed");
     }
 
+    /** A failure of this store, named by its SQLState; an outage ({@link #connectionLost}) is unavailability. */
     static StoreException storeException(String storeName, String what, SQLException e) {
-        String message = "PostgreSQL store " + storeName + ": " + what + " failed (SQLState " + e.getSQLState() + "): "
-                + oneLine(e.getMessage());
+        String message = SqlFailures.message("PostgreSQL store " + storeName, what, "SQLState " + e.getSQLState(), e);
         return connectionLost(e) ? new StoreUnavailableException(message, e, false) : new StoreException(message, e);
     }
 
@@ -768,16 +752,11 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
         Throwable root = e;
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof SQLException && !(t instanceof SQLTransientConnectionException) && t.getMessage() != null) {
-                return oneLine(t.getMessage());
+                return SqlFailures.oneLine(t.getMessage());
             }
             root = t;
         }
-        return oneLine(root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName());
-    }
-
-    /** Server messages carry "Detail:", "Where:" lines; store exceptions are one line for logs and APIs. */
-    static String oneLine(String text) {
-        return text == null ? "" : text.strip().replaceAll("\\s*\\R\\s*", "; ");
+        return SqlFailures.oneLine(root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName());
     }
 
     @Override

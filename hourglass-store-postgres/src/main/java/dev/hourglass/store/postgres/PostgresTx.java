@@ -1,7 +1,8 @@
 package dev.hourglass.store.postgres;
 
+import static dev.hourglass.store.jdbc.EpochMillis.millis;
+import static dev.hourglass.store.jdbc.EpochMillis.millisOrNull;
 import static dev.hourglass.store.postgres.JobRows.COLUMNS;
-import static dev.hourglass.store.postgres.JobRows.millis;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
@@ -21,6 +22,7 @@ import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.store.jdbc.StoreTxRules;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,7 +31,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -68,8 +69,6 @@ final class PostgresTx implements StoreTx {
     private static final String SCHEDULED = JobState.SCHEDULED.name();
     private static final String TERMINAL = Arrays.stream(JobState.values())
             .filter(JobState::isTerminal).map(s -> "'" + s.name() + "'").collect(Collectors.joining(", "));
-
-    static final String LEASE_EXPIRED = "lease expired";
 
     static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM jobs WHERE id = ?";
 
@@ -400,7 +399,7 @@ final class PostgresTx implements StoreTx {
                 insert.setArray(8, integers(map(sent, NewJob::maxAttempts)));
                 insert.setArray(9, bigints(map(sent, j -> j.backoff().initial().toMillis())));
                 insert.setArray(10, bigints(map(sent, j -> j.backoff().max().toMillis())));
-                insert.setArray(11, bigints(map(sent, j -> JobRows.millisOrNull(j.timeout()))));
+                insert.setArray(11, bigints(map(sent, j -> millisOrNull(j.timeout()))));
                 insert.setArray(12, texts(map(sent, NewJob::idempotencyKey)));
                 insert.setArray(13, byteas(map(sent, NewJob::requestHash)));
                 insert.setArray(14, texts(map(sent, NewJob::owner)));
@@ -442,13 +441,7 @@ final class PostgresTx implements StoreTx {
                 }
                 Job existing = job.idempotencyKey() == null ? null
                         : earlier.get(new IdempotencyKey(job.tenant(), job.idempotencyKey()));
-                if (existing == null) {
-                    throw new StoreException("PostgreSQL store " + storeName + ": the insert of job " + job.id()
-                            + " was skipped but no job holds its idempotency key");
-                }
-                results.add(Arrays.equals(existing.requestHash(), job.requestHash())
-                        ? new InsertResult.Duplicate(existing)
-                        : new InsertResult.Conflict(existing));
+                results.add(StoreTxRules.notInserted("PostgreSQL store " + storeName, job, existing));
             }
             return results;
         } catch (SQLException e) {
@@ -474,7 +467,7 @@ final class PostgresTx implements StoreTx {
             claim.setLong(3, millis(dueBefore));
             claim.setInt(4, limit);
             List<Job> claimed = JobRows.query(claim);
-            claimed.sort(Comparator.comparing(Job::dueAt).thenComparing(Job::id));
+            claimed.sort(StoreTxRules.CLAIM_ORDER);
             return claimed;
         } catch (SQLException e) {
             throw failed("claim of due jobs", e);
@@ -511,12 +504,7 @@ final class PostgresTx implements StoreTx {
         if (runs.isEmpty()) {
             return List.of();
         }
-        // Every run is checked before anything is written.
-        for (FinishRun run : runs) {
-            if (retry(run) && run.dueAt() == null) {
-                throw new IllegalArgumentException("a retry needs the next due time: " + run);
-            }
-        }
+        StoreTxRules.requireNextDueTimes(runs);
         List<Boolean> results = new ArrayList<>(runs.size());
         try {
             for (List<FinishRun> segment : segments(runs, FinishRun::id)) {
@@ -527,12 +515,12 @@ final class PostgresTx implements StoreTx {
                     finish.setArray(3, bigints(map(segment, FinishRun::fencingToken)));
                     finish.setArray(4, texts(map(segment, r -> Transition.finishingIn(r.to()).from().name())));
                     finish.setArray(5, texts(map(segment, r -> Transition.finishingIn(r.to()).to().name())));
-                    finish.setArray(6, bigints(map(segment, r -> retry(r)
-                            ? JobRows.millisOrNull(r.dueAt()) : null)));
-                    finish.setArray(7, texts(map(segment, r -> retry(r) ? r.nextOwner() : null)));
+                    finish.setArray(6, bigints(map(segment, r -> StoreTxRules.retry(r)
+                            ? millisOrNull(r.dueAt()) : null)));
+                    finish.setArray(7, texts(map(segment, r -> StoreTxRules.retry(r) ? r.nextOwner() : null)));
                     finish.setArray(8, bigints(map(segment, r -> millis(r.now()))));
-                    finish.setArray(9, bigints(map(segment, r -> retry(r)
-                            ? null : JobRows.millisOrNull(r.now()))));
+                    finish.setArray(9, bigints(map(segment, r -> StoreTxRules.retry(r)
+                            ? null : millisOrNull(r.now()))));
                     finish.setArray(10, texts(map(segment, FinishRun::error)));
                     try (ResultSet rs = finish.executeQuery()) {
                         while (rs.next()) {
@@ -548,11 +536,6 @@ final class PostgresTx implements StoreTx {
         } catch (SQLException e) {
             throw failed("finish of " + runs.size() + " runs", e);
         }
-    }
-
-    /** A finish that schedules the job again (a retry) rather than ending it; refuses a finish in RUNNING. */
-    private static boolean retry(FinishRun run) {
-        return !Transition.finishingIn(run.to()).to().isTerminal();
     }
 
     @Override
@@ -631,11 +614,7 @@ final class PostgresTx implements StoreTx {
                 results.add(new ChangeResult.Changed(job));
                 continue;
             }
-            Job as = current.get(id.apply(request));
-            String of = tenant.apply(request);
-            results.add(as == null || (of != null && !of.equals(as.tenant()))
-                    ? new ChangeResult.NotFound()
-                    : new ChangeResult.WrongState(as));
+            results.add(StoreTxRules.unchanged(current.get(id.apply(request)), tenant.apply(request)));
         }
     }
 
@@ -758,7 +737,7 @@ final class PostgresTx implements StoreTx {
             if (expired.isEmpty()) {
                 return 0;
             }
-            int rescued = handBack(HAND_BACK, expired, now, true, LEASE_EXPIRED);
+            int rescued = handBack(HAND_BACK, expired, now, true, StoreTxRules.LEASE_EXPIRED);
             try (PreparedStatement delete = statement(DELETE_NODES)) {
                 delete.setArray(1, texts(expired));
                 delete.executeUpdate();

@@ -15,8 +15,10 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
+import dev.hourglass.store.jdbc.SqlFailures;
 import dev.hourglass.store.jdbc.SqlWork;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -362,21 +364,11 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
     }
 
     /**
-     * The page query: in id order, with the filters the query sets. A tenant's page reads that tenant's rows only
+     * The page query ({@link JobPageQuery}) in seq (= id) order. A tenant's page reads that tenant's rows only
      * (index {@code jobs_by_tenant}), however many jobs other tenants have.
      */
     static String listSql(JobQuery query) {
-        StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM jobs WHERE 1 = 1");
-        if (query.after() != null) {
-            sql.append(" AND seq > ?");
-        }
-        if (query.tenant() != null) {
-            sql.append(" AND tenant = ?");
-        }
-        if (query.state() != null) {
-            sql.append(" AND state = ?");
-        }
-        return sql.append(" ORDER BY seq LIMIT ?").toString();
+        return JobPageQuery.sql(COLUMNS, "seq", query);
     }
 
     @Override
@@ -389,22 +381,10 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
                 if (query.after() != null) {
                     list.setLong(index++, query.after().hi());
                 }
-                if (query.tenant() != null) {
-                    list.setString(index++, query.tenant());
-                }
-                if (query.state() != null) {
-                    list.setString(index++, query.state().name());
-                }
-                list.setInt(index, query.limit() + 1);
-                List<Job> jobs;
+                JobPageQuery.bindFilters(list, index, query);
                 try (ResultSet rs = list.executeQuery()) {
-                    jobs = JobRows.readAll(rs);
+                    return JobPageQuery.page(JobRows.readAll(rs), query.limit());
                 }
-                if (jobs.size() > query.limit()) {
-                    jobs = jobs.subList(0, query.limit());
-                    return new JobPage(jobs, jobs.getLast().id());
-                }
-                return new JobPage(jobs, null);
             }
         });
     }
@@ -583,10 +563,14 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
         }
     }
 
+    /**
+     * A failure of this store: named by SQLite's result code (e.g. {@code SQLITE_FULL}, {@code SQLITE_CORRUPT}).
+     * Never a {@link dev.hourglass.core.store.StoreUnavailableException}: the file is local, so there is no outage
+     * to wait out.
+     */
     static StoreException storeException(String storeName, String what, SQLException e) {
         String code = e instanceof SQLiteException sqlite ? sqlite.getResultCode().name() : "SQLState " + e.getSQLState();
-        return new StoreException(
-                "SQLite store " + storeName + ": " + what + " failed (" + code + "): " + e.getMessage(), e);
+        return new StoreException(SqlFailures.message("SQLite store " + storeName, what, code, e), e);
     }
 
     private static void closeQuietly(AutoCloseable closeable) {

@@ -1,7 +1,8 @@
 package dev.hourglass.store.sqlite;
 
+import static dev.hourglass.store.jdbc.EpochMillis.millis;
+import static dev.hourglass.store.jdbc.EpochMillis.setMillisOrNull;
 import static dev.hourglass.store.sqlite.JobRows.COLUMNS;
-import static dev.hourglass.store.sqlite.JobRows.millis;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
@@ -21,6 +22,7 @@ import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.store.jdbc.StoreTxRules;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,7 +31,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -62,8 +63,6 @@ final class SqliteTx implements StoreTx {
     private static final String RUNNING = JobState.RUNNING.name();
     private static final List<String> TERMINAL = Arrays.stream(JobState.values())
             .filter(JobState::isTerminal).map(JobState::name).toList();
-
-    static final String LEASE_EXPIRED = "lease expired";
 
     static final String INSERT = "INSERT INTO jobs (seq, id_lo, tenant, handler, target, payload, state, due_at, "
             + "created_at, updated_at, attempts, max_attempts, backoff_initial_ms, backoff_max_ms, timeout_ms, "
@@ -183,7 +182,7 @@ final class SqliteTx implements StoreTx {
                 insert.setInt(11, job.maxAttempts());
                 insert.setLong(12, job.backoff().initial().toMillis());
                 insert.setLong(13, job.backoff().max().toMillis());
-                JobRows.setMillisOrNull(insert, 14, job.timeout());
+                setMillisOrNull(insert, 14, job.timeout());
                 insert.setString(15, job.idempotencyKey());
                 insert.setBytes(16, job.requestHash());
                 insert.setString(17, job.owner());
@@ -210,14 +209,8 @@ final class SqliteTx implements StoreTx {
         PreparedStatement find = statement(FIND_BY_IDEMPOTENCY_KEY);
         find.setString(1, job.tenant());
         find.setString(2, job.idempotencyKey());
-        Job earlier = job.idempotencyKey() == null ? null : JobRows.readOne(find);
-        if (earlier == null) {
-            throw new StoreException("SQLite store " + storeName + ": the insert of job " + job.id()
-                    + " was skipped but no job holds its idempotency key");
-        }
-        return Arrays.equals(earlier.requestHash(), job.requestHash())
-                ? new InsertResult.Duplicate(earlier)
-                : new InsertResult.Conflict(earlier);
+        Job holder = job.idempotencyKey() == null ? null : JobRows.readOne(find);
+        return StoreTxRules.notInserted("SQLite store " + storeName, job, holder);
     }
 
     @Override
@@ -236,7 +229,7 @@ final class SqliteTx implements StoreTx {
             try (ResultSet rs = claim.executeQuery()) {
                 claimed = JobRows.readAll(rs);
             }
-            claimed.sort(Comparator.comparing(Job::dueAt).thenComparing(Job::id));
+            claimed.sort(StoreTxRules.CLAIM_ORDER);
             return claimed;
         } catch (SQLException e) {
             throw failed("claim of due jobs", e);
@@ -313,19 +306,17 @@ final class SqliteTx implements StoreTx {
         if (runs.isEmpty()) {
             return List.of();
         }
+        StoreTxRules.requireNextDueTimes(runs);
         try {
             PreparedStatement finish = statement(FINISH);
             for (FinishRun run : runs) {
                 Transition transition = Transition.finishingIn(run.to());
                 boolean retry = !transition.to().isTerminal();
-                if (retry && run.dueAt() == null) {
-                    throw new IllegalArgumentException("a retry needs the next due time: " + run);
-                }
                 finish.setString(1, transition.to().name());
-                JobRows.setMillisOrNull(finish, 2, retry ? run.dueAt() : null);
+                setMillisOrNull(finish, 2, retry ? run.dueAt() : null);
                 finish.setString(3, retry ? run.nextOwner() : null);
                 finish.setLong(4, millis(run.now()));
-                JobRows.setMillisOrNull(finish, 5, retry ? null : run.now());
+                setMillisOrNull(finish, 5, retry ? null : run.now());
                 finish.setString(6, run.error());
                 finish.setLong(7, run.id().hi());
                 finish.setLong(8, run.id().lo());
@@ -398,11 +389,7 @@ final class SqliteTx implements StoreTx {
         PreparedStatement find = statement(FIND_BY_ID);
         find.setLong(1, id.hi());
         find.setLong(2, id.lo());
-        Job job = JobRows.readOne(find);
-        if (job == null || (tenant != null && !tenant.equals(job.tenant()))) {
-            return new ChangeResult.NotFound();
-        }
-        return new ChangeResult.WrongState(job);
+        return StoreTxRules.unchanged(JobRows.readOne(find), tenant);
     }
 
     /** Always renews: the file is one process's, and its one writer runs rescues and renewals one at a time. */
@@ -458,7 +445,7 @@ final class SqliteTx implements StoreTx {
             int rescued = 0;
             for (String owner : owners()) {
                 if (!owner.equals(rescuer) && !alive.contains(owner)) {
-                    rescued += handBack(owner, now, true, LEASE_EXPIRED);
+                    rescued += handBack(owner, now, true, StoreTxRules.LEASE_EXPIRED);
                 }
             }
             PreparedStatement delete;

@@ -31,6 +31,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SqliteJobStoreTest extends JobStoreContract {
 
     private static final AtomicInteger FILES = new AtomicInteger();
+    private static final String LATEST_VERSION = "4";
 
     @TempDir
     Path dir;
@@ -159,12 +162,12 @@ class SqliteJobStoreTest extends JobStoreContract {
             lazy(tx -> tx.insert(List.of(lazyOne)));
             Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
             Job run = start(claimed, at(1)).orElseThrow();
-            assertThat(sqlite().schemaVersion()).isEqualTo("3");
+            assertThat(sqlite().schemaVersion()).isEqualTo(LATEST_VERSION);
             store.close();
 
             store = SqliteJobStore.open(file);
 
-            assertThat(sqlite().schemaVersion()).isEqualTo("3");
+            assertThat(sqlite().schemaVersion()).isEqualTo(LATEST_VERSION);
             assertSameJob(get(full.id()), full.toJob());
             assertSameJob(get(lazyOne.id()), run);
             assertThat(store.lastJobId()).contains(lazyOne.id());
@@ -174,7 +177,7 @@ class SqliteJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(file); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3")) {
+                for (String version : List.of("1", "2", "3", "4")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -203,7 +206,7 @@ class SqliteJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
             }
             store = SqliteJobStore.open(file); // the failed open released the file lock
-            assertThat(sqlite().schemaVersion()).isEqualTo("3");
+            assertThat(sqlite().schemaVersion()).isEqualTo(LATEST_VERSION);
         }
 
         @Test
@@ -251,18 +254,22 @@ class SqliteJobStoreTest extends JobStoreContract {
         /** Inserts a row in {@code state} behind the store's back and tries to move it to {@code next}. */
         private void assertTransition(Connection connection, JobState state, JobState next) throws SQLException {
             NewJob newJob = job().build();
+            // A RUNNING job has an owner and a terminal one none (two CHECK constraints): keep them satisfied, so
+            // that only the trigger can refuse the move.
             try (PreparedStatement insert = connection.prepareStatement("INSERT INTO jobs (seq, id_lo, tenant, "
                     + "handler, state, due_at, created_at, updated_at, attempts, max_attempts, backoff_initial_ms, "
-                    + "backoff_max_ms) VALUES (?, ?, 't1', 'webhook', ?, 0, 0, 0, 0, 1, 1000, 1000)")) {
+                    + "backoff_max_ms, owner) VALUES (?, ?, 't1', 'webhook', ?, 0, 0, 0, 0, 1, 1000, 1000, ?)")) {
                 insert.setLong(1, newJob.id().hi());
                 insert.setLong(2, newJob.id().lo());
                 insert.setString(3, state.name());
+                insert.setString(4, state == JobState.RUNNING ? "node-x" : null);
                 insert.executeUpdate();
             }
             try (PreparedStatement update = connection.prepareStatement(
-                    "UPDATE jobs SET state = ? WHERE seq = ?")) {
+                    "UPDATE jobs SET state = ?, owner = ? WHERE seq = ?")) {
                 update.setString(1, next.name());
-                update.setLong(2, newJob.id().hi());
+                update.setString(2, next == JobState.RUNNING ? "node-x" : null);
+                update.setLong(3, newJob.id().hi());
                 boolean allowed = state == next || state.canMoveTo(next);
                 if (allowed) {
                     assertThat(update.executeUpdate()).as(state + " -> " + next).isEqualTo(1);
@@ -318,6 +325,47 @@ class SqliteJobStoreTest extends JobStoreContract {
                 assertThatThrownBy(() -> statement.executeUpdate("UPDATE jobs SET due_at = 'soon'"))
                         .as("STRICT table").isInstanceOf(SQLException.class);
             }
+        }
+
+        /**
+         * Every CHECK of the jobs and id_high_water tables, by the name PostgreSQL's schema gives it too: raw SQL that
+         * breaks one is refused, and the error names it.
+         */
+        @Test
+        void rawSqlThatBreaksANamedCheckIsRefusedNamingIt() throws SQLException {
+            Job scheduled = insertOne(job().build());
+            Job run = running("node-a", job(), at(0));
+            Job done = running("node-a", job(), at(0));
+            assertThat(succeed(done, at(1))).isTrue();
+
+            try (Connection connection = raw(sqlite().file()); Statement statement = connection.createStatement()) {
+                assertRefused(statement, "jobs_state_known", "INSERT INTO jobs (seq, id_lo, tenant, handler, state, "
+                        + "due_at, created_at, updated_at, attempts, max_attempts, backoff_initial_ms, backoff_max_ms) "
+                        + "VALUES (1, 1, 't1', 'webhook', 'PAUSED', 0, 0, 0, 0, 1, 1000, 1000)");
+                assertRefused(statement, "jobs_attempts_non_negative",
+                        "UPDATE jobs SET attempts = -1 WHERE seq = " + scheduled.id().hi());
+                assertRefused(statement, "jobs_max_attempts_positive",
+                        "UPDATE jobs SET max_attempts = 0 WHERE seq = " + scheduled.id().hi());
+                assertRefused(statement, "jobs_running_has_owner",
+                        "UPDATE jobs SET owner = NULL WHERE seq = " + run.id().hi());
+                assertRefused(statement, "jobs_running_has_owner", "UPDATE jobs SET state = 'RUNNING' WHERE seq = "
+                        + scheduled.id().hi());
+                assertRefused(statement, "jobs_terminal_holds_no_claim",
+                        "UPDATE jobs SET state = 'SUCCEEDED' WHERE seq = " + run.id().hi());
+                assertRefused(statement, "jobs_terminal_holds_no_claim",
+                        "UPDATE jobs SET owner = 'node-a' WHERE seq = " + done.id().hi());
+                assertRefused(statement, "id_high_water_one_row",
+                        "INSERT INTO id_high_water (id, seq, id_lo) VALUES (2, 1, 1)");
+            }
+            assertSameJob(get(run.id()), run);
+            assertThat(get(done.id()).owner()).isNull();
+        }
+
+        private static void assertRefused(Statement statement, String constraint, String sql) {
+            assertThatThrownBy(() -> statement.executeUpdate(sql))
+                    .as(sql)
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("CHECK constraint failed: " + constraint);
         }
 
         private List<String> plan(String sql, Object... parameters) throws SQLException {
@@ -387,6 +435,166 @@ class SqliteJobStoreTest extends JobStoreContract {
     }
 
     @Nested
+    class UpgradeToVersion4 {
+
+        /** A file at the released schema V3 exactly: Flyway stopped at version 3 of the store's own scripts. */
+        private Path versionThreeFile(String name) {
+            Path file = dir.resolve(name);
+            Flyway.configure(getClass().getClassLoader()).loggers("slf4j")
+                    .dataSource("jdbc:sqlite:" + file, null, null)
+                    .locations(SqliteMigrations.LOCATION).target("3").load().migrate();
+            return file;
+        }
+
+        /** A jobs row as V3 defines it, written behind any store's back; every column given. */
+        private static JobId insertV3Row(Connection connection, JobState state, String owner, long token,
+                Long finishedAt, String lastError) throws SQLException {
+            JobId id = TestJobs.nextId();
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO jobs (seq, id_lo, tenant, "
+                    + "handler, target, payload, state, due_at, created_at, updated_at, finished_at, attempts, "
+                    + "max_attempts, backoff_initial_ms, backoff_max_ms, timeout_ms, idem_key, request_hash, "
+                    + "last_error, owner, token) VALUES (?, ?, 'acme', 'webhook', ?, ?, ?, ?, ?, ?, ?, ?, 3, 1000, "
+                    + "60000, ?, ?, ?, ?, ?, ?)")) {
+                int p = 1;
+                insert.setLong(p++, id.hi());
+                insert.setLong(p++, id.lo());
+                insert.setString(p++, "{\"url\":\"https://x.test/" + state + "\"}");
+                insert.setBytes(p++, new byte[] {1, 2, (byte) state.ordinal()});
+                insert.setString(p++, state.name());
+                insert.setLong(p++, 5_000L + state.ordinal());
+                insert.setLong(p++, 1_000L);
+                insert.setLong(p++, 2_000L + state.ordinal());
+                insert.setObject(p++, finishedAt);
+                insert.setInt(p++, state == JobState.SCHEDULED && owner == null ? 0 : 1);
+                insert.setLong(p++, 30_000L);
+                insert.setString(p++, "key-" + state + "-" + owner);
+                insert.setBytes(p++, hash("request " + state + owner));
+                insert.setString(p++, lastError);
+                insert.setString(p++, owner);
+                insert.setLong(p++, token);
+                insert.executeUpdate();
+            }
+            return id;
+        }
+
+        /** Every row of {@code table}, every column, in rowid order (blobs as hex, to compare by value). */
+        private static List<List<Object>> rows(Connection connection, String table) throws SQLException {
+            List<List<Object>> rows = new ArrayList<>();
+            try (Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery("SELECT * FROM " + table + " ORDER BY rowid")) {
+                int columns = rs.getMetaData().getColumnCount();
+                while (rs.next()) {
+                    List<Object> row = new ArrayList<>();
+                    for (int c = 1; c <= columns; c++) {
+                        Object value = rs.getObject(c);
+                        row.add(value instanceof byte[] bytes ? HexFormat.of().formatHex(bytes) : value);
+                    }
+                    rows.add(row);
+                }
+            }
+            return rows;
+        }
+
+        /** The indexes and triggers of the file, by name, with the SQL that made them. */
+        private static List<String> indexesAndTriggers(Connection connection) throws SQLException {
+            List<String> objects = new ArrayList<>();
+            try (Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                            + "WHERE type IN ('index', 'trigger') ORDER BY name")) {
+                while (rs.next()) {
+                    objects.add(rs.getString(1) + " " + rs.getString(2) + " on " + rs.getString(3) + ": "
+                            + rs.getString(4));
+                }
+            }
+            return objects;
+        }
+
+        @Test
+        void aVersion3FileWithJobsInEveryStateKeepsEveryRowAndIndex() throws SQLException {
+            store.close();
+            store = null;
+            Path file = versionThreeFile("released-v3.db");
+            JobId free;
+            JobId claimed;
+            JobId runningJob;
+            List<List<Object>> jobs;
+            List<List<Object>> nodes;
+            List<List<Object>> highWater;
+            List<String> schemaObjects;
+            try (Connection connection = raw(file); Statement statement = connection.createStatement()) {
+                free = insertV3Row(connection, JobState.SCHEDULED, null, 0, null, null);
+                claimed = insertV3Row(connection, JobState.SCHEDULED, "node-a", 3, null, "HTTP 503");
+                runningJob = insertV3Row(connection, JobState.RUNNING, "node-a", 4, null, null);
+                insertV3Row(connection, JobState.SUCCEEDED, null, 5, 9_000L, null);
+                insertV3Row(connection, JobState.FAILED, null, 6, 9_001L, "HTTP 400");
+                insertV3Row(connection, JobState.CANCELLED, null, 7, 9_002L, null);
+                statement.executeUpdate("INSERT INTO nodes (node, lease_until) VALUES ('node-a', 99000)");
+                statement.executeUpdate("INSERT INTO id_high_water (id, seq, id_lo) VALUES (1, 42, -7)");
+                jobs = rows(connection, "jobs");
+                nodes = rows(connection, "nodes");
+                highWater = rows(connection, "id_high_water");
+                schemaObjects = indexesAndTriggers(connection);
+            }
+            assertThat(jobs).hasSize(JobState.values().length + 1);
+
+            store = SqliteJobStore.open(file);
+
+            assertThat(sqlite().schemaVersion()).isEqualTo("4");
+            assertThat(get(free).state()).isEqualTo(JobState.SCHEDULED);
+            assertThat(get(claimed).owner()).isEqualTo("node-a");
+            Job run = get(runningJob);
+            assertThat(finish(run, JobState.SUCCEEDED, null, null, null, at(1))).as("the claim survives").isTrue();
+            store.close();
+            store = null;
+            try (Connection connection = raw(file)) {
+                List<List<Object>> after = rows(connection, "jobs");
+                assertThat(after).hasSameSizeAs(jobs);
+                for (int i = 0; i < jobs.size(); i++) {
+                    if (!after.get(i).get(0).equals(runningJob.hi())) {
+                        assertThat(after.get(i)).as("row " + i).isEqualTo(jobs.get(i));
+                    }
+                }
+                assertThat(rows(connection, "nodes")).isEqualTo(nodes);
+                assertThat(rows(connection, "id_high_water")).isEqualTo(highWater);
+                assertThat(indexesAndTriggers(connection)).as("the indexes and the trigger, as they were")
+                        .isEqualTo(schemaObjects);
+            }
+        }
+
+        @Test
+        void aRowThatBreaksANewCheckStopsTheUpgradeAndLeavesTheFileAtVersion3() throws SQLException {
+            store.close();
+            store = null;
+            Path file = versionThreeFile("hand-edited-v3.db");
+            JobId broken;
+            List<List<Object>> jobs;
+            try (Connection connection = raw(file)) {
+                insertV3Row(connection, JobState.SCHEDULED, null, 0, null, null);
+                broken = insertV3Row(connection, JobState.SUCCEEDED, "node-a", 1, 9_000L, null);
+                jobs = rows(connection, "jobs");
+            }
+
+            assertThatThrownBy(() -> SqliteJobStore.open(file))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining("cannot migrate the schema of " + file)
+                    .hasMessageContaining("jobs_terminal_holds_no_claim");
+
+            try (Connection connection = raw(file); Statement statement = connection.createStatement()) {
+                assertThat(rows(connection, "jobs")).isEqualTo(jobs);
+                try (ResultSet rs = statement.executeQuery("SELECT max(version + 0) FROM flyway_schema_history "
+                        + "WHERE success = 1")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt(1)).isEqualTo(3);
+                }
+                statement.executeUpdate("UPDATE jobs SET owner = NULL WHERE seq = " + broken.hi());
+            }
+            store = SqliteJobStore.open(file); // the failed open released the file lock
+            assertThat(sqlite().schemaVersion()).isEqualTo("4");
+            assertThat(get(broken).state()).isEqualTo(JobState.SUCCEEDED);
+        }
+    }
+
+    @Nested
     class SqliteTransactions {
 
         @Test
@@ -435,6 +643,30 @@ class SqliteJobStoreTest extends JobStoreContract {
                     run.fencingToken(), JobState.SCHEDULED, null, null, "e", at(1))))))
                     .isInstanceOf(IllegalArgumentException.class);
             assertThat(get(run.id()).state()).isEqualTo(JobState.RUNNING);
+        }
+
+        /**
+         * The writer's statements are cached: a finish batch refused half-way must not leave the runs bound before
+         * the refusal in the cached statement, where the next finish batch would execute them too.
+         */
+        @Test
+        void aRefusedFinishBatchLeavesNothingForTheNextBatch() {
+            Job first = running("node-a", job(), at(0));
+            Job bad = running("node-a", job(), at(0));
+            Job next = running("node-a", job(), at(0));
+
+            assertThatThrownBy(() -> lazy(tx -> tx.finish(List.of(
+                    new FinishRun(first.id(), "node-a", first.fencingToken(), JobState.SUCCEEDED, null, null, null,
+                            at(1)),
+                    new FinishRun(bad.id(), "node-a", bad.fencingToken(), JobState.SCHEDULED, null, null, "e",
+                            at(1))))))
+                    .isInstanceOf(IllegalArgumentException.class);
+
+            List<Boolean> finished = lazy(tx -> tx.finish(List.of(new FinishRun(next.id(), "node-a",
+                    next.fencingToken(), JobState.SUCCEEDED, null, null, null, at(2)))));
+
+            assertThat(finished).containsExactly(true);
+            assertThat(get(first.id()).state()).as("the refused batch's first run").isEqualTo(JobState.RUNNING);
         }
 
         @Test
