@@ -4,6 +4,7 @@ import dev.hourglass.server.cli.Main;
 import dev.hourglass.server.docs.DocExamples.Assignment;
 import dev.hourglass.server.docs.DocExamples.Example;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -164,7 +165,7 @@ final class DocShell {
         }
     }
 
-    private static byte[] readAll(java.io.InputStream in) {
+    private static byte[] readAll(InputStream in) {
         try {
             return in.readAllBytes();
         } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.hourglass.server.docs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hourglass.server.docs.MarkdownFences.Fence;
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -153,7 +154,7 @@ class LibraryExampleTest {
         return true;
     }
 
-    private static String read(java.io.BufferedReader reader) {
+    private static String read(BufferedReader reader) {
         return reader.lines().collect(Collectors.joining("\n"));
     }
 }
