@@ -50,7 +50,21 @@ public final class Main implements Runnable {
             failed.getErr().flush();
             return EXIT_CONFIG;
         });
+        versionEverywhere(cli);
         return cli;
+    }
+
+    /**
+     * Every command has {@code --help} and {@code --version} ({@code mixinStandardHelpOptions}); the version text is
+     * declared once, on this command, and given here to each subcommand, so {@code -V} never prints nothing.
+     */
+    private static void versionEverywhere(CommandLine command) {
+        for (CommandLine sub : command.getSubcommands().values()) {
+            if (sub.getCommandSpec().versionProvider() == null) {
+                sub.getCommandSpec().versionProvider(new Version());
+            }
+            versionEverywhere(sub);
+        }
     }
 
     /** {@code hourglass} alone prints the usage. */
