@@ -139,7 +139,7 @@ public record ServerConfig(
      *
      * @throws StartupException naming the setting and the rule
      */
-    ServerConfig validate() {
+    public ServerConfig validate() {
         if (port < 0 || port > 65_535) {
             throw new StartupException("port must be between 0 and 65535, was " + port);
         }
