@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hourglass.core.time.Rfc3339;
 import dev.hourglass.tenancy.ApiKey;
 import dev.hourglass.tenancy.ApiKeys;
 import dev.hourglass.tenancy.Quotas;
@@ -32,6 +33,8 @@ import java.util.Set;
  * </pre>
  *
  * A change applies at once on this node and within the directory's refresh interval on the others; no restart.
+ * Timestamps are written as the jobs' are ({@link Rfc3339#format}: UTC, exactly three fraction digits), so an answer
+ * to a create and a later read of the same tenant carry the same text.
  */
 final class AdminApi {
     static final String PREFIX = "/v1/admin/tenants";
@@ -188,8 +191,8 @@ final class AdminApi {
             ArrayNode k = node.putArray("keys");
             keys.forEach(key -> k.add(keyJson(key)));
         }
-        node.put("createdAt", t.createdAt().toString());
-        node.put("updatedAt", t.updatedAt().toString());
+        node.put("createdAt", Rfc3339.format(t.createdAt()));
+        node.put("updatedAt", Rfc3339.format(t.updatedAt()));
         return node;
     }
 
@@ -197,11 +200,11 @@ final class AdminApi {
         ObjectNode node = json.createObjectNode();
         node.put("id", key.id());
         node.put("tenant", key.tenant());
-        node.put("createdAt", key.createdAt().toString());
+        node.put("createdAt", Rfc3339.format(key.createdAt()));
         if (key.revokedAt() == null) {
             node.putNull("revokedAt");
         } else {
-            node.put("revokedAt", key.revokedAt().toString());
+            node.put("revokedAt", Rfc3339.format(key.revokedAt()));
         }
         return node;
     }

@@ -257,7 +257,8 @@ public final class HourglassServer implements AutoCloseable {
         }
     }
 
-    private static String defaultNodeId() {
+    /** The node id when none is configured: {@code $HOSTNAME-pid}, at most 100 characters. */
+    public static String defaultNodeId() {
         String host = System.getenv().getOrDefault("HOSTNAME", "localhost");
         String id = host + "-" + ProcessHandle.current().pid();
         return id.length() <= 100 ? id : id.substring(id.length() - 100);

@@ -134,11 +134,12 @@ public record ServerConfig(
     }
 
     /**
-     * Checks the values that do not depend on the machine (the port range, positive sizes and timeouts).
+     * Checks the values that do not depend on the machine (the port range, positive sizes and timeouts, the keys'
+     * strength).
      *
      * @throws StartupException naming the setting and the rule
      */
-    ServerConfig validate() {
+    public ServerConfig validate() {
         if (port < 0 || port > 65_535) {
             throw new StartupException("port must be between 0 and 65535, was " + port);
         }
@@ -157,6 +158,7 @@ public record ServerConfig(
         if (storeTimeout.isNegative() || storeTimeout.isZero()) {
             throw new StartupException("storeTimeout must be > 0, was " + storeTimeout);
         }
+        keys.check(ServerKeys.ADMIN_KEY_ENV, ServerKeys.DEFAULT_API_KEY_ENV);
         if (postgres != null && webhookSecrets.isEmpty()) {
             // Not generated per node: receivers would reject the deliveries of every node but one.
             throw new StartupException("on PostgreSQL every node must sign webhooks with the same secret: give each "

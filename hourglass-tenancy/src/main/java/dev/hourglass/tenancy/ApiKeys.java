@@ -45,12 +45,22 @@ public final class ApiKeys {
      *     message never echoes the key
      */
     public static Issued preset(String tenant, String text, Instant now) {
+        checkPreset(text);
+        return new Issued(text, new ApiKey(newKeyId(), tenant, hash(text), now, null));
+    }
+
+    /**
+     * Checks a key chosen by the operator, so that configuration can be refused before anything starts.
+     *
+     * @throws IllegalArgumentException if it is too short or has characters a Bearer token may not have; the
+     *     message never echoes the key
+     */
+    public static void checkPreset(String text) {
         if (text.length() < MIN_PRESET_LENGTH || text.length() > MAX_LENGTH || !tokenCharacters(text)) {
             throw new IllegalArgumentException("an API key must be " + MIN_PRESET_LENGTH + " to " + MAX_LENGTH
                     + " characters of A-Z, a-z, 0-9, '-', '.', '_', '~', '+' or '/' (e.g. 'hgk_' and 43 random "
                     + "base64url characters)");
         }
-        return new Issued(text, new ApiKey(newKeyId(), tenant, hash(text), now, null));
     }
 
     /** Whether {@code text} could be a key at all (RFC 6750 token characters, bounded length). */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,12 +36,30 @@ public final class Main implements Runnable {
 
     /** Runs the command line with the given output streams and returns the exit code (for tests and embedding). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        return commandLine(out, err).execute(args);
+        return run(args, out, err, System.getenv());
+    }
+
+    /** {@link #run(String[], PrintWriter, PrintWriter)} with {@code env} as the server's environment (for tests). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
+        return commandLine(out, err, env).execute(args);
     }
 
     /** The configured command line: one-line usage errors, exit code 2 for them. */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new Main());
+        return commandLine(out, err, System.getenv());
+    }
+
+    /** The configured command line, whose {@code server} reads its settings from {@code env}. */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err, Map<String, String> env) {
+        Map<String, String> environment = Map.copyOf(env);
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> type) throws Exception {
+                return type == ServerCommand.class ? type.cast(new ServerCommand(environment))
+                        : CommandLine.defaultFactory().create(type);
+            }
+        };
+        CommandLine cli = new CommandLine(new Main(), factory);
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, args) -> {
@@ -50,7 +69,21 @@ public final class Main implements Runnable {
             failed.getErr().flush();
             return EXIT_CONFIG;
         });
+        versionEverywhere(cli);
         return cli;
+    }
+
+    /**
+     * Every command has {@code --help} and {@code --version} ({@code mixinStandardHelpOptions}); the version text is
+     * declared once, on this command, and given here to each subcommand, so {@code -V} never prints nothing.
+     */
+    private static void versionEverywhere(CommandLine command) {
+        for (CommandLine sub : command.getSubcommands().values()) {
+            if (sub.getCommandSpec().versionProvider() == null) {
+                sub.getCommandSpec().versionProvider(new Version());
+            }
+            versionEverywhere(sub);
+        }
     }
 
     /** {@code hourglass} alone prints the usage. */

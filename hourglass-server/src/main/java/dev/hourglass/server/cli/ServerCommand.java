@@ -1,119 +1,79 @@
 package dev.hourglass.server.cli;
 
-import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.server.HourglassServer;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
 import dev.hourglass.server.StartupException;
 import dev.hourglass.server.WebhookSigningSetup;
-import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.server.config.ConfigFile;
+import dev.hourglass.server.config.DurationText;
+import dev.hourglass.server.config.ResolvedSettings;
+import dev.hourglass.server.config.ServerSettings;
+import dev.hourglass.server.config.Setting;
+import dev.hourglass.server.config.Settings;
 import dev.hourglass.webhook.address.WebhookAllowlist;
-import dev.hourglass.webhook.signing.SigningSecret;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
 
 /**
  * {@code hourglass server}: runs the scheduler with its HTTP API on the embedded SQLite store until SIGTERM/SIGINT,
  * then shuts down gracefully (stop HTTP, then the engine hands its claims back). A configuration it cannot start
- * with (port taken, data directory unusable, store locked by another process) is one line on stderr and exit code 2.
+ * with (a value out of range, port taken, data directory unusable, store locked by another process) is one line on
+ * stderr and exit code 2.
+ *
+ * <p>Its options are made from {@link Settings#ALL} ({@link SettingOptions}), so every setting has its flag, its
+ * environment variable and its configuration-file key, and the help names all three with the default.
  */
 @Command(name = "server",
         mixinStandardHelpOptions = true,
-        description = "Run the scheduler and its HTTP API on the embedded SQLite store, or on PostgreSQL.")
+        sortOptions = false,
+        abbreviateSynopsis = true,
+        modelTransformer = ServerCommand.SettingOptions.class,
+        description = "Run the scheduler and its HTTP API on the embedded SQLite store, or on PostgreSQL.%n"
+                + "Every option can also be given by its environment variable or in the config file (--config); "
+                + "a flag wins over the environment, the environment over the file, the file over the default.",
+        optionListHeading = "%nOptions:%n")
 final class ServerCommand implements Callable<Integer> {
+    private final Map<String, String> env;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:HOURGLASS_PORT:-8080}",
-            description = "Port to listen on; 0 picks a free one (env HOURGLASS_PORT, default ${DEFAULT-VALUE}).")
-    int port;
-
-    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "${env:HOURGLASS_BIND:-127.0.0.1}",
-            description = "Address to listen on (env HOURGLASS_BIND, default ${DEFAULT-VALUE}).")
-    String bind;
-
-    @Option(names = "--data", paramLabel = "DIR", defaultValue = "${env:HOURGLASS_DATA:-./hourglass-data}",
-            description = "Data directory; the store is DIR/hourglass.db (env HOURGLASS_DATA, default "
-                    + "${DEFAULT-VALUE}).")
-    Path data;
-
-    @Option(names = "--store", paramLabel = "sqlite|postgres", defaultValue = "${env:HOURGLASS_STORE:-sqlite}",
-            description = "The store: the embedded SQLite file, or PostgreSQL (env HOURGLASS_STORE, default "
-                    + "${DEFAULT-VALUE}).")
-    String store;
-
-    @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:HOURGLASS_JDBC_URL}",
-            description = "PostgreSQL JDBC URL, e.g. jdbc:postgresql://db:5432/hourglass (env HOURGLASS_JDBC_URL).")
-    String jdbcUrl;
-
-    @Option(names = "--db-user", paramLabel = "USER", defaultValue = "${env:HOURGLASS_DB_USER}",
-            description = "PostgreSQL user (env HOURGLASS_DB_USER).")
-    String dbUser;
-
-    @Option(names = "--db-pool-size", paramLabel = "N",
-            defaultValue = "${env:HOURGLASS_DB_POOL_SIZE:-" + PostgresOptions.DEFAULT_POOL_SIZE + "}",
-            description = "PostgreSQL connections (env HOURGLASS_DB_POOL_SIZE, default ${DEFAULT-VALUE}).")
-    int dbPoolSize;
-
-    @Option(names = "--db-schema", paramLabel = "SCHEMA", defaultValue = "${env:HOURGLASS_DB_SCHEMA}",
-            description = "PostgreSQL schema for Hourglass's tables, created if missing (env HOURGLASS_DB_SCHEMA, "
-                    + "default: the connection's current schema).")
-    String dbSchema;
-
-    @Option(names = "--store-timeout", paramLabel = "SECONDS",
-            defaultValue = "${env:HOURGLASS_STORE_TIMEOUT:-5}",
-            description = "The longest an API request waits for the store before it is answered 503 with Retry-After "
-                    + "(env HOURGLASS_STORE_TIMEOUT, default ${DEFAULT-VALUE}).")
-    double storeTimeoutSeconds;
-
-    @Option(names = "--db-socket-timeout", paramLabel = "SECONDS",
-            defaultValue = "${env:HOURGLASS_DB_SOCKET_TIMEOUT:-10}",
-            description = "PostgreSQL: how long one statement's answer may take before the connection counts as lost "
-                    + "(env HOURGLASS_DB_SOCKET_TIMEOUT, default ${DEFAULT-VALUE}).")
-    double dbSocketTimeoutSeconds;
-
-    @Option(names = "--node-id", paramLabel = "ID", defaultValue = "${env:HOURGLASS_NODE_ID}",
-            description = "This node's name in the store's claims; unique per running node (env HOURGLASS_NODE_ID, "
-                    + "default: HOSTNAME-pid).")
-    String nodeId;
-
-    // No ${DEFAULT-VALUE} in this description: --help must not print the secrets taken from the environment.
-    @Option(names = "--webhook-secret", paramLabel = "whsec_...[,whsec_...]",
-            defaultValue = "${env:HOURGLASS_WEBHOOK_SECRETS}",
-            description = "Secrets webhooks are signed with (Standard Webhooks), comma-separated, newest first; every "
-                    + "one signs each delivery, so a receiver may know any of them while you rotate. Prefer the env "
-                    + "HOURGLASS_WEBHOOK_SECRETS: a flag shows in the process list. Default: the secret in "
-                    + "DIR/webhook-secret, generated on the first start (sqlite); required with --store postgres.")
-    String webhookSecrets;
-
-    @Option(names = "--webhook-allowlist", paramLabel = "CIDR|HOST[,...]",
-            defaultValue = "${env:HOURGLASS_WEBHOOK_ALLOWLIST}",
-            description = "Loopback, private, link-local or metadata addresses webhooks may reach all the same: CIDR "
-                    + "ranges, addresses and host names, comma-separated, e.g. 127.0.0.0/8,::1 for local experiments "
-                    + "(env HOURGLASS_WEBHOOK_ALLOWLIST, default: none).")
-    String webhookAllowlist;
+    @Option(names = "--print-config",
+            description = "Print every setting's value and where it came from (flag, env, file, default; secrets "
+                    + "hidden), after checking them all, and exit without starting.")
+    boolean printConfig;
 
     @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    CommandSpec spec;
+
+    ServerCommand(Map<String, String> env) {
+        this.env = Objects.requireNonNull(env, "env");
+    }
 
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ServerConfig config = ServerConfig.defaults().withPort(port).withBind(bind).withDataDir(data);
+        ResolvedSettings settings;
+        ServerConfig config;
         HourglassServer server;
         try {
-            config = withStore(config).withStoreTimeout(seconds("--store-timeout", storeTimeoutSeconds));
-            config = withNodeId(config);
-            config = withWebhookSecurity(config);
-            // Keys come only from the environment: a flag would show them in the process list.
-            config = config.withKeys(new ServerKeys(System.getenv("HOURGLASS_ADMIN_KEY"),
-                    System.getenv("HOURGLASS_DEFAULT_API_KEY")));
+            settings = ResolvedSettings.resolve(flags(), env);
+            config = ServerSettings.toServerConfig(settings);
+            if (printConfig) {
+                config.validate();
+                printSettings(out, settings);
+                return 0;
+            }
             server = HourglassServer.start(config);
         } catch (StartupException e) {
             err.println("hourglass: " + e.getMessage());
@@ -129,6 +89,14 @@ final class ServerCommand implements Callable<Integer> {
             }
         }));
         out.println("Hourglass listening on " + server.baseUri() + " (store: " + server.storeDescription() + ")");
+        ConfigFile file = settings.file();
+        if (file != null) {
+            out.println("Configuration file: " + file.path().toAbsolutePath());
+            if (file.secretsReadableByOthers()) {
+                out.println("Warning: " + file.path() + " holds a key or password and other users may read it: "
+                        + "chmod 600 it, or move the secret to the environment");
+            }
+        }
         printWebhookSecurity(out, server);
         printKeys(out, server, config.keys());
         out.flush();
@@ -136,69 +104,38 @@ final class ServerCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * Applies --store and the PostgreSQL options. The password comes only from HOURGLASS_DB_PASSWORD (or the URL), so
-     * it never shows in the process list.
-     */
-    private ServerConfig withStore(ServerConfig config) {
-        switch (store) {
-            case "sqlite" -> {
-                if (jdbcUrl != null && !jdbcUrl.isBlank()) {
-                    throw new StartupException("--jdbc-url is for --store postgres; the sqlite store lives in --data");
-                }
-                if (dbSchema != null && !dbSchema.isBlank()) {
-                    throw new StartupException("--db-schema is for --store postgres");
-                }
-                return config;
+    /** The values given on the command line, by setting. */
+    private Map<Setting, String> flags() {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        Map<Setting, String> flags = new HashMap<>();
+        for (Setting s : Settings.ALL) {
+            if (s.flag() != null && parsed.hasMatchedOption(s.flag())) {
+                flags.put(s, parsed.matchedOptionValue(s.flag(), (String) null));
             }
-            case "postgres" -> {
-                if (jdbcUrl == null || jdbcUrl.isBlank()) {
-                    throw new StartupException("--store postgres needs --jdbc-url (or HOURGLASS_JDBC_URL)");
-                }
-                try {
-                    return config.withPostgres(PostgresOptions.of(jdbcUrl, blankToNull(dbUser),
-                            blankToNull(System.getenv("HOURGLASS_DB_PASSWORD"))).withPoolSize(dbPoolSize)
-                            .withSchema(blankToNull(dbSchema))
-                            .withSocketTimeout(seconds("--db-socket-timeout", dbSocketTimeoutSeconds)));
-                } catch (IllegalArgumentException e) {
-                    throw new StartupException(e.getMessage());
-                }
-            }
-            default -> throw new StartupException("--store must be sqlite or postgres, was '" + store + "'");
         }
+        return flags;
     }
 
-    private ServerConfig withNodeId(ServerConfig config) {
-        if (nodeId == null || nodeId.isBlank()) {
-            return config; // the server picks HOSTNAME-pid
+    /** {@code name = value (source)}, one line per setting; secrets as {@code (hidden)}. */
+    private static void printSettings(PrintWriter out, ResolvedSettings settings) {
+        out.println("# hourglass server settings: flag > environment > config file > default");
+        for (ResolvedSettings.Value v : settings.all()) {
+            Setting s = v.setting();
+            String line = switch (v.source()) {
+                case FLAG -> shown(v) + " (flag " + s.flag() + ")";
+                case ENV -> shown(v) + " (env " + s.env() + ")";
+                case FILE -> shown(v) + " (file " + settings.file().path() + ")";
+                case DEFAULT -> shown(v) + " (default)";
+                case NONE -> s.defaultDescription() == null ? "(not set)"
+                        : "(not set: " + s.defaultDescription() + ")";
+            };
+            out.println(s.name() + " = " + line);
         }
-        try {
-            return config.withEngine(EngineConfig.defaults(nodeId).validate());
-        } catch (IllegalArgumentException e) {
-            throw new StartupException("--node-id: " + e.getMessage());
-        }
+        out.flush();
     }
 
-    /** --webhook-secret and --webhook-allowlist (or their env variables). */
-    private ServerConfig withWebhookSecurity(ServerConfig config) {
-        List<SigningSecret> secrets = new ArrayList<>();
-        if (webhookSecrets != null && !webhookSecrets.isBlank()) {
-            String[] entries = webhookSecrets.split(",");
-            for (int i = 0; i < entries.length; i++) {
-                try {
-                    secrets.add(SigningSecret.parse(entries[i]));
-                } catch (IllegalArgumentException e) {
-                    // The entry itself is never echoed: it may be a real secret with a typo.
-                    throw new StartupException("--webhook-secret / HOURGLASS_WEBHOOK_SECRETS, secret " + (i + 1)
-                            + " of " + entries.length + ": " + e.getMessage());
-                }
-            }
-        }
-        try {
-            return config.withWebhookSecrets(secrets).withWebhookAllowlist(WebhookAllowlist.parse(webhookAllowlist));
-        } catch (IllegalArgumentException e) {
-            throw new StartupException("--webhook-allowlist / HOURGLASS_WEBHOOK_ALLOWLIST: " + e.getMessage());
-        }
+    private static String shown(ResolvedSettings.Value v) {
+        return v.setting().secret() ? "(hidden)" : v.text();
     }
 
     /**
@@ -229,15 +166,58 @@ final class ServerCommand implements Callable<Integer> {
                 : "Admin API: off (set HOURGLASS_ADMIN_KEY to manage tenants)");
     }
 
-    /** A positive number of seconds (fractions allowed) as a Duration; else one clear line. */
-    private static java.time.Duration seconds(String option, double value) {
-        if (!(value > 0) || value > 86_400) {
-            throw new StartupException(option + " must be a number of seconds > 0 and <= 86400, was " + value);
-        }
-        return java.time.Duration.ofMillis(Math.max(1, Math.round(value * 1000)));
-    }
+    /**
+     * Adds one option per setting that has a flag, and lists those without one (the secrets) in the footer, so that
+     * the help names every environment variable the server reads. Options are text here; {@link ResolvedSettings}
+     * checks them as it checks the environment and the file.
+     */
+    static final class SettingOptions implements CommandLine.IModelTransformer {
+        private static final int FOOTER_WIDTH = 78; // within picocli's usage width, which would wrap without indenting
 
-    private static String blankToNull(String s) {
-        return s == null || s.isBlank() ? null : s;
+        /** {@code text} in lines of at most {@code width} characters, each starting with {@code indent}. */
+        private static List<String> wrap(String text, String indent, int width) {
+            List<String> lines = new ArrayList<>();
+            StringBuilder line = new StringBuilder(indent);
+            for (String word : text.split(" ")) {
+                if (line.length() > indent.length() && line.length() + 1 + word.length() > width) {
+                    lines.add(line.toString());
+                    line = new StringBuilder(indent);
+                }
+                if (line.length() > indent.length()) {
+                    line.append(' ');
+                }
+                line.append(word);
+            }
+            lines.add(line.toString());
+            return lines;
+        }
+
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            List<String> footer = new ArrayList<>();
+            footer.add("");
+            footer.add("Settings without a flag, from the environment or the config file (secrets: a flag");
+            footer.add("would show in the process list, and the environment is safer than a file):");
+            for (Setting s : Settings.ALL) {
+                if (s.flag() != null) {
+                    spec.addOption(OptionSpec.builder(s.flag())
+                            .paramLabel(s.paramLabel())
+                            .type(String.class)
+                            .description(s.description() + " (env " + s.env()
+                                    + (s.key() != null ? ", file key " + s.key() : "")
+                                    + ", default " + s.shownDefault() + ")")
+                            .build());
+                } else {
+                    footer.add("  " + s.env() + " (file key " + s.key() + ")");
+                    footer.addAll(wrap(s.description(), "      ", FOOTER_WIDTH));
+                }
+            }
+            footer.add("");
+            footer.addAll(wrap("Durations: " + DurationText.EXAMPLES + ". The default node id is made of the "
+                    + "HOSTNAME variable and the process id. Every setting: docs/operations.md#configuration; "
+                    + "a config file to start from: docs/hourglass.properties.", "", FOOTER_WIDTH));
+            spec.usageMessage().footer(footer.toArray(String[]::new));
+            return spec;
+        }
     }
 }

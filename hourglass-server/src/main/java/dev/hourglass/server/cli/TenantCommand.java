@@ -50,7 +50,8 @@ final class TenantCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    @Command(name = "create", description = "Create a tenant; prints its API key and webhook secret (shown once).")
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create a tenant; prints its API key and webhook secret (shown once).")
     int create(@Parameters(paramLabel = "NAME") String name,
             @Option(names = "--weight", paramLabel = "N", description = "Share of delivery capacity, 1..1000.")
             Integer weight,
@@ -68,17 +69,20 @@ final class TenantCommand implements Runnable {
         return call("POST", TENANTS, body);
     }
 
-    @Command(name = "list", description = "List the tenants.")
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List the tenants.")
     int list() {
         return call("GET", TENANTS, null);
     }
 
-    @Command(name = "show", description = "Show a tenant: weight, quotas, webhook secrets, keys (never a key).")
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Show a tenant: weight, quotas, webhook secrets, keys (never a key).")
     int show(@Parameters(paramLabel = "NAME") String name) {
         return call("GET", TENANTS + "/" + segment(name), null);
     }
 
-    @Command(name = "update", description = "Change a tenant's weight or quotas, or rotate its webhook secret. "
+    @Command(name = "update", mixinStandardHelpOptions = true,
+            description = "Change a tenant's weight or quotas, or rotate its webhook secret. "
             + "Applies without a restart.")
     int update(@Parameters(paramLabel = "NAME") String name,
             @Option(names = "--weight", paramLabel = "N", description = "Share of delivery capacity, 1..1000.")
@@ -106,12 +110,14 @@ final class TenantCommand implements Runnable {
         return call("PATCH", TENANTS + "/" + segment(name), body);
     }
 
-    @Command(name = "add-key", description = "Issue another API key for a tenant (shown once), to rotate keys.")
+    @Command(name = "add-key", mixinStandardHelpOptions = true,
+            description = "Issue another API key for a tenant (shown once), to rotate keys.")
     int addKey(@Parameters(paramLabel = "NAME") String name) {
         return call("POST", TENANTS + "/" + segment(name) + "/keys", null);
     }
 
-    @Command(name = "revoke-key", description = "Revoke one of a tenant's API keys.")
+    @Command(name = "revoke-key", mixinStandardHelpOptions = true,
+            description = "Revoke one of a tenant's API keys.")
     int revokeKey(@Parameters(paramLabel = "NAME") String name, @Parameters(paramLabel = "KEY_ID") String keyId) {
         return call("DELETE", TENANTS + "/" + segment(name) + "/keys/" + segment(keyId), null);
     }

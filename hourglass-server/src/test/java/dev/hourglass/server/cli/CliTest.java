@@ -111,7 +111,7 @@ class CliTest {
         Run zero = run("server", "--port", "0", "--data", dir.toString(), "--store-timeout", "0");
         assertThat(zero.code()).isEqualTo(2);
         assertThat(zero.errLines()).singleElement().asString().isEqualTo(
-                "hourglass: --store-timeout must be a number of seconds > 0 and <= 86400, was 0.0");
+                "hourglass: --store-timeout must be a duration > 0 and at most 1d, was '0'");
         Run junk = run("server", "--port", "0", "--data", dir.toString(), "--store-timeout", "soon");
         assertThat(junk.code()).isEqualTo(2);
         assertThat(junk.errLines()).singleElement().asString().contains("--store-timeout").contains("soon");
