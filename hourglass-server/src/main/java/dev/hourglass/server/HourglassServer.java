@@ -29,6 +29,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -109,11 +110,22 @@ public final class HourglassServer implements AutoCloseable {
     }
 
     /**
-     * Starts a server and returns once it accepts requests.
+     * Starts a server on the system's clocks and returns once it accepts requests.
      *
      * @throws StartupException when it cannot start as configured; nothing is left running
      */
     public static HourglassServer start(ServerConfig config) {
+        return start(config, SystemTime.wallClock(), SystemTime.ticker());
+    }
+
+    /**
+     * Starts a server whose every component (engine, tenants, quotas, webhook signatures) reads the time from the
+     * given clocks: the wall clock decides due times and timestamps, the ticker measures waits and rates. On
+     * PostgreSQL the engine still corrects the wall clock by its measured offset from the database's clock.
+     *
+     * @throws StartupException when it cannot start as configured; nothing is left running
+     */
+    public static HourglassServer start(ServerConfig config, InstantSource wallClock, Ticker ticker) {
         config.validate();
         Path storeFile = config.postgres() != null ? null
                 : prepareDataDir(config.dataDir()).resolve(ServerConfig.STORE_FILE);
@@ -129,16 +141,16 @@ public final class HourglassServer implements AutoCloseable {
             WebhookSigningSetup signing = WebhookSigningSetup.resolve(config,
                     storeFile != null ? storeFile.getParent() : null);
             TenantStore tenantStore = tenantStoreOf(store);
-            tenants = new TenantDirectory(tenantStore, SystemTime.wallClock(),
+            tenants = new TenantDirectory(tenantStore, wallClock,
                     signing.secrets().secretsFor(TenantDirectory.DEFAULT_TENANT));
             TenantDirectory.Bootstrap bootstrap = startTenants(tenants, config.keys());
-            quotas = startQuotas(tenantStore);
+            quotas = startQuotas(tenantStore, ticker);
             // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
             GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
             Hourglass hourglass = startEngine(store, engine, tenants, new WebhookHandler(client,
                     config.webhookConnectTimeout(), engine.defaultTimeout(),
-                    new WebhookSigner(tenants, SystemTime.wallClock())));
+                    new WebhookSigner(tenants, wallClock)), wallClock, ticker);
             ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
             http.createContext("/", new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(),
                     addressGuard, tenants, quotas, config.keys().adminKey()));
@@ -217,9 +229,9 @@ public final class HourglassServer implements AutoCloseable {
         throw new StartupException(store + " cannot keep tenants: the server needs a SQL store");
     }
 
-    private static QuotaGate startQuotas(TenantStore tenantStore) {
+    private static QuotaGate startQuotas(TenantStore tenantStore, Ticker ticker) {
         try {
-            return new QuotaGate(tenantStore, Ticker.system(), QuotaGate.DEFAULT_RECOUNT).start();
+            return new QuotaGate(tenantStore, ticker, QuotaGate.DEFAULT_RECOUNT).start();
         } catch (StoreException e) {
             throw new StartupException("cannot count pending jobs: " + firstLine(e.getMessage()), e);
         }
@@ -242,10 +254,12 @@ public final class HourglassServer implements AutoCloseable {
     }
 
     private static Hourglass startEngine(JobStore store, EngineConfig engine, TenantShares shares,
-            WebhookHandler webhooks) {
+            WebhookHandler webhooks, InstantSource wallClock, Ticker ticker) {
         try {
             return Hourglass.builder()
                     .store(store)
+                    .clock(wallClock, ticker)
+                    .syncClockToStore(true) // nodes sharing PostgreSQL time jobs by its clock, whatever clock is given
                     .config(engine)
                     .tenantShares(shares)
                     .handler(WebhookHandler.NAME, webhooks)

@@ -8,6 +8,7 @@ import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.time.ManualClock;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import dev.hourglass.http.ApiHandler;
@@ -68,6 +69,11 @@ public final class ServerFixture implements AutoCloseable {
 
     public static ServerFixture start(ServerConfig config) {
         return new ServerFixture(HourglassServer.start(config));
+    }
+
+    /** A server whose every component reads the time from {@code clock}. */
+    public static ServerFixture start(ServerConfig config, ManualClock clock) {
+        return new ServerFixture(HourglassServer.start(config, clock, clock));
     }
 
     public static ServerConfig config(Path dataDir) {

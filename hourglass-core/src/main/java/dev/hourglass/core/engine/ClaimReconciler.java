@@ -350,7 +350,7 @@ final class ClaimReconciler {
      *
      * <p>Why checks go on for {@link #LATE_COMMIT_GRACE}: a COMMIT held up in a broken network may still reach the
      * server after the client gave up, until the server aborts the idle transaction (the PostgreSQL store has it
-     * do so after 15 s). A job not found, or not ours, may so become ours later. A start is the exception: it is
+     * do so after 5 s). A job not found, or not ours, may so become ours later. A start is the exception: it is
      * settled at its first check, because a job it finds SCHEDULED goes back into the timer, and a second look
      * could not tell a late-committed lost start from the timer's own new start of the same claim. A lost start
      * that commits after the first look makes the timer's start of that claim lose its compare-and-set, and

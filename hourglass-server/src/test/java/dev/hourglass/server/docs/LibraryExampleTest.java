@@ -80,7 +80,9 @@ class LibraryExampleTest {
         assertThat(out).as(stderr).containsPattern("(?m)^cancelled [0-9a-f-]{36}$").containsPattern("(?m)^CANCELLED$");
         assertThat(Files.exists(app.resolve("hourglass-data/hourglass.db"))).as("the store file").isTrue();
         assertThat(stderr).as("with the README's flag, no native-access warning").doesNotContain("restricted method")
-                .as("without a logging binding, SLF4J says so, as the README tells").contains("No SLF4J providers");
+                .as("without a logging binding, SLF4J says so, as the README tells").contains("No SLF4J providers")
+                .as("and nothing else: the migrations log through SLF4J, not java.util.logging")
+                .doesNotContain("flywaydb").doesNotContain("INFO");
     }
 
     @Test

@@ -107,8 +107,13 @@ import org.slf4j.LoggerFactory;
 public final class PostgresJobStore implements JobStore, SqlDatabase, TransactionalInsert<Connection> {
     private static final Logger log = LoggerFactory.getLogger(PostgresJobStore.class);
     private static final AtomicInteger POOLS = new AtomicInteger();
-    /** The server aborts a transaction of this store that waits this long for its next statement or COMMIT. */
-    static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(15);
+    /**
+     * The server aborts a transaction of this store that waits this long for its next statement or COMMIT. Shorter
+     * than the engine's lease TTL (10 s by default): a node cut off by the network in the middle of its heartbeat's
+     * transaction holds the advisory lock that excludes its rescue until then, and a longer wait would delay the
+     * rescue of its claims past the lease. A healthy transaction never waits between its statements.
+     */
+    static final Duration IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(5);
     /**
      * A statement of this store gives up waiting for a row lock after this long (SQLState 55P03, a plain
      * {@link StoreException}: the group committer retries the batch one operation per transaction, so only the

@@ -447,7 +447,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                         new CancelRequest(held.id(), null, at(2))))))
                         .isInstanceOf(StoreException.class).hasMessageContaining("55P03");
                 Duration waited = TestDatabase.elapsedSince(started);
-                assertThat(waited).as("the lock timeout, not the 15 s idle-transaction timeout")
+                assertThat(waited).as("the lock timeout, not the 5 s idle-transaction timeout")
                         .isGreaterThanOrEqualTo(PostgresJobStore.LOCK_TIMEOUT.minusMillis(100))
                         .isLessThan(PostgresJobStore.LOCK_TIMEOUT.plusSeconds(3));
                 assertThat(get(free.id()).state()).as("the whole transaction rolled back")
