@@ -265,7 +265,8 @@ class EngineOnAFailingStoreTest {
     @Test
     void aWithdrawnWriteIsLeftOutIfItsTransactionHasNotStarted() throws Exception {
         failing.hang = new CountDownLatch(1);
-        CompletableFuture<InsertResult> pending = engine.scheduleAsync(work("withdrawn"), When.after(Duration.ofSeconds(1)));
+        CompletableFuture<InsertResult> pending = engine.scheduleAsync(work("withdrawn"),
+                When.after(Duration.ofSeconds(1)));
         assertThatThrownBy(() -> pending.get(300, TimeUnit.MILLISECONDS))
                 .isInstanceOf(TimeoutException.class);
         pending.cancel(false); // the caller gives up, as the HTTP API does after its store timeout

@@ -69,7 +69,8 @@ class LeaseRenewalOnPostgresTest {
 
     @Test
     void aNodeWhoseRenewalIsRefusedStartsNothingUntilARenewalGoesThrough() throws Exception {
-        JobId id = engine.schedule(JobRequest.of("work", "x".getBytes(StandardCharsets.UTF_8)), When.after(Duration.ofSeconds(12))).job().id();
+        JobId id = engine.schedule(JobRequest.of("work", "x".getBytes(StandardCharsets.UTF_8)),
+                When.after(Duration.ofSeconds(12))).job().id();
         await().atMost(Duration.ofSeconds(10)).until(() -> store.find(id).orElseThrow().owner() != null);
 
         try (Connection rescuer = TestDatabase.raw(schema)) {

@@ -39,7 +39,8 @@ class TransactionalEnqueueOnSqliteTest {
                 statement.execute("INSERT INTO orders (id) VALUES (1)");
             }
 
-            assertThatThrownBy(() -> engine.scheduleInTransaction(callerTx, JobRequest.of("work", null), When.after(Duration.ofSeconds(1))))
+            assertThatThrownBy(() -> engine.scheduleInTransaction(callerTx, JobRequest.of("work", null),
+                    When.after(Duration.ofSeconds(1))))
                     .isInstanceOf(UnsupportedOperationException.class)
                     .hasMessageContaining("cannot schedule inside a caller's transaction")
                     .hasMessageContaining("single writer");

@@ -109,7 +109,8 @@ class PostgresTenantStoreTest extends TenantStoreContract {
             assertThat(JdbcTenantStore.on(node).find("acme")).contains(tenant("acme"));
             assertThat(JdbcTenantStore.on(node).revokeKey("acme", first.id(), T0.plusSeconds(1))).isTrue();
             assertThat(tenants.activeKeys()).isEmpty();
-            assertThat(JdbcTenantStore.on(node).create(tenant("acme"), key("acme-k2", "acme"))).as("name taken").isFalse();
+            assertThat(JdbcTenantStore.on(node).create(tenant("acme"), key("acme-k2", "acme"))).as("name taken")
+                    .isFalse();
         }
 
         @Test

@@ -168,7 +168,8 @@ class SqliteTenantStoreTest extends TenantStoreContract {
             // Behind TenantStore's own check (addKey inserts only if the tenant exists): the REFERENCES clause,
             // which SQLite enforces only on connections that turn foreign_keys on, as the store's writer does.
             assertThatThrownBy(() -> sqlite().writeSql("orphan key", connection -> connection.createStatement()
-                    .executeUpdate("INSERT INTO api_keys (id, tenant, hash, created_at) VALUES ('k', 'nobody', 'h', 0)")))
+                    .executeUpdate("INSERT INTO api_keys (id, tenant, hash, created_at) "
+                            + "VALUES ('k', 'nobody', 'h', 0)")))
                     .isInstanceOf(StoreException.class)
                     .hasMessageContaining("FOREIGN KEY");
             assertThat(tenants.findKeyByHash("h")).isEmpty();

@@ -38,9 +38,9 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
- * The conformance suite of {@link TenantStore}: a store module extends this class on a real database and implements
- * {@link #openStore()}; the suite reaches the tenants through {@link JdbcTenantStore#on} over the store's {@link SqlDatabase} capability and inserts jobs through the
- * job SPI only. Every time is a whole millisecond off {@link dev.hourglass.store.testkit.TestJobs#T0} (stores keep
+ * The conformance suite of {@link TenantStore} on a store's database: a test extends this class on a real database and
+ * implements {@link #openStore()}; the suite reaches the tenants through {@link JdbcTenantStore#on} over the store's
+ * {@link SqlDatabase} capability and inserts jobs through the job SPI only. Every time is a whole millisecond off {@link dev.hourglass.store.testkit.TestJobs#T0} (stores keep
  * epoch milliseconds), with millisecond parts, so that a store that drops them fails.
  */
 public abstract class TenantStoreContract {

@@ -205,7 +205,8 @@ final class HorizonLoader {
 
     private void prune(Instant now) {
         Instant cutoff = now.minus(config.retention());
-        int pruned = committer.<Integer>task(Durability.LAZY, tx -> tx.pruneFinished(new PruneParams(cutoff, PRUNE_BATCH))).join();
+        int pruned = committer.<Integer>task(Durability.LAZY,
+                tx -> tx.pruneFinished(new PruneParams(cutoff, PRUNE_BATCH))).join();
         if (pruned > 0) {
             log.info("pruned {} finished jobs older than {}", pruned, config.retention());
         }

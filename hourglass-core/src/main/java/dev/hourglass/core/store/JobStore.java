@@ -34,9 +34,9 @@ public interface JobStore extends AutoCloseable {
 
     /**
      * The SCHEDULED jobs claimed by {@code params.owner()}, in id order, after {@code params.after()} (null: from the
-     * first), at most {@code params.limit()}: one page of a keyset scan, each claim with only what a timer entry needs (never the payload).
-     * RUNNING jobs of the owner, other owners' jobs and unowned jobs are left out. A read: it sees committed data
-     * only, runs beside the writer, and changes nothing.
+     * first), at most {@code params.limit()}: one page of a keyset scan, each claim with only what a timer entry
+     * needs (never the payload). RUNNING jobs of the owner, other owners' jobs and unowned jobs are left out. A read:
+     * it sees committed data only, runs beside the writer, and changes nothing.
      *
      * <p>Why: a claim whose commit answer was lost ({@link StoreUnavailableException#outcomeUnknown()}) names no
      * job, so the node pages through everything it holds in the store to put the lost ones in its timer. Pages are
@@ -71,10 +71,10 @@ public interface JobStore extends AutoCloseable {
 
     /**
      * Optional: subscribes to jobs that someone else committed and no node claimed, such as jobs committed by
-     * {@link TransactionalInsert#insertIn}, so that the engine can claim them before its next regular horizon round. {@code dueAt}
-     * receives the earliest due time of each committed batch; it is called on a thread of the store, must be fast
-     * and should not throw (what it throws is logged and ignored). Announcements are a hint, never a guarantee
-     * (they may be lost while the store reconnects): the regular rounds still find every job. The default
+     * {@link TransactionalInsert#insertIn}, so that the engine can claim them before its next regular horizon round.
+     * {@code dueAt} receives the earliest due time of each committed batch; it is called on a thread of the store,
+     * must be fast and should not throw (what it throws is logged and ignored). Announcements are a hint, never a
+     * guarantee (they may be lost while the store reconnects): the regular rounds still find every job. The default
      * announces nothing.
      */
     default Subscription onNewJobs(Consumer<Instant> dueAt) {

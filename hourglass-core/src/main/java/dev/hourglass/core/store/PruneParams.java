@@ -3,7 +3,10 @@ package dev.hourglass.core.store;
 import java.time.Instant;
 import java.util.Objects;
 
-/** What {@link StoreTx#pruneFinished} deletes: up to {@code limit} terminal jobs finished before {@code finishedBefore}. */
+/**
+ * What {@link StoreTx#pruneFinished} deletes: up to {@code limit} terminal jobs finished before
+ * {@code finishedBefore}.
+ */
 public record PruneParams(Instant finishedBefore, int limit) {
     public PruneParams {
         Objects.requireNonNull(finishedBefore, "finishedBefore");

@@ -321,7 +321,8 @@ class PostgresJobStoreTest extends JobStoreContract {
             NewJob ofA = aJobOfNodeAWhoseLeaseEndsAt10();
             PostgresJobStore nodeA = anotherNode();
             try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
-                Held<Boolean> renewal = heldOpen(threads, nodeA, tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(9))));
+                Held<Boolean> renewal = heldOpen(threads, nodeA,
+                        tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(9))));
 
                 // node-a's stored lease (10) has run out at 11, but its renewal to 100 is about to commit.
                 Future<Integer> rescue = threads.submit(() -> rescue(at(11), "node-b", false));
@@ -347,7 +348,8 @@ class PostgresJobStoreTest extends JobStoreContract {
                 // commits just after it, before the rescue tries node-a's lock, which is free again by then: only
                 // the lease read again after the lock can tell.
                 Connection renewalBeforeTheLock = before(rescuer, PostgresTx.TRY_LOCK_NODES, () -> renewed.set(
-                        nodeA.write(Durability.LAZY, tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(9))))));
+                        nodeA.write(Durability.LAZY,
+                                tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(9))))));
                 int rescued = new PostgresTx(renewalBeforeTheLock, "rescuer", (NewJobChannel) null)
                         .rescueExpired(RescueParams.expiredLeases("node-b", at(11)));
                 rescuer.commit();
@@ -381,7 +383,8 @@ class PostgresJobStoreTest extends JobStoreContract {
             NewJob ofA = aJobOfNodeAWhoseLeaseEndsAt10();
             PostgresJobStore nodeA = anotherNode();
             try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
-                Held<Integer> rescue = heldOpen(threads, postgres(), tx -> tx.rescueExpired(RescueParams.expiredLeases("node-b", at(11))));
+                Held<Integer> rescue = heldOpen(threads, postgres(),
+                        tx -> tx.rescueExpired(RescueParams.expiredLeases("node-b", at(11))));
 
                 Future<Boolean> renewal = threads.submit(() -> nodeA.write(Durability.LAZY,
                         tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(11)))));
@@ -391,7 +394,8 @@ class PostgresJobStoreTest extends JobStoreContract {
             }
 
             assertThat(get(ofA.id()).owner()).as("handed back").isNull();
-            boolean renewedAfter = nodeA.write(Durability.LAZY, tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(12))));
+            boolean renewedAfter = nodeA.write(Durability.LAZY,
+                    tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(12))));
             assertThat(renewedAfter).as("renews once the rescue is over").isTrue();
             assertThat(rescue(at(50), "node-b", false)).isZero();
         }

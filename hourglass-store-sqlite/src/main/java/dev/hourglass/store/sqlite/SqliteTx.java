@@ -431,7 +431,8 @@ final class SqliteTx implements StoreTx {
         boolean allOtherNodes = params.allOtherNodes();
         try {
             // Owners whose claims are taken over: every owner of a job except the rescuer and, unless
-            // allOtherNodes, except the nodes with a live lease. An owner without a nodes row counts as expired: it cannot renew.
+            // allOtherNodes, except the nodes with a live lease. An owner without a nodes row counts as expired: it
+            // cannot renew.
             Set<String> alive = new HashSet<>();
             if (!allOtherNodes) {
                 PreparedStatement live = statement(LIVE_NODES);

@@ -1104,7 +1104,8 @@ public abstract class JobStoreContract {
                     new Claim(rescheduled.id(), "t1", at(7), 1));
             assertThat(claims).extracting(Claim::id).doesNotContain(runningOfA.id(), unowned.id(), otherOwner.id(),
                     cancelled.id());
-            assertThat(store.claimsOf(new ClaimsOfParams("node-b", null, 100))).containsExactly(claimOf(otherOwner.id()));
+            assertThat(store.claimsOf(new ClaimsOfParams("node-b", null, 100)))
+                    .containsExactly(claimOf(otherOwner.id()));
             assertThat(store.claimsOf(new ClaimsOfParams("node-c", null, 100))).isEmpty();
         }
 
@@ -1137,11 +1138,14 @@ public abstract class JobStoreContract {
             insert(job().id(third).owner("node-a").build(), job().id(between).owner("node-b").build(),
                     job().id(first).owner("node-a").build(), job().id(second).owner("node-a").build());
 
-            assertThat(store.claimsOf(new ClaimsOfParams("node-a", null, 10))).extracting(Claim::id).containsExactly(first, second, third);
-            assertThat(store.claimsOf(new ClaimsOfParams("node-a", null, 2))).extracting(Claim::id).containsExactly(first, second);
-            assertThat(store.claimsOf(new ClaimsOfParams("node-a", first, 10))).extracting(Claim::id).containsExactly(second, third);
-            assertThat(store.claimsOf(new ClaimsOfParams("node-a", between, 1))).as("a cursor naming another owner's job")
-                    .extracting(Claim::id).containsExactly(second);
+            assertThat(store.claimsOf(new ClaimsOfParams("node-a", null, 10))).extracting(Claim::id)
+                    .containsExactly(first, second, third);
+            assertThat(store.claimsOf(new ClaimsOfParams("node-a", null, 2))).extracting(Claim::id)
+                    .containsExactly(first, second);
+            assertThat(store.claimsOf(new ClaimsOfParams("node-a", first, 10))).extracting(Claim::id)
+                    .containsExactly(second, third);
+            assertThat(store.claimsOf(new ClaimsOfParams("node-a", between, 1)))
+                    .as("a cursor naming another owner's job").extracting(Claim::id).containsExactly(second);
             assertThat(store.claimsOf(new ClaimsOfParams("node-a", third, 10))).isEmpty();
         }
     }
