@@ -47,6 +47,7 @@ import org.slf4j.LoggerFactory;
  * POST   /v1/jobs/{id}/reschedule  move a SCHEDULED job
  * GET    /healthz                  liveness: 200 while the server answers, whatever the store does
  * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached
+ * GET    /v1/openapi.yaml          this API's contract (no key needed)
  * </pre>
  *
  * <p>Every request under {@code /v1/} carries an API key ({@code Authorization: Bearer ...}, see
@@ -145,6 +146,9 @@ public final class ApiHandler implements HttpHandler {
         } else if (path.equals("/readyz")) {
             allow(method, "GET");
             ready(ex);
+        } else if (path.equals(OpenApiContract.PATH)) {
+            allow(method, "GET");
+            write(ex, 200, OpenApiContract.MEDIA_TYPE, OpenApiContract.yaml(), Map.of());
         } else if (path.equals(AdminApi.PREFIX) || path.startsWith(AdminApi.PREFIX + "/")) {
             auth.admin(ex);
             byte[] body = AdminApi.takesBody(method, path) ? jsonBody(ex) : null;
