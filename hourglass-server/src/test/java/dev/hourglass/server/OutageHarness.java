@@ -216,10 +216,11 @@ final class OutageHarness implements AutoCloseable {
         long startedMs = nowMs();
         Call call;
         try {
-            HttpResponse<String> r = http.send(ServerFixture.authorized(node.api().uri("/v1/jobs"))
+            HttpResponse<String> r = ApiContract.check(http.send(ServerFixture.authorized(
+                    node.api().uri("/v1/jobs"))
                     .header("Content-Type", "application/json").header("Idempotency-Key", key)
                     .timeout(ANSWER_BOUND.plusSeconds(10))
-                    .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString()));
             call = new Call(node.id(), key, startedMs, msSince(started), r.statusCode(), r.body(),
                     r.headers().firstValue("Retry-After").orElse(null),
                     r.headers().firstValue("Content-Type").orElse(null), null);
@@ -237,8 +238,8 @@ final class OutageHarness implements AutoCloseable {
 
     private int status(Node node, String path) {
         try {
-            return http.send(ServerFixture.authorized(node.api().uri(path)).timeout(ANSWER_BOUND).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
+            return ApiContract.check(http.send(ServerFixture.authorized(node.api().uri(path)).timeout(ANSWER_BOUND)
+                    .build(), HttpResponse.BodyHandlers.discarding())).statusCode();
         } catch (IOException | InterruptedException e) {
             return -1;
         }

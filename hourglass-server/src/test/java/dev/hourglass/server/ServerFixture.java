@@ -154,7 +154,8 @@ public final class ServerFixture implements AutoCloseable {
 
     /**
      * Sends as the {@code default} tenant ({@link #API_KEY}) unless {@code headers} carry an Authorization; a header
-     * given with an empty value is left out (so {@code "Authorization", ""} sends none).
+     * given with an empty value is left out (so {@code "Authorization", ""} sends none). Every answer is held to the
+     * API's OpenAPI contract ({@link ApiContract}): one it does not describe fails the test.
      */
     public Response send(HttpRequest.Builder request, String... headers) {
         headers = withDefault(headers, "Authorization", "Bearer " + API_KEY);
@@ -164,8 +165,8 @@ public final class ServerFixture implements AutoCloseable {
             }
         }
         try {
-            HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = ApiContract.check(http.send(request.timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
             return new Response(r.statusCode(), r.headers(), r.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -61,15 +61,16 @@ class UnavailableTest {
             URI jobs = URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/v1/jobs");
 
             store.failWrites = true;
-            HttpResponse<String> r = client.send(ServerFixture.authorized(jobs).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JOB)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = ApiContract.check(client.send(ServerFixture.authorized(jobs)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(JOB)).build(), HttpResponse.BodyHandlers.ofString()));
             Response response = new Response(r.statusCode(), r.headers(), r.body());
             BadInputTest.assertProblem(response, 503, "store");
             assertThat(response.header("Retry-After")).isEqualTo("1");
 
             store.failWrites = false;
-            HttpResponse<String> list = client.send(ServerFixture.authorized(jobs).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> list = ApiContract.check(client.send(ServerFixture.authorized(jobs).build(),
+                    HttpResponse.BodyHandlers.ofString()));
             assertThat(list.statusCode()).isEqualTo(200);
             assertThat(ServerFixture.JSON.readTree(list.body()).get("jobs")).isEmpty();
         } finally {
@@ -91,25 +92,25 @@ class UnavailableTest {
 
             store.hang = new CountDownLatch(1); // a database behind a network that swallows every packet
             long started = System.nanoTime();
-            HttpResponse<String> r = client.send(ServerFixture.authorized(base.resolve("/v1/jobs"))
+            HttpResponse<String> r = ApiContract.check(client.send(ServerFixture.authorized(base.resolve("/v1/jobs"))
                     .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
-                    .POST(HttpRequest.BodyPublishers.ofString(JOB)).build(), HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString(JOB)).build(), HttpResponse.BodyHandlers.ofString()));
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             Response response = new Response(r.statusCode(), r.headers(), r.body());
             BadInputTest.assertProblem(response, 503, "did not answer within 500 ms");
             assertThat(response.header("Retry-After")).isEqualTo("1");
             assertThat(took).isLessThan(Duration.ofSeconds(2));
 
-            HttpResponse<String> read = client.send(ServerFixture.authorized(base.resolve("/v1/jobs"))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> read = ApiContract.check(client.send(ServerFixture.authorized(base.resolve("/v1/jobs"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()));
             assertThat(read.statusCode()).as("reads are bounded too").isEqualTo(503);
 
             store.hang.countDown();
-            await().atMost(Duration.ofSeconds(5)).until(() -> client.send(ServerFixture.authorized(
-                    base.resolve("/v1/jobs")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+            await().atMost(Duration.ofSeconds(5)).until(() -> ApiContract.check(client.send(ServerFixture.authorized(
+                    base.resolve("/v1/jobs")).build(), HttpResponse.BodyHandlers.ofString())).statusCode() == 200);
             await().pollDelay(Duration.ofMillis(500)).until(() -> true); // the committer works off its queue
-            HttpResponse<String> list = client.send(ServerFixture.authorized(base.resolve("/v1/jobs")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> list = ApiContract.check(client.send(ServerFixture.authorized(
+                    base.resolve("/v1/jobs")).build(), HttpResponse.BodyHandlers.ofString()));
             assertThat(ServerFixture.JSON.readTree(list.body()).get("jobs")).as("the withdrawn job").isEmpty();
         } finally {
             store.hang.countDown();
@@ -157,8 +158,9 @@ class UnavailableTest {
 
         HttpResponse<String> get(String path) {
             try {
-                return client.send(ServerFixture.authorized(URI.create("http://127.0.0.1:" + http.getAddress().getPort()
-                        + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                return ApiContract.check(client.send(ServerFixture.authorized(URI.create("http://127.0.0.1:"
+                        + http.getAddress().getPort() + path)).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } catch (InterruptedException e) {

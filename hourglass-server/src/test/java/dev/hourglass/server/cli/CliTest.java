@@ -2,6 +2,7 @@ package dev.hourglass.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hourglass.server.ApiContract;
 import dev.hourglass.server.ServerFixture;
 import dev.hourglass.webhook.signing.SigningSecret;
 import java.io.BufferedReader;
@@ -264,9 +265,9 @@ class CliTest {
             assertThat(m).as("the listening line, in %s", lines).isNotNull();
             assertThat(Path.of(m.group(2))).isAbsolute().isEqualTo(dir.resolve("hourglass.db").toAbsolutePath());
             var client = HttpClient.newHttpClient();
-            var health = client.send(HttpRequest.newBuilder(
+            var health = ApiContract.check(client.send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + m.group(1) + "/healthz")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+                    HttpResponse.BodyHandlers.ofString()));
             assertThat(health.statusCode()).isEqualTo(200);
 
             p.toHandle().destroy(); // SIGTERM (through the handle: Process.destroy would also close our pipes)

@@ -2,6 +2,7 @@ package dev.hourglass.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hourglass.server.ApiContract;
 import dev.hourglass.server.ServerFixture;
 import dev.hourglass.server.config.Setting;
 import dev.hourglass.server.config.Settings;
@@ -219,8 +220,9 @@ class ServerConfigurationCliTest {
                     "Admin API: on (/v1/admin/tenants, key from HOURGLASS_ADMIN_KEY)");
             assertThat(Files.exists(dir.resolve("data").resolve("hourglass.db"))).as("data= from the file").isTrue();
             var client = HttpClient.newHttpClient();
-            var tenants = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/admin/tenants"))
-                    .header("Authorization", "Bearer " + STRONG_ADMIN_KEY).build(), HttpResponse.BodyHandlers.ofString());
+            var tenants = ApiContract.check(client.send(HttpRequest.newBuilder(URI.create(base + "/v1/admin/tenants"))
+                    .header("Authorization", "Bearer " + STRONG_ADMIN_KEY).build(),
+                    HttpResponse.BodyHandlers.ofString()));
             assertThat(tenants.statusCode()).as("the admin key from the file").isEqualTo(200);
 
             p.toHandle().destroy();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hourglass.core.engine.EngineConfig;
+import dev.hourglass.server.ApiContract;
 import dev.hourglass.server.Receiver;
 import dev.hourglass.store.postgres.TestDatabase;
 import dev.hourglass.server.ServerFixture;
@@ -194,9 +195,9 @@ class ClusterTest {
         String body = "{\"runAt\": " + runAtMillis + ", \"target\": {\"type\": \"webhook\", \"url\": \""
                 + receiver.url(HOOK) + "\"}, \"payload\": {}}";
         try {
-            HttpResponse<String> response = http.send(ServerFixture.authorized(node.jobs())
+            HttpResponse<String> response = ApiContract.check(http.send(ServerFixture.authorized(node.jobs())
                     .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
             if (response.statusCode() == 201) {
                 JsonNode job = JSON.readTree(response.body());
                 acknowledged.put(job.get("id").asText(), Instant.parse(job.get("dueAt").asText()).toEpochMilli());

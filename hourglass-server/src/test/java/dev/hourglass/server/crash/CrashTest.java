@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.hourglass.server.ApiContract;
 import dev.hourglass.server.ServerFixture;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -186,10 +187,11 @@ class CrashTest {
                     + "\"http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook\"}, \"payload\": {\"n\": "
                     + random.nextInt() + "}}";
             try {
-                HttpResponse<String> response = http.send(ServerFixture.authorized(jobs(port))
+                HttpResponse<String> response = ApiContract.check(http.send(ServerFixture.authorized(jobs(port))
                         .timeout(Duration.ofSeconds(5))
                         .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
                 if (response.statusCode() == 201) {
                     JsonNode job = JSON.readTree(response.body());
                     acknowledged.put(job.get("id").asText(), Instant.parse(job.get("dueAt").asText()).toEpochMilli());
@@ -209,8 +211,8 @@ class CrashTest {
         try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
             for (String id : ids) {
                 pool.submit(() -> {
-                    HttpResponse<String> r = http.send(ServerFixture.authorized(jobs(port).resolve("/v1/jobs/" + id))
-                            .GET().build(), HttpResponse.BodyHandlers.ofString());
+                    HttpResponse<String> r = ApiContract.check(http.send(ServerFixture.authorized(
+                            jobs(port).resolve("/v1/jobs/" + id)).GET().build(), HttpResponse.BodyHandlers.ofString()));
                     if (r.statusCode() != 200) {
                         absent.add(id + " -> " + r.statusCode());
                     }
