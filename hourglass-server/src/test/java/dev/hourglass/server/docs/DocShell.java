@@ -1,5 +1,6 @@
 package dev.hourglass.server.docs;
 
+import dev.hourglass.server.ApiContract;
 import dev.hourglass.server.cli.Main;
 import dev.hourglass.server.docs.DocExamples.Assignment;
 import dev.hourglass.server.docs.DocExamples.Example;
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +36,8 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * To learn the status without changing what curl prints, {@code curl} is a shell function that adds
- * {@code --write-out} to stderr. {@code bin/hourglass} is a stand-in that runs the same command line
+ * {@code --write-out} to stderr (and {@code -D}, the headers to a file, so that each answer is checked against the
+ * OpenAPI contract). {@code bin/hourglass} is a stand-in that runs the same command line
  * ({@link Main}) on the test classpath: the real script builds the jars with {@code mvn install} on first use, and
  * the shaded jar does not exist yet when the tests run. It reaches the test server through {@code HOURGLASS_URL},
  * the command line's own setting for the server's address.
@@ -44,8 +47,10 @@ final class DocShell {
     private static final Pattern PLACEHOLDER_ASSIGNMENT =
             Pattern.compile("(?s)((?:export\\s+)?[A-Za-z_][A-Za-z0-9_]*=)(\\S*…\\S*)(.*)");
     private static final String STATUS_MARK = "HOURGLASS-DOC-EXAMPLE-STATUS ";
-    private static final String CURL_WITH_STATUS =
-            "curl() { command curl --write-out '%{stderr}\\n" + STATUS_MARK + "%{http_code}\\n' \"$@\"; }\n";
+    /** Where the curl function writes each answer's headers (-D), for the contract check. */
+    private static final String HEADERS_FILE = "last-answer-headers";
+    private static final String CURL_WITH_STATUS = "curl() { command curl -D '" + HEADERS_FILE + "' --write-out "
+            + "'%{stderr}\\n" + STATUS_MARK + "%{http_code} %{method} %{url_effective}\\n' \"$@\"; }\n";
 
     /** What an example did: its exit code, and for curl the HTTP status, headers (when shown) and body. */
     record Answer(int exitCode, Integer status, Map<String, String> headers, String body, String stdout,
@@ -99,7 +104,9 @@ final class DocShell {
                 throw new AssertionError(example.name() + ": still running after 60 s");
             }
             String stderr = new String(err.join(), StandardCharsets.UTF_8);
-            return answer(p.exitValue(), out, stderr);
+            Answer answer = answer(p.exitValue(), out, stderr);
+            checkContract(answer, stderr);
+            return answer;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -134,7 +141,7 @@ final class DocShell {
         if (stderr.indexOf(STATUS_MARK) != mark) {
             throw new AssertionError("one example ran curl more than once: " + stderr);
         }
-        int status = Integer.parseInt(stderr.substring(mark + STATUS_MARK.length()).strip());
+        int status = Integer.parseInt(stderr.substring(mark + STATUS_MARK.length()).strip().split(" ")[0]);
         String cleanErr = stderr.substring(0, mark).strip();
         Map<String, String> headers = new LinkedHashMap<>();
         String body = stdout;
@@ -146,6 +153,23 @@ final class DocShell {
                     .forEach(h -> headers.putIfAbsent(h[0].strip().toLowerCase(Locale.ROOT), h[1].strip()));
         }
         return new Answer(exitCode, status, headers, body, stdout, cleanErr);
+    }
+
+    /** Holds a curl example's answer to the OpenAPI contract, like every other HTTP test ({@link ApiContract}). */
+    private void checkContract(Answer answer, String stderr) throws IOException {
+        int mark = stderr.lastIndexOf(STATUS_MARK);
+        Path headersFile = workDir.resolve(HEADERS_FILE);
+        if (answer.status() == null || mark < 0 || !Files.exists(headersFile)) {
+            return;
+        }
+        String[] line = stderr.substring(mark + STATUS_MARK.length()).strip().split(" ", 3);
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        String[] blocks = Files.readString(headersFile, StandardCharsets.ISO_8859_1).strip().split("\r\n\r\n");
+        blocks[blocks.length - 1].lines().skip(1).map(l -> l.split(":", 2)).filter(h -> h.length == 2) // the last
+                .forEach(h -> headers.computeIfAbsent(h[0].strip(), k -> new ArrayList<>()).add(h[1].strip()));
+        Files.delete(headersFile);
+        ApiContract.check(line[1], URI.create(line[2]).getRawPath(), answer.status(),
+                HttpHeaders.of(headers, (name, value) -> true), answer.body());
     }
 
     /** {@code bin/hourglass}: the command line's main class on this test's classpath. */
