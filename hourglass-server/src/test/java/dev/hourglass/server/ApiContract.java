@@ -30,8 +30,9 @@ import java.util.regex.Pattern;
  * 3.1's dialect, by networknt's validator). An answer the contract does not describe is an {@link AssertionError}.
  *
  * <p>A path the contract does not list may answer only what its description promises for any path: 404
- * {@code not-found}, or the key checks (401, 403, 429) and 431; a listed path with a method it does not list, 405
- * with {@code Allow} or those key checks.
+ * {@code not-found}, or the key checks (401, 403, 429); a listed path with a method it does not list, 405 with
+ * {@code Allow} or those key checks. Any request may get what the HTTP server itself answers (400, 414, 431, 503
+ * {@code overloaded}, 505), as the contract's description says.
  */
 public final class ApiContract {
     /** Where networknt reads the contract from: the same resource the server serves. */
@@ -39,9 +40,11 @@ public final class ApiContract {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ApiContract INSTANCE = new ApiContract();
 
-    /** What any path may answer, listed or not: the key checks and the header limit (components/responses). */
-    private static final List<String> ANY_PATH = List.of("Unauthorized", "AdminForbidden", "AuthThrottled",
-            "HeadersTooLarge");
+    /** What a path the contract does not list, or a method it does not list, may answer besides 404 or 405. */
+    private static final List<String> KEY_CHECKS = List.of("Unauthorized", "AdminForbidden", "AuthThrottled");
+    /** What the HTTP server itself may answer to any request, before it reaches an operation (the info says so). */
+    private static final List<String> ANY_REQUEST = List.of("ProtocolError", "UriTooLong", "HeadersTooLarge",
+            "Overloaded", "HttpVersionNotSupported");
 
     private final JsonNode document;
     private final List<Route> routes = new ArrayList<>();
@@ -85,16 +88,17 @@ public final class ApiContract {
         List<String> pointers = new ArrayList<>();
         if (route == null) {
             pointers.add("/components/responses/NotFound");
-            ANY_PATH.forEach(name -> pointers.add("/components/responses/" + name));
+            KEY_CHECKS.forEach(name -> pointers.add("/components/responses/" + name));
         } else {
             String operation = "/paths/" + escape(route.template()) + "/" + method.toLowerCase(Locale.ROOT);
             if (at(operation).isMissingNode()) {
                 pointers.add("/components/responses/MethodNotAllowed");
-                ANY_PATH.forEach(name -> pointers.add("/components/responses/" + name));
+                KEY_CHECKS.forEach(name -> pointers.add("/components/responses/" + name));
             } else {
                 pointers.add(operation + "/responses/" + status);
             }
         }
+        ANY_REQUEST.forEach(name -> pointers.add("/components/responses/" + name));
         List<String> failures = new ArrayList<>();
         for (String pointer : pointers) {
             JsonNode response = at(pointer);
