@@ -76,8 +76,9 @@ import org.sqlite.SQLiteException;
  * {@code fullfsync} is on, so that on macOS "fsync" reaches the disk and not just its cache (no-op elsewhere).
  *
  * <h2>Exclusive use</h2>
- * The store holds an OS lock on {@code <file>.lock} while it is open ({@link StoreLock}); a second open of the
- * same file, from this or another process, fails with a {@link StoreException} naming the holder's pid. Hence
+ * The store holds an OS lock on {@code <file>.lock} and one on the database file itself while it is open
+ * ({@link StoreLock}, {@link DatabaseFileLock}); a second open of the same file, from this or another process, fails
+ * with a {@link StoreException} naming the holder's pid, and still fails when the lock file was deleted. Hence
  * {@link #exclusive()} is true: at start a node may take over every claim left in the file.
  *
  * <h2>Schema</h2>
@@ -171,6 +172,7 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
             }
             Connection checkpointConnection = connect(url, options, false);
             opened.add(checkpointConnection);
+            lock.lockDatabase();
             SqliteJobStore store = new SqliteJobStore(path, options, lock, version, writer, readers,
                     checkpointConnection);
             log.info("Opened SQLite job store {} (schema version {}, {} read connections)", path, version,

@@ -19,6 +19,7 @@ import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.store.testkit.JobStoreContract;
 import dev.hourglass.store.testkit.TestJobs;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -131,6 +132,79 @@ class SqliteJobStoreTest extends JobStoreContract {
                 }
             } finally {
                 holder.destroyForcibly();
+            }
+        }
+        @Test
+        void anotherProcessCannotOpenItEvenWhenTheLockFileWasDeleted() throws Exception {
+            Path file = dir.resolve("shared/jobs.db");
+            Process holder = holdInChildProcess(file);
+            try {
+                Files.delete(StoreLock.lockFileOf(file));
+
+                assertThatThrownBy(() -> SqliteJobStore.open(file))
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageContaining("is in use by another Hourglass process, although its lock file "
+                                + "jobs.db.lock was free");
+                assertThatThrownBy(() -> SqliteJobStore.open(file)).as("a retry is refused too")
+                        .isInstanceOf(StoreException.class).hasMessageContaining("is in use by another Hourglass");
+
+                holder.destroyForcibly();
+                assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                try (SqliteJobStore reopened = SqliteJobStore.open(file)) {
+                    assertThat(reopened.list(new JobQuery(null, null, null, 10)).jobs()).hasSize(1);
+                }
+            } finally {
+                holder.destroyForcibly();
+            }
+        }
+
+        @Test
+        void aSecondStoreInThisProcessCannotOpenItWhenTheLockFileWasDeleted() throws Exception {
+            Path file = sqlite().file();
+            Files.delete(StoreLock.lockFileOf(file));
+
+            assertThatThrownBy(() -> SqliteJobStore.open(file))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining("is in use by another Hourglass store in this process");
+
+            // The refused open did not take the OS lock away from the holder: another process is still refused.
+            Process probe = new ProcessBuilder(javaBin(), "-cp", System.getProperty("java.class.path"),
+                    TryOpen.class.getName(), file.toString()).redirectErrorStream(true).start();
+            String said = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(probe.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(said).contains("REFUSED").contains("is in use by another Hourglass process");
+            NewJob newJob = job().build();
+            insertOne(newJob);
+            assertThat(store.find(newJob.id())).isPresent();
+        }
+
+        private static String javaBin() {
+            return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        }
+
+        private static Process holdInChildProcess(Path file) throws IOException {
+            Process holder = new ProcessBuilder(javaBin(), "-cp", System.getProperty("java.class.path"),
+                    HoldStore.class.getName(), file.toString())
+                    .redirectErrorStream(true)
+                    .start();
+            BufferedReader out = new BufferedReader(
+                    new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            do {
+                line = out.readLine();
+            } while (line != null && !line.equals(HoldStore.READY));
+            assertThat(line).as("the child process opened the store").isEqualTo(HoldStore.READY);
+            return holder;
+        }
+    }
+
+    /** Tries to open a store in another process and says whether it could. */
+    public static final class TryOpen {
+        public static void main(String[] args) {
+            try (SqliteJobStore store = SqliteJobStore.open(Path.of(args[0]))) {
+                System.out.println("OPENED");
+            } catch (StoreException e) {
+                System.out.println("REFUSED: " + e.getMessage());
             }
         }
     }
