@@ -234,15 +234,15 @@ public final class ApiHandler implements HttpHandler {
     }
 
     /**
-     * Readiness: whether the store answered the engine's latest write (at least one per load interval, the
-     * heartbeat). While it cannot be reached, schedules are answered 503 and firing pauses; a load balancer may
-     * prefer another node. {@code /healthz} stays 200 meanwhile: restarting the process would not bring the
+     * Readiness: whether the engine's latest write (at least one per load interval, the heartbeat) reached the store
+     * and could be written (not refused for a full disk or an I/O error). Until a write succeeds again, schedules are
+     * answered 503 and firing pauses; a load balancer may prefer another node. {@code /healthz} stays 200 meanwhile: restarting the process would not bring the
      * database back, and the node recovers by itself when it returns.
      */
     private void ready(HttpExchange ex) throws IOException {
         if (!hourglass.storeReachable()) {
-            throw storeUnavailable("the job store cannot be reached: schedules are refused and firing is paused "
-                    + "until it answers again").exception();
+            throw storeUnavailable("the job store cannot be reached or cannot write (disk full, I/O error): "
+                    + "schedules are refused and firing is paused until a write succeeds again").exception();
         }
         send(ex, 200, jobJson.ready(), Map.of());
     }

@@ -15,6 +15,8 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.Ticker;
 import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
@@ -130,7 +132,7 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
         // taking the connections back while another waits out its whole busyTimeout (more readers than
         // connections on few cores).
         this.idleReaders = new ArrayBlockingQueue<>(readers.size(), true, readers);
-        this.checkpointer = new WalCheckpointer(checkpointConnection, name);
+        this.checkpointer = new WalCheckpointer(checkpointConnection, name, Ticker.system());
         this.checkpointer.start();
     }
 
@@ -567,12 +569,25 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
 
     /**
      * A failure of this store: named by SQLite's result code (e.g. {@code SQLITE_FULL}, {@code SQLITE_CORRUPT}).
-     * Never a {@link dev.hourglass.core.store.StoreUnavailableException}: the file is local, so there is no outage
-     * to wait out.
+     * When the storage itself refuses (disk full, I/O error, read-only file: {@link #storageRefused}) it is a
+     * {@link StoreUnavailableException}: the store cannot write at all, so the engine fails the whole batch instead
+     * of retrying each operation, readiness says so, and the next successful write (the heartbeat tries every load
+     * interval) clears it. An I/O error at commit leaves the outcome unknown: the WAL frames may have reached the file
+     * and be replayed at the next open.
      */
     static StoreException storeException(String storeName, String what, SQLException e) {
         String code = e instanceof SQLiteException sqlite ? sqlite.getResultCode().name() : "SQLState " + e.getSQLState();
-        return new StoreException(SqlFailures.message("SQLite store " + storeName, what, code, e), e);
+        String message = SqlFailures.message("SQLite store " + storeName, what, code, e);
+        if (storageRefused(code)) {
+            return new StoreUnavailableException(message, e, what.equals("commit") && code.startsWith("SQLITE_IOERR"));
+        }
+        return new StoreException(message, e);
+    }
+
+    /** SQLite's result codes for a file that cannot be written, whatever is written to it. */
+    static boolean storageRefused(String code) {
+        return code.equals("SQLITE_FULL") || code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_READONLY")
+                || code.startsWith("SQLITE_CANTOPEN");
     }
 
     private static void closeQuietly(AutoCloseable closeable) {

@@ -15,6 +15,7 @@ import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.store.testkit.JobStoreContract;
 import dev.hourglass.store.testkit.TestJobs;
@@ -685,6 +686,43 @@ class SqliteJobStoreTest extends JobStoreContract {
             assertThat(store.find(first.id())).isEmpty();
             assertThat(store.find(second.id())).isEmpty();
             assertThat(insert(first, second)).hasSize(2);
+        }
+
+        /** A full disk, for real as far as SQLite is concerned: the file may not grow past its current pages. */
+        @Test
+        void aFullDiskIsAStoreThatCannotWriteUntilAWriteSucceedsAgain() {
+            long pages = sqlite().writeSql("page count", c -> {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA page_count")) {
+                    rs.next();
+                    long count = rs.getLong(1);
+                    st.execute("PRAGMA max_page_count = " + count);
+                    return count;
+                }
+            });
+            NewJob big = job().payload(new byte[256 * 1024]).build();
+
+            assertThatThrownBy(() -> insert(big))
+                    .isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("SQLITE_FULL")
+                    .satisfies(e -> assertThat(((StoreUnavailableException) e).outcomeUnknown()).isFalse());
+            assertThat(store.find(big.id())).isEmpty();
+
+            sqlite().writeSql("room again", c -> {
+                try (Statement st = c.createStatement()) {
+                    st.execute("PRAGMA max_page_count = " + (pages + 1_000));
+                }
+                return null;
+            });
+            assertThat(insert(big)).hasSize(1);
+        }
+
+        @Test
+        void onlyFailuresOfTheStorageItselfMeanTheStoreCannotWrite() {
+            assertThat(SqliteJobStore.storageRefused("SQLITE_FULL")).isTrue();
+            assertThat(SqliteJobStore.storageRefused("SQLITE_IOERR_FSYNC")).isTrue();
+            assertThat(SqliteJobStore.storageRefused("SQLITE_READONLY")).isTrue();
+            assertThat(SqliteJobStore.storageRefused("SQLITE_CONSTRAINT_UNIQUE")).isFalse();
+            assertThat(SqliteJobStore.storageRefused("SQLITE_TOOBIG")).isFalse();
         }
 
         @Test
