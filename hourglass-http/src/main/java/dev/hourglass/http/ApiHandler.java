@@ -14,6 +14,7 @@ import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.http.ApiProblem.ApiException;
 import dev.hourglass.http.ScheduleRequestParser.ListQuery;
 import dev.hourglass.http.ScheduleRequestParser.Schedule;
@@ -85,6 +86,13 @@ public final class ApiHandler implements HttpHandler {
      */
     public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
             TenantDirectory tenants, QuotaGate quotas, String adminKey) {
+        this(hourglass, maxBodyBytes, storeTimeout, addressGuard, tenants, quotas, adminKey,
+                new AuthFailureThrottle(SystemTime.ticker(), AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE));
+    }
+
+    /** @param authThrottle refuses (429) a client address that failed authentication too often */
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
+            TenantDirectory tenants, QuotaGate quotas, String adminKey, AuthFailureThrottle authThrottle) {
         this.hourglass = Objects.requireNonNull(hourglass, "hourglass");
         var mapper = JobJson.newMapper();
         this.parser = new ScheduleRequestParser(mapper, hourglass.wallClock(), hourglass.config().maxDelay(),
@@ -92,7 +100,7 @@ public final class ApiHandler implements HttpHandler {
         this.jobJson = new JobJson(mapper);
         this.maxBodyBytes = maxBodyBytes;
         this.deadline = new StoreDeadline(storeTimeout);
-        this.auth = new Authenticator(tenants, adminKey);
+        this.auth = new Authenticator(tenants, adminKey, Objects.requireNonNull(authThrottle, "authThrottle"));
         this.quotas = Objects.requireNonNull(quotas, "quotas");
         this.admin = new AdminApi(tenants, mapper);
     }
