@@ -1,7 +1,5 @@
 package dev.hourglass.store.postgres;
 
-import static dev.hourglass.store.postgres.JobRows.COLUMNS;
-
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.hourglass.core.model.Job;
@@ -19,6 +17,7 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.TransactionalInsert;
+import dev.hourglass.store.jdbc.JobColumns.SizedRow;
 import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
@@ -33,7 +32,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
@@ -546,23 +547,44 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
     }
 
     /**
-     * The page query ({@link JobPageQuery}) in id (creation) order from the cursor: a range scan of the primary key,
-     * filtered by tenant and state (a tenant's page through {@code jobs_by_tenant}).
+     * The page query ({@link JobPageQuery}) in id (creation) order from the cursor, without payloads: a range scan
+     * of the primary key, filtered by tenant and state (a tenant's page through {@code jobs_by_tenant}). The driver
+     * holds a whole result in memory, so payloads are read only for the rows the byte budget keeps.
      */
     @Override
     public JobPage list(JobQuery query) {
         Objects.requireNonNull(query, "query");
-        String sql = JobPageQuery.sql(COLUMNS, "id", query);
+        String sql = JobPageQuery.sql(JobRows.SIZED_COLUMNS, "id", query);
         return readSql("list", connection -> {
+            List<SizedRow> rows;
             try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
                     list.setObject(index++, JobRows.uuid(query.after()));
                 }
                 JobPageQuery.bindFilters(list, index, query);
-                return JobPageQuery.page(JobRows.query(list), query.limit());
+                try (ResultSet rs = list.executeQuery()) {
+                    rows = JobRows.readAllSized(rs);
+                }
             }
+            return JobPageQuery.page(rows, query, ids -> payloads(connection, ids));
         });
+    }
+
+    static final String PAYLOADS = "SELECT id, payload FROM jobs WHERE id = ANY(?)";
+
+    private static Map<JobId, byte[]> payloads(Connection connection, List<JobId> ids) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(PAYLOADS)) {
+            select.setArray(1, connection.createArrayOf("uuid", ids.stream().map(JobRows::uuid).toArray()));
+            Map<JobId, byte[]> payloads = new HashMap<>();
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    byte[] payload = rs.getBytes(2);
+                    payloads.put(JobRows.jobId(rs.getObject(1, UUID.class)), payload == null ? new byte[0] : payload);
+                }
+            }
+            return payloads;
+        }
     }
 
     /**

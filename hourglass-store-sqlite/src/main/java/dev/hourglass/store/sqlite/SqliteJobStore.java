@@ -1,7 +1,5 @@
 package dev.hourglass.store.sqlite;
 
-import static dev.hourglass.store.sqlite.JobRows.COLUMNS;
-
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
@@ -15,6 +13,7 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.store.jdbc.JobColumns.SizedRow;
 import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
@@ -364,11 +363,16 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
     }
 
     /**
-     * The page query ({@link JobPageQuery}) in seq (= id) order. A tenant's page reads that tenant's rows only
-     * (index {@code jobs_by_tenant}), however many jobs other tenants have.
+     * The page query ({@link JobPageQuery}) in seq (= id) order, without payloads. A tenant's page reads that
+     * tenant's rows only (index {@code jobs_by_tenant}), however many jobs other tenants have.
      */
     static String listSql(JobQuery query) {
-        return JobPageQuery.sql(COLUMNS, "seq", query);
+        return JobPageQuery.sql(JobRows.SIZED_COLUMNS, "seq", query);
+    }
+
+    /** The payloads of a page's rows, by seq (the rowid: one lookup each). */
+    static String payloadsSql(int count) {
+        return "SELECT seq, id_lo, payload FROM jobs WHERE seq IN (" + "?, ".repeat(count - 1) + "?)";
     }
 
     @Override
@@ -376,6 +380,7 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
         Objects.requireNonNull(query, "query");
         String sql = listSql(query);
         return readSql("list", connection -> {
+            List<SizedRow> rows;
             try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
@@ -383,10 +388,27 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
                 }
                 JobPageQuery.bindFilters(list, index, query);
                 try (ResultSet rs = list.executeQuery()) {
-                    return JobPageQuery.page(JobRows.readAll(rs), query.limit());
+                    rows = JobRows.readAllSized(rs);
                 }
             }
+            return JobPageQuery.page(rows, query, ids -> payloads(connection, ids));
         });
+    }
+
+    private static Map<JobId, byte[]> payloads(Connection connection, List<JobId> ids) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(payloadsSql(ids.size()))) {
+            for (int i = 0; i < ids.size(); i++) {
+                select.setLong(i + 1, ids.get(i).hi());
+            }
+            Map<JobId, byte[]> payloads = new HashMap<>();
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    byte[] payload = rs.getBytes(3);
+                    payloads.put(new JobId(rs.getLong(1), rs.getLong(2)), payload == null ? new byte[0] : payload);
+                }
+            }
+            return payloads;
+        }
     }
 
     /**
