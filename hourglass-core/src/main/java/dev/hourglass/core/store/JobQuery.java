@@ -55,14 +55,22 @@ public record JobQuery(String tenant, JobState state, JobId after, int limit, bo
     /**
      * What one row costs against {@link #maxBytes}: {@link #ROW_OVERHEAD_BYTES}, its target, idempotency key and last
      * error (counted as two bytes a character, as a {@code String} holds them at most), and its payload's bytes when
-     * the page carries payloads. Every store counts with this method, so pages end at the same row on each.
+     * the page carries payloads. Every store counts with these methods, so pages end at the same row on each.
      *
      * @param job the row (its payload is not looked at: the store may not have read it)
      * @param payloadBytes the length of the row's stored payload
      */
     public long cost(Job job, long payloadBytes) {
-        long cost = ROW_OVERHEAD_BYTES + 2L * (length(job.target()) + length(job.idempotencyKey())
-                + length(job.lastError()));
+        return cost(length(job.target()) + length(job.idempotencyKey()) + length(job.lastError()), payloadBytes);
+    }
+
+    /**
+     * {@link #cost(Job, long)} from the sizes alone.
+     *
+     * @param textChars the characters of the row's target, idempotency key and last error together
+     */
+    public long cost(long textChars, long payloadBytes) {
+        long cost = ROW_OVERHEAD_BYTES + 2 * textChars;
         return payloads ? cost + payloadBytes : cost;
     }
 

@@ -30,29 +30,15 @@ public final class JobColumns {
     /** {@link #AFTER_ID} as a select list. */
     public static final String AFTER_ID_LIST = String.join(", ", AFTER_ID);
 
+    /**
+     * {@link #AFTER_ID_LIST} with {@code NULL} in place of the payload: the same columns for {@link #read}, which
+     * gives the job an empty payload, without reading the payload.
+     */
+    public static final String AFTER_ID_LIST_WITHOUT_PAYLOAD = AFTER_ID.stream()
+            .map(name -> name.equals("payload") ? "NULL" : name)
+            .collect(Collectors.joining(", "));
+
     private JobColumns() {}
-
-    /**
-     * {@link #AFTER_ID_LIST} with the payload replaced by {@code lengthFunction(payload)}: its length in bytes,
-     * without reading it (for {@link #readSized}).
-     */
-    public static String sizedList(String lengthFunction) {
-        return AFTER_ID.stream()
-                .map(name -> name.equals("payload") ? lengthFunction + "(payload)" : name)
-                .collect(Collectors.joining(", "));
-    }
-
-    /**
-     * The job on the current row of a {@link #sizedList} select, with an empty payload, and the length of the payload
-     * it has in the store.
-     */
-    public static SizedRow readSized(ResultSet rs, JobId id, int first) throws SQLException {
-        long payloadBytes = rs.getLong(first + 3);
-        return new SizedRow(read(rs, id, first, null), payloadBytes);
-    }
-
-    /** A job read without its payload, and the length of its stored payload. */
-    public record SizedRow(Job job, long payloadBytes) {}
 
     /**
      * The job on the current row of {@code rs}, whose {@link #AFTER_ID} columns start at column {@code first}.
@@ -60,13 +46,10 @@ public final class JobColumns {
      * @param id the job's id, which the store read from its own id columns
      */
     public static Job read(ResultSet rs, JobId id, int first) throws SQLException {
-        return read(rs, id, first, rs.getBytes(first + 3));
-    }
-
-    private static Job read(ResultSet rs, JobId id, int first, byte[] payload) throws SQLException {
         String tenant = rs.getString(first);
         String handler = rs.getString(first + 1);
         String target = rs.getString(first + 2);
+        byte[] payload = rs.getBytes(first + 3);
         JobState state = JobState.valueOf(rs.getString(first + 4));
         Instant dueAt = Instant.ofEpochMilli(rs.getLong(first + 5));
         Instant createdAt = Instant.ofEpochMilli(rs.getLong(first + 6));

@@ -3,7 +3,6 @@ package dev.hourglass.store.postgres;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.store.jdbc.JobColumns;
-import dev.hourglass.store.jdbc.JobColumns.SizedRow;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,18 +19,10 @@ final class JobRows {
     /** The columns every job read selects or returns, in the order {@link #read} expects. */
     static final String COLUMNS = "id, " + JobColumns.AFTER_ID_LIST;
 
-    /** {@link #COLUMNS} with the payload's length in place of the payload, in the order {@link #readSized} expects. */
-    static final String SIZED_COLUMNS = "id, " + JobColumns.sizedList("octet_length");
+    /** {@link #COLUMNS} with the payload left out (read as empty). */
+    static final String COLUMNS_WITHOUT_PAYLOAD = "id, " + JobColumns.AFTER_ID_LIST_WITHOUT_PAYLOAD;
 
     private JobRows() {}
-
-    static List<SizedRow> readAllSized(ResultSet rs) throws SQLException {
-        List<SizedRow> rows = new ArrayList<>();
-        while (rs.next()) {
-            rows.add(JobColumns.readSized(rs, jobId(rs.getObject(1, UUID.class)), 2));
-        }
-        return rows;
-    }
 
     /** {@link #COLUMNS}, each qualified by {@code alias} (for RETURNING of an UPDATE ... FROM, where names clash). */
     static String columnsOf(String alias) {

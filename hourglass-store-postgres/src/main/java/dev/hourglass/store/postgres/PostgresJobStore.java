@@ -1,5 +1,7 @@
 package dev.hourglass.store.postgres;
 
+import static dev.hourglass.store.postgres.JobRows.COLUMNS;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.hourglass.core.model.Job;
@@ -17,8 +19,8 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.TransactionalInsert;
-import dev.hourglass.store.jdbc.JobColumns.SizedRow;
 import dev.hourglass.store.jdbc.JobPageQuery;
+import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.jdbc.SqlFailures;
@@ -32,9 +34,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
@@ -547,43 +547,45 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
     }
 
     /**
-     * The page query ({@link JobPageQuery}) in id (creation) order from the cursor, without payloads: a range scan
-     * of the primary key, filtered by tenant and state (a tenant's page through {@code jobs_by_tenant}). The driver
-     * holds a whole result in memory, so payloads are read only for the rows the byte budget keeps.
+     * The page query ({@link JobPageQuery}) in id (creation) order from the cursor. Its first step is a range scan
+     * of the primary key, filtered by tenant and state (a tenant's page through {@code jobs_by_tenant}), that reads
+     * sizes only ({@code octet_length} of a toasted value reads its header, not the value); the second reads the
+     * page's rows by id. The driver holds a whole result in memory, so large values are read only for the rows the
+     * byte budget keeps.
      */
     @Override
     public JobPage list(JobQuery query) {
         Objects.requireNonNull(query, "query");
-        String sql = JobPageQuery.sql(JobRows.SIZED_COLUMNS, "id", query);
+        String sql = JobPageQuery.sizesSql("id", "id", "octet_length", query);
         return readSql("list", connection -> {
-            List<SizedRow> rows;
+            List<RowSize> sizes = new ArrayList<>();
             try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
                     list.setObject(index++, JobRows.uuid(query.after()));
                 }
-                JobPageQuery.bindFilters(list, index, query);
+                JobPageQuery.bindLimit(list, JobPageQuery.bindFilters(list, index, query), query);
                 try (ResultSet rs = list.executeQuery()) {
-                    rows = JobRows.readAllSized(rs);
+                    while (rs.next()) {
+                        sizes.add(JobPageQuery.readSize(rs, JobRows.jobId(rs.getObject(1, UUID.class)), 2));
+                    }
                 }
             }
-            return JobPageQuery.page(rows, query, ids -> payloads(connection, ids));
+            return JobPageQuery.page(sizes, query, ids -> rows(connection, query, ids));
         });
     }
 
-    static final String PAYLOADS = "SELECT id, payload FROM jobs WHERE id = ANY(?)";
+    /** The second step: the page's rows by id, still of the query's tenant and state. */
+    static String rowsSql(JobQuery query) {
+        return "SELECT " + (query.payloads() ? COLUMNS : JobRows.COLUMNS_WITHOUT_PAYLOAD)
+                + " FROM jobs WHERE id = ANY(?)" + JobPageQuery.filters(query, " AND ");
+    }
 
-    private static Map<JobId, byte[]> payloads(Connection connection, List<JobId> ids) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(PAYLOADS)) {
+    private static List<Job> rows(Connection connection, JobQuery query, List<JobId> ids) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(rowsSql(query))) {
             select.setArray(1, connection.createArrayOf("uuid", ids.stream().map(JobRows::uuid).toArray()));
-            Map<JobId, byte[]> payloads = new HashMap<>();
-            try (ResultSet rs = select.executeQuery()) {
-                while (rs.next()) {
-                    byte[] payload = rs.getBytes(2);
-                    payloads.put(JobRows.jobId(rs.getObject(1, UUID.class)), payload == null ? new byte[0] : payload);
-                }
-            }
-            return payloads;
+            JobPageQuery.bindFilters(select, 2, query);
+            return JobRows.query(select);
         }
     }
 

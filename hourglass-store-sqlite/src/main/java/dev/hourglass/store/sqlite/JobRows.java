@@ -3,7 +3,6 @@ package dev.hourglass.store.sqlite;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.store.jdbc.JobColumns;
-import dev.hourglass.store.jdbc.JobColumns.SizedRow;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -19,18 +18,10 @@ final class JobRows {
     /** The columns every job read selects or returns, in the order {@link #read} expects. */
     static final String COLUMNS = "seq, id_lo, " + JobColumns.AFTER_ID_LIST;
 
-    /** {@link #COLUMNS} with the payload's length in place of the payload, in the order {@link #readSized} expects. */
-    static final String SIZED_COLUMNS = "seq, id_lo, " + JobColumns.sizedList("length");
+    /** {@link #COLUMNS} with the payload left out (read as empty). */
+    static final String COLUMNS_WITHOUT_PAYLOAD = "seq, id_lo, " + JobColumns.AFTER_ID_LIST_WITHOUT_PAYLOAD;
 
     private JobRows() {}
-
-    static List<SizedRow> readAllSized(ResultSet rs) throws SQLException {
-        List<SizedRow> rows = new ArrayList<>();
-        while (rs.next()) {
-            rows.add(JobColumns.readSized(rs, new JobId(rs.getLong(1), rs.getLong(2)), 3));
-        }
-        return rows;
-    }
 
     static Job read(ResultSet rs) throws SQLException {
         return JobColumns.read(rs, new JobId(rs.getLong(1), rs.getLong(2)), 3);

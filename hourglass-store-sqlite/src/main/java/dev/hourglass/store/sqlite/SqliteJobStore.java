@@ -13,8 +13,8 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
-import dev.hourglass.store.jdbc.JobColumns.SizedRow;
 import dev.hourglass.store.jdbc.JobPageQuery;
+import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.jdbc.SqlFailures;
@@ -363,16 +363,18 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
     }
 
     /**
-     * The page query ({@link JobPageQuery}) in seq (= id) order, without payloads. A tenant's page reads that
-     * tenant's rows only (index {@code jobs_by_tenant}), however many jobs other tenants have.
+     * The first step of the page query ({@link JobPageQuery}): ids and sizes in seq (= id) order. A tenant's page
+     * reads that tenant's rows only (index {@code jobs_by_tenant}), however many jobs other tenants have.
+     * {@code length} of a blob is its stored size: SQLite reads no overflow page for it.
      */
     static String listSql(JobQuery query) {
-        return JobPageQuery.sql(JobRows.SIZED_COLUMNS, "seq", query);
+        return JobPageQuery.sizesSql("seq, id_lo", "seq", "length", query);
     }
 
-    /** The payloads of a page's rows, by seq (the rowid: one lookup each). */
-    static String payloadsSql(int count) {
-        return "SELECT seq, id_lo, payload FROM jobs WHERE seq IN (" + "?, ".repeat(count - 1) + "?)";
+    /** The second step: the page's rows by seq (the rowid: one lookup each), still of the query's tenant and state. */
+    static String rowsSql(JobQuery query, int count) {
+        return "SELECT " + (query.payloads() ? JobRows.COLUMNS : JobRows.COLUMNS_WITHOUT_PAYLOAD)
+                + " FROM jobs WHERE seq IN (" + "?, ".repeat(count - 1) + "?)" + JobPageQuery.filters(query, " AND ");
     }
 
     @Override
@@ -380,34 +382,33 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
         Objects.requireNonNull(query, "query");
         String sql = listSql(query);
         return readSql("list", connection -> {
-            List<SizedRow> rows;
+            List<RowSize> sizes = new ArrayList<>();
             try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
                     list.setLong(index++, query.after().hi());
                 }
-                JobPageQuery.bindFilters(list, index, query);
+                JobPageQuery.bindLimit(list, JobPageQuery.bindFilters(list, index, query), query);
                 try (ResultSet rs = list.executeQuery()) {
-                    rows = JobRows.readAllSized(rs);
+                    while (rs.next()) {
+                        sizes.add(JobPageQuery.readSize(rs, new JobId(rs.getLong(1), rs.getLong(2)), 3));
+                    }
                 }
             }
-            return JobPageQuery.page(rows, query, ids -> payloads(connection, ids));
+            return JobPageQuery.page(sizes, query, ids -> rows(connection, query, ids));
         });
     }
 
-    private static Map<JobId, byte[]> payloads(Connection connection, List<JobId> ids) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(payloadsSql(ids.size()))) {
-            for (int i = 0; i < ids.size(); i++) {
-                select.setLong(i + 1, ids.get(i).hi());
+    private static List<Job> rows(Connection connection, JobQuery query, List<JobId> ids) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(rowsSql(query, ids.size()))) {
+            int index = 1;
+            for (JobId id : ids) {
+                select.setLong(index++, id.hi());
             }
-            Map<JobId, byte[]> payloads = new HashMap<>();
+            JobPageQuery.bindFilters(select, index, query);
             try (ResultSet rs = select.executeQuery()) {
-                while (rs.next()) {
-                    byte[] payload = rs.getBytes(3);
-                    payloads.put(new JobId(rs.getLong(1), rs.getLong(2)), payload == null ? new byte[0] : payload);
-                }
+                return JobRows.readAll(rs);
             }
-            return payloads;
         }
     }
 

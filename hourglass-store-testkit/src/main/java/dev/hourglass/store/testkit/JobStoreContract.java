@@ -1286,6 +1286,26 @@ public abstract class JobStoreContract {
         }
 
         @Test
+        void largeTargetsCountAgainstTheBudgetWithoutPayloadsToo() {
+            String target = "{\"url\":\"" + "u".repeat(20_000) + "\"}";
+            List<NewJob> batch = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                batch.add(job().target(target).payload(payloadOf(100, i)).build());
+            }
+            fsync(tx -> tx.insert(batch));
+            JobQuery query = new JobQuery(null, null, null, 100, false, 100_000);
+
+            JobPage page = store.list(query);
+
+            assertThat(page.jobs()).as("2 x 2 bytes a character of 20,000-character targets fit 100,000").hasSize(2);
+            assertThat(page.jobs()).allSatisfy(j -> {
+                assertThat(j.target()).isEqualTo(target);
+                assertThat(j.payload()).isEmpty();
+            });
+            assertThat(page.next()).isEqualTo(batch.get(1).id());
+        }
+
+        @Test
         void aRowLargerThanTheWholeBudgetStillMakesAPageOfItsOwn() {
             insert(job().payload(payloadOf(50_000, 1)).build(), job().payload(payloadOf(50_000, 2)).build());
 
