@@ -44,14 +44,6 @@ public record JobQuery(String tenant, JobState state, JobId after, int limit, bo
         this(tenant, state, after, limit, true, UNBOUNDED);
     }
 
-    public JobQuery withPayloads(boolean value) {
-        return new JobQuery(tenant, state, after, limit, value, maxBytes);
-    }
-
-    public JobQuery withMaxBytes(long value) {
-        return new JobQuery(tenant, state, after, limit, payloads, value);
-    }
-
     /**
      * What one row costs against {@link #maxBytes}: {@link #ROW_OVERHEAD_BYTES}, its target, idempotency key and last
      * error (counted as two bytes a character, as a {@code String} holds them at most), and its payload's bytes when
