@@ -1,7 +1,5 @@
 package dev.hourglass.store.sqlite;
 
-import static dev.hourglass.store.sqlite.JobRows.COLUMNS;
-
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
@@ -18,6 +16,7 @@ import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.Ticker;
 import dev.hourglass.store.jdbc.JobPageQuery;
+import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.jdbc.SqlFailures;
@@ -368,11 +367,18 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
     }
 
     /**
-     * The page query ({@link JobPageQuery}) in seq (= id) order. A tenant's page reads that tenant's rows only
-     * (index {@code jobs_by_tenant}), however many jobs other tenants have.
+     * The first step of the page query ({@link JobPageQuery}): ids and sizes in seq (= id) order. A tenant's page
+     * reads that tenant's rows only (index {@code jobs_by_tenant}), however many jobs other tenants have.
+     * {@code length} of a blob is its stored size: SQLite reads no overflow page for it.
      */
     static String listSql(JobQuery query) {
-        return JobPageQuery.sql(COLUMNS, "seq", query);
+        return JobPageQuery.sizesSql("seq, id_lo", "seq", "length", query);
+    }
+
+    /** The second step: the page's rows by seq (the rowid: one lookup each), still of the query's tenant and state. */
+    static String rowsSql(JobQuery query, int count) {
+        return "SELECT " + (query.payloads() ? JobRows.COLUMNS : JobRows.COLUMNS_WITHOUT_PAYLOAD)
+                + " FROM jobs WHERE seq IN (" + "?, ".repeat(count - 1) + "?)" + JobPageQuery.filters(query, " AND ");
     }
 
     @Override
@@ -380,17 +386,34 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
         Objects.requireNonNull(query, "query");
         String sql = listSql(query);
         return readSql("list", connection -> {
+            List<RowSize> sizes = new ArrayList<>();
             try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
                     list.setLong(index++, query.after().hi());
                 }
-                JobPageQuery.bindFilters(list, index, query);
+                JobPageQuery.bindLimit(list, JobPageQuery.bindFilters(list, index, query), query);
                 try (ResultSet rs = list.executeQuery()) {
-                    return JobPageQuery.page(JobRows.readAll(rs), query.limit());
+                    while (rs.next()) {
+                        sizes.add(JobPageQuery.readSize(rs, new JobId(rs.getLong(1), rs.getLong(2)), 3));
+                    }
                 }
             }
+            return JobPageQuery.page(sizes, query, ids -> rows(connection, query, ids));
         });
+    }
+
+    private static List<Job> rows(Connection connection, JobQuery query, List<JobId> ids) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(rowsSql(query, ids.size()))) {
+            int index = 1;
+            for (JobId id : ids) {
+                select.setLong(index++, id.hi());
+            }
+            JobPageQuery.bindFilters(select, index, query);
+            try (ResultSet rs = select.executeQuery()) {
+                return JobRows.readAll(rs);
+            }
+        }
     }
 
     /**
