@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.networknt.schema.Error;
-import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
@@ -38,6 +37,15 @@ public final class ApiContract {
     /** Where networknt reads the contract from: the same resource the server serves. */
     private static final String LOCATION = "classpath:dev/hourglass/http/" + OpenApiContract.RESOURCE;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Reads answers for the validator (Jackson 3, which it is built on), with no tighter limits than the server's own
+     * reader: a payload nested 1000 deep that the server accepted is echoed back in its job.
+     */
+    private static final tools.jackson.databind.json.JsonMapper ANSWERS = tools.jackson.databind.json.JsonMapper
+            .builder(tools.jackson.core.json.JsonFactory.builder().streamReadConstraints(
+                    tools.jackson.core.StreamReadConstraints.builder().maxNestingDepth(100_000)
+                            .maxNumberLength(10_000_000).maxStringLength(Integer.MAX_VALUE).build()).build())
+            .build();
     private static final ApiContract INSTANCE = new ApiContract();
 
     /** What a path the contract does not list, or a method it does not list, may answer besides 404 or 405. */
@@ -165,13 +173,13 @@ public final class ApiContract {
     private List<String> validate(String pointer, String json) {
         Schema schema = schemas.computeIfAbsent(pointer, p -> registry.getSchema(SchemaLocation.of(LOCATION + "#"
                 + p.replace("{", "%7B").replace("}", "%7D"))));
-        List<Error> errors;
+        tools.jackson.databind.JsonNode node;
         try {
-            errors = schema.validate(json, InputFormat.JSON);
+            node = ANSWERS.readTree(json);
         } catch (RuntimeException e) {
             return List.of("not JSON: " + e.getMessage());
         }
-        return errors.stream().map(Error::toString).toList();
+        return schema.validate(node).stream().map(Error::toString).toList();
     }
 
     private static JsonNode readTree(String json) {
