@@ -10,6 +10,7 @@ import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
@@ -44,6 +45,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
 
 /**
@@ -90,7 +92,10 @@ import org.sqlite.SQLiteException;
  *
  * <h2>Errors</h2>
  * Every {@link SQLException} (disk full, I/O error, corruption...) becomes a {@link StoreException} naming the
- * file, the operation and SQLite's result code, after the transaction has been rolled back.
+ * file, the operation and SQLite's result code, after the transaction has been rolled back. A value the store cannot
+ * keep is refused before anything is bound ({@link dev.hourglass.store.jdbc.StoreValues}), and one longer than SQLite's
+ * limit by SQLite: both are an {@link InvalidDataException}, the operation's fault and not the file's. Every cached
+ * statement a transaction used is emptied when it ends, committed or not ({@code SqliteTx#end}).
  */
 public final class SqliteJobStore implements JobStore, SqlDatabase {
     private static final Logger log = LoggerFactory.getLogger(SqliteJobStore.class);
@@ -238,7 +243,9 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
             try {
                 return work.apply(tx);
             } finally {
-                tx.end();
+                if (!tx.end()) {
+                    discardStatements();
+                }
             }
         });
     }
@@ -346,6 +353,18 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
             statements.put(sql, statement);
         }
         return statement;
+    }
+
+    /**
+     * Closes and forgets every cached statement (called under {@link #writeLock}): a statement that could not be
+     * cleared at the end of a transaction might still hold another caller's rows, so none is reused.
+     */
+    private void discardStatements() {
+        log.warn("Could not clear the cached statements of {} after a transaction; preparing them again", name);
+        for (PreparedStatement statement : statements.values()) {
+            closeQuietly(statement);
+        }
+        statements.clear();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -570,7 +589,12 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
      */
     static StoreException storeException(String storeName, String what, SQLException e) {
         String code = e instanceof SQLiteException sqlite ? sqlite.getResultCode().name() : "SQLState " + e.getSQLState();
-        return new StoreException(SqlFailures.message("SQLite store " + storeName, what, code, e), e);
+        StoreException failure = new StoreException(SqlFailures.message("SQLite store " + storeName, what, code, e), e);
+        if (e instanceof SQLiteException sqlite && sqlite.getResultCode() == SQLiteErrorCode.SQLITE_TOOBIG) {
+            // A value longer than SQLite's limit: that operation's input, not the file, is at fault.
+            return new InvalidDataException(null, "a value is larger than the store can keep", -1, failure);
+        }
+        return failure;
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
