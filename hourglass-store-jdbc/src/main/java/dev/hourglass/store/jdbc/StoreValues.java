@@ -68,10 +68,13 @@ public final class StoreValues {
         instant("now", run.now());
     }
 
+    /** The next due time and owner only for a retry: a finish that ends the job keeps neither. */
     public static void finish(FinishRun run) {
         text("owner", run.owner());
-        instant("dueAt", run.dueAt());
-        text("nextOwner", run.nextOwner());
+        if (StoreTxRules.retry(run)) {
+            instant("dueAt", run.dueAt());
+            text("nextOwner", run.nextOwner());
+        }
         instant("now", run.now());
     }
 
