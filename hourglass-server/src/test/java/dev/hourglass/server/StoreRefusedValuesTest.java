@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hourglass.server.ServerFixture.Response;
 import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.store.postgres.TestDatabase;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +24,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A value that reaches the store and that the store cannot keep (here an instant before 64-bit epoch milliseconds
- * begin, which the request validation lets through) is the request's fault: 400 problem+json naming the field, never
- * a 503, nothing stored; and the other callers whose writes shared its group commit all succeed. On both stores.
+ * begin, and a NUL byte in {@code Idempotency-Key}, which the request validation lets through) is the request's fault:
+ * 400 problem+json naming the field, never a 503, nothing stored; and the other callers whose writes shared its group
+ * commit all succeed. On both stores.
  *
- * <p>Should the validation learn to refuse such instants first, the answer stays a 400 naming the field (then of type
+ * <p>Should the validation learn to refuse such values first, the answer stays a 400 naming the field (then of type
  * {@code invalid-request} rather than {@code invalid-data}); the engine and store tests keep the store's own refusal
  * covered.
  */
@@ -117,5 +121,33 @@ class StoreRefusedValuesTest {
         assertThat(now.get("dueAt").asText()).isEqualTo(job.get("dueAt").asText());
         assertThat(now.get("state").asText()).isEqualTo("SCHEDULED");
         assertThat(api.post("/v1/jobs/" + id + "/reschedule", "{\"delaySeconds\": 60}").status()).isEqualTo(200);
+    }
+
+    /**
+     * A NUL byte in {@code Idempotency-Key}: PostgreSQL cannot keep it in text, so neither store keeps it (the same
+     * key rules on both). Sent on a raw socket: the JDK's client refuses to send such a header.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "postgres"})
+    void aNulInTheIdempotencyKeyIs400OnBothStores(String store) throws Exception {
+        start(store);
+        String body = "{\"delaySeconds\": 3600, " + TARGET + "}";
+        String answer;
+        try (Socket socket = new Socket("127.0.0.1", api.server().port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer " + ServerFixture.API_KEY + "\r\nConnection: close\r\n"
+                    + "Idempotency-Key: a\0b\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+                    + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+
+        assertThat(answer).startsWith("HTTP/1.1 400");
+        assertThat(answer).containsIgnoringCase("content-type: application/problem+json");
+        assertThat(answer).contains("Idempotency-Key");
+        assertThat(api.allJobs()).isEmpty();
+        assertThat(api.post("/v1/jobs", body, "Idempotency-Key", "ab").status()).isEqualTo(201);
     }
 }
