@@ -37,9 +37,10 @@ import org.slf4j.LoggerFactory;
  * The HTTP API, version 1. Routes requests, hands valid ones to the engine and turns every outcome into a response:
  * JSON for results, {@code application/problem+json} for every error. A request that fails validation never reaches
  * the engine; a store failure is a 503 with {@code Retry-After} and nothing acknowledged, except a value the store
- * refuses ({@link InvalidDataException}), which is the request's fault: 400 {@code invalid-data}; nothing a client sends
- * produces a 500 or a stack trace. Every call into the engine is bounded by the store timeout ({@link StoreDeadline}):
- * when the database is gone, even behind a network that swallows packets, the answer is a 503 within it.
+ * refuses ({@link InvalidDataException}), which is the request's fault: 400 {@code invalid-data}; nothing a client
+ * sends produces a 500 or a stack trace. Every call into the engine is bounded by the store timeout
+ * ({@link StoreDeadline}): when the database is gone, even behind a network that swallows packets, the answer is a 503
+ * within it.
  *
  * <pre>
  * POST   /v1/jobs                  schedule (201, or 200 for a repeat with the same Idempotency-Key and body)
