@@ -15,6 +15,7 @@ import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.http.ApiProblem.ApiException;
 import dev.hourglass.http.ScheduleRequestParser.ListQuery;
 import dev.hourglass.http.ScheduleRequestParser.Schedule;
@@ -88,6 +89,13 @@ public final class ApiHandler implements HttpHandler {
      */
     public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
             TenantDirectory tenants, QuotaGate quotas, String adminKey) {
+        this(hourglass, maxBodyBytes, storeTimeout, addressGuard, tenants, quotas, adminKey,
+                new AuthFailureThrottle(SystemTime.ticker(), AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE));
+    }
+
+    /** @param authThrottle refuses (429) a client address that failed authentication too often */
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
+            TenantDirectory tenants, QuotaGate quotas, String adminKey, AuthFailureThrottle authThrottle) {
         this.hourglass = Objects.requireNonNull(hourglass, "hourglass");
         var mapper = JobJson.newMapper();
         this.parser = new ScheduleRequestParser(mapper, hourglass.wallClock(), hourglass.config().maxDelay(),
@@ -95,7 +103,7 @@ public final class ApiHandler implements HttpHandler {
         this.jobJson = new JobJson(mapper);
         this.maxBodyBytes = maxBodyBytes;
         this.deadline = new StoreDeadline(storeTimeout);
-        this.auth = new Authenticator(tenants, adminKey);
+        this.auth = new Authenticator(tenants, adminKey, Objects.requireNonNull(authThrottle, "authThrottle"));
         this.quotas = Objects.requireNonNull(quotas, "quotas");
         this.admin = new AdminApi(tenants, mapper);
     }
@@ -241,15 +249,15 @@ public final class ApiHandler implements HttpHandler {
     }
 
     /**
-     * Readiness: whether the store answered the engine's latest write (at least one per load interval, the
-     * heartbeat). While it cannot be reached, schedules are answered 503 and firing pauses; a load balancer may
-     * prefer another node. {@code /healthz} stays 200 meanwhile: restarting the process would not bring the
+     * Readiness: whether the engine's latest write (at least one per load interval, the heartbeat) reached the store
+     * and could be written (not refused for a full disk or an I/O error). Until a write succeeds again, schedules are
+     * answered 503 and firing pauses; a load balancer may prefer another node. {@code /healthz} stays 200 meanwhile: restarting the process would not bring the
      * database back, and the node recovers by itself when it returns.
      */
     private void ready(HttpExchange ex) throws IOException {
         if (!hourglass.storeReachable()) {
-            throw storeUnavailable("the job store cannot be reached: schedules are refused and firing is paused "
-                    + "until it answers again").exception();
+            throw storeUnavailable("the job store cannot be reached or cannot write (disk full, I/O error): "
+                    + "schedules are refused and firing is paused until a write succeeds again").exception();
         }
         send(ex, 200, jobJson.ready(), Map.of());
     }

@@ -16,6 +16,8 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.Ticker;
 import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
@@ -78,8 +80,9 @@ import org.sqlite.SQLiteException;
  * {@code fullfsync} is on, so that on macOS "fsync" reaches the disk and not just its cache (no-op elsewhere).
  *
  * <h2>Exclusive use</h2>
- * The store holds an OS lock on {@code <file>.lock} while it is open ({@link StoreLock}); a second open of the
- * same file, from this or another process, fails with a {@link StoreException} naming the holder's pid. Hence
+ * The store holds an OS lock on {@code <file>.lock} and one on the database file itself while it is open
+ * ({@link StoreLock}, {@link DatabaseFileLock}); a second open of the same file, from this or another process, fails
+ * with a {@link StoreException} naming the holder's pid, and still fails when the lock file was deleted. Hence
  * {@link #exclusive()} is true: at start a node may take over every claim left in the file.
  *
  * <h2>Schema</h2>
@@ -134,7 +137,7 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
         // taking the connections back while another waits out its whole busyTimeout (more readers than
         // connections on few cores).
         this.idleReaders = new ArrayBlockingQueue<>(readers.size(), true, readers);
-        this.checkpointer = new WalCheckpointer(checkpointConnection, name);
+        this.checkpointer = new WalCheckpointer(checkpointConnection, name, Ticker.system());
         this.checkpointer.start();
     }
 
@@ -176,6 +179,7 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
             }
             Connection checkpointConnection = connect(url, options, false);
             opened.add(checkpointConnection);
+            lock.lockDatabase();
             SqliteJobStore store = new SqliteJobStore(path, options, lock, version, writer, readers,
                     checkpointConnection);
             log.info("Opened SQLite job store {} (schema version {}, {} read connections)", path, version,
@@ -584,17 +588,31 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
 
     /**
      * A failure of this store: named by SQLite's result code (e.g. {@code SQLITE_FULL}, {@code SQLITE_CORRUPT}).
-     * Never a {@link dev.hourglass.core.store.StoreUnavailableException}: the file is local, so there is no outage
-     * to wait out.
+     * When the storage itself refuses (disk full, I/O error, read-only file: {@link #storageRefused}) it is a
+     * {@link StoreUnavailableException}: the store cannot write at all, so the engine fails the whole batch instead
+     * of retrying each operation, readiness says so, and the next successful write (the heartbeat tries every load
+     * interval) clears it. An I/O error at commit leaves the outcome unknown: the WAL frames may have reached the file
+     * and be replayed at the next open. A value longer than SQLite's limit ({@code SQLITE_TOOBIG}) is the operation's
+     * fault: an {@link InvalidDataException}.
      */
     static StoreException storeException(String storeName, String what, SQLException e) {
         String code = e instanceof SQLiteException sqlite ? sqlite.getResultCode().name() : "SQLState " + e.getSQLState();
-        StoreException failure = new StoreException(SqlFailures.message("SQLite store " + storeName, what, code, e), e);
+        String message = SqlFailures.message("SQLite store " + storeName, what, code, e);
+        if (storageRefused(code)) {
+            return new StoreUnavailableException(message, e, what.equals("commit") && code.startsWith("SQLITE_IOERR"));
+        }
         if (e instanceof SQLiteException sqlite && sqlite.getResultCode() == SQLiteErrorCode.SQLITE_TOOBIG) {
             // A value longer than SQLite's limit: that operation's input, not the file, is at fault.
-            return new InvalidDataException(null, "a value is larger than the store can keep", -1, failure);
+            return new InvalidDataException(null, "a value is larger than the store can keep", -1,
+                    new StoreException(message, e));
         }
-        return failure;
+        return new StoreException(message, e);
+    }
+
+    /** SQLite's result codes for a file that cannot be written, whatever is written to it. */
+    static boolean storageRefused(String code) {
+        return code.equals("SQLITE_FULL") || code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_READONLY")
+                || code.startsWith("SQLITE_CANTOPEN");
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
