@@ -11,6 +11,7 @@ import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.StoreException;
@@ -37,9 +38,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP API, version 1. Routes requests, hands valid ones to the engine and turns every outcome into a response:
  * JSON for results, {@code application/problem+json} for every error. A request that fails validation never reaches
- * the engine; a store failure is a 503 with {@code Retry-After} and nothing acknowledged; nothing a client sends
- * produces a 500 or a stack trace. Every call into the engine is bounded by the store timeout ({@link StoreDeadline}):
- * when the database is gone, even behind a network that swallows packets, the answer is a 503 within it.
+ * the engine; a store failure is a 503 with {@code Retry-After} and nothing acknowledged, except a value the store
+ * refuses ({@link InvalidDataException}), which is the request's fault: 400 {@code invalid-data}; nothing a client
+ * sends produces a 500 or a stack trace. Every call into the engine is bounded by the store timeout
+ * ({@link StoreDeadline}): when the database is gone, even behind a network that swallows packets, the answer is a 503
+ * within it.
  *
  * <pre>
  * POST   /v1/jobs                  schedule (201, or 200 for a repeat with the same Idempotency-Key and body)
@@ -122,6 +125,10 @@ public final class ApiHandler implements HttpHandler {
                 sendProblem(exchange, e.problem());
             } catch (InvalidJobException e) {
                 sendProblem(exchange, ApiProblem.invalid(apiField(e.field()), e.rule()));
+            } catch (InvalidDataException e) {
+                log.info("{} {}: the store refused a value: {}", exchange.getRequestMethod(),
+                        exchange.getRequestURI(), e.getCause() != null ? e.getCause().toString() : e.getMessage());
+                sendProblem(exchange, invalidData(e));
             } catch (StoreException e) {
                 log.warn("{} {}: store unavailable: {}", exchange.getRequestMethod(), exchange.getRequestURI(),
                         e.toString());
@@ -267,6 +274,18 @@ public final class ApiHandler implements HttpHandler {
                     + "schedules are refused and firing is paused until a write succeeds again").exception();
         }
         send(ex, 200, jobJson.ready(), Map.of());
+    }
+
+    /**
+     * A value the validation let through but the store cannot keep: the request's fault, so 400 (a retry of the same
+     * request cannot succeed), naming the field when the store said which. Nothing was stored.
+     */
+    static ApiProblem invalidData(InvalidDataException e) {
+        String field = e.field() == null ? "request" : apiField(e.field());
+        FieldError error = new FieldError(field, e.reason());
+        return new ApiProblem(400, ApiProblem.TYPE_PREFIX + "invalid-data", "Invalid data",
+                "the job store cannot keep a value of this request; nothing was changed: " + error, List.of(error),
+                Map.of(), Map.of());
     }
 
     private static ApiProblem storeUnavailable(String detail) {

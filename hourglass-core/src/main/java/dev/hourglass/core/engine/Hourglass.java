@@ -13,6 +13,7 @@ import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
@@ -206,6 +207,8 @@ public final class Hourglass implements AutoCloseable {
      * @return {@link InsertResult.Created}, or for an idempotency key already taken {@link InsertResult.Duplicate}
      *     (the same request: the job that has it) or {@link InsertResult.Conflict} (another request)
      * @throws InvalidJobException when the request breaks a rule (the field and the rule are named); nothing is stored
+     * @throws InvalidDataException when the store cannot keep a value of the request (an instant beyond its range, a
+     *     NUL in a text): nothing is stored, and the other callers' writes are not affected
      * @throws StoreException when the store fails; the job may or may not be stored unless the cause says it was not
      */
     public InsertResult schedule(JobRequest job, When when) {
