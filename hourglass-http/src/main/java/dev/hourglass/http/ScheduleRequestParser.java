@@ -1,6 +1,5 @@
 package dev.hourglass.http;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,9 +14,6 @@ import dev.hourglass.webhook.WebhookHandler;
 import dev.hourglass.webhook.WebhookTarget;
 import dev.hourglass.webhook.address.AddressRefusal;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
-import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -63,7 +59,7 @@ public final class ScheduleRequestParser {
     static final int MAX_ATTEMPTS = 1_000;
     static final int MIN_TIMEOUT_SECONDS = 1;
     static final int MAX_TIMEOUT_SECONDS = 3_600;
-    static final BigDecimal MAX_BACKOFF_SECONDS = BigDecimal.valueOf(86_400);
+    static final long MAX_BACKOFF_SECONDS = 86_400;
     static final int MAX_URL_LENGTH = 2_048;
     static final int MAX_TARGET_HEADERS = 32;
     static final int MAX_HEADER_VALUE_LENGTH = 4_096;
@@ -150,23 +146,7 @@ public final class ScheduleRequestParser {
 
     /** The body must be one JSON object (duplicate keys and trailing content are malformed). */
     private ObjectNode object(byte[] body) {
-        JsonNode node;
-        try {
-            node = json.readTree(body);
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
-            throw ApiProblem.invalid("body", "must be valid JSON: " + e.getOriginalMessage() + where).exception();
-        } catch (IOException e) {
-            throw ApiProblem.invalid("body", "could not be read").exception();
-        }
-        if (node == null || node.isMissingNode()) {
-            throw ApiProblem.invalid("body", "must be a JSON object; the body is empty").exception();
-        }
-        if (!(node instanceof ObjectNode object)) {
-            throw ApiProblem.invalid("body", "must be a JSON object, was " + kind(node)).exception();
-        }
-        return object;
+        return JsonBodies.object(json, body);
     }
 
     private static void unknownFields(ObjectNode node, Set<String> allowed, String prefix, Errors errors) {
@@ -239,11 +219,12 @@ public final class ScheduleRequestParser {
             errors.add("delaySeconds", rule + ", was " + kind(node));
             return null;
         }
-        if (!node.canConvertToLong() || node.longValue() < 0 || node.longValue() > max) {
-            errors.add("delaySeconds", rule + ", was " + node);
+        Long seconds = JsonNumbers.integerIn(node, 0, max);
+        if (seconds == null) {
+            errors.add("delaySeconds", rule + ", was " + JsonNumbers.describe(node));
             return null;
         }
-        return Duration.ofSeconds(node.longValue());
+        return Duration.ofSeconds(seconds);
     }
 
     /** {@code runAt}: RFC 3339 or epoch milliseconds, at most the engine's maximum delay from now. */
@@ -259,7 +240,7 @@ public final class ScheduleRequestParser {
         } else if (node.isIntegralNumber() && node.canConvertToLong() && node.longValue() >= 0) {
             at = Instant.ofEpochMilli(node.longValue());
         } else {
-            errors.add("runAt", RUN_AT_RULE + ", was " + (node.isNumber() ? node.toString() : kind(node)));
+            errors.add("runAt", RUN_AT_RULE + ", was " + (node.isNumber() ? JsonNumbers.describe(node) : kind(node)));
             return null;
         }
         Instant latest = wallClock.instant().plus(maxDelay);
@@ -425,7 +406,7 @@ public final class ScheduleRequestParser {
         return value == null ? null : Duration.ofSeconds(value);
     }
 
-    /** {@code backoff}: optional, {@code {"initialSeconds": > 0, "maxSeconds": >= initialSeconds}}, up to a day. */
+    /** {@code backoff}: optional, {@code {"initialSeconds": >= 0.001, "maxSeconds": >= initialSeconds}}, up to a day. */
     private static Backoff backoff(JsonNode node, Errors errors) {
         node = present(node);
         if (node == null) {
@@ -448,10 +429,10 @@ public final class ScheduleRequestParser {
         return new Backoff(initial, max);
     }
 
-    /** A backoff bound: a number of seconds, > 0 and at most a day; rounded up to whole milliseconds. */
+    /** A backoff bound: a number of seconds, a millisecond to a day; rounded up to whole milliseconds. */
     private static Duration backoffSeconds(JsonNode node, String field, Errors errors) {
         node = present(node);
-        String rule = "must be a number of seconds > 0 and <= " + MAX_BACKOFF_SECONDS;
+        String rule = "must be a number of seconds >= 0.001 and <= " + MAX_BACKOFF_SECONDS;
         if (node == null) {
             errors.add(field, "is required; " + rule);
             return null;
@@ -460,12 +441,11 @@ public final class ScheduleRequestParser {
             errors.add(field, rule + ", was " + kind(node));
             return null;
         }
-        BigDecimal seconds = node.decimalValue();
-        if (seconds.signum() <= 0 || seconds.compareTo(MAX_BACKOFF_SECONDS) > 0) {
-            errors.add(field, rule + ", was " + node);
+        Long millis = JsonNumbers.secondsToCeilMillis(node, MAX_BACKOFF_SECONDS);
+        if (millis == null) {
+            errors.add(field, rule + ", was " + JsonNumbers.describe(node));
             return null;
         }
-        long millis = seconds.movePointRight(3).setScale(0, RoundingMode.CEILING).longValueExact();
         return Duration.ofMillis(millis);
     }
 
@@ -573,11 +553,11 @@ public final class ScheduleRequestParser {
             errors.add(field, rule + ", was " + kind(node));
             return null;
         }
-        if (!node.canConvertToLong() || node.longValue() < min || node.longValue() > max) {
-            errors.add(field, rule + ", was " + node);
-            return null;
+        Long value = JsonNumbers.integerIn(node, min, max);
+        if (value == null) {
+            errors.add(field, rule + ", was " + JsonNumbers.describe(node));
         }
-        return node.longValue();
+        return value;
     }
 
     /** Absent and JSON null are the same: not given. */
@@ -606,10 +586,10 @@ public final class ScheduleRequestParser {
             return "a string";
         }
         if (node.isIntegralNumber()) {
-            return "the integer " + node;
+            return "the integer " + JsonNumbers.describe(node);
         }
         if (node.isNumber()) {
-            return "the number " + node;
+            return "the number " + JsonNumbers.describe(node);
         }
         return switch (node.getNodeType()) {
             case BOOLEAN -> "a boolean";
