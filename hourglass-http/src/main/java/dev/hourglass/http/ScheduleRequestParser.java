@@ -9,6 +9,7 @@ import dev.hourglass.core.api.When;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.Rfc3339;
 import dev.hourglass.webhook.WebhookHandler;
 import dev.hourglass.webhook.WebhookTarget;
@@ -67,8 +68,10 @@ public final class ScheduleRequestParser {
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1_000;
 
-    private static final String RUN_AT_RULE =
-            "must be an RFC 3339 timestamp (e.g. 2026-11-26T17:00:00.000Z) or epoch milliseconds (an integer >= 0)";
+    private static final String RUN_AT_RULE = "must be an RFC 3339 timestamp with a four-digit year (e.g. "
+            + "2026-11-26T17:00:00.000Z) or epoch milliseconds (an integer >= 0)";
+    private static final String RUN_AT_RANGE = "must be between " + Rfc3339.format(Instants.EARLIEST) + " and "
+            + Rfc3339.format(Instants.LATEST);
 
     private final ObjectMapper json;
     private final InstantSource wallClock;
@@ -237,14 +240,22 @@ public final class ScheduleRequestParser {
                 errors.add("runAt", RUN_AT_RULE + ", was \"" + abbreviate(node.textValue()) + "\"");
                 return null;
             }
+            if (at.isBefore(Instants.EARLIEST)) { // an offset may move year 0000 out of range
+                errors.add("runAt", RUN_AT_RANGE + ", was \"" + abbreviate(node.textValue()) + "\"");
+                return null;
+            }
         } else if (node.isIntegralNumber() && node.canConvertToLong() && node.longValue() >= 0) {
-            at = Instant.ofEpochMilli(node.longValue());
+            // Beyond the range is also beyond the furthest due time: clamped so that the check below refuses it.
+            at = Instant.ofEpochMilli(Math.min(node.longValue(), Instants.LATEST.toEpochMilli() + 1));
         } else {
             errors.add("runAt", RUN_AT_RULE + ", was " + (node.isNumber() ? JsonNumbers.describe(node) : kind(node)));
             return null;
         }
-        Instant latest = wallClock.instant().plus(maxDelay);
-        if (at.isAfter(latest)) {
+        // Compared as a duration, so that no instant is computed beyond what Instant holds.
+        Instant now = wallClock.instant();
+        if (at.isAfter(Instants.LATEST) || Duration.between(now, at).compareTo(maxDelay) > 0) {
+            Instant latest = Duration.between(now, Instants.LATEST).compareTo(maxDelay) > 0 ? now.plus(maxDelay)
+                    : Instants.LATEST;
             errors.add("runAt", "must be at most " + maxDelay.toDays() + " days in the future (before "
                     + Rfc3339.format(latest) + ")");
             return null;
