@@ -13,10 +13,10 @@ import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.Rfc3339;
 import dev.hourglass.webhook.WebhookHandler;
 import dev.hourglass.webhook.WebhookTarget;
+import dev.hourglass.webhook.WebhookUrls;
 import dev.hourglass.webhook.address.AddressRefusal;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -61,7 +61,6 @@ public final class ScheduleRequestParser {
     static final int MIN_TIMEOUT_SECONDS = 1;
     static final int MAX_TIMEOUT_SECONDS = 3_600;
     static final long MAX_BACKOFF_SECONDS = 86_400;
-    static final int MAX_URL_LENGTH = 2_048;
     static final int MAX_TARGET_HEADERS = 32;
     static final int MAX_HEADER_VALUE_LENGTH = 4_096;
     static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -299,8 +298,9 @@ public final class ScheduleRequestParser {
     }
 
     /**
-     * {@code target.url}: required, an absolute http(s) URL with a host that is not, and does not resolve to, a
-     * blocked address (loopback, private, link-local, ...) unless the operator allowlisted it.
+     * {@code target.url}: required, a URL that can be delivered at all ({@link WebhookUrls}) with a host that is not,
+     * and does not resolve to, a blocked address (loopback, private, link-local, ...) unless the operator
+     * allowlisted it.
      */
     private URI targetUrl(JsonNode node, Errors errors) {
         node = present(node);
@@ -313,26 +313,12 @@ public final class ScheduleRequestParser {
             return null;
         }
         String text = node.textValue();
-        if (text.length() > MAX_URL_LENGTH) {
-            errors.add("target.url", "must be at most " + MAX_URL_LENGTH + " characters");
+        WebhookUrls.Checked checked = WebhookUrls.check(text);
+        if (!checked.ok()) {
+            errors.add("target.url", checked.refusal() + ", was \"" + abbreviate(text) + "\"");
             return null;
         }
-        URI uri;
-        try {
-            uri = new URI(text);
-        } catch (URISyntaxException e) {
-            errors.add("target.url", "must be a valid URL: " + e.getReason());
-            return null;
-        }
-        String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!"http".equals(scheme) && !"https".equals(scheme)) {
-            errors.add("target.url", "must be an http or https URL, was \"" + abbreviate(text) + "\"");
-            return null;
-        }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            errors.add("target.url", "must have a host, was \"" + abbreviate(text) + "\"");
-            return null;
-        }
+        URI uri = checked.url();
         Optional<AddressRefusal> refused = addressGuard.check(uri.getHost());
         if (refused.isPresent()) {
             errors.add("target.url", "must not reach a " + refused.get().rule() + " address: "
