@@ -501,6 +501,25 @@ abstract class EngineContract {
     }
 
     @Test
+    void idempotencyKeysFollowOneRuleOnEveryStore() {
+        Hourglass engine = engine("a").hourglass();
+        for (String key : List.of("nul\u0000key", "line\nbreak", "\u0001", "del\u007f", "lone\ud800",
+                "\udc00low", "ab\udbff")) {
+            assertThatThrownBy(() -> engine.schedule(work("x").withIdempotencyKey(key), When.now()))
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("idempotencyKey");
+        }
+        assertThat(engine.list(new JobQuery(null, null, null, 10)).jobs()).isEmpty();
+
+        // Text beyond ASCII that every store keeps as given is a key like any other, found again by its repeat.
+        String key = "ключ-\uD83D\uDD11 key with spaces";
+        InsertResult first = engine.schedule(work("x").withIdempotencyKey(key), When.after(Duration.ofMinutes(1)));
+        assertThat(first).isInstanceOf(InsertResult.Created.class);
+        InsertResult again = engine.schedule(work("x").withIdempotencyKey(key), When.after(Duration.ofMinutes(1)));
+        assertThat(again).isInstanceOf(InsertResult.Duplicate.class);
+        assertThat(again.job().id()).isEqualTo(first.job().id());
+    }
+
+    @Test
     void aRetryCounterSurvivesARestartOfTheEngine() {
         ManualEngine first = engine("first", ctx -> Outcome.retry("not yet"));
         JobId id = first.hourglass().schedule(work("p").withMaxAttempts(2), When.now()).job().id();

@@ -446,7 +446,11 @@ public final class ScheduleRequestParser {
         return Duration.ofMillis(millis);
     }
 
-    /** The {@code Idempotency-Key} header: optional, 1..255 characters. */
+    /**
+     * The {@code Idempotency-Key} header: optional, 1..255 printable ASCII characters. A header's bytes arrive as
+     * ISO-8859-1, so anything beyond ASCII would be a guess at the client's encoding; a control character (NUL
+     * above all) is not text some stores can keep. One rule, whatever the store.
+     */
     private static String idempotencyKey(String header, Errors errors) {
         if (header == null) {
             return null;
@@ -455,6 +459,14 @@ public final class ScheduleRequestParser {
             errors.add("Idempotency-Key", "must be 1.." + MAX_IDEMPOTENCY_KEY_LENGTH + " characters, was "
                     + header.length());
             return null;
+        }
+        for (int i = 0; i < header.length(); i++) {
+            char c = header.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                errors.add("Idempotency-Key", "must be printable ASCII (0x20-0x7E); found "
+                        + String.format(Locale.ROOT, "0x%02X", (int) c) + " at index " + i);
+                return null;
+            }
         }
         return header;
     }

@@ -6,8 +6,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hourglass.server.ServerFixture.Response;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -102,6 +108,57 @@ abstract class StoreBoundInputContract {
             BadInputTest.assertFieldProblem(api.post("/v1/jobs/" + jobId + "/reschedule", "{\"runAt\": " + runAt
                     + "}"), 400, "runAt");
         });
+    }
+
+    /**
+     * An {@code Idempotency-Key} sent as raw bytes (the JDK client refuses to send control characters): NUL, C0
+     * controls, DEL, and non-ASCII in UTF-8 and Latin-1. Each is 400 naming the header, and nothing is stored.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"00", "6b00", "01", "0b", "1b5b", "7f", "c3a9", "e9", "f09f9491", "efbfbd", "80"})
+    void anIdempotencyKeyThatIsNotPrintableAsciiIsRefused(String hexBytes) throws Exception {
+        byte[] key = HexFormat.of().parseHex("6b6579" + hexBytes + "6b6579"); // "key" + bytes + "key"
+        whileAnotherTenantWrites(() -> {
+            String answer = rawSchedule(key);
+            assertThat(answer).startsWith("HTTP/1.1 400");
+            assertThat(answer).containsIgnoringCase("content-type: application/problem+json");
+            assertThat(answer).contains("\"field\":\"Idempotency-Key\"").contains("printable ASCII");
+        });
+    }
+
+    @Test
+    void everyPrintableAsciiKeyIsKeptAndFoundAgain() {
+        StringBuilder all = new StringBuilder();
+        for (char c = 0x21; c <= 0x7e; c++) {
+            all.append(c);
+        }
+        String key = ("k " + all).repeat(3).substring(0, 255);
+        String body = "{\"delaySeconds\": 3600, " + TARGET + "}";
+        Response first = api.post("/v1/jobs", body, "Idempotency-Key", key);
+        assertThat(first.status()).as(first.body()).isEqualTo(201);
+        created++;
+        Response again = api.post("/v1/jobs", body, "Idempotency-Key", key);
+        assertThat(again.status()).as(again.body()).isEqualTo(200);
+        assertThat(again.json().get("id").asText()).isEqualTo(first.json().get("id").asText());
+    }
+
+    /** POST /v1/jobs over a socket with {@code key} as the Idempotency-Key's bytes; the whole answer, as text. */
+    private String rawSchedule(byte[] key) {
+        byte[] body = ("{\"delaySeconds\": 60, " + TARGET + "}").getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket("127.0.0.1", api.server().port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer " + ServerFixture.API_KEY + "\r\nConnection: close\r\n"
+                    + "Content-Length: " + body.length + "\r\nIdempotency-Key: ").getBytes(StandardCharsets.US_ASCII));
+            out.write(key);
+            out.write("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test

@@ -97,10 +97,36 @@ final class Submissions {
         if (key != null && (key.isEmpty() || key.length() > MAX_KEY_LENGTH)) {
             throw new InvalidJobException("idempotencyKey", "must be 1.." + MAX_KEY_LENGTH + " characters");
         }
+        if (key != null && !storableText(key)) {
+            throw new InvalidJobException("idempotencyKey", "must be text without control characters (NUL, "
+                    + "U+0001..U+001F, U+007F) or unpaired surrogates");
+        }
         String tenant = request.tenant();
         if (tenant != null && (tenant.isBlank() || tenant.length() > 100)) {
             throw new InvalidJobException("tenant", "must be 1..100 characters");
         }
+    }
+
+    /**
+     * Text that every store keeps as given: no control character (PostgreSQL refuses NUL, SQLite keeps it, so one
+     * key would have two fates) and no unpaired surrogate (encoded to UTF-8 as '?', so two keys could become one).
+     */
+    static boolean storableText(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                return false;
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 == text.length() || !Character.isLowSurrogate(text.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** SHA-256 over every field that makes two requests "the same request". */
