@@ -403,7 +403,7 @@ public final class ScheduleRequestParser {
         return value == null ? null : Duration.ofSeconds(value);
     }
 
-    /** {@code backoff}: optional, {@code {"initialSeconds": >= 0.001, "maxSeconds": >= initialSeconds}}, up to a day. */
+    /** {@code backoff}: optional, {@code {"initialSeconds": n, "maxSeconds": n}}: 0.001 s to a day, max >= initial. */
     private static Backoff backoff(JsonNode node, Errors errors) {
         node = present(node);
         if (node == null) {
