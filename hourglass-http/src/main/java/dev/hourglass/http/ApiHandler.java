@@ -11,9 +11,11 @@ import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.http.ApiProblem.ApiException;
 import dev.hourglass.http.ScheduleRequestParser.ListQuery;
 import dev.hourglass.http.ScheduleRequestParser.Schedule;
@@ -41,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * POST   /v1/jobs                  schedule (201, or 200 for a repeat with the same Idempotency-Key and body)
- * GET    /v1/jobs?state=&amp;limit=&amp;cursor=   list, in id (creation) order
+ * GET    /v1/jobs?state=&amp;limit=&amp;cursor=&amp;include=   list, in id (creation) order
  * GET    /v1/jobs/{id}             status
  * DELETE /v1/jobs/{id}             cancel a SCHEDULED job
  * POST   /v1/jobs/{id}/reschedule  move a SCHEDULED job
@@ -59,6 +61,11 @@ public final class ApiHandler implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
 
     public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+    /**
+     * What one list page may cost, in the bytes {@link JobQuery#cost} counts: a page ends early, with a cursor, at the
+     * first job that would go over (a page always holds at least one job).
+     */
+    public static final long DEFAULT_MAX_PAGE_BYTES = 4L * 1024 * 1024;
     /** How long a request waits for the store before it is answered 503. */
     public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofSeconds(5);
     static final String JSON = "application/json";
@@ -68,6 +75,7 @@ public final class ApiHandler implements HttpHandler {
     private final Hourglass hourglass;
     private final ScheduleRequestParser parser;
     private final JobJson jobJson;
+    private final JobPageWriter pageWriter;
     private final int maxBodyBytes;
     private final StoreDeadline deadline;
     private final Authenticator auth;
@@ -85,14 +93,22 @@ public final class ApiHandler implements HttpHandler {
      */
     public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
             TenantDirectory tenants, QuotaGate quotas, String adminKey) {
+        this(hourglass, maxBodyBytes, storeTimeout, addressGuard, tenants, quotas, adminKey,
+                new AuthFailureThrottle(SystemTime.ticker(), AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE));
+    }
+
+    /** @param authThrottle refuses (429) a client address that failed authentication too often */
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
+            TenantDirectory tenants, QuotaGate quotas, String adminKey, AuthFailureThrottle authThrottle) {
         this.hourglass = Objects.requireNonNull(hourglass, "hourglass");
         var mapper = JobJson.newMapper();
         this.parser = new ScheduleRequestParser(mapper, hourglass.wallClock(), hourglass.config().maxDelay(),
                 hourglass.config().maxPayloadBytes(), addressGuard);
         this.jobJson = new JobJson(mapper);
+        this.pageWriter = new JobPageWriter(mapper);
         this.maxBodyBytes = maxBodyBytes;
         this.deadline = new StoreDeadline(storeTimeout);
-        this.auth = new Authenticator(tenants, adminKey);
+        this.auth = new Authenticator(tenants, adminKey, Objects.requireNonNull(authThrottle, "authThrottle"));
         this.quotas = Objects.requireNonNull(quotas, "quotas");
         this.admin = new AdminApi(tenants, mapper);
     }
@@ -210,11 +226,17 @@ public final class ApiHandler implements HttpHandler {
         send(ex, 200, jobJson.job(job), Map.of());
     }
 
+    /**
+     * One page, bounded by the row limit and by {@link #DEFAULT_MAX_PAGE_BYTES}, with payloads only when asked
+     * ({@code include=payload}); streamed (chunked), one job at a time.
+     */
     private void list(HttpExchange ex, String tenant) throws IOException {
         ListQuery q = parser.listQuery(ex.getRequestURI().getRawQuery());
-        JobQuery query = new JobQuery(tenant, q.state(), q.after(), q.limit());
-        var page = deadline.call(() -> hourglass.list(query));
-        send(ex, 200, jobJson.page(page), Map.of());
+        JobQuery query = new JobQuery(tenant, q.state(), q.after(), q.limit(), q.payloads(), DEFAULT_MAX_PAGE_BYTES);
+        JobPage page = deadline.call(() -> hourglass.list(query));
+        ex.getResponseHeaders().set("Content-Type", JSON);
+        ex.sendResponseHeaders(200, 0);
+        pageWriter.write(page, q.payloads(), ex.getResponseBody());
     }
 
     private void cancel(HttpExchange ex, String tenant, JobId id) throws IOException {
@@ -235,15 +257,15 @@ public final class ApiHandler implements HttpHandler {
     }
 
     /**
-     * Readiness: whether the store answered the engine's latest write (at least one per load interval, the
-     * heartbeat). While it cannot be reached, schedules are answered 503 and firing pauses; a load balancer may
-     * prefer another node. {@code /healthz} stays 200 meanwhile: restarting the process would not bring the
+     * Readiness: whether the engine's latest write (at least one per load interval, the heartbeat) reached the store
+     * and could be written (not refused for a full disk or an I/O error). Until a write succeeds again, schedules are
+     * answered 503 and firing pauses; a load balancer may prefer another node. {@code /healthz} stays 200 meanwhile: restarting the process would not bring the
      * database back, and the node recovers by itself when it returns.
      */
     private void ready(HttpExchange ex) throws IOException {
         if (!hourglass.storeReachable()) {
-            throw storeUnavailable("the job store cannot be reached: schedules are refused and firing is paused "
-                    + "until it answers again").exception();
+            throw storeUnavailable("the job store cannot be reached or cannot write (disk full, I/O error): "
+                    + "schedules are refused and firing is paused until a write succeeds again").exception();
         }
         send(ex, 200, jobJson.ready(), Map.of());
     }

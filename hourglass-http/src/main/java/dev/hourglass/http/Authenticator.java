@@ -8,26 +8,61 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Who is calling: reads {@code Authorization: Bearer <key>} and answers with the tenant the key acts for, or that
  * it is the admin key. Every refusal is a 401 (no usable key: missing, malformed, unknown or revoked, with
  * {@code WWW-Authenticate: Bearer}) or a 403 (a valid key used where it has no business: a tenant key on the admin
  * API, the admin key on the jobs API). Nothing here touches the database ({@link TenantDirectory} is in memory),
- * and no key text ever reaches a log or an answer.
+ * and no key text ever reaches a log or an answer. A client address that failed too often is refused with 429
+ * before its key is looked at ({@link AuthFailureThrottle}).
  */
 final class Authenticator {
     private final TenantDirectory directory;
     /** {@link ApiKeys#hash} of the admin key, or null when none is configured (the admin API is then off). */
     private final byte[] adminKeyHash;
+    private final AuthFailureThrottle throttle;
 
-    Authenticator(TenantDirectory directory, String adminKey) {
+    Authenticator(TenantDirectory directory, String adminKey, AuthFailureThrottle throttle) {
         this.directory = directory;
         this.adminKeyHash = adminKey == null ? null : sha256(adminKey);
+        this.throttle = throttle;
     }
 
     /** The tenant the request acts for. */
     Tenant tenant(HttpExchange ex) {
+        return throttled(ex, () -> tenantOf(ex));
+    }
+
+    /** Passes only the admin key. */
+    void admin(HttpExchange ex) {
+        throttled(ex, () -> {
+            adminOnly(ex);
+            return null;
+        });
+    }
+
+    /** Runs {@code check} unless the client failed too often; counts its 401s. */
+    private <T> T throttled(HttpExchange ex, Supplier<T> check) {
+        String client = ex.getRemoteAddress().getAddress().getHostAddress();
+        long wait = throttle.retryAfterSeconds(client);
+        if (wait > 0) {
+            throw ApiProblem.of(429, "too-many-auth-failures", "Too many failed authentications",
+                    "this client failed authentication too often; the key was not checked; retry after " + wait
+                            + " s with a valid key").withHeader("Retry-After", Long.toString(wait)).exception();
+        }
+        try {
+            return check.get();
+        } catch (ApiProblem.ApiException e) {
+            if (e.problem().status() == 401) {
+                throttle.failed(client);
+            }
+            throw e;
+        }
+    }
+
+    private Tenant tenantOf(HttpExchange ex) {
         String key = bearer(ex);
         if (isAdminKey(key)) {
             throw ApiProblem.of(403, "forbidden", "Forbidden",
@@ -38,8 +73,7 @@ final class Authenticator {
         return tenant.orElseThrow(() -> unauthorized("the API key is not valid (unknown or revoked)"));
     }
 
-    /** Passes only the admin key. */
-    void admin(HttpExchange ex) {
+    private void adminOnly(HttpExchange ex) {
         if (adminKeyHash == null) {
             throw ApiProblem.of(403, "admin-disabled", "Forbidden",
                     "the admin API is off: start the server with HOURGLASS_ADMIN_KEY set")

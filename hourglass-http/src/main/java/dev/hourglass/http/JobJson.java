@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hourglass.core.model.Job;
-import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.time.Rfc3339;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +29,7 @@ import java.util.Objects;
  * }</pre>
  *
  * Times are RFC 3339 in UTC with exactly three fraction digits. {@code lastError} is present only when there is one.
+ * Pages of jobs are streamed by {@link JobPageWriter}, one job at a time.
  */
 public final class JobJson {
     private final ObjectMapper json;
@@ -58,6 +58,11 @@ public final class JobJson {
     }
 
     public ObjectNode job(Job job) {
+        return job(job, true);
+    }
+
+    /** The job; without {@code withPayload}, the {@code payload} field is left out (as in list pages by default). */
+    public ObjectNode job(Job job, boolean withPayload) {
         ObjectNode node = json.createObjectNode();
         node.put("id", job.id().toString());
         node.put("state", job.state().name());
@@ -67,19 +72,12 @@ public final class JobJson {
         node.put("attempts", job.attempts());
         node.put("maxAttempts", job.maxAttempts());
         node.set("target", storedJson(job.target() == null ? null : job.target().getBytes(StandardCharsets.UTF_8)));
-        node.set("payload", storedJson(job.payload()));
+        if (withPayload) {
+            node.set("payload", storedJson(job.payload()));
+        }
         if (job.lastError() != null) {
             node.put("lastError", job.lastError());
         }
-        return node;
-    }
-
-    /** {@code {"jobs": [...], "nextCursor": "<id>" | null}}. */
-    public ObjectNode page(JobPage page) {
-        ObjectNode node = json.createObjectNode();
-        ArrayNode jobs = node.putArray("jobs");
-        page.jobs().forEach(job -> jobs.add(job(job)));
-        node.put("nextCursor", page.next() == null ? null : page.next().toString());
         return node;
     }
 

@@ -54,7 +54,7 @@ public final class ScheduleRequestParser {
     static final Set<String> RESCHEDULE_FIELDS = Set.of("delaySeconds", "runAt");
     static final Set<String> TARGET_FIELDS = Set.of("type", "url", "headers");
     static final Set<String> BACKOFF_FIELDS = Set.of("initialSeconds", "maxSeconds");
-    static final Set<String> LIST_PARAMETERS = Set.of("state", "limit", "cursor");
+    static final Set<String> LIST_PARAMETERS = Set.of("state", "limit", "cursor", "include");
 
     static final int MIN_ATTEMPTS = 1;
     static final int MAX_ATTEMPTS = 1_000;
@@ -81,8 +81,11 @@ public final class ScheduleRequestParser {
     /** A valid schedule request: when, and the job (handler, target, payload, options, key, request hash). */
     public record Schedule(When when, JobRequest job) {}
 
-    /** A valid list query. {@code state} and {@code after} may be null. */
-    public record ListQuery(JobState state, int limit, JobId after) {}
+    /**
+     * A valid list query. {@code state} and {@code after} may be null; {@code payloads}: the page carries the jobs'
+     * payloads ({@code include=payload}).
+     */
+    public record ListQuery(JobState state, int limit, JobId after, boolean payloads) {}
 
     /**
      * @param json the mapper that reads bodies (see {@link JobJson#newMapper()})
@@ -128,7 +131,10 @@ public final class ScheduleRequestParser {
         return when;
     }
 
-    /** Parses the query of {@code GET /v1/jobs}: {@code state}, {@code limit}, {@code cursor}; all optional. */
+    /**
+     * Parses the query of {@code GET /v1/jobs}: {@code state}, {@code limit}, {@code cursor}, {@code include}; all
+     * optional.
+     */
     public ListQuery listQuery(String rawQuery) {
         Map<String, String> params = queryParameters(rawQuery);
         Errors errors = new Errors();
@@ -140,8 +146,9 @@ public final class ScheduleRequestParser {
         JobState state = stateParameter(given(params, "state"), errors);
         int limit = limitParameter(given(params, "limit"), errors);
         JobId after = cursorParameter(given(params, "cursor"), errors);
+        boolean payloads = includeParameter(given(params, "include"), errors);
         errors.throwIfAny();
-        return new ListQuery(state, limit, after);
+        return new ListQuery(state, limit, after, payloads);
     }
 
     // ---- the body as a whole ----
@@ -515,6 +522,24 @@ public final class ScheduleRequestParser {
                     + "\"");
         }
         return id;
+    }
+
+    /**
+     * {@code include}: optional, a comma-separated list of what list pages leave out by default; {@code payload} is
+     * the only such part. True when it names the payload.
+     */
+    private static boolean includeParameter(String value, Errors errors) {
+        if (value == null) {
+            return false;
+        }
+        for (String part : value.split(",", -1)) {
+            if (!part.trim().equals("payload")) {
+                errors.add("include", "must be \"payload\" (the only part list pages leave out), was \""
+                        + abbreviate(value) + "\"");
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Decodes {@code a=1&b=2}; a repeated or undecodable parameter is refused. */

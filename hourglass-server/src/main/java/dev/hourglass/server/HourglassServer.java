@@ -9,6 +9,7 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import dev.hourglass.http.ApiHandler;
+import dev.hourglass.http.AuthFailureThrottle;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.postgres.PostgresJobStore;
 import dev.hourglass.store.postgres.PostgresOptions;
@@ -153,7 +154,8 @@ public final class HourglassServer implements AutoCloseable {
                     new WebhookSigner(tenants, wallClock)), wallClock, ticker);
             ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
             http.createContext("/", new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(),
-                    addressGuard, tenants, quotas, config.keys().adminKey()));
+                    addressGuard, tenants, quotas, config.keys().adminKey(),
+                    new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE)));
             http.setExecutor(requests);
             http.start();
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);

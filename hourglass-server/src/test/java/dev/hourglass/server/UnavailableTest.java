@@ -139,6 +139,52 @@ class UnavailableTest {
         }
     }
 
+    /** A full disk, as SQLite sees one: the database file may not grow. Readiness says so until a write succeeds. */
+    @Test
+    void aStoreThatCannotWriteIsNotReadyUntilAWriteSucceedsAgain() {
+        SqliteJobStore store = SqliteJobStore.open(dir.resolve("hourglass.db"));
+        ServerConfig config = ServerFixture.config(dir);
+        try (Hourglass hourglass = Hourglass.builder().store(store).config(ServerFixture.testEngine())
+                .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
+                ApiOn api = new ApiOn(hourglass, store, config)) {
+            assertThat(api.get("/readyz").statusCode()).isEqualTo(200);
+            long pages = store.writeSql("fill the disk", c -> {
+                try (var st = c.createStatement()) {
+                    long count;
+                    try (var rs = st.executeQuery("PRAGMA page_count")) {
+                        rs.next();
+                        count = rs.getLong(1);
+                    }
+                    st.execute("PRAGMA max_page_count = " + count);
+                    return count;
+                }
+            });
+            String big = JOB.replace("}}", "}, \"payload\": \"" + "x".repeat(200_000) + "\"}");
+
+            // Each refused schedule marks the store as unable to write; a heartbeat that fits may clear it again.
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                HttpResponse<String> refused = api.post("/v1/jobs", big);
+                assertThat(refused.statusCode()).isEqualTo(503);
+                return api.get("/readyz").statusCode() == 503;
+            });
+            HttpResponse<String> notReady = api.get("/readyz");
+            if (notReady.statusCode() == 503) {
+                BadInputTest.assertProblem(new Response(notReady.statusCode(), notReady.headers(), notReady.body()),
+                        503, "cannot write");
+            }
+            assertThat(api.get("/healthz").statusCode()).isEqualTo(200);
+
+            store.writeSql("room again", c -> {
+                try (var st = c.createStatement()) {
+                    st.execute("PRAGMA max_page_count = " + (pages + 10_000));
+                }
+                return null;
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> api.get("/readyz").statusCode() == 200);
+            assertThat(api.post("/v1/jobs", big).statusCode()).isEqualTo(201);
+        }
+    }
+
     /** An ApiHandler on a JDK HttpServer of its own, over an engine the test built. */
     private static final class ApiOn implements AutoCloseable {
         private final HttpServer http;
@@ -159,6 +205,19 @@ class UnavailableTest {
             try {
                 return client.send(ServerFixture.authorized(URI.create("http://127.0.0.1:" + http.getAddress().getPort()
                         + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        HttpResponse<String> post(String path, String body) {
+            try {
+                return client.send(ServerFixture.authorized(URI.create("http://127.0.0.1:" + http.getAddress().getPort()
+                        + path)).header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } catch (InterruptedException e) {

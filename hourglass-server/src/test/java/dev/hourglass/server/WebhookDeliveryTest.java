@@ -118,6 +118,80 @@ class WebhookDeliveryTest {
     }
 
     @Test
+    void a2xxIsSuccessAtOnceThoughItsBodyNeverEnds() {
+        receiver.on("/endless", nth -> Reply.endless(200));
+        String id = api.schedule(job("/endless", "\"maxAttempts\": 1")).get("id").asText();
+
+        JsonNode done = awaitState(id, "SUCCEEDED", Duration.ofSeconds(5));
+
+        assertThat(done.get("attempts").asInt()).isEqualTo(1);
+        assertThat(receiver.bodyBytesSent()).as("the body was not read to an end").isLessThan(64L << 20);
+    }
+
+    @Test
+    void a2xxIsSuccessAtOnceThoughItsBodyTrickles() {
+        receiver.on("/trickle", nth -> Reply.trickling(200, 1_000, Duration.ofMillis(100)));
+        String id = api.schedule(job("/trickle", "\"timeoutSeconds\": 3, \"maxAttempts\": 1")).get("id").asText();
+
+        JsonNode done = awaitState(id, "SUCCEEDED", Duration.ofSeconds(2));
+
+        assertThat(done.get("attempts").asInt()).isEqualTo(1);
+        assertThat(done.has("lastError")).isFalse();
+    }
+
+    @Test
+    void aFailureRecordsAtMost4KiBOfAnEndlessBody() {
+        receiver.on("/endless-error", nth -> Reply.endless(500));
+        String id = api.schedule(job("/endless-error", "\"maxAttempts\": 1")).get("id").asText();
+
+        JsonNode failed = awaitState(id, "FAILED", Duration.ofSeconds(5));
+
+        String lastError = failed.get("lastError").asText();
+        assertThat(lastError).startsWith("HTTP 500: xxxx").endsWith(" (attempt 1 of 1)");
+        assertThat(lastError.length() - "HTTP 500: ".length() - " (attempt 1 of 1)".length()).isEqualTo(4096);
+        assertThat(receiver.bodyBytesSent()).as("the body was not read to an end").isLessThan(64L << 20);
+    }
+
+    @Test
+    void aFailureWhoseBodyTricklesIsRecordedWithWhatArrivedWithinTheWait() {
+        receiver.on("/trickle-error", nth -> Reply.trickling(503, 1_000, Duration.ofMillis(100)));
+        String id = api.schedule(job("/trickle-error", "\"timeoutSeconds\": 10, \"maxAttempts\": 1"))
+                .get("id").asText();
+
+        JsonNode failed = awaitState(id, "FAILED", Duration.ofSeconds(4));
+
+        assertThat(failed.get("lastError").asText()).matches("HTTP 503: y+ \\(attempt 1 of 1\\)");
+    }
+
+    @Test
+    void aSmallAnswerKeepsItsConnectionForTheNextDelivery() {
+        String first = api.schedule(job("/small", "")).get("id").asText();
+        awaitState(first, "SUCCEEDED", Duration.ofSeconds(5));
+        String second = api.schedule(job("/small", "")).get("id").asText();
+        awaitState(second, "SUCCEEDED", Duration.ofSeconds(5));
+
+        List<Delivery> deliveries = receiver.deliveries("/small");
+        assertThat(deliveries.get(1).clientPort()).as("the same keep-alive connection")
+                .isEqualTo(deliveries.get(0).clientPort());
+    }
+
+    @Test
+    void retryAfterZeroDoesNotShortenTheBackoff() {
+        receiver.on("/zero", nth -> nth < 3 ? new Reply(503, Map.of("Retry-After", "0"), false) : Reply.status(204));
+        String id = api.schedule(job("/zero", "\"backoff\": {\"initialSeconds\": 0.4, \"maxSeconds\": 0.4}"))
+                .get("id").asText();
+
+        awaitState(id, "SUCCEEDED", Duration.ofSeconds(10));
+
+        List<Delivery> deliveries = receiver.deliveries("/zero");
+        assertThat(deliveries).hasSize(3);
+        for (int i = 1; i < deliveries.size(); i++) {
+            long gap = deliveries.get(i).arrivedMillis() - deliveries.get(i - 1).arrivedMillis();
+            assertThat(gap).as("no sooner than half the 400 ms backoff").isGreaterThanOrEqualTo(200);
+        }
+    }
+
+    @Test
     void aRefusedConnectionIsRetriedWithAClearReason() throws Exception {
         int closedPort;
         try (var socket = new ServerSocket(0)) {

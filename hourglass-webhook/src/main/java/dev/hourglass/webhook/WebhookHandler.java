@@ -8,7 +8,6 @@ import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.RefusedAddressException;
 import dev.hourglass.webhook.signing.WebhookSigner;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
@@ -18,6 +17,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
@@ -28,16 +28,16 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
-import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 /**
- * Delivers a job to its webhook: one {@code POST} per attempt, the payload as the body. A 2xx answer is success;
- * any other status is a retry (after the answer's {@code Retry-After} seconds when it has one, else after the job's
- * backoff); a refused connection or a timeout is a retry with the reason in words. Response bodies are discarded
- * after at most {@value #MAX_RESPONSE_BYTES} bytes.
+ * Delivers a job to its webhook: one {@code POST} per attempt, the payload as the body. A 2xx answer is success the
+ * moment its status arrives; any other status is a retry (after the answer's {@code Retry-After} seconds when that is
+ * longer than the job's backoff, else after the backoff); a refused connection or a timeout is a retry with the
+ * reason in words. Of a response body at most {@value ResponseBodies#MAX_BYTES} bytes are read, and only of a
+ * failure, for its {@code lastError}; the rest is never read ({@link ResponseBodies}).
  *
  * <p>Each attempt runs on its own virtual thread (the engine's), and the request times out after the job's
  * timeout, so a hanging receiver holds only its own attempt. Redirects are not followed: a 3xx is a retry, and a
@@ -62,7 +62,6 @@ public final class WebhookHandler implements JobHandler {
     public static final String NAME = "webhook";
     public static final String USER_AGENT = "Hourglass/0.1";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    static final int MAX_RESPONSE_BYTES = 4096;
     /** The longest {@code Retry-After} honoured; a larger one is capped (a receiver cannot park a job for years). */
     static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
 
@@ -152,15 +151,19 @@ public final class WebhookHandler implements JobHandler {
         } catch (IllegalArgumentException e) {
             return Outcome.failed("invalid webhook request: " + e.getMessage());
         }
-        try (ClassicHttpResponse response = client.executeOpen(null, request, null)) {
+        try {
+            ClassicHttpResponse response = client.executeOpen(null, request, null);
             int status = response.getCode();
-            discard(response.getEntity());
             if (status >= 200 && status < 300) {
+                ResponseBodies.finishSuccess(request, response);
                 return Outcome.succeeded();
             }
-            String reason = "HTTP " + status;
-            return retryAfter(response.getFirstHeader("Retry-After"))
-                    .map(after -> Outcome.retryAfter(after, reason))
+            Optional<Duration> after = retryAfter(response.getFirstHeader("Retry-After"));
+            String excerpt = ResponseBodies.finishFailure(request, response, ResponseBodies.EXCERPT_WAIT);
+            String reason = "HTTP " + status + (excerpt.isEmpty() ? "" : ": " + excerpt);
+            // A receiver may ask for a longer wait than the backoff, never a shorter one: "Retry-After: 0" must not
+            // turn the retries into a busy loop against it.
+            return after.map(a -> Outcome.retryAfter(atLeastBackoff(a, ctx), reason))
                     .orElseGet(() -> Outcome.retry(reason));
         } catch (ConnectTimeoutException e) {
             return Outcome.retry("connect timed out after " + connectTimeout.toMillis() + " ms");
@@ -224,16 +227,10 @@ public final class WebhookHandler implements JobHandler {
         });
     }
 
-    /** Reads at most a few KB (so a small answer leaves the connection reusable) and closes the body. */
-    private static void discard(HttpEntity entity) {
-        if (entity == null) {
-            return;
-        }
-        try (InputStream body = entity.getContent()) {
-            body.readNBytes(MAX_RESPONSE_BYTES);
-        } catch (IOException e) {
-            // The status is what counts; a body that breaks off changes nothing.
-        }
+    /** {@code after}, or the job's backoff delay before the next attempt when that is longer. */
+    static Duration atLeastBackoff(Duration after, JobContext ctx) {
+        Duration backoff = ctx.job().backoff().delayAfter(ctx.attempt(), ThreadLocalRandom.current().nextDouble());
+        return after.compareTo(backoff) >= 0 ? after : backoff;
     }
 
     /** "connection refused", or the reason the connection failed in the client's words. */

@@ -2,7 +2,7 @@ package dev.hourglass.core.store;
 
 /**
  * The store could not be reached: no connection within the store's timeout, the connection broke, or the server
- * did not answer in time. Unlike other {@link StoreException}s this says nothing about the operations themselves,
+ * did not answer in time; or it cannot write at all (a full disk, an I/O error), whatever is written. Unlike other {@link StoreException}s this says nothing about the operations themselves,
  * so retrying them one by one is pointless: the engine fails the whole batch and tries again with the next one.
  *
  * <p>{@link #outcomeUnknown()} is true when the connection failed while the commit was under way: the transaction

@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * The columns of the {@code jobs} table that follow the id, the same on every SQL store, and the mapping of a row's
@@ -28,6 +29,14 @@ public final class JobColumns {
 
     /** {@link #AFTER_ID} as a select list. */
     public static final String AFTER_ID_LIST = String.join(", ", AFTER_ID);
+
+    /**
+     * {@link #AFTER_ID_LIST} with {@code NULL} in place of the payload: the same columns for {@link #read}, which
+     * gives the job an empty payload, without reading the payload.
+     */
+    public static final String AFTER_ID_LIST_WITHOUT_PAYLOAD = AFTER_ID.stream()
+            .map(name -> name.equals("payload") ? "NULL" : name)
+            .collect(Collectors.joining(", "));
 
     private JobColumns() {}
 

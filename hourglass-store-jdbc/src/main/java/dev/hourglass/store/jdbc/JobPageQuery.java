@@ -1,32 +1,70 @@
 package dev.hourglass.store.jdbc;
 
 import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The page query of {@link dev.hourglass.core.store.JobStore#list}, the same on every SQL store but for the id:
- * the jobs after the cursor, of the query's tenant and state, in id order, one more than the page holds (to tell
- * whether there is a next page). Each store names its id column and binds the cursor; the rest is here.
+ * The page query of {@link dev.hourglass.core.store.JobStore#list}, the same on every SQL store but for the id.
+ *
+ * <p>A page is read in two steps, so that what it costs is bounded by the query's byte budget before any large
+ * value is read (a JDBC driver may hold a whole result in memory):
+ * <ol>
+ *   <li>{@link #sizesSql}: the ids of the jobs after the cursor, of the query's tenant and state, in id order, one
+ *       more than the page holds (to tell whether there is a next page), each with the lengths of its
+ *       variable-length values ({@link RowSize}) and none of the values;
+ *   <li>{@link #cut}: the first of them that fit the limit and the budget;
+ *   <li>the store reads those rows by id, with the same tenant and state filters, and with their payloads only if
+ *       the query wants them ({@link #page}). A page without payloads never selects the payload column.
+ * </ol>
  */
 public final class JobPageQuery {
 
     private JobPageQuery() {}
 
+    /** A row's id and the sizes of its variable-length values, as {@link JobQuery#cost} counts them. */
+    public record RowSize(JobId id, long textChars, long payloadBytes) {}
+
+    /** Reads the rows of {@code ids} (in any order) that still match the query's filters. */
+    @FunctionalInterface
+    public interface RowReader {
+        List<Job> read(List<JobId> ids) throws SQLException;
+    }
+
     /**
-     * {@code SELECT columns FROM jobs WHERE ... ORDER BY idColumn LIMIT ?}, with {@code idColumn > ?} first when the
-     * query has a cursor, then {@code tenant = ?} and {@code state = ?} when it filters by them.
+     * The first step: {@code SELECT idColumns, <lengths> FROM jobs WHERE ... ORDER BY idColumn LIMIT ?}, with
+     * {@code idColumn > ?} first when the query has a cursor, then {@code tenant = ?} and {@code state = ?} when it
+     * filters by them (bind with {@link #bindFilters}); read each row with {@link #readSize}.
+     *
+     * @param blobLength the store's function for the length in bytes of a blob
      */
-    public static String sql(String columns, String idColumn, JobQuery query) {
+    public static String sizesSql(String idColumns, String idColumn, String blobLength, JobQuery query) {
+        String columns = idColumns + ", length(target), length(idem_key), length(last_error), " + blobLength
+                + "(payload)";
         StringBuilder sql = new StringBuilder("SELECT ").append(columns).append(" FROM jobs");
         String glue = " WHERE ";
         if (query.after() != null) {
             sql.append(glue).append(idColumn).append(" > ?");
             glue = " AND ";
         }
+        sql.append(filters(query, glue));
+        return sql.append(" ORDER BY ").append(idColumn).append(" LIMIT ?").toString();
+    }
+
+    /**
+     * {@code glue tenant = ?}, {@code AND state = ?}, as far as the query filters by them (bind with
+     * {@link #bindFilters}, which binds the limit after them in {@link #sizesSql} only).
+     */
+    public static String filters(JobQuery query, String glue) {
+        StringBuilder sql = new StringBuilder();
         if (query.tenant() != null) {
             sql.append(glue).append("tenant = ?");
             glue = " AND ";
@@ -34,29 +72,79 @@ public final class JobPageQuery {
         if (query.state() != null) {
             sql.append(glue).append("state = ?");
         }
-        return sql.append(" ORDER BY ").append(idColumn).append(" LIMIT ?").toString();
+        return sql.toString();
     }
 
     /**
-     * Binds the tenant and state filters the query sets and the limit, from parameter {@code index} on (the store
-     * binds its cursor, if any, before them).
+     * Binds the tenant and state filters the query sets, from parameter {@code index} on (the store binds its
+     * cursor, if any, before them), and returns the next index.
      */
-    public static void bindFilters(PreparedStatement statement, int index, JobQuery query) throws SQLException {
+    public static int bindFilters(PreparedStatement statement, int index, JobQuery query) throws SQLException {
         if (query.tenant() != null) {
             statement.setString(index++, query.tenant());
         }
         if (query.state() != null) {
             statement.setString(index++, query.state().name());
         }
+        return index;
+    }
+
+    /** Binds the first step's limit: one more row than the page holds. */
+    public static void bindLimit(PreparedStatement statement, int index, JobQuery query) throws SQLException {
         statement.setInt(index, query.limit() + 1);
     }
 
-    /** The page of {@code rows} (up to {@code limit} + 1, in id order), with the next cursor if there are more. */
-    public static JobPage page(List<Job> rows, int limit) {
-        if (rows.size() > limit) {
-            List<Job> jobs = rows.subList(0, limit);
-            return new JobPage(jobs, jobs.getLast().id());
+    /** The sizes of the current row of a {@link #sizesSql} result, whose length columns start at {@code first}. */
+    public static RowSize readSize(ResultSet rs, JobId id, int first) throws SQLException {
+        long textChars = rs.getLong(first) + rs.getLong(first + 1) + rs.getLong(first + 2);
+        return new RowSize(id, textChars, rs.getLong(first + 3));
+    }
+
+    /**
+     * The page: the rows {@link #cut} keeps, read by {@code rows}, in id order. A row that {@code rows} no longer
+     * returns was deleted, or left the query's state, between the two steps and is left out (the cursor stays
+     * valid: it only orders).
+     */
+    public static JobPage page(List<RowSize> sizes, JobQuery query, RowReader rows) throws SQLException {
+        Cut cut = cut(sizes, query);
+        if (cut.ids().isEmpty()) {
+            return new JobPage(List.of(), null);
         }
-        return new JobPage(rows, null);
+        Map<JobId, Job> read = new HashMap<>();
+        for (Job job : rows.read(cut.ids())) {
+            read.put(job.id(), job);
+        }
+        List<Job> jobs = new ArrayList<>(cut.ids().size());
+        for (JobId id : cut.ids()) {
+            Job job = read.get(id);
+            if (job != null) {
+                jobs.add(job);
+            }
+        }
+        return new JobPage(jobs, cut.next());
+    }
+
+    /** The ids of a page, and its cursor (null on the last page). */
+    public record Cut(List<JobId> ids, JobId next) {}
+
+    /**
+     * The first rows, in order, while they fit the query's limit and byte budget ({@link JobQuery#cost}); the first
+     * row is always taken. The cursor is the last row taken when any row was left out, else null.
+     */
+    public static Cut cut(List<RowSize> rows, JobQuery query) {
+        List<JobId> ids = new ArrayList<>(Math.min(rows.size(), query.limit()));
+        long spent = 0;
+        for (RowSize row : rows) {
+            if (ids.size() == query.limit()) {
+                break;
+            }
+            long cost = query.cost(row.textChars(), row.payloadBytes());
+            if (!ids.isEmpty() && cost > query.maxBytes() - spent) {
+                break;
+            }
+            spent += cost;
+            ids.add(row.id());
+        }
+        return new Cut(ids, ids.size() < rows.size() ? ids.getLast() : null);
     }
 }

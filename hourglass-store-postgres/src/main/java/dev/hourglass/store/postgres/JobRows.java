@@ -19,6 +19,9 @@ final class JobRows {
     /** The columns every job read selects or returns, in the order {@link #read} expects. */
     static final String COLUMNS = "id, " + JobColumns.AFTER_ID_LIST;
 
+    /** {@link #COLUMNS} with the payload left out (read as empty). */
+    static final String COLUMNS_WITHOUT_PAYLOAD = "id, " + JobColumns.AFTER_ID_LIST_WITHOUT_PAYLOAD;
+
     private JobRows() {}
 
     /** {@link #COLUMNS}, each qualified by {@code alias} (for RETURNING of an UPDATE ... FROM, where names clash). */

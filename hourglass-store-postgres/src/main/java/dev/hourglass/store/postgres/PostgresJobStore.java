@@ -20,6 +20,7 @@ import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.TransactionalInsert;
 import dev.hourglass.store.jdbc.JobPageQuery;
+import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.jdbc.SqlFailures;
@@ -546,23 +547,46 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
     }
 
     /**
-     * The page query ({@link JobPageQuery}) in id (creation) order from the cursor: a range scan of the primary key,
-     * filtered by tenant and state (a tenant's page through {@code jobs_by_tenant}).
+     * The page query ({@link JobPageQuery}) in id (creation) order from the cursor. Its first step is a range scan
+     * of the primary key, filtered by tenant and state (a tenant's page through {@code jobs_by_tenant}), that reads
+     * sizes only ({@code octet_length} of a toasted value reads its header, not the value); the second reads the
+     * page's rows by id. The driver holds a whole result in memory, so large values are read only for the rows the
+     * byte budget keeps.
      */
     @Override
     public JobPage list(JobQuery query) {
         Objects.requireNonNull(query, "query");
-        String sql = JobPageQuery.sql(COLUMNS, "id", query);
+        String sql = JobPageQuery.sizesSql("id", "id", "octet_length", query);
         return readSql("list", connection -> {
+            List<RowSize> sizes = new ArrayList<>();
             try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
                     list.setObject(index++, JobRows.uuid(query.after()));
                 }
-                JobPageQuery.bindFilters(list, index, query);
-                return JobPageQuery.page(JobRows.query(list), query.limit());
+                JobPageQuery.bindLimit(list, JobPageQuery.bindFilters(list, index, query), query);
+                try (ResultSet rs = list.executeQuery()) {
+                    while (rs.next()) {
+                        sizes.add(JobPageQuery.readSize(rs, JobRows.jobId(rs.getObject(1, UUID.class)), 2));
+                    }
+                }
             }
+            return JobPageQuery.page(sizes, query, ids -> rows(connection, query, ids));
         });
+    }
+
+    /** The second step: the page's rows by id, still of the query's tenant and state. */
+    static String rowsSql(JobQuery query) {
+        return "SELECT " + (query.payloads() ? COLUMNS : JobRows.COLUMNS_WITHOUT_PAYLOAD)
+                + " FROM jobs WHERE id = ANY(?)" + JobPageQuery.filters(query, " AND ");
+    }
+
+    private static List<Job> rows(Connection connection, JobQuery query, List<JobId> ids) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(rowsSql(query))) {
+            select.setArray(1, connection.createArrayOf("uuid", ids.stream().map(JobRows::uuid).toArray()));
+            JobPageQuery.bindFilters(select, 2, query);
+            return JobRows.query(select);
+        }
     }
 
     /**

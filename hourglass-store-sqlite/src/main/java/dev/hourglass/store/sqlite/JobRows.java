@@ -18,6 +18,9 @@ final class JobRows {
     /** The columns every job read selects or returns, in the order {@link #read} expects. */
     static final String COLUMNS = "seq, id_lo, " + JobColumns.AFTER_ID_LIST;
 
+    /** {@link #COLUMNS} with the payload left out (read as empty). */
+    static final String COLUMNS_WITHOUT_PAYLOAD = "seq, id_lo, " + JobColumns.AFTER_ID_LIST_WITHOUT_PAYLOAD;
+
     private JobRows() {}
 
     static Job read(ResultSet rs) throws SQLException {

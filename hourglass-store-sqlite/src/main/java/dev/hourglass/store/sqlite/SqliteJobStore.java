@@ -1,7 +1,5 @@
 package dev.hourglass.store.sqlite;
 
-import static dev.hourglass.store.sqlite.JobRows.COLUMNS;
-
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
@@ -15,7 +13,10 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.Ticker;
 import dev.hourglass.store.jdbc.JobPageQuery;
+import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.jdbc.SqlFailures;
@@ -76,8 +77,9 @@ import org.sqlite.SQLiteException;
  * {@code fullfsync} is on, so that on macOS "fsync" reaches the disk and not just its cache (no-op elsewhere).
  *
  * <h2>Exclusive use</h2>
- * The store holds an OS lock on {@code <file>.lock} while it is open ({@link StoreLock}); a second open of the
- * same file, from this or another process, fails with a {@link StoreException} naming the holder's pid. Hence
+ * The store holds an OS lock on {@code <file>.lock} and one on the database file itself while it is open
+ * ({@link StoreLock}, {@link DatabaseFileLock}); a second open of the same file, from this or another process, fails
+ * with a {@link StoreException} naming the holder's pid, and still fails when the lock file was deleted. Hence
  * {@link #exclusive()} is true: at start a node may take over every claim left in the file.
  *
  * <h2>Schema</h2>
@@ -129,7 +131,7 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
         // taking the connections back while another waits out its whole busyTimeout (more readers than
         // connections on few cores).
         this.idleReaders = new ArrayBlockingQueue<>(readers.size(), true, readers);
-        this.checkpointer = new WalCheckpointer(checkpointConnection, name);
+        this.checkpointer = new WalCheckpointer(checkpointConnection, name, Ticker.system());
         this.checkpointer.start();
     }
 
@@ -171,6 +173,7 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
             }
             Connection checkpointConnection = connect(url, options, false);
             opened.add(checkpointConnection);
+            lock.lockDatabase();
             SqliteJobStore store = new SqliteJobStore(path, options, lock, version, writer, readers,
                     checkpointConnection);
             log.info("Opened SQLite job store {} (schema version {}, {} read connections)", path, version,
@@ -364,11 +367,18 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
     }
 
     /**
-     * The page query ({@link JobPageQuery}) in seq (= id) order. A tenant's page reads that tenant's rows only
-     * (index {@code jobs_by_tenant}), however many jobs other tenants have.
+     * The first step of the page query ({@link JobPageQuery}): ids and sizes in seq (= id) order. A tenant's page
+     * reads that tenant's rows only (index {@code jobs_by_tenant}), however many jobs other tenants have.
+     * {@code length} of a blob is its stored size: SQLite reads no overflow page for it.
      */
     static String listSql(JobQuery query) {
-        return JobPageQuery.sql(COLUMNS, "seq", query);
+        return JobPageQuery.sizesSql("seq, id_lo", "seq", "length", query);
+    }
+
+    /** The second step: the page's rows by seq (the rowid: one lookup each), still of the query's tenant and state. */
+    static String rowsSql(JobQuery query, int count) {
+        return "SELECT " + (query.payloads() ? JobRows.COLUMNS : JobRows.COLUMNS_WITHOUT_PAYLOAD)
+                + " FROM jobs WHERE seq IN (" + "?, ".repeat(count - 1) + "?)" + JobPageQuery.filters(query, " AND ");
     }
 
     @Override
@@ -376,17 +386,34 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
         Objects.requireNonNull(query, "query");
         String sql = listSql(query);
         return readSql("list", connection -> {
+            List<RowSize> sizes = new ArrayList<>();
             try (PreparedStatement list = connection.prepareStatement(sql)) {
                 int index = 1;
                 if (query.after() != null) {
                     list.setLong(index++, query.after().hi());
                 }
-                JobPageQuery.bindFilters(list, index, query);
+                JobPageQuery.bindLimit(list, JobPageQuery.bindFilters(list, index, query), query);
                 try (ResultSet rs = list.executeQuery()) {
-                    return JobPageQuery.page(JobRows.readAll(rs), query.limit());
+                    while (rs.next()) {
+                        sizes.add(JobPageQuery.readSize(rs, new JobId(rs.getLong(1), rs.getLong(2)), 3));
+                    }
                 }
             }
+            return JobPageQuery.page(sizes, query, ids -> rows(connection, query, ids));
         });
+    }
+
+    private static List<Job> rows(Connection connection, JobQuery query, List<JobId> ids) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(rowsSql(query, ids.size()))) {
+            int index = 1;
+            for (JobId id : ids) {
+                select.setLong(index++, id.hi());
+            }
+            JobPageQuery.bindFilters(select, index, query);
+            try (ResultSet rs = select.executeQuery()) {
+                return JobRows.readAll(rs);
+            }
+        }
     }
 
     /**
@@ -565,12 +592,25 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
 
     /**
      * A failure of this store: named by SQLite's result code (e.g. {@code SQLITE_FULL}, {@code SQLITE_CORRUPT}).
-     * Never a {@link dev.hourglass.core.store.StoreUnavailableException}: the file is local, so there is no outage
-     * to wait out.
+     * When the storage itself refuses (disk full, I/O error, read-only file: {@link #storageRefused}) it is a
+     * {@link StoreUnavailableException}: the store cannot write at all, so the engine fails the whole batch instead
+     * of retrying each operation, readiness says so, and the next successful write (the heartbeat tries every load
+     * interval) clears it. An I/O error at commit leaves the outcome unknown: the WAL frames may have reached the file
+     * and be replayed at the next open.
      */
     static StoreException storeException(String storeName, String what, SQLException e) {
         String code = e instanceof SQLiteException sqlite ? sqlite.getResultCode().name() : "SQLState " + e.getSQLState();
-        return new StoreException(SqlFailures.message("SQLite store " + storeName, what, code, e), e);
+        String message = SqlFailures.message("SQLite store " + storeName, what, code, e);
+        if (storageRefused(code)) {
+            return new StoreUnavailableException(message, e, what.equals("commit") && code.startsWith("SQLITE_IOERR"));
+        }
+        return new StoreException(message, e);
+    }
+
+    /** SQLite's result codes for a file that cannot be written, whatever is written to it. */
+    static boolean storageRefused(String code) {
+        return code.equals("SQLITE_FULL") || code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_READONLY")
+                || code.startsWith("SQLITE_CANTOPEN");
     }
 
     private static void closeQuietly(AutoCloseable closeable) {

@@ -11,8 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The exclusive claim of one process on a store file: an OS lock on {@code <file>.lock}, held for the lifetime of
- * the store. SQLite's own locking only serialises transactions; this lock makes the store {@code exclusive()}, so
+ * The exclusive claim of one process on a store file: an OS lock on {@code <file>.lock} and one on the database file
+ * itself ({@link DatabaseFileLock}), both held for the lifetime of the store. The lock file names the holder's pid;
+ * the database file's lock is what a deleted or replaced lock file cannot take away. SQLite's own locking only serialises transactions; this lock makes the store {@code exclusive()}, so
  * a node opening it may take over every claim left in the file without waiting for leases to expire. The OS drops
  * the lock when the process dies, so a {@code kill -9} never leaves a stale lock behind. The holder writes its pid
  * into the file so that the error seen by a second process names it.
@@ -24,11 +25,13 @@ final class StoreLock implements AutoCloseable {
     private final Path lockFile;
     private final FileChannel channel;
     private final FileLock lock;
+    private final DatabaseFileLock databaseLock;
 
-    private StoreLock(Path lockFile, FileChannel channel, FileLock lock) {
+    private StoreLock(Path lockFile, FileChannel channel, FileLock lock, DatabaseFileLock databaseLock) {
         this.lockFile = lockFile;
         this.channel = channel;
         this.lock = lock;
+        this.databaseLock = databaseLock;
     }
 
     static Path lockFileOf(Path dbFile) {
@@ -59,10 +62,23 @@ final class StoreLock implements AutoCloseable {
                 throw new StoreException(dbFile + " is in use by another Hourglass "
                         + (inThisProcess ? "store in this process" : "process") + " (pid " + holder + ")");
             }
+            DatabaseFileLock databaseLock;
+            try {
+                databaseLock = DatabaseFileLock.reserve(dbFile);
+            } catch (RuntimeException e) {
+                lock.release();
+                channel.close();
+                throw e;
+            }
             byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
-            channel.truncate(0);
-            channel.write(ByteBuffer.wrap(pid), 0);
-            return new StoreLock(lockFile, channel, lock);
+            try {
+                channel.truncate(0);
+                channel.write(ByteBuffer.wrap(pid), 0);
+            } catch (IOException e) {
+                databaseLock.close();
+                throw e;
+            }
+            return new StoreLock(lockFile, channel, lock, databaseLock);
         } catch (IOException e) {
             closeQuietly(channel);
             throw new StoreException("cannot lock " + lockFile + ": " + e, e);
@@ -88,12 +104,18 @@ final class StoreLock implements AutoCloseable {
         }
     }
 
+    /** Takes the OS lock on the database file itself: once the store's connections are open (see DatabaseFileLock). */
+    void lockDatabase() {
+        databaseLock.lock();
+    }
+
     Path file() {
         return lockFile;
     }
 
     @Override
     public void close() {
+        databaseLock.close();
         try {
             lock.release();
         } catch (IOException ignored) {

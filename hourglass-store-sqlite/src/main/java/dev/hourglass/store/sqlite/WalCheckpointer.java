@@ -1,5 +1,6 @@
 package dev.hourglass.store.sqlite;
 
+import dev.hourglass.core.time.Ticker;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -21,16 +22,20 @@ final class WalCheckpointer implements AutoCloseable {
     /** The writer checkpoints by itself only if this thread falls far behind (64 MiB of 4 KiB pages). */
     static final int WRITER_AUTOCHECKPOINT_PAGES = 16_384;
     static final Duration INTERVAL = Duration.ofMillis(100);
+    /** A checkpoint that keeps failing (a full disk) is reported at most this often. */
+    static final Duration WARNING_INTERVAL = Duration.ofMinutes(1);
 
     private final Connection connection;
     private final String name;
     private final Thread thread;
     /** Counted down once, by {@link #close}: the thread waits on it between checkpoints, so a close wakes it. */
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final RepeatedWarning failures;
 
-    WalCheckpointer(Connection connection, String name) {
+    WalCheckpointer(Connection connection, String name, Ticker ticker) {
         this.connection = connection;
         this.name = name;
+        this.failures = new RepeatedWarning(ticker, WARNING_INTERVAL);
         this.thread = Thread.ofPlatform().name("hourglass-wal-checkpoint").daemon(true).unstarted(this::run);
     }
 
@@ -41,16 +46,32 @@ final class WalCheckpointer implements AutoCloseable {
     private void run() {
         try (Statement statement = connection.createStatement()) {
             do {
-                try {
-                    statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
-                } catch (SQLException e) {
-                    log.warn("background WAL checkpoint of {} failed: {}; retrying", name, e.getMessage());
-                }
+                checkpoint(statement);
             } while (!stopped.await(INTERVAL.toMillis(), TimeUnit.MILLISECONDS));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (SQLException e) {
             log.error("background WAL checkpointer of {} stopped; the writer checkpoints by itself", name, e);
+        }
+    }
+
+    private void checkpoint(Statement statement) {
+        try {
+            statement.execute("PRAGMA wal_checkpoint(PASSIVE)");
+        } catch (SQLException e) {
+            long count = failures.failed();
+            if (count == 1) {
+                log.warn("background WAL checkpoint of {} failed: {}; retrying every {} ms", name, e.getMessage(),
+                        INTERVAL.toMillis());
+            } else if (count > 1) {
+                log.warn("background WAL checkpoint of {} failed {} more times since the last warning: {}", name,
+                        count, e.getMessage());
+            }
+            return;
+        }
+        long run = failures.succeeded();
+        if (run > 0) {
+            log.info("background WAL checkpoint of {} works again after {} failures", name, run);
         }
     }
 

@@ -15,10 +15,12 @@ import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.store.testkit.JobStoreContract;
 import dev.hourglass.store.testkit.TestJobs;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -131,6 +133,79 @@ class SqliteJobStoreTest extends JobStoreContract {
                 }
             } finally {
                 holder.destroyForcibly();
+            }
+        }
+        @Test
+        void anotherProcessCannotOpenItEvenWhenTheLockFileWasDeleted() throws Exception {
+            Path file = dir.resolve("shared/jobs.db");
+            Process holder = holdInChildProcess(file);
+            try {
+                Files.delete(StoreLock.lockFileOf(file));
+
+                assertThatThrownBy(() -> SqliteJobStore.open(file))
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageContaining("is in use by another Hourglass process, although its lock file "
+                                + "jobs.db.lock was free");
+                assertThatThrownBy(() -> SqliteJobStore.open(file)).as("a retry is refused too")
+                        .isInstanceOf(StoreException.class).hasMessageContaining("is in use by another Hourglass");
+
+                holder.destroyForcibly();
+                assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                try (SqliteJobStore reopened = SqliteJobStore.open(file)) {
+                    assertThat(reopened.list(new JobQuery(null, null, null, 10)).jobs()).hasSize(1);
+                }
+            } finally {
+                holder.destroyForcibly();
+            }
+        }
+
+        @Test
+        void aSecondStoreInThisProcessCannotOpenItWhenTheLockFileWasDeleted() throws Exception {
+            Path file = sqlite().file();
+            Files.delete(StoreLock.lockFileOf(file));
+
+            assertThatThrownBy(() -> SqliteJobStore.open(file))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining("is in use by another Hourglass store in this process");
+
+            // The refused open did not take the OS lock away from the holder: another process is still refused.
+            Process probe = new ProcessBuilder(javaBin(), "-cp", System.getProperty("java.class.path"),
+                    TryOpen.class.getName(), file.toString()).redirectErrorStream(true).start();
+            String said = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(probe.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(said).contains("REFUSED").contains("is in use by another Hourglass process");
+            NewJob newJob = job().build();
+            insertOne(newJob);
+            assertThat(store.find(newJob.id())).isPresent();
+        }
+
+        private static String javaBin() {
+            return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        }
+
+        private static Process holdInChildProcess(Path file) throws IOException {
+            Process holder = new ProcessBuilder(javaBin(), "-cp", System.getProperty("java.class.path"),
+                    HoldStore.class.getName(), file.toString())
+                    .redirectErrorStream(true)
+                    .start();
+            BufferedReader out = new BufferedReader(
+                    new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            do {
+                line = out.readLine();
+            } while (line != null && !line.equals(HoldStore.READY));
+            assertThat(line).as("the child process opened the store").isEqualTo(HoldStore.READY);
+            return holder;
+        }
+    }
+
+    /** Tries to open a store in another process and says whether it could. */
+    public static final class TryOpen {
+        public static void main(String[] args) {
+            try (SqliteJobStore store = SqliteJobStore.open(Path.of(args[0]))) {
+                System.out.println("OPENED");
+            } catch (StoreException e) {
+                System.out.println("REFUSED: " + e.getMessage());
             }
         }
     }
@@ -611,6 +686,43 @@ class SqliteJobStoreTest extends JobStoreContract {
             assertThat(store.find(first.id())).isEmpty();
             assertThat(store.find(second.id())).isEmpty();
             assertThat(insert(first, second)).hasSize(2);
+        }
+
+        /** A full disk, for real as far as SQLite is concerned: the file may not grow past its current pages. */
+        @Test
+        void aFullDiskIsAStoreThatCannotWriteUntilAWriteSucceedsAgain() {
+            long pages = sqlite().writeSql("page count", c -> {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA page_count")) {
+                    rs.next();
+                    long count = rs.getLong(1);
+                    st.execute("PRAGMA max_page_count = " + count);
+                    return count;
+                }
+            });
+            NewJob big = job().payload(new byte[256 * 1024]).build();
+
+            assertThatThrownBy(() -> insert(big))
+                    .isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("SQLITE_FULL")
+                    .satisfies(e -> assertThat(((StoreUnavailableException) e).outcomeUnknown()).isFalse());
+            assertThat(store.find(big.id())).isEmpty();
+
+            sqlite().writeSql("room again", c -> {
+                try (Statement st = c.createStatement()) {
+                    st.execute("PRAGMA max_page_count = " + (pages + 1_000));
+                }
+                return null;
+            });
+            assertThat(insert(big)).hasSize(1);
+        }
+
+        @Test
+        void onlyFailuresOfTheStorageItselfMeanTheStoreCannotWrite() {
+            assertThat(SqliteJobStore.storageRefused("SQLITE_FULL")).isTrue();
+            assertThat(SqliteJobStore.storageRefused("SQLITE_IOERR_FSYNC")).isTrue();
+            assertThat(SqliteJobStore.storageRefused("SQLITE_READONLY")).isTrue();
+            assertThat(SqliteJobStore.storageRefused("SQLITE_CONSTRAINT_UNIQUE")).isFalse();
+            assertThat(SqliteJobStore.storageRefused("SQLITE_TOOBIG")).isFalse();
         }
 
         @Test

@@ -170,6 +170,15 @@ public abstract class JobStoreContract {
         }
     }
 
+    /** {@code size} bytes that differ from job to job (so a payload read for the wrong row shows). */
+    protected static byte[] payloadOf(int size, int seed) {
+        byte[] payload = new byte[size];
+        for (int i = 0; i < size; i++) {
+            payload[i] = (byte) (seed * 31 + i);
+        }
+        return payload;
+    }
+
     protected static List<JobId> ids(List<Job> jobs) {
         return jobs.stream().map(Job::id).toList();
     }
@@ -1224,6 +1233,89 @@ public abstract class JobStoreContract {
 
             assertThat(page.jobs()).singleElement().satisfies(j -> assertSameJob(j, newJob.toJob()));
             assertThat(page.next()).isNull();
+        }
+
+        @Test
+        void aPageEndsEarlyWhenTheNextRowWouldExceedTheByteBudgetAndTheCursorContinues() {
+            // 30 jobs of 10,000-byte payloads, budget 35,000 bytes: each page with payloads holds 3 rows.
+            List<NewJob> batch = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                batch.add(job().tenant(i % 2 == 0 ? "big" : "other").payload(payloadOf(10_000, i)).build());
+            }
+            fsync(tx -> tx.insert(batch));
+            List<NewJob> big = batch.stream().filter(j -> j.tenant().equals("big")).toList();
+            List<Job> seen = new ArrayList<>();
+            JobId after = null;
+            for (int pages = 0; ; pages++) {
+                assertThat(pages).as("paging terminates").isLessThan(100);
+                JobQuery query = new JobQuery("big", null, after, JobQuery.MAX_LIMIT, true, 35_000);
+                JobPage page = store.list(query);
+                long cost = page.jobs().stream().mapToLong(j -> query.cost(j, j.payload().length)).sum();
+                assertThat(cost).as("a page stays within its byte budget").isLessThanOrEqualTo(query.maxBytes());
+                seen.addAll(page.jobs());
+                if (page.next() == null) {
+                    break;
+                }
+                assertThat(page.jobs()).as("a page that ends early is full to its budget").hasSize(3);
+                assertThat(page.next()).isEqualTo(page.jobs().getLast().id());
+                after = page.next();
+            }
+
+            assertThat(ids(seen)).as("every job exactly once, in id order")
+                    .containsExactlyElementsOf(big.stream().map(NewJob::id).sorted().toList());
+            for (Job job : seen) {
+                NewJob stored = big.stream().filter(j -> j.id().equals(job.id())).findFirst().orElseThrow();
+                assertThat(job.payload()).as("the payload of %s", job.id()).isEqualTo(stored.payload());
+            }
+        }
+
+        @Test
+        void aPageWithoutPayloadsCarriesNoneAndIsNotCutByThem() {
+            List<NewJob> batch = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                batch.add(job().payload(payloadOf(10_000, i)).build());
+            }
+            fsync(tx -> tx.insert(batch));
+
+            JobPage page = store.list(new JobQuery(null, null, null, 100, false, 35_000));
+
+            assertThat(ids(page.jobs())).containsExactlyElementsOf(batch.stream().map(NewJob::id).sorted().toList());
+            assertThat(page.jobs()).allSatisfy(j -> assertThat(j.payload()).isEmpty());
+            assertThat(page.next()).isNull();
+            assertThat(page.jobs().getFirst().tenant()).isEqualTo(batch.getFirst().tenant());
+        }
+
+        @Test
+        void largeTargetsCountAgainstTheBudgetWithoutPayloadsToo() {
+            String target = "{\"url\":\"" + "u".repeat(20_000) + "\"}";
+            List<NewJob> batch = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                batch.add(job().target(target).payload(payloadOf(100, i)).build());
+            }
+            fsync(tx -> tx.insert(batch));
+            JobQuery query = new JobQuery(null, null, null, 100, false, 100_000);
+
+            JobPage page = store.list(query);
+
+            assertThat(page.jobs()).as("2 x 2 bytes a character of 20,000-character targets fit 100,000").hasSize(2);
+            assertThat(page.jobs()).allSatisfy(j -> {
+                assertThat(j.target()).isEqualTo(target);
+                assertThat(j.payload()).isEmpty();
+            });
+            assertThat(page.next()).isEqualTo(batch.get(1).id());
+        }
+
+        @Test
+        void aRowLargerThanTheWholeBudgetStillMakesAPageOfItsOwn() {
+            insert(job().payload(payloadOf(50_000, 1)).build(), job().payload(payloadOf(50_000, 2)).build());
+
+            JobPage page = store.list(new JobQuery(null, null, null, 10, true, 1_000));
+
+            assertThat(page.jobs()).singleElement().satisfies(j -> assertThat(j.payload()).hasSize(50_000));
+            assertThat(page.next()).isEqualTo(page.jobs().getFirst().id());
+            JobPage last = store.list(new JobQuery(null, null, page.next(), 10, true, 1_000));
+            assertThat(last.jobs()).singleElement().satisfies(j -> assertThat(j.payload()).hasSize(50_000));
+            assertThat(last.next()).isNull();
         }
 
         @Test

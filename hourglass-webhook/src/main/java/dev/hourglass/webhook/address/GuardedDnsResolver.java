@@ -3,12 +3,20 @@ package dev.hourglass.webhook.address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.SystemDefaultDnsResolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The webhook client's resolver: resolves as usual, then refuses (with {@link RefusedAddressException}) a host whose
@@ -19,15 +27,43 @@ import org.apache.hc.client5.http.SystemDefaultDnsResolver;
  * which parses it with {@link InetAddress} as the connection would, and the result is checked.
  *
  * <p>The API checks a URL at schedule time with {@link #check} (the same resolution and policy), so that most bad
- * targets are refused up front with a 400.
+ * targets are refused up front with a 400. That lookup runs on the request's path, so it is bounded: it waits at
+ * most {@link #DEFAULT_LOOKUP_TIMEOUT} and at most {@link #DEFAULT_MAX_PENDING_LOOKUPS} lookups are pending at once
+ * (a name server that never answers holds a lookup thread for the system resolver's own timeout, which this
+ * class cannot cut short). A lookup that does not answer in time, or that finds the limit reached, lets the check pass,
+ * exactly like a name that does not resolve: the schedule-time check is a convenience, and the guard that counts
+ * is this resolver at delivery, before every connection.
  */
 public final class GuardedDnsResolver implements DnsResolver {
+    public static final Duration DEFAULT_LOOKUP_TIMEOUT = Duration.ofSeconds(2);
+    public static final int DEFAULT_MAX_PENDING_LOOKUPS = 64;
+    private static final Logger log = LoggerFactory.getLogger(GuardedDnsResolver.class);
+
     private final DnsResolver delegate;
     private final AddressPolicy policy;
+    private final Duration lookupTimeout;
+    /** One permit per schedule-time lookup still running, whether or not its caller still waits for it. */
+    private final Semaphore pendingLookups;
+    private final int maxPendingLookups;
 
     public GuardedDnsResolver(DnsResolver delegate, AddressPolicy policy) {
+        this(delegate, policy, DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_PENDING_LOOKUPS);
+    }
+
+    /**
+     * @param lookupTimeout the longest {@link #check} waits for a lookup
+     * @param maxPendingLookups the most lookups of {@link #check} running at once; more pass unchecked
+     */
+    public GuardedDnsResolver(DnsResolver delegate, AddressPolicy policy, Duration lookupTimeout,
+            int maxPendingLookups) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.policy = Objects.requireNonNull(policy, "policy");
+        this.lookupTimeout = Objects.requireNonNull(lookupTimeout, "lookupTimeout");
+        if (lookupTimeout.isNegative() || lookupTimeout.isZero() || maxPendingLookups < 1) {
+            throw new IllegalArgumentException("the lookup timeout and the pending lookups must be > 0");
+        }
+        this.maxPendingLookups = maxPendingLookups;
+        this.pendingLookups = new Semaphore(maxPendingLookups);
     }
 
     /** The system resolver, guarded by this allowlist. */
@@ -68,9 +104,48 @@ public final class GuardedDnsResolver implements DnsResolver {
 
     /**
      * The schedule-time check of a URL's host: the refusal if it resolves to a blocked address. A host that does not
-     * resolve (yet) passes; delivery resolves it again and checks again.
+     * resolve (yet), or not within the lookup timeout, or while too many lookups are pending, passes; delivery
+     * resolves it again and checks again. Returns within about the lookup timeout, whatever the name servers do.
      */
     public Optional<AddressRefusal> check(String host) {
+        if (!pendingLookups.tryAcquire()) {
+            log.debug("schedule-time address check of {} skipped: {} lookups pending", host, pendingCount());
+            return Optional.empty();
+        }
+        CompletableFuture<Optional<AddressRefusal>> lookup = new CompletableFuture<>();
+        try {
+            Thread.ofVirtual().name("hourglass-address-check").start(() -> {
+                try {
+                    lookup.complete(checkNow(host));
+                } catch (RuntimeException e) {
+                    lookup.complete(Optional.empty());
+                } finally {
+                    pendingLookups.release();
+                }
+            });
+        } catch (RuntimeException | OutOfMemoryError e) {
+            pendingLookups.release();
+            throw e;
+        }
+        try {
+            return lookup.get(lookupTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            log.debug("schedule-time address check of {} skipped: no answer within {} ms", host,
+                    lookupTimeout.toMillis());
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            return Optional.empty(); // not reached: the lookup completes normally
+        }
+    }
+
+    private int pendingCount() {
+        return maxPendingLookups - pendingLookups.availablePermits();
+    }
+
+    private Optional<AddressRefusal> checkNow(String host) {
         try {
             resolve(host);
             return Optional.empty();

@@ -2,11 +2,15 @@ package dev.hourglass.webhook.address;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.hc.client5.http.DnsResolver;
 import org.junit.jupiter.api.Test;
@@ -127,6 +131,61 @@ class GuardedDnsResolverTest {
     void theClientsResolveWithPortChecksToo() throws Exception {
         assertThatThrownBy(() -> STRICT.resolve("127.0.0.1", 80)).isInstanceOf(RefusedAddressException.class);
         assertThat(STRICT.resolve("8.8.8.8", 443)).containsExactly(new InetSocketAddress("8.8.8.8", 443));
+    }
+
+    @Test
+    void aLookupThatHangsPassesTheScheduleTimeCheckWithinTheTimeout() throws Exception {
+        CountDownLatch answer = new CountDownLatch(1);
+        GuardedDnsResolver guard = new GuardedDnsResolver(hanging(answer, new AtomicInteger()),
+                new AddressPolicy(WebhookAllowlist.none()), Duration.ofMillis(300), 4);
+        try {
+            long started = System.nanoTime();
+            assertThat(guard.check("hooks.example.com")).isEmpty();
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(300)).isLessThan(Duration.ofSeconds(2));
+        } finally {
+            answer.countDown();
+        }
+    }
+
+    @Test
+    void pastTheLimitOfPendingLookupsTheCheckPassesWithoutALookupUntilOneEnds() throws Exception {
+        CountDownLatch answer = new CountDownLatch(1);
+        AtomicInteger lookups = new AtomicInteger();
+        GuardedDnsResolver guard = new GuardedDnsResolver(hanging(answer, lookups),
+                new AddressPolicy(WebhookAllowlist.none()), Duration.ofMillis(100), 2);
+        assertThat(guard.check("a.example.com")).isEmpty(); // timed out; its lookup still hangs
+        assertThat(guard.check("b.example.com")).isEmpty();
+        assertThat(lookups).hasValue(2);
+
+        long started = System.nanoTime();
+        assertThat(guard.check("c.example.com")).isEmpty();
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("no wait").isLessThan(Duration.ofMillis(100));
+        assertThat(lookups).as("no third lookup").hasValue(2);
+
+        answer.countDown(); // the name servers answer: a private address
+        await().atMost(Duration.ofSeconds(5)).until(() -> guard.check("d.example.com").isPresent());
+        assertThat(guard.check("d.example.com").orElseThrow().rule()).isEqualTo("private");
+    }
+
+    private static DnsResolver hanging(CountDownLatch answer, AtomicInteger lookups) {
+        return new DnsResolver() {
+            @Override
+            public InetAddress[] resolve(String host) throws UnknownHostException {
+                lookups.incrementAndGet();
+                try {
+                    answer.await(); // like a name server that never answers; not interruptible in reality either
+                    return new InetAddress[] {InetAddress.getByName("10.0.0.5")};
+                } catch (InterruptedException e) {
+                    throw new UnknownHostException(host);
+                }
+            }
+
+            @Override
+            public String resolveCanonicalHostname(String host) {
+                return host;
+            }
+        };
     }
 
     private static DnsResolver fixed(AtomicReference<InetAddress> answer) {
