@@ -25,6 +25,7 @@ import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StartRun;
+import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.ManualClock;
 import dev.hourglass.testing.ManualEngine;
 import java.nio.charset.StandardCharsets;
@@ -568,6 +569,57 @@ abstract class EngineContract {
         assertThat(refused.lastError()).startsWith("the store refused the outcome (dueAt: ");
         assertThat(stateOf(near)).isEqualTo(JobState.SUCCEEDED);
         assertThat(runsOf(far)).isEqualTo(1);
+    }
+
+    @Test
+    void instantsOutsideYears0000To9999AreRefusedOnScheduleAndRescheduleAndNothingIsStored() {
+        Hourglass engine = engine("a").hourglass();
+        JobId kept = engine.schedule(work("kept"), When.after(Duration.ofSeconds(60))).job().id();
+        Instant keptDue = store.find(kept).orElseThrow().dueAt();
+        List<Instant> outside = List.of(Instant.MIN, Instant.MAX, Instants.EARLIEST.minusNanos(1),
+                Instants.LATEST.plusNanos(1), Instants.LATEST.plusNanos(500_000),
+                Instant.parse("-999999999-01-01T00:00:00Z"), Instant.parse("+100000-01-01T00:00:00Z"));
+        for (Instant at : outside) {
+            assertThatThrownBy(() -> engine.schedule(work("x"), When.at(at))).as(at.toString())
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("dueAt");
+            assertThatThrownBy(() -> engine.schedule(work("x").withIdempotencyKey("k"), When.at(at)))
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("dueAt");
+            assertThatThrownBy(() -> engine.reschedule(kept, When.at(at))).as(at.toString())
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("dueAt");
+        }
+        for (Duration delay : List.of(Duration.ofSeconds(Long.MAX_VALUE), Duration.ofDays(3651))) {
+            assertThatThrownBy(() -> engine.schedule(work("x"), When.after(delay)))
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("delay");
+            assertThatThrownBy(() -> engine.reschedule(kept, When.after(delay)))
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("delay");
+        }
+        assertThat(engine.list(new JobQuery(null, null, null, 10)).jobs()).hasSize(1);
+        assertThat(store.find(kept).orElseThrow().dueAt()).isEqualTo(keptDue);
+
+        // The first instant of the range is kept exactly by the store (a past due time: due at once).
+        JobId earliest = engine.schedule(work("y"), When.at(Instants.EARLIEST)).job().id();
+        assertThat(store.find(earliest).orElseThrow().dueAt()).isEqualTo(Instants.EARLIEST);
+        assertThat(engine.reschedule(kept, When.at(Instants.EARLIEST))).isInstanceOf(ChangeResult.Changed.class);
+        assertThat(store.find(kept).orElseThrow().dueAt()).isEqualTo(Instants.EARLIEST);
+    }
+
+    @Test
+    void idempotencyKeysFollowOneRuleOnEveryStore() {
+        Hourglass engine = engine("a").hourglass();
+        for (String key : List.of("nul\u0000key", "line\nbreak", "\u0001", "del\u007f", "lone\ud800",
+                "\udc00low", "ab\udbff")) {
+            assertThatThrownBy(() -> engine.schedule(work("x").withIdempotencyKey(key), When.now()))
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("idempotencyKey");
+        }
+        assertThat(engine.list(new JobQuery(null, null, null, 10)).jobs()).isEmpty();
+
+        // Text beyond ASCII that every store keeps as given is a key like any other, found again by its repeat.
+        String key = "ключ-\uD83D\uDD11 key with spaces";
+        InsertResult first = engine.schedule(work("x").withIdempotencyKey(key), When.after(Duration.ofMinutes(1)));
+        assertThat(first).isInstanceOf(InsertResult.Created.class);
+        InsertResult again = engine.schedule(work("x").withIdempotencyKey(key), When.after(Duration.ofMinutes(1)));
+        assertThat(again).isInstanceOf(InsertResult.Duplicate.class);
+        assertThat(again.job().id()).isEqualTo(first.job().id());
     }
 
     @Test

@@ -57,8 +57,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every request under {@code /v1/} carries an API key ({@code Authorization: Bearer ...}, see
  * {@link Authenticator}): a tenant's key for {@code /v1/jobs}, the admin key for {@code /v1/admin/} ({@link AdminApi}).
  * The tenant is passed explicitly to every engine call, so a tenant acting on another tenant's job gets the same 404
- * as for a job that does not exist. Each schedule passes its tenant's quotas ({@link QuotaGate}) before it reaches
- * the engine: over a quota, 429 with {@code Retry-After}, and nothing stored.
+ * as for a job that does not exist. Each schedule and reschedule passes its tenant's quotas ({@link QuotaGate})
+ * before it reaches the engine: over a quota, 429 with {@code Retry-After}, and nothing stored or changed.
  */
 public final class ApiHandler implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
@@ -180,13 +180,13 @@ public final class ApiHandler implements HttpHandler {
                 default -> schedule(ex, tenant);
             }
         } else if (path.startsWith(JOBS + "/")) {
-            String tenant = auth.tenant(ex).name();
+            Tenant tenant = auth.tenant(ex);
             String rest = path.substring(JOBS.length() + 1);
             int slash = rest.indexOf('/');
             if (slash < 0) {
                 switch (allow(method, "GET", "DELETE")) {
-                    case "GET" -> get(ex, tenant, jobId(rest));
-                    default -> cancel(ex, tenant, jobId(rest));
+                    case "GET" -> get(ex, tenant.name(), jobId(rest));
+                    default -> cancel(ex, tenant.name(), jobId(rest));
                 }
             } else if (rest.substring(slash).equals("/reschedule")) {
                 allow(method, "POST");
@@ -206,13 +206,9 @@ public final class ApiHandler implements HttpHandler {
         Schedule request = parser.schedule(body, ex.getRequestHeaders().getFirst("Idempotency-Key"));
         JobRequest job = request.job().withTenant(tenant.name());
         When when = request.when();
-        Duration delay = switch (when) {
-            case When.After after -> after.delay();
-            case When.At at -> Duration.between(hourglass.wallClock().instant(), at.instant());
-        };
-        QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay);
+        QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay(when));
         if (refusal != null) {
-            throw overQuota(refusal);
+            throw overQuota(refusal, "nothing was stored");
         }
         // Async, so that a caller whose deadline passes withdraws the write (see StoreDeadline).
         InsertResult insert = deadline.await(hourglass.scheduleAsync(job, when));
@@ -255,10 +251,15 @@ public final class ApiHandler implements HttpHandler {
         send(ex, 200, jobJson.job(changed(result, id, "cancelled")), Map.of());
     }
 
-    private void reschedule(HttpExchange ex, String tenant, JobId id) throws IOException {
+    /** A reschedule passes the same quotas as a schedule where they apply ({@link QuotaGate#admitReschedule}). */
+    private void reschedule(HttpExchange ex, Tenant tenant, JobId id) throws IOException {
         byte[] body = jsonBody(ex);
         When when = parser.reschedule(body);
-        ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant).reschedule(id, when));
+        QuotaRefusal refusal = quotas.admitReschedule(tenant, delay(when));
+        if (refusal != null) {
+            throw overQuota(refusal, "the job was not changed");
+        }
+        ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant.name()).reschedule(id, when));
         send(ex, 200, jobJson.job(changed(result, id, "rescheduled")), Map.of());
     }
 
@@ -307,9 +308,17 @@ public final class ApiHandler implements HttpHandler {
 
     // ---- request checks ----
 
-    /** 429 naming the quota and its limit, with {@code Retry-After}; nothing was stored. */
-    private static ApiException overQuota(QuotaRefusal refusal) {
-        return ApiProblem.of(429, "quota-exceeded", "Quota exceeded", refusal.detail() + "; nothing was stored")
+    /** How far from now {@code when} is (negative for a time in the past), as the quotas measure it. */
+    private Duration delay(When when) {
+        return switch (when) {
+            case When.After after -> after.delay();
+            case When.At at -> Duration.between(hourglass.wallClock().instant(), at.instant());
+        };
+    }
+
+    /** 429 naming the quota and its limit, with {@code Retry-After}; {@code unchanged} says what was not done. */
+    private static ApiException overQuota(QuotaRefusal refusal, String unchanged) {
+        return ApiProblem.of(429, "quota-exceeded", "Quota exceeded", refusal.detail() + "; " + unchanged)
                 .withExtension("quota", refusal.quota())
                 .withExtension("limit", refusal.limit())
                 .withHeader("Retry-After", Long.toString(refusal.retryAfterSeconds()))

@@ -266,21 +266,15 @@ public final class Hourglass implements AutoCloseable {
         return switch (when) {
             case When.After after -> {
                 Duration delay = after.delay();
-                checkDelay(delay);
-                if (delay.compareTo(config.maxDelay()) > 0) {
-                    throw new InvalidJobException("delay", "must be at most " + config.maxDelay().toDays() + " days");
-                }
+                submissions.validateDelay(delay);
                 Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - createdAt = delay exactly
                 yield new Timed(job, now.plus(delay), now, when.toString());
             }
-            case When.At at -> new Timed(job, at.instant(), wallClock.instant(), when.toString());
+            case When.At at -> {
+                Submissions.requireInRange(at.instant()); // before rounding: Instant.MAX cannot be rounded up
+                yield new Timed(job, at.instant(), wallClock.instant(), when.toString());
+            }
         };
-    }
-
-    private static void checkDelay(Duration delay) {
-        if (delay.isNegative()) {
-            throw new InvalidJobException("delay", "must be >= 0, was " + delay);
-        }
     }
 
     /**
@@ -419,11 +413,14 @@ public final class Hourglass implements AutoCloseable {
         Objects.requireNonNull(when, "when");
         return switch (when) {
             case When.After after -> {
-                checkDelay(after.delay());
+                submissions.validateDelay(after.delay());
                 Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - updatedAt = delay exactly
                 yield reschedule(id, tenant, now.plus(after.delay()), now);
             }
-            case When.At at -> reschedule(id, tenant, Instants.ceilMillis(at.instant()), wallClock.instant());
+            case When.At at -> {
+                Submissions.requireInRange(at.instant()); // before rounding: Instant.MAX cannot be rounded up
+                yield reschedule(id, tenant, Instants.ceilMillis(at.instant()), wallClock.instant());
+            }
         };
     }
 
