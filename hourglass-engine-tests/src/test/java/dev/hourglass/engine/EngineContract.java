@@ -21,9 +21,11 @@ import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StartRun;
+import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.ManualClock;
 import dev.hourglass.testing.ManualEngine;
 import java.nio.charset.StandardCharsets;
@@ -465,6 +467,159 @@ abstract class EngineContract {
         assertThatThrownBy(() -> engine.schedule(work("x"), When.at(T0.plus(Duration.ofDays(20_000)))))
                 .isInstanceOf(InvalidJobException.class).hasMessageContaining("dueAt");
         assertThat(engine.list(new JobQuery(null, null, null, 10)).jobs()).isEmpty();
+    }
+
+    /** An instant no store can keep (before 64-bit epoch milliseconds begin). */
+    private static final Instant BEYOND_THE_STORE = Instant.parse("-999999999-01-01T00:00:00Z");
+
+    /**
+     * Refused by the store ({@link InvalidDataException}) or, should validation learn to refuse it first, by the
+     * engine ({@link InvalidJobException}): never stored, never a store failure.
+     */
+    private static void assertRefused(Runnable call) {
+        assertThatThrownBy(call::run).isInstanceOfAny(InvalidDataException.class, InvalidJobException.class);
+    }
+
+    @Test
+    void aTenantStreamingValuesTheStoreRefusesNeverFailsAnotherTenantsWrites() throws Exception {
+        Hourglass engine = engine("a").hourglass();
+        JobId mallorysJob = engine.schedule(work("m").withTenant("mallory"), When.after(Duration.ofMinutes(5)))
+                .job().id();
+        JobId victimsJob = engine.schedule(work("v").withTenant("victim"), When.after(Duration.ofMinutes(5)))
+                .job().id();
+        int rounds = 40;
+        int victims = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(2 + victims + 1);
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int attacker = 0; attacker < 2; attacker++) {
+                int a = attacker;
+                all.add(pool.submit(() -> {
+                    for (int i = 0; i < rounds; i++) {
+                        String key = "k\0" + a + "-" + i;
+                        assertRefused(() -> engine.schedule(work("x").withTenant("mallory"),
+                                When.at(BEYOND_THE_STORE)));
+                        assertRefused(() -> engine.schedule(work("x").withTenant("mallory").withIdempotencyKey(key),
+                                When.now()));
+                        assertRefused(() -> engine.forTenant("mallory").reschedule(mallorysJob,
+                                When.at(BEYOND_THE_STORE)));
+                        assertRefused(() -> engine.forTenant("mal\0lory").cancel(mallorysJob));
+                    }
+                    return null;
+                }));
+            }
+            for (int victim = 0; victim < victims; victim++) {
+                int v = victim;
+                all.add(pool.submit(() -> {
+                    for (int i = 0; i < rounds; i++) {
+                        InsertResult result = engine.schedule(work("ok").withTenant("victim")
+                                .withIdempotencyKey("v" + v + "-" + i), When.after(Duration.ofMinutes(10)));
+                        assertThat(result).isInstanceOf(InsertResult.Created.class);
+                    }
+                    return null;
+                }));
+            }
+            all.add(pool.submit(() -> {
+                for (int i = 0; i < rounds; i++) {
+                    assertThat(engine.forTenant("victim").reschedule(victimsJob,
+                            When.at(T0.plusSeconds(600 + i)))).isInstanceOf(ChangeResult.Changed.class);
+                }
+                return null;
+            }));
+            for (Future<?> future : all) {
+                future.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        List<Job> victimsJobs = new ArrayList<>();
+        for (JobId after = null; ; ) {
+            var page = engine.list(new JobQuery("victim", null, after, 1000));
+            victimsJobs.addAll(page.jobs());
+            if (page.next() == null) {
+                break;
+            }
+            after = page.next();
+        }
+        assertThat(victimsJobs).hasSize(victims * rounds + 1);
+        assertThat(store.find(victimsJob).orElseThrow().dueAt()).isEqualTo(T0.plusSeconds(600 + rounds - 1));
+        assertThat(engine.list(new JobQuery("mallory", null, null, 1000)).jobs()).singleElement()
+                .satisfies(job -> {
+                    assertThat(job.id()).isEqualTo(mallorysJob);
+                    assertThat(job.state()).isEqualTo(JobState.SCHEDULED);
+                    assertThat(job.dueAt()).isEqualTo(T0.plus(Duration.ofMinutes(5)));
+                });
+    }
+
+    @Test
+    void anOutcomeTheStoreRefusesFailsTheJobSayingWhyAndTheOthersAreRecorded() {
+        // 10^16 s: an Instant, but beyond 64-bit epoch milliseconds.
+        ManualEngine engine = engine("a", ctx -> new String(ctx.payload(), StandardCharsets.UTF_8).equals("far")
+                ? Outcome.retryAfter(Duration.ofSeconds(10_000_000_000_000_000L), "much later")
+                : Outcome.succeeded());
+        JobId far = engine.hourglass().schedule(work("far"), When.now()).job().id();
+        JobId near = engine.hourglass().schedule(work("near"), When.now()).job().id();
+
+        assertThat(engine.runDue()).isEqualTo(2);
+
+        Job refused = store.find(far).orElseThrow();
+        assertThat(refused.state()).isEqualTo(JobState.FAILED);
+        assertThat(refused.owner()).isNull();
+        assertThat(refused.lastError()).startsWith("the store refused the outcome (dueAt: ");
+        assertThat(stateOf(near)).isEqualTo(JobState.SUCCEEDED);
+        assertThat(runsOf(far)).isEqualTo(1);
+    }
+
+    @Test
+    void instantsOutsideYears0000To9999AreRefusedOnScheduleAndRescheduleAndNothingIsStored() {
+        Hourglass engine = engine("a").hourglass();
+        JobId kept = engine.schedule(work("kept"), When.after(Duration.ofSeconds(60))).job().id();
+        Instant keptDue = store.find(kept).orElseThrow().dueAt();
+        List<Instant> outside = List.of(Instant.MIN, Instant.MAX, Instants.EARLIEST.minusNanos(1),
+                Instants.LATEST.plusNanos(1), Instants.LATEST.plusNanos(500_000),
+                Instant.parse("-999999999-01-01T00:00:00Z"), Instant.parse("+100000-01-01T00:00:00Z"));
+        for (Instant at : outside) {
+            assertThatThrownBy(() -> engine.schedule(work("x"), When.at(at))).as(at.toString())
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("dueAt");
+            assertThatThrownBy(() -> engine.schedule(work("x").withIdempotencyKey("k"), When.at(at)))
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("dueAt");
+            assertThatThrownBy(() -> engine.reschedule(kept, When.at(at))).as(at.toString())
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("dueAt");
+        }
+        for (Duration delay : List.of(Duration.ofSeconds(Long.MAX_VALUE), Duration.ofDays(3651))) {
+            assertThatThrownBy(() -> engine.schedule(work("x"), When.after(delay)))
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("delay");
+            assertThatThrownBy(() -> engine.reschedule(kept, When.after(delay)))
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("delay");
+        }
+        assertThat(engine.list(new JobQuery(null, null, null, 10)).jobs()).hasSize(1);
+        assertThat(store.find(kept).orElseThrow().dueAt()).isEqualTo(keptDue);
+
+        // The first instant of the range is kept exactly by the store (a past due time: due at once).
+        JobId earliest = engine.schedule(work("y"), When.at(Instants.EARLIEST)).job().id();
+        assertThat(store.find(earliest).orElseThrow().dueAt()).isEqualTo(Instants.EARLIEST);
+        assertThat(engine.reschedule(kept, When.at(Instants.EARLIEST))).isInstanceOf(ChangeResult.Changed.class);
+        assertThat(store.find(kept).orElseThrow().dueAt()).isEqualTo(Instants.EARLIEST);
+    }
+
+    @Test
+    void idempotencyKeysFollowOneRuleOnEveryStore() {
+        Hourglass engine = engine("a").hourglass();
+        for (String key : List.of("nul\u0000key", "line\nbreak", "\u0001", "del\u007f", "lone\ud800",
+                "\udc00low", "ab\udbff")) {
+            assertThatThrownBy(() -> engine.schedule(work("x").withIdempotencyKey(key), When.now()))
+                    .isInstanceOf(InvalidJobException.class).hasMessageContaining("idempotencyKey");
+        }
+        assertThat(engine.list(new JobQuery(null, null, null, 10)).jobs()).isEmpty();
+
+        // Text beyond ASCII that every store keeps as given is a key like any other, found again by its repeat.
+        String key = "ключ-\uD83D\uDD11 key with spaces";
+        InsertResult first = engine.schedule(work("x").withIdempotencyKey(key), When.after(Duration.ofMinutes(1)));
+        assertThat(first).isInstanceOf(InsertResult.Created.class);
+        InsertResult again = engine.schedule(work("x").withIdempotencyKey(key), When.after(Duration.ofMinutes(1)));
+        assertThat(again).isInstanceOf(InsertResult.Duplicate.class);
+        assertThat(again.job().id()).isEqualTo(first.job().id());
     }
 
     @Test

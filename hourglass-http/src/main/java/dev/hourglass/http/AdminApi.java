@@ -11,11 +11,11 @@ import dev.hourglass.tenancy.Quotas;
 import dev.hourglass.tenancy.Tenant;
 import dev.hourglass.tenancy.TenantDirectory;
 import dev.hourglass.webhook.signing.SigningSecret;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -212,16 +212,7 @@ final class AdminApi {
     // ---- request parsing ----
 
     private ObjectNode object(byte[] body) {
-        JsonNode root;
-        try {
-            root = json.readTree(body);
-        } catch (IOException e) {
-            throw ApiProblem.invalid("body", "must be a JSON object").exception();
-        }
-        if (root == null || !root.isObject()) {
-            throw ApiProblem.invalid("body", "must be a JSON object").exception();
-        }
-        return (ObjectNode) root;
+        return JsonBodies.object(json, body);
     }
 
     private static void unknownFields(JsonNode node, Set<String> known, String prefix, List<FieldError> errors) {
@@ -238,12 +229,13 @@ final class AdminApi {
         if (node == null) {
             return fallback;
         }
-        if (!node.canConvertToInt() || !node.isIntegralNumber() || node.asInt() < 1
-                || node.asInt() > Tenant.MAX_WEIGHT) {
-            errors.add(new FieldError("weight", "must be an integer between 1 and " + Tenant.MAX_WEIGHT));
+        Long weight = JsonNumbers.integerIn(node, 1, Tenant.MAX_WEIGHT);
+        if (weight == null) {
+            errors.add(new FieldError("weight", "must be an integer between 1 and " + Tenant.MAX_WEIGHT + ", was "
+                    + describe(node)));
             return fallback;
         }
-        return node.asInt();
+        return weight.intValue();
     }
 
     /** The quotas in {@code node} over {@code base}: fields not given keep their value in {@code base}. */
@@ -271,11 +263,13 @@ final class AdminApi {
             return fallback;
         }
         long min = field.equals("maxPayloadBytes") ? 0 : 1;
-        if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < min || node.asLong() > max) {
-            errors.add(new FieldError("quotas." + field, "must be an integer between " + min + " and " + max));
+        Long value = JsonNumbers.integerIn(node, min, max);
+        if (value == null) {
+            errors.add(new FieldError("quotas." + field, "must be an integer between " + min + " and " + max
+                    + ", was " + describe(node)));
             return fallback;
         }
-        return node.asLong();
+        return value;
     }
 
     private static boolean flag(JsonNode root, String field, List<FieldError> errors) {
@@ -299,6 +293,10 @@ final class AdminApi {
     private static ApiProblem.ApiException unknownTenant(String name) {
         return ApiProblem.of(404, "tenant-not-found", "Tenant not found", "no tenant named '" + abbreviate(name)
                 + "'").exception();
+    }
+
+    private static String describe(JsonNode node) {
+        return node.isNumber() ? JsonNumbers.describe(node) : node.getNodeType().name().toLowerCase(Locale.ROOT);
     }
 
     private static String abbreviate(String text) {

@@ -11,6 +11,7 @@ import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.StoreException;
@@ -37,9 +38,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP API, version 1. Routes requests, hands valid ones to the engine and turns every outcome into a response:
  * JSON for results, {@code application/problem+json} for every error. A request that fails validation never reaches
- * the engine; a store failure is a 503 with {@code Retry-After} and nothing acknowledged; nothing a client sends
- * produces a 500 or a stack trace. Every call into the engine is bounded by the store timeout ({@link StoreDeadline}):
- * when the database is gone, even behind a network that swallows packets, the answer is a 503 within it.
+ * the engine; a store failure is a 503 with {@code Retry-After} and nothing acknowledged, except a value the store
+ * refuses ({@link InvalidDataException}), which is the request's fault: 400 {@code invalid-data}; nothing a client
+ * sends produces a 500 or a stack trace. Every call into the engine is bounded by the store timeout
+ * ({@link StoreDeadline}): when the database is gone, even behind a network that swallows packets, the answer is a 503
+ * within it.
  *
  * <pre>
  * POST   /v1/jobs                  schedule (201, or 200 for a repeat with the same Idempotency-Key and body)
@@ -55,8 +58,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every request under {@code /v1/} carries an API key ({@code Authorization: Bearer ...}, see
  * {@link Authenticator}): a tenant's key for {@code /v1/jobs}, the admin key for {@code /v1/admin/} ({@link AdminApi}).
  * The tenant is passed explicitly to every engine call, so a tenant acting on another tenant's job gets the same 404
- * as for a job that does not exist. Each schedule passes its tenant's quotas ({@link QuotaGate}) before it reaches
- * the engine: over a quota, 429 with {@code Retry-After}, and nothing stored.
+ * as for a job that does not exist. Each schedule and reschedule passes its tenant's quotas ({@link QuotaGate})
+ * before it reaches the engine: over a quota, 429 with {@code Retry-After}, and nothing stored or changed.
  */
 public final class ApiHandler implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
@@ -123,6 +126,10 @@ public final class ApiHandler implements HttpHandler {
                 sendProblem(exchange, e.problem());
             } catch (InvalidJobException e) {
                 sendProblem(exchange, ApiProblem.invalid(apiField(e.field()), e.rule()));
+            } catch (InvalidDataException e) {
+                log.info("{} {}: the store refused a value: {}", exchange.getRequestMethod(),
+                        exchange.getRequestURI(), e.getCause() != null ? e.getCause().toString() : e.getMessage());
+                sendProblem(exchange, invalidData(e));
             } catch (StoreException e) {
                 log.warn("{} {}: store unavailable: {}", exchange.getRequestMethod(), exchange.getRequestURI(),
                         e.toString());
@@ -177,13 +184,13 @@ public final class ApiHandler implements HttpHandler {
                 default -> schedule(ex, tenant);
             }
         } else if (path.startsWith(JOBS + "/")) {
-            String tenant = auth.tenant(ex).name();
+            Tenant tenant = auth.tenant(ex);
             String rest = path.substring(JOBS.length() + 1);
             int slash = rest.indexOf('/');
             if (slash < 0) {
                 switch (allow(method, "GET", "DELETE")) {
-                    case "GET" -> get(ex, tenant, jobId(rest));
-                    default -> cancel(ex, tenant, jobId(rest));
+                    case "GET" -> get(ex, tenant.name(), jobId(rest));
+                    default -> cancel(ex, tenant.name(), jobId(rest));
                 }
             } else if (rest.substring(slash).equals("/reschedule")) {
                 allow(method, "POST");
@@ -203,13 +210,9 @@ public final class ApiHandler implements HttpHandler {
         Schedule request = parser.schedule(body, ex.getRequestHeaders().getFirst("Idempotency-Key"));
         JobRequest job = request.job().withTenant(tenant.name());
         When when = request.when();
-        Duration delay = switch (when) {
-            case When.After after -> after.delay();
-            case When.At at -> Duration.between(hourglass.wallClock().instant(), at.instant());
-        };
-        QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay);
+        QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay(when));
         if (refusal != null) {
-            throw overQuota(refusal);
+            throw overQuota(refusal, "nothing was stored");
         }
         // Async, so that a caller whose deadline passes withdraws the write (see StoreDeadline).
         InsertResult insert = deadline.await(hourglass.scheduleAsync(job, when));
@@ -252,10 +255,15 @@ public final class ApiHandler implements HttpHandler {
         send(ex, 200, jobJson.job(changed(result, id, "cancelled")), Map.of());
     }
 
-    private void reschedule(HttpExchange ex, String tenant, JobId id) throws IOException {
+    /** A reschedule passes the same quotas as a schedule where they apply ({@link QuotaGate#admitReschedule}). */
+    private void reschedule(HttpExchange ex, Tenant tenant, JobId id) throws IOException {
         byte[] body = jsonBody(ex);
         When when = parser.reschedule(body);
-        ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant).reschedule(id, when));
+        QuotaRefusal refusal = quotas.admitReschedule(tenant, delay(when));
+        if (refusal != null) {
+            throw overQuota(refusal, "the job was not changed");
+        }
+        ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant.name()).reschedule(id, when));
         send(ex, 200, jobJson.job(changed(result, id, "rescheduled")), Map.of());
     }
 
@@ -271,6 +279,18 @@ public final class ApiHandler implements HttpHandler {
                     + "schedules are refused and firing is paused until a write succeeds again").exception();
         }
         send(ex, 200, jobJson.ready(), Map.of());
+    }
+
+    /**
+     * A value the validation let through but the store cannot keep: the request's fault, so 400 (a retry of the same
+     * request cannot succeed), naming the field when the store said which. Nothing was stored.
+     */
+    static ApiProblem invalidData(InvalidDataException e) {
+        String field = e.field() == null ? "request" : apiField(e.field());
+        FieldError error = new FieldError(field, e.reason());
+        return new ApiProblem(400, ApiProblem.TYPE_PREFIX + "invalid-data", "Invalid data",
+                "the job store cannot keep a value of this request; nothing was changed: " + error, List.of(error),
+                Map.of(), Map.of());
     }
 
     private static ApiProblem storeUnavailable(String detail) {
@@ -292,9 +312,17 @@ public final class ApiHandler implements HttpHandler {
 
     // ---- request checks ----
 
-    /** 429 naming the quota and its limit, with {@code Retry-After}; nothing was stored. */
-    private static ApiException overQuota(QuotaRefusal refusal) {
-        return ApiProblem.of(429, "quota-exceeded", "Quota exceeded", refusal.detail() + "; nothing was stored")
+    /** How far from now {@code when} is (negative for a time in the past), as the quotas measure it. */
+    private Duration delay(When when) {
+        return switch (when) {
+            case When.After after -> after.delay();
+            case When.At at -> Duration.between(hourglass.wallClock().instant(), at.instant());
+        };
+    }
+
+    /** 429 naming the quota and its limit, with {@code Retry-After}; {@code unchanged} says what was not done. */
+    private static ApiException overQuota(QuotaRefusal refusal, String unchanged) {
+        return ApiProblem.of(429, "quota-exceeded", "Quota exceeded", refusal.detail() + "; " + unchanged)
                 .withExtension("quota", refusal.quota())
                 .withExtension("limit", refusal.limit())
                 .withHeader("Retry-After", Long.toString(refusal.retryAfterSeconds()))

@@ -1,6 +1,8 @@
 package dev.hourglass.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,10 +41,15 @@ public final class JobJson {
     /**
      * The mapper for request bodies and stored payloads: duplicate keys and trailing content are errors (a body
      * that means two things is refused), and decimals are read as {@code BigDecimal} and kept as written, so a
-     * payload's numbers reach the webhook with every digit.
+     * payload's numbers reach the webhook with every digit. A number may be at most
+     * {@link JsonBodies#MAX_NUMBER_LENGTH} characters long (see {@link JsonNumbers} for why its exponent is no risk).
      */
     public static ObjectMapper newMapper() {
-        return JsonMapper.builder()
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNumberLength(JsonBodies.MAX_NUMBER_LENGTH).build())
+                .build();
+        return JsonMapper.builder(factory)
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)

@@ -1,6 +1,5 @@
 package dev.hourglass.http;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,16 +9,14 @@ import dev.hourglass.core.api.When;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.Rfc3339;
 import dev.hourglass.webhook.WebhookHandler;
 import dev.hourglass.webhook.WebhookTarget;
+import dev.hourglass.webhook.WebhookUrls;
 import dev.hourglass.webhook.address.AddressRefusal;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
-import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -63,16 +60,17 @@ public final class ScheduleRequestParser {
     static final int MAX_ATTEMPTS = 1_000;
     static final int MIN_TIMEOUT_SECONDS = 1;
     static final int MAX_TIMEOUT_SECONDS = 3_600;
-    static final BigDecimal MAX_BACKOFF_SECONDS = BigDecimal.valueOf(86_400);
-    static final int MAX_URL_LENGTH = 2_048;
+    static final long MAX_BACKOFF_SECONDS = 86_400;
     static final int MAX_TARGET_HEADERS = 32;
     static final int MAX_HEADER_VALUE_LENGTH = 4_096;
     static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1_000;
 
-    private static final String RUN_AT_RULE =
-            "must be an RFC 3339 timestamp (e.g. 2026-11-26T17:00:00.000Z) or epoch milliseconds (an integer >= 0)";
+    private static final String RUN_AT_RULE = "must be an RFC 3339 timestamp with a four-digit year (e.g. "
+            + "2026-11-26T17:00:00.000Z) or epoch milliseconds (an integer >= 0)";
+    private static final String RUN_AT_RANGE = "must be between " + Rfc3339.format(Instants.EARLIEST) + " and "
+            + Rfc3339.format(Instants.LATEST);
 
     private final ObjectMapper json;
     private final InstantSource wallClock;
@@ -157,23 +155,7 @@ public final class ScheduleRequestParser {
 
     /** The body must be one JSON object (duplicate keys and trailing content are malformed). */
     private ObjectNode object(byte[] body) {
-        JsonNode node;
-        try {
-            node = json.readTree(body);
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
-            throw ApiProblem.invalid("body", "must be valid JSON: " + e.getOriginalMessage() + where).exception();
-        } catch (IOException e) {
-            throw ApiProblem.invalid("body", "could not be read").exception();
-        }
-        if (node == null || node.isMissingNode()) {
-            throw ApiProblem.invalid("body", "must be a JSON object; the body is empty").exception();
-        }
-        if (!(node instanceof ObjectNode object)) {
-            throw ApiProblem.invalid("body", "must be a JSON object, was " + kind(node)).exception();
-        }
-        return object;
+        return JsonBodies.object(json, body);
     }
 
     private static void unknownFields(ObjectNode node, Set<String> allowed, String prefix, Errors errors) {
@@ -246,11 +228,12 @@ public final class ScheduleRequestParser {
             errors.add("delaySeconds", rule + ", was " + kind(node));
             return null;
         }
-        if (!node.canConvertToLong() || node.longValue() < 0 || node.longValue() > max) {
-            errors.add("delaySeconds", rule + ", was " + node);
+        Long seconds = JsonNumbers.integerIn(node, 0, max);
+        if (seconds == null) {
+            errors.add("delaySeconds", rule + ", was " + JsonNumbers.describe(node));
             return null;
         }
-        return Duration.ofSeconds(node.longValue());
+        return Duration.ofSeconds(seconds);
     }
 
     /** {@code runAt}: RFC 3339 or epoch milliseconds, at most the engine's maximum delay from now. */
@@ -263,14 +246,22 @@ public final class ScheduleRequestParser {
                 errors.add("runAt", RUN_AT_RULE + ", was \"" + abbreviate(node.textValue()) + "\"");
                 return null;
             }
+            if (at.isBefore(Instants.EARLIEST)) { // an offset may move year 0000 out of range
+                errors.add("runAt", RUN_AT_RANGE + ", was \"" + abbreviate(node.textValue()) + "\"");
+                return null;
+            }
         } else if (node.isIntegralNumber() && node.canConvertToLong() && node.longValue() >= 0) {
-            at = Instant.ofEpochMilli(node.longValue());
+            // Beyond the range is also beyond the furthest due time: clamped so that the check below refuses it.
+            at = Instant.ofEpochMilli(Math.min(node.longValue(), Instants.LATEST.toEpochMilli() + 1));
         } else {
-            errors.add("runAt", RUN_AT_RULE + ", was " + (node.isNumber() ? node.toString() : kind(node)));
+            errors.add("runAt", RUN_AT_RULE + ", was " + (node.isNumber() ? JsonNumbers.describe(node) : kind(node)));
             return null;
         }
-        Instant latest = wallClock.instant().plus(maxDelay);
-        if (at.isAfter(latest)) {
+        // Compared as a duration, so that no instant is computed beyond what Instant holds.
+        Instant now = wallClock.instant();
+        if (at.isAfter(Instants.LATEST) || Duration.between(now, at).compareTo(maxDelay) > 0) {
+            Instant latest = Duration.between(now, Instants.LATEST).compareTo(maxDelay) > 0 ? now.plus(maxDelay)
+                    : Instants.LATEST;
             errors.add("runAt", "must be at most " + maxDelay.toDays() + " days in the future (before "
                     + Rfc3339.format(latest) + ")");
             return null;
@@ -314,8 +305,9 @@ public final class ScheduleRequestParser {
     }
 
     /**
-     * {@code target.url}: required, an absolute http(s) URL with a host that is not, and does not resolve to, a
-     * blocked address (loopback, private, link-local, ...) unless the operator allowlisted it.
+     * {@code target.url}: required, a URL that can be delivered at all ({@link WebhookUrls}) with a host that is not,
+     * and does not resolve to, a blocked address (loopback, private, link-local, ...) unless the operator
+     * allowlisted it.
      */
     private URI targetUrl(JsonNode node, Errors errors) {
         node = present(node);
@@ -328,26 +320,12 @@ public final class ScheduleRequestParser {
             return null;
         }
         String text = node.textValue();
-        if (text.length() > MAX_URL_LENGTH) {
-            errors.add("target.url", "must be at most " + MAX_URL_LENGTH + " characters");
+        WebhookUrls.Checked checked = WebhookUrls.check(text);
+        if (!checked.ok()) {
+            errors.add("target.url", checked.refusal() + ", was \"" + abbreviate(text) + "\"");
             return null;
         }
-        URI uri;
-        try {
-            uri = new URI(text);
-        } catch (URISyntaxException e) {
-            errors.add("target.url", "must be a valid URL: " + e.getReason());
-            return null;
-        }
-        String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!"http".equals(scheme) && !"https".equals(scheme)) {
-            errors.add("target.url", "must be an http or https URL, was \"" + abbreviate(text) + "\"");
-            return null;
-        }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            errors.add("target.url", "must have a host, was \"" + abbreviate(text) + "\"");
-            return null;
-        }
+        URI uri = checked.url();
         Optional<AddressRefusal> refused = addressGuard.check(uri.getHost());
         if (refused.isPresent()) {
             errors.add("target.url", "must not reach a " + refused.get().rule() + " address: "
@@ -432,7 +410,7 @@ public final class ScheduleRequestParser {
         return value == null ? null : Duration.ofSeconds(value);
     }
 
-    /** {@code backoff}: optional, {@code {"initialSeconds": > 0, "maxSeconds": >= initialSeconds}}, up to a day. */
+    /** {@code backoff}: optional, {@code {"initialSeconds": n, "maxSeconds": n}}: 0.001 s to a day, max >= initial. */
     private static Backoff backoff(JsonNode node, Errors errors) {
         node = present(node);
         if (node == null) {
@@ -455,10 +433,10 @@ public final class ScheduleRequestParser {
         return new Backoff(initial, max);
     }
 
-    /** A backoff bound: a number of seconds, > 0 and at most a day; rounded up to whole milliseconds. */
+    /** A backoff bound: a number of seconds, a millisecond to a day; rounded up to whole milliseconds. */
     private static Duration backoffSeconds(JsonNode node, String field, Errors errors) {
         node = present(node);
-        String rule = "must be a number of seconds > 0 and <= " + MAX_BACKOFF_SECONDS;
+        String rule = "must be a number of seconds >= 0.001 and <= " + MAX_BACKOFF_SECONDS;
         if (node == null) {
             errors.add(field, "is required; " + rule);
             return null;
@@ -467,16 +445,19 @@ public final class ScheduleRequestParser {
             errors.add(field, rule + ", was " + kind(node));
             return null;
         }
-        BigDecimal seconds = node.decimalValue();
-        if (seconds.signum() <= 0 || seconds.compareTo(MAX_BACKOFF_SECONDS) > 0) {
-            errors.add(field, rule + ", was " + node);
+        Long millis = JsonNumbers.secondsToCeilMillis(node, MAX_BACKOFF_SECONDS);
+        if (millis == null) {
+            errors.add(field, rule + ", was " + JsonNumbers.describe(node));
             return null;
         }
-        long millis = seconds.movePointRight(3).setScale(0, RoundingMode.CEILING).longValueExact();
         return Duration.ofMillis(millis);
     }
 
-    /** The {@code Idempotency-Key} header: optional, 1..255 characters. */
+    /**
+     * The {@code Idempotency-Key} header: optional, 1..255 printable ASCII characters. A header's bytes arrive as
+     * ISO-8859-1, so anything beyond ASCII would be a guess at the client's encoding; a control character (NUL
+     * above all) is not text some stores can keep. One rule, whatever the store.
+     */
     private static String idempotencyKey(String header, Errors errors) {
         if (header == null) {
             return null;
@@ -485,6 +466,14 @@ public final class ScheduleRequestParser {
             errors.add("Idempotency-Key", "must be 1.." + MAX_IDEMPOTENCY_KEY_LENGTH + " characters, was "
                     + header.length());
             return null;
+        }
+        for (int i = 0; i < header.length(); i++) {
+            char c = header.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                errors.add("Idempotency-Key", "must be printable ASCII (0x20-0x7E); found "
+                        + String.format(Locale.ROOT, "0x%02X", (int) c) + " at index " + i);
+                return null;
+            }
         }
         return header;
     }
@@ -598,11 +587,11 @@ public final class ScheduleRequestParser {
             errors.add(field, rule + ", was " + kind(node));
             return null;
         }
-        if (!node.canConvertToLong() || node.longValue() < min || node.longValue() > max) {
-            errors.add(field, rule + ", was " + node);
-            return null;
+        Long value = JsonNumbers.integerIn(node, min, max);
+        if (value == null) {
+            errors.add(field, rule + ", was " + JsonNumbers.describe(node));
         }
-        return node.longValue();
+        return value;
     }
 
     /** Absent and JSON null are the same: not given. */
@@ -631,10 +620,10 @@ public final class ScheduleRequestParser {
             return "a string";
         }
         if (node.isIntegralNumber()) {
-            return "the integer " + node;
+            return "the integer " + JsonNumbers.describe(node);
         }
         if (node.isNumber()) {
-            return "the number " + node;
+            return "the number " + JsonNumbers.describe(node);
         }
         return switch (node.getNodeType()) {
             case BOOLEAN -> "a boolean";

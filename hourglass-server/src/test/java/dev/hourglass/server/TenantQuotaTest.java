@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hourglass.server.ServerFixture.Response;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,7 +58,7 @@ class TenantQuotaTest {
         JsonNode problem = BadInputTest.assertProblem(r, 429, quota);
         assertThat(problem.get("quota").asText()).isEqualTo(quota);
         assertThat(problem.get("limit").asLong()).isEqualTo(limit);
-        assertThat(problem.get("detail").asText()).contains("nothing was stored");
+        assertThat(problem.get("detail").asText()).containsAnyOf("nothing was stored", "the job was not changed");
         assertThat(Long.parseLong(r.header("Retry-After"))).isPositive();
         return problem;
     }
@@ -76,6 +78,44 @@ class TenantQuotaTest {
         assertThat(api.post("/v1/jobs", job(3000, "{}"), bearer(key)).status()).isEqualTo(201);
         assertOverQuota(api.post("/v1/jobs", job(7200, "{}"), bearer(key)), "maxDelay", 3600);
         assertThat(jobsOf(key)).isEqualTo(1);
+    }
+
+    @Test
+    void aRescheduleBeyondTheTenantsHorizonIsRefusedAndTheJobUnchanged() {
+        String key = tenantWith("short-reschedule", "{\"maxDelaySeconds\": 60}");
+        Response created = api.post("/v1/jobs", job(30, "{}"), bearer(key));
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String id = created.json().get("id").asText();
+        String dueAt = created.json().get("dueAt").asText();
+        String path = "/v1/jobs/" + id + "/reschedule";
+
+        JsonNode problem = assertOverQuota(api.post(path, "{\"delaySeconds\": 259200000}", bearer(key)),
+                "maxDelay", 60);
+        assertThat(problem.get("detail").asText()).contains("the job was not changed");
+        assertOverQuota(api.post(path, "{\"delaySeconds\": 61}", bearer(key)), "maxDelay", 60);
+        String inAnHour = Instant.now().plus(Duration.ofHours(1)).toString();
+        assertOverQuota(api.post(path, "{\"runAt\": \"" + inAnHour + "\"}", bearer(key)), "maxDelay", 60);
+        // Beyond the server's own horizon it is a 400 on the field, as for a schedule.
+        BadInputTest.assertFieldProblem(api.post(path, "{\"runAt\": \"2999-01-01T00:00:00Z\"}", bearer(key)), 400,
+                "runAt");
+        assertThat(api.get("/v1/jobs/" + id, bearer(key)).json().get("dueAt").asText()).isEqualTo(dueAt);
+
+        Response within = api.post(path, "{\"delaySeconds\": 45}", bearer(key));
+        assertThat(within.status()).as(within.body()).isEqualTo(200);
+        assertThat(within.json().get("dueAt").asText()).isNotEqualTo(dueAt);
+    }
+
+    @Test
+    void reschedulesSpendTheScheduleRate() {
+        String key = tenantWith("slow-writer", "{\"schedulesPerSecond\": 1, \"scheduleBurst\": 1}");
+        Response created = api.post("/v1/jobs", job(600, "{}"), bearer(key));
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String id = created.json().get("id").asText();
+        String dueAt = created.json().get("dueAt").asText();
+        Response tooFast = api.post("/v1/jobs/" + id + "/reschedule", "{\"delaySeconds\": 900}", bearer(key));
+        JsonNode problem = BadInputTest.assertProblem(tooFast, 429, "schedulesPerSecond");
+        assertThat(problem.get("quota").asText()).isEqualTo("schedulesPerSecond");
+        assertThat(api.get("/v1/jobs/" + id, bearer(key)).json().get("dueAt").asText()).isEqualTo(dueAt);
     }
 
     @Test

@@ -88,11 +88,9 @@ public final class QuotaGate implements AutoCloseable {
                     + " bytes, more than tenant '" + tenant.name() + "' may send (maxPayloadBytes "
                     + q.maxPayloadBytes() + "); a retry of this request will be refused again");
         }
-        if (delay.compareTo(q.maxDelay()) > 0) {
-            return new QuotaRefusal("maxDelay", q.maxDelay().toSeconds(), 1, "the job is due "
-                    + delay.toSeconds() + " s from now, further than tenant '" + tenant.name()
-                    + "' may schedule (maxDelay " + q.maxDelay().toSeconds() + " s); a retry of this request will "
-                    + "be refused again");
+        QuotaRefusal tooFar = beyondHorizon(tenant, delay);
+        if (tooFar != null) {
+            return tooFar;
         }
         long pending = pending(tenant.name());
         if (pending >= q.maxPendingJobs()) {
@@ -100,14 +98,44 @@ public final class QuotaGate implements AutoCloseable {
                     "tenant '" + tenant.name() + "' has " + pending + " jobs pending (maxPendingJobs "
                             + q.maxPendingJobs() + "); retry when some have run or been cancelled");
         }
-        ConsumptionProbe probe = bucketFor(tenant.name(), q).tryConsumeAndReturnRemaining(1);
-        if (!probe.isConsumed()) {
-            long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(probe.getNanosToWaitForRefill() + 999_999_999L));
-            return new QuotaRefusal("schedulesPerSecond", q.schedulesPerSecond(), seconds, "tenant '"
-                    + tenant.name() + "' schedules faster than its rate (schedulesPerSecond "
-                    + q.schedulesPerSecond() + ", burst " + q.scheduleBurst() + ")");
+        return overRate(tenant);
+    }
+
+    /**
+     * Checks one reschedule of {@code tenant}: the quotas that limit where a job may be due and how fast a tenant
+     * writes apply as to a schedule (the delay horizon, then the rate, which takes a token when admitted). The
+     * payload and the count of pending jobs do not change with a reschedule, so their quotas do not apply.
+     *
+     * @param delay how far in the future the job is to be due (zero or negative: due now)
+     * @return null when admitted, else why not
+     */
+    public QuotaRefusal admitReschedule(Tenant tenant, Duration delay) {
+        QuotaRefusal tooFar = beyondHorizon(tenant, delay);
+        return tooFar != null ? tooFar : overRate(tenant);
+    }
+
+    private static QuotaRefusal beyondHorizon(Tenant tenant, Duration delay) {
+        Quotas q = tenant.quotas();
+        if (delay.compareTo(q.maxDelay()) <= 0) {
+            return null;
         }
-        return null;
+        return new QuotaRefusal("maxDelay", q.maxDelay().toSeconds(), 1, "the job would be due "
+                + delay.toSeconds() + " s from now, further than tenant '" + tenant.name()
+                + "' may schedule (maxDelay " + q.maxDelay().toSeconds() + " s); a retry of this request will "
+                + "be refused again");
+    }
+
+    /** Takes a token from the tenant's bucket, or says how long until one is there. */
+    private QuotaRefusal overRate(Tenant tenant) {
+        Quotas q = tenant.quotas();
+        ConsumptionProbe probe = bucketFor(tenant.name(), q).tryConsumeAndReturnRemaining(1);
+        if (probe.isConsumed()) {
+            return null;
+        }
+        long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(probe.getNanosToWaitForRefill() + 999_999_999L));
+        return new QuotaRefusal("schedulesPerSecond", q.schedulesPerSecond(), seconds, "tenant '"
+                + tenant.name() + "' schedules faster than its rate (schedulesPerSecond "
+                + q.schedulesPerSecond() + ", burst " + q.scheduleBurst() + ")");
     }
 
     /** Records a schedule that was stored (a new job, not a repeat of an idempotent one). */

@@ -159,7 +159,8 @@ public final class WebhookHandler implements JobHandler {
                 return Outcome.succeeded();
             }
             Optional<Duration> after = retryAfter(response.getFirstHeader("Retry-After"));
-            String excerpt = ResponseBodies.finishFailure(request, response, ResponseBodies.EXCERPT_WAIT);
+            Duration wait = timeout.compareTo(ResponseBodies.EXCERPT_WAIT) < 0 ? timeout : ResponseBodies.EXCERPT_WAIT;
+            String excerpt = ResponseBodies.finishFailure(request, response, wait);
             String reason = "HTTP " + status + (excerpt.isEmpty() ? "" : ": " + excerpt);
             // A receiver may ask for a longer wait than the backoff, never a shorter one: "Retry-After: 0" must not
             // turn the retries into a busy loop against it.

@@ -6,6 +6,7 @@ import dev.hourglass.core.api.Outcome;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.store.FinishRun;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreUnavailableException;
 import java.time.Duration;
@@ -50,6 +51,8 @@ final class Dispatcher implements AutoCloseable {
     private static final long OUTCOME_RETRY_FIRST_MILLIS = 100;
     /** ...up to this, so that outcomes are written within seconds of the store's return. */
     private static final long OUTCOME_RETRY_MAX_MILLIS = 2_000;
+    /** How the failure that replaces a refused outcome begins: such a failure is never replaced again. */
+    private static final String REFUSED_OUTCOME = "the store refused the outcome (";
 
     private final EngineConfig config;
     private final InstantSource wallClock;
@@ -259,6 +262,10 @@ final class Dispatcher implements AutoCloseable {
      */
     private void writeOutcome(Job job, FinishRun finish, int failures) {
         committer.finish(finish).whenComplete((won, error) -> {
+            if (error instanceof InvalidDataException refused) {
+                refusedOutcome(job, finish, failures, refused);
+                return;
+            }
             if (error != null) {
                 retryOutcome(job, finish, failures + 1, error);
                 return;
@@ -292,6 +299,24 @@ final class Dispatcher implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /**
+     * The store refused a value of the outcome (a retry due beyond the instants it can keep): writing it again cannot
+     * succeed, so the attempt fails the job instead, saying why. Should even that be refused, the slot is freed and
+     * the job stays RUNNING until its claim is rescued; never a write retried forever.
+     */
+    private void refusedOutcome(Job job, FinishRun finish, int failures, InvalidDataException refused) {
+        if (finish.to() == JobState.FAILED && finish.error() != null && finish.error().startsWith(REFUSED_OUTCOME)) {
+            log.error("job {} attempt {}: the store refused even the failure that replaces a refused outcome ({}); "
+                    + "it stays RUNNING until its claim is rescued", job.id(), job.attempts(), refused.getMessage());
+            queue.release(job.tenant());
+            return;
+        }
+        log.warn("job {} attempt {}: the store refused its outcome ({}); recording it as FAILED", job.id(),
+                job.attempts(), refused.getMessage());
+        writeOutcome(job, finish(job, JobState.FAILED, job.dueAt(), null,
+                REFUSED_OUTCOME + refused.getMessage() + ")", finish.now()), failures);
     }
 
     private void retryOutcome(Job job, FinishRun finish, int failures, Throwable error) {

@@ -7,6 +7,7 @@ import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.StartRun;
@@ -36,9 +37,12 @@ import org.slf4j.LoggerFactory;
  * <p>Hand-written because it is the heart of the durability promise. Invariants:
  * <ul>
  *   <li>a future completes only after {@link JobStore#write} returned, i.e. after the commit;</li>
- *   <li>if a batch fails, it is retried one operation per transaction so that one bad operation cannot fail its
- *       neighbours; an operation that still fails completes exceptionally with a {@link StoreException}, and nothing
- *       of it was stored;</li>
+ *   <li>an operation whose value the store refuses ({@link InvalidDataException}) fails alone, with that
+ *       exception, and nothing of it is stored; the rest of its batch is committed without it, in a new
+ *       transaction (one operation at a time when the store cannot say which operation it refused);</li>
+ *   <li>if a batch fails otherwise, it is retried one operation per transaction so that one bad operation cannot fail
+ *       its neighbours; an operation that still fails completes exceptionally with a {@link StoreException}, and
+ *       nothing of it was stored;</li>
  *   <li>if the store cannot be reached ({@link StoreUnavailableException}) every operation of the batch fails at
  *       once with it (retrying them one by one would only wait for the store once per operation); the next batch
  *       tries again. When the exception says {@link StoreUnavailableException#outcomeUnknown() outcome unknown},
@@ -238,28 +242,78 @@ final class GroupCommitter implements AutoCloseable {
 
     private void commit(List<Op> batch) {
         long started = ticker.nanoTime();
-        Runnable completions;
-        try {
-            completions = store.write(durabilityOf(batch), tx -> apply(tx, batch));
-        } catch (StoreUnavailableException unreachable) {
-            storeReachable = false;
-            batch.forEach(op -> fail(op, unreachable));
-            return;
-        } catch (RuntimeException | Error batchFailure) { // an Error too: a store bug must not kill the only writer
-            storeReachable = true; // the store answered, with an error
-            if (batch.size() == 1) {
-                fail(batch.getFirst(), batchFailure);
+        List<Op> pending = batch;
+        Runnable completions = null;
+        while (completions == null) {
+            List<Op> attempt = pending;
+            try {
+                completions = store.write(durabilityOf(attempt), tx -> apply(tx, attempt));
+            } catch (Refused refused) {
+                // Rolled back: the refused operation fails alone, the others go again without it. Each round
+                // removes one operation, so this ends.
+                storeReachable = true;
+                fail(refused.op(), refused.getCause());
+                pending = new ArrayList<>(attempt);
+                pending.remove(refused.op());
+                if (pending.isEmpty()) {
+                    return;
+                }
+            } catch (StoreUnavailableException unreachable) {
+                storeReachable = false;
+                attempt.forEach(op -> fail(op, unreachable));
+                return;
+            } catch (RuntimeException | Error batchFailure) { // an Error too: a store bug must not kill the only writer
+                storeReachable = true; // the store answered, with an error
+                if (attempt.size() == 1) {
+                    fail(attempt.getFirst(), batchFailure);
+                    return;
+                }
+                log.warn("a batch of {} writes failed ({}); retrying them one by one", attempt.size(),
+                        batchFailure.toString());
+                commitOneByOne(attempt);
                 return;
             }
-            log.warn("a batch of {} writes failed ({}); retrying them one by one", batch.size(),
-                    batchFailure.toString());
-            commitOneByOne(batch);
-            return;
         }
         storeReachable = true;
         // Outside the try: once committed, nothing may send these operations down the retry path again.
         completions.run();
-        metrics.committed(batch.size(), ticker.nanoTime() - started);
+        metrics.committed(pending.size(), ticker.nanoTime() - started);
+    }
+
+    /**
+     * The store refused a value of {@link #op()} ({@link InvalidDataException}, the cause): thrown out of the
+     * transaction's work so that the committer can leave that operation out. Never reaches a caller.
+     */
+    private static final class Refused extends RuntimeException {
+        private final transient Op op;
+
+        Refused(Op op, InvalidDataException cause) {
+            super(cause.getMessage(), cause, false, false);
+            this.op = op;
+        }
+
+        Op op() {
+            return op;
+        }
+
+        @Override
+        public synchronized InvalidDataException getCause() {
+            return (InvalidDataException) super.getCause();
+        }
+    }
+
+    /**
+     * Runs one kind's batch call; a refusal that names its element becomes a {@link Refused} naming the operation.
+     */
+    private static <O extends Op, R> List<R> applyKind(List<O> ops, Function<List<O>, List<R>> call) {
+        try {
+            return call.apply(ops);
+        } catch (InvalidDataException e) {
+            if (e.element() >= 0 && e.element() < ops.size()) {
+                throw new Refused(ops.get(e.element()), e);
+            }
+            throw e;
+        }
     }
 
     private void commitOneByOne(List<Op> batch) {
@@ -291,7 +345,9 @@ final class GroupCommitter implements AutoCloseable {
     }
 
     private static void fail(Op op, Throwable e) {
-        StoreException failure = e instanceof StoreException se ? se : new StoreException("store write failed", e);
+        Throwable cause = e instanceof Refused refused ? refused.getCause() : e;
+        StoreException failure = cause instanceof StoreException se ? se
+                : new StoreException("store write failed", cause);
         op.future().completeExceptionally(failure);
     }
 
@@ -340,22 +396,30 @@ final class GroupCommitter implements AutoCloseable {
             }
         }
         if (!inserts.isEmpty()) {
-            complete(done, inserts, tx.insert(inserts.stream().map(InsertOp::job).toList()));
+            complete(done, inserts, applyKind(inserts, ops -> tx.insert(ops.stream().map(InsertOp::job).toList())));
         }
         if (!cancels.isEmpty()) {
-            complete(done, cancels, tx.cancel(cancels.stream().map(CancelOp::request).toList()));
+            complete(done, cancels, applyKind(cancels,
+                    ops -> tx.cancel(ops.stream().map(CancelOp::request).toList())));
         }
         if (!reschedules.isEmpty()) {
-            complete(done, reschedules, tx.reschedule(reschedules.stream().map(RescheduleOp::request).toList()));
+            complete(done, reschedules, applyKind(reschedules,
+                    ops -> tx.reschedule(ops.stream().map(RescheduleOp::request).toList())));
         }
         if (!starts.isEmpty()) {
-            complete(done, starts, tx.start(starts.stream().map(StartOp::run).toList()));
+            complete(done, starts, applyKind(starts, ops -> tx.start(ops.stream().map(StartOp::run).toList())));
         }
         if (!finishes.isEmpty()) {
-            complete(done, finishes, tx.finish(finishes.stream().map(FinishOp::run).toList()));
+            complete(done, finishes, applyKind(finishes,
+                    ops -> tx.finish(ops.stream().map(FinishOp::run).toList())));
         }
         for (TaskOp task : tasks) {
-            Object result = task.work().apply(tx);
+            Object result;
+            try {
+                result = task.work().apply(tx);
+            } catch (InvalidDataException e) {
+                throw new Refused(task, e); // whatever its position, it is this task's value
+            }
             done.add(() -> task.future().complete(result));
         }
         return () -> done.forEach(Runnable::run);

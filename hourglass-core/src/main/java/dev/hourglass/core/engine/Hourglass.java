@@ -13,6 +13,7 @@ import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
@@ -206,6 +207,8 @@ public final class Hourglass implements AutoCloseable {
      * @return {@link InsertResult.Created}, or for an idempotency key already taken {@link InsertResult.Duplicate}
      *     (the same request: the job that has it) or {@link InsertResult.Conflict} (another request)
      * @throws InvalidJobException when the request breaks a rule (the field and the rule are named); nothing is stored
+     * @throws InvalidDataException when the store cannot keep a value of the request (an instant beyond its range, a
+     *     NUL in a text): nothing is stored, and the other callers' writes are not affected
      * @throws StoreException when the store fails; the job may or may not be stored unless the cause says it was not
      */
     public InsertResult schedule(JobRequest job, When when) {
@@ -263,21 +266,15 @@ public final class Hourglass implements AutoCloseable {
         return switch (when) {
             case When.After after -> {
                 Duration delay = after.delay();
-                checkDelay(delay);
-                if (delay.compareTo(config.maxDelay()) > 0) {
-                    throw new InvalidJobException("delay", "must be at most " + config.maxDelay().toDays() + " days");
-                }
+                submissions.validateDelay(delay);
                 Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - createdAt = delay exactly
                 yield new Timed(job, now.plus(delay), now, when.toString());
             }
-            case When.At at -> new Timed(job, at.instant(), wallClock.instant(), when.toString());
+            case When.At at -> {
+                Submissions.requireInRange(at.instant()); // before rounding: Instant.MAX cannot be rounded up
+                yield new Timed(job, at.instant(), wallClock.instant(), when.toString());
+            }
         };
-    }
-
-    private static void checkDelay(Duration delay) {
-        if (delay.isNegative()) {
-            throw new InvalidJobException("delay", "must be >= 0, was " + delay);
-        }
     }
 
     /**
@@ -416,11 +413,14 @@ public final class Hourglass implements AutoCloseable {
         Objects.requireNonNull(when, "when");
         return switch (when) {
             case When.After after -> {
-                checkDelay(after.delay());
+                submissions.validateDelay(after.delay());
                 Instant now = Instants.ceilMillis(wallClock.instant()); // so that dueAt - updatedAt = delay exactly
                 yield reschedule(id, tenant, now.plus(after.delay()), now);
             }
-            case When.At at -> reschedule(id, tenant, Instants.ceilMillis(at.instant()), wallClock.instant());
+            case When.At at -> {
+                Submissions.requireInRange(at.instant()); // before rounding: Instant.MAX cannot be rounded up
+                yield reschedule(id, tenant, Instants.ceilMillis(at.instant()), wallClock.instant());
+            }
         };
     }
 

@@ -5,6 +5,8 @@ import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.JobIdGenerator;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.time.Instants;
+import dev.hourglass.core.time.Rfc3339;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -47,10 +49,31 @@ final class Submissions {
                 maxAttempts, backoff, request.timeout(), request.idempotencyKey(), hash, owner);
     }
 
+    /** {@code dueAt} (already in whole milliseconds) is in range and at most the maximum delay from {@code now}. */
     void validateDueAt(Instant dueAt, Instant now) {
-        if (dueAt.isAfter(now.plus(config.maxDelay()))) {
+        requireInRange(dueAt);
+        // Compared as a duration, so that no instant is computed outside the range Instant can hold.
+        if (Duration.between(now, dueAt).compareTo(config.maxDelay()) > 0) {
             throw new InvalidJobException("dueAt", "must be at most " + config.maxDelay().toDays()
                     + " days in the future");
+        }
+    }
+
+    /** An instant a caller asked for, before any arithmetic on it: within {@link Instants#EARLIEST}..LATEST. */
+    static void requireInRange(Instant dueAt) {
+        if (!Instants.inRange(dueAt)) {
+            throw new InvalidJobException("dueAt", "must be between " + Rfc3339.format(Instants.EARLIEST) + " and "
+                    + Rfc3339.format(Instants.LATEST) + " (RFC 3339 years 0000 to 9999)");
+        }
+    }
+
+    /** A delay before any arithmetic on it: not negative, at most the maximum delay. */
+    void validateDelay(Duration delay) {
+        if (delay.isNegative()) {
+            throw new InvalidJobException("delay", "must be >= 0, was " + delay);
+        }
+        if (delay.compareTo(config.maxDelay()) > 0) {
+            throw new InvalidJobException("delay", "must be at most " + config.maxDelay().toDays() + " days");
         }
     }
 
@@ -74,10 +97,36 @@ final class Submissions {
         if (key != null && (key.isEmpty() || key.length() > MAX_KEY_LENGTH)) {
             throw new InvalidJobException("idempotencyKey", "must be 1.." + MAX_KEY_LENGTH + " characters");
         }
+        if (key != null && !storableText(key)) {
+            throw new InvalidJobException("idempotencyKey", "must be text without control characters (NUL, "
+                    + "U+0001..U+001F, U+007F) or unpaired surrogates");
+        }
         String tenant = request.tenant();
         if (tenant != null && (tenant.isBlank() || tenant.length() > 100)) {
             throw new InvalidJobException("tenant", "must be 1..100 characters");
         }
+    }
+
+    /**
+     * Text that every store keeps as given: no control character (PostgreSQL refuses NUL, SQLite keeps it, so one
+     * key would have two fates) and no unpaired surrogate (encoded to UTF-8 as '?', so two keys could become one).
+     */
+    static boolean storableText(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                return false;
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 == text.length() || !Character.isLowSurrogate(text.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** SHA-256 over every field that makes two requests "the same request". */

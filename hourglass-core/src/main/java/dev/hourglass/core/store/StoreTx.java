@@ -9,6 +9,11 @@ import java.util.Optional;
  * The writes of one transaction. One method per transition, each taking a batch and returning one result per
  * element, in order. Every update is a compare-and-set on the expected state (and, after a claim, on owner and
  * fencing token): a lost race is a result, not an exception.
+ *
+ * <p>A value the store cannot keep (an instant beyond its range, a text it cannot hold) is refused before anything of
+ * the call is written, with an {@link InvalidDataException} naming the field and the element's position in the batch;
+ * the transaction is then rolled back like for any other exception. Stores refuse the same values alike (the
+ * conformance suite checks it), so that the engine can fail that one caller and commit the others.
  */
 public interface StoreTx {
 

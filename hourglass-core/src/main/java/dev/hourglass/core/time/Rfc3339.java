@@ -15,14 +15,20 @@ import java.util.Locale;
 /**
  * RFC 3339 timestamps as the API and the webhook headers use them. Output is always UTC with exactly three
  * fraction digits ({@code 2026-11-26T17:00:00.000Z}), so clients can compare them as strings. Input is strict
- * RFC 3339: seconds required, a fraction of 1..9 digits optional, an offset ({@code Z} or {@code +hh:mm}) required.
+ * RFC 3339: a year of exactly four digits (no sign: 0000..9999), seconds required (00..59: a leap second is
+ * refused), a fraction of 1..9 digits optional, an offset ({@code Z} or {@code +hh:mm}, at most 18 hours) required.
+ * Whether the instant is one a job may be due at is {@link Instants#inRange}, checked by the caller.
  */
 public final class Rfc3339 {
     private static final DateTimeFormatter OUTPUT =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
     private static final DateTimeFormatter INPUT = new DateTimeFormatterBuilder()
-            .append(DateTimeFormatter.ISO_LOCAL_DATE)
+            .appendValue(ChronoField.YEAR, 4) // fixed width, no sign: RFC 3339's date-fullyear
+            .appendLiteral('-')
+            .appendValue(ChronoField.MONTH_OF_YEAR, 2)
+            .appendLiteral('-')
+            .appendValue(ChronoField.DAY_OF_MONTH, 2)
             .appendLiteral('T')
             .appendValue(ChronoField.HOUR_OF_DAY, 2)
             .appendLiteral(':')

@@ -28,9 +28,26 @@ class Rfc3339Test {
     @ParameterizedTest
     @ValueSource(strings = {"2026-11-26", "2026-11-26T17:00Z", "2026-11-26T17:00:00", "2026-11-26 17:00:00Z",
         "2026-11-26T17:00:00+0100", "2027-02-29T00:00:00Z", "2026-11-26T24:00:00Z", "26-11-26T17:00:00Z",
-        "2026-11-26T17:00:00.Z", " 2026-11-26T17:00:00Z"})
+        "2026-11-26T17:00:00.Z", " 2026-11-26T17:00:00Z", "-0001-01-01T00:00:00Z", "+2026-11-26T17:00:00Z",
+        "-999999999-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "-100000-01-01T00:00:00Z", "026-11-26T17:00:00Z",
+        "2016-12-31T23:59:60Z", "2026-11-26T17:00:00+19:00", "2026-11-26T17:00:00+01:60"})
     void refusesWhatIsNotRfc3339(String text) {
         assertThatThrownBy(() -> Rfc3339.parseCeilMillis(text)).isInstanceOf(DateTimeParseException.class);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "0000-01-01T00:00:00Z,             0000-01-01T00:00:00.000Z",
+        "9999-12-31T23:59:59.999Z,         9999-12-31T23:59:59.999Z",
+        "2026-11-26T17:00:00-00:00,        2026-11-26T17:00:00.000Z"})
+    void acceptsEveryFourDigitYear(String text, String expected) {
+        assertThat(Rfc3339.format(Rfc3339.parseCeilMillis(text))).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59.9991Z", "9999-12-31T23:00:00-01:00"})
+    void anOffsetOrRoundingMayLeaveTheRangeWhichCallersCheck(String text) {
+        assertThat(Instants.inRange(Rfc3339.parseCeilMillis(text))).isFalse();
     }
 
     @ParameterizedTest

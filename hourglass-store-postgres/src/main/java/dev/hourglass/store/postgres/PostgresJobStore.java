@@ -12,6 +12,7 @@ import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
@@ -756,10 +757,30 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
         return new StoreException("PostgreSQL store " + name + " is closed");
     }
 
-    /** A failure of this store, named by its SQLState; an outage ({@link #connectionLost}) is unavailability. */
+    /**
+     * A failure of this store, named by its SQLState; an outage ({@link #connectionLost}) is unavailability, and a
+     * value the server refused ({@link #refusedData}) is the operation's fault: an {@link InvalidDataException},
+     * whose message shows none of the server's words (they are in its cause, for the log).
+     */
     static StoreException storeException(String storeName, String what, SQLException e) {
         String message = SqlFailures.message("PostgreSQL store " + storeName, what, "SQLState " + e.getSQLState(), e);
-        return connectionLost(e) ? new StoreUnavailableException(message, e, false) : new StoreException(message, e);
+        if (connectionLost(e)) {
+            return new StoreUnavailableException(message, e, false);
+        }
+        if (refusedData(e)) {
+            return new InvalidDataException(null, "the store refused a value (SQLState " + e.getSQLState() + ")", -1,
+                    new StoreException(message, e));
+        }
+        return new StoreException(message, e);
+    }
+
+    /**
+     * True when the server refused a value as data: SQLState class 22 (data exception: a NUL byte in text, a number
+     * out of range, an invalid datetime, a string too long...). Retrying the same value cannot succeed.
+     */
+    static boolean refusedData(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && state.startsWith("22");
     }
 
     /**

@@ -23,6 +23,7 @@ import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.store.jdbc.StoreTxRules;
+import dev.hourglass.store.jdbc.StoreValues;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -376,6 +377,7 @@ final class PostgresTx implements StoreTx {
         if (jobs.isEmpty()) {
             return List.of();
         }
+        StoreValues.checkEach(jobs, StoreValues::insert);
         try {
             // Within the batch, only the first job of each (tenant, key) is sent; the later ones are resolved
             // against it below, exactly as if the batch had been inserted one job at a time.
@@ -461,6 +463,7 @@ final class PostgresTx implements StoreTx {
         Instant dueBefore = params.dueBefore();
         int limit = params.limit();
         Instant now = params.now();
+        StoreValues.claimDue(params);
         try (PreparedStatement claim = statement(CLAIM)) {
             claim.setString(1, owner);
             claim.setLong(2, millis(now));
@@ -476,6 +479,7 @@ final class PostgresTx implements StoreTx {
 
     @Override
     public List<Optional<Job>> start(List<StartRun> runs) {
+        StoreValues.checkEach(runs, StoreValues::start);
         List<Optional<Job>> results = new ArrayList<>(runs.size());
         try {
             for (List<StartRun> segment : segments(runs, StartRun::id)) {
@@ -505,6 +509,7 @@ final class PostgresTx implements StoreTx {
             return List.of();
         }
         StoreTxRules.requireNextDueTimes(runs);
+        StoreValues.checkEach(runs, StoreValues::finish);
         List<Boolean> results = new ArrayList<>(runs.size());
         try {
             for (List<FinishRun> segment : segments(runs, FinishRun::id)) {
@@ -521,7 +526,7 @@ final class PostgresTx implements StoreTx {
                     finish.setArray(8, bigints(map(segment, r -> millis(r.now()))));
                     finish.setArray(9, bigints(map(segment, r -> StoreTxRules.retry(r)
                             ? null : millisOrNull(r.now()))));
-                    finish.setArray(10, texts(map(segment, FinishRun::error)));
+                    finish.setArray(10, texts(map(segment, r -> StoreValues.diagnostic(r.error()))));
                     try (ResultSet rs = finish.executeQuery()) {
                         while (rs.next()) {
                             finished.add(JobRows.jobId(rs.getObject(1, UUID.class)));
@@ -540,6 +545,7 @@ final class PostgresTx implements StoreTx {
 
     @Override
     public List<ChangeResult> cancel(List<CancelRequest> requests) {
+        StoreValues.checkEach(requests, StoreValues::cancel);
         List<ChangeResult> results = new ArrayList<>(requests.size());
         try {
             for (List<CancelRequest> segment : segments(requests, CancelRequest::id)) {
@@ -560,6 +566,7 @@ final class PostgresTx implements StoreTx {
 
     @Override
     public List<ChangeResult> reschedule(List<RescheduleRequest> requests) {
+        StoreValues.checkEach(requests, StoreValues::reschedule);
         List<ChangeResult> results = new ArrayList<>(requests.size());
         try {
             for (List<RescheduleRequest> segment : segments(requests, RescheduleRequest::id)) {
@@ -628,6 +635,7 @@ final class PostgresTx implements StoreTx {
         String node = params.node();
         Instant leaseUntil = params.leaseUntil();
         Instant now = params.now();
+        StoreValues.heartbeat(params);
         try {
             if (!tryLockNode(node)) {
                 return false;
@@ -660,6 +668,7 @@ final class PostgresTx implements StoreTx {
     public int release(ReleaseParams params) {
         String node = params.node();
         Instant now = params.now();
+        StoreValues.release(params);
         try {
             boolean locked = tryLockNode(node);
             int released = handBack(RELEASE, List.of(node), now, false, null);
@@ -705,6 +714,7 @@ final class PostgresTx implements StoreTx {
         Instant now = params.now();
         String rescuer = params.rescuer();
         boolean allOtherNodes = params.allOtherNodes();
+        StoreValues.rescue(params);
         try {
             List<String> candidates;
             try (PreparedStatement owners = statement(EXPIRED_OWNERS)) {
@@ -777,6 +787,7 @@ final class PostgresTx implements StoreTx {
     public int pruneFinished(PruneParams params) {
         Instant finishedBefore = params.finishedBefore();
         int limit = params.limit();
+        StoreValues.prune(params);
         try (PreparedStatement prune = statement(PRUNE)) {
             prune.setLong(1, millis(finishedBefore));
             prune.setInt(2, limit);

@@ -18,6 +18,7 @@ import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.RescheduleRequest;
@@ -130,6 +131,36 @@ class PostgresJobStoreTest extends JobStoreContract {
         }));
         assertThat(inside.await(10, TimeUnit.SECONDS)).as("the held transaction's work ran").isTrue();
         return new Held<>(result, letGo);
+    }
+
+    @Nested
+    class RefusedByTheServer {
+
+        /** What only the server refuses (SQLState class 22) is the operation's input, never an outage. */
+        @Test
+        void aDataExceptionIsInvalidDataNotAnOutage() {
+            assertThatThrownBy(() -> postgres().writeSql("select", connection -> {
+                try (var select = connection.prepareStatement("SELECT ?::text, 1 / ?")) {
+                    select.setString(1, "ok");
+                    select.setInt(2, 0);
+                    return select.execute();
+                }
+            })).isInstanceOfSatisfying(InvalidDataException.class, e -> {
+                assertThat(e.element()).isEqualTo(-1);
+                assertThat(e.field()).isNull();
+                assertThat(e.getMessage()).isEqualTo("the store refused a value (SQLState 22012)")
+                        .doesNotContain(schema());
+                assertThat(e.getCause().getMessage()).contains("division by zero");
+            });
+            assertThatThrownBy(() -> postgres().writeSql("select", connection -> {
+                try (var select = connection.prepareStatement("SELECT convert_from(?, 'UTF8')")) {
+                    select.setBytes(1, new byte[] {'a', 0, 'b'});
+                    return select.execute();
+                }
+            })).isInstanceOf(InvalidDataException.class).hasMessageContaining("SQLState 22021");
+
+            assertThat(insertOne(job().build())).isNotNull();
+        }
     }
 
     @Nested

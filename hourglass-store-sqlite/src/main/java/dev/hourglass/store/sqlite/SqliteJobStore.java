@@ -8,6 +8,7 @@ import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
@@ -45,6 +46,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
 
 /**
@@ -92,7 +94,10 @@ import org.sqlite.SQLiteException;
  *
  * <h2>Errors</h2>
  * Every {@link SQLException} (disk full, I/O error, corruption...) becomes a {@link StoreException} naming the
- * file, the operation and SQLite's result code, after the transaction has been rolled back.
+ * file, the operation and SQLite's result code, after the transaction has been rolled back. A value the store cannot
+ * keep is refused before anything is bound ({@link dev.hourglass.store.jdbc.StoreValues}), and one longer than SQLite's
+ * limit by SQLite: both are an {@link InvalidDataException}, the operation's fault and not the file's. Every cached
+ * statement a transaction used is emptied when it ends, committed or not ({@code SqliteTx#end}).
  */
 public final class SqliteJobStore implements JobStore, SqlDatabase {
     private static final Logger log = LoggerFactory.getLogger(SqliteJobStore.class);
@@ -241,7 +246,9 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
             try {
                 return work.apply(tx);
             } finally {
-                tx.end();
+                if (!tx.end()) {
+                    discardStatements();
+                }
             }
         });
     }
@@ -349,6 +356,18 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
             statements.put(sql, statement);
         }
         return statement;
+    }
+
+    /**
+     * Closes and forgets every cached statement (called under {@link #writeLock}): a statement that could not be
+     * cleared at the end of a transaction might still hold another caller's rows, so none is reused.
+     */
+    private void discardStatements() {
+        log.warn("Could not clear the cached statements of {} after a transaction; preparing them again", name);
+        for (PreparedStatement statement : statements.values()) {
+            closeQuietly(statement);
+        }
+        statements.clear();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -596,13 +615,19 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
      * {@link StoreUnavailableException}: the store cannot write at all, so the engine fails the whole batch instead
      * of retrying each operation, readiness says so, and the next successful write (the heartbeat tries every load
      * interval) clears it. An I/O error at commit leaves the outcome unknown: the WAL frames may have reached the file
-     * and be replayed at the next open.
+     * and be replayed at the next open. A value longer than SQLite's limit ({@code SQLITE_TOOBIG}) is the operation's
+     * fault: an {@link InvalidDataException}.
      */
     static StoreException storeException(String storeName, String what, SQLException e) {
         String code = e instanceof SQLiteException sqlite ? sqlite.getResultCode().name() : "SQLState " + e.getSQLState();
         String message = SqlFailures.message("SQLite store " + storeName, what, code, e);
         if (storageRefused(code)) {
             return new StoreUnavailableException(message, e, what.equals("commit") && code.startsWith("SQLITE_IOERR"));
+        }
+        if (e instanceof SQLiteException sqlite && sqlite.getResultCode() == SQLiteErrorCode.SQLITE_TOOBIG) {
+            // A value longer than SQLite's limit: that operation's input, not the file, is at fault.
+            return new InvalidDataException(null, "a value is larger than the store can keep", -1,
+                    new StoreException(message, e));
         }
         return new StoreException(message, e);
     }

@@ -23,6 +23,7 @@ import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.store.jdbc.StoreTxRules;
+import dev.hourglass.store.jdbc.StoreValues;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -33,6 +34,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -134,6 +136,8 @@ final class SqliteTx implements StoreTx {
 
     private final Statements statements;
     private final String storeName;
+    /** The cached statements this transaction used: {@link #end} clears what they hold. */
+    private final Set<PreparedStatement> used = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean active = true;
 
     SqliteTx(Statements statements, String storeName) {
@@ -141,16 +145,39 @@ final class SqliteTx implements StoreTx {
         this.storeName = storeName;
     }
 
-    /** Called when the transaction ends: any later use is a bug in the caller. */
-    void end() {
+    /**
+     * Called when the transaction ends, committed or not: any later use is a bug in the caller. Clears the batch and
+     * the parameters of every cached statement it used, so that nothing an operation added (a row added to a batch
+     * before a later row failed) can run again in another transaction, for another caller.
+     *
+     * @return false when a statement could not be cleared; the store must then not reuse its statements
+     */
+    boolean end() {
         active = false;
+        boolean cleared = true;
+        for (PreparedStatement statement : used) {
+            try {
+                statement.clearBatch();
+                statement.clearParameters();
+            } catch (SQLException e) {
+                cleared = false;
+            }
+        }
+        used.clear();
+        return cleared;
     }
 
+    /**
+     * The cached statement for {@code sql}, empty: its batch and parameters cleared, whatever an earlier use left
+     * (this and {@link #end} each suffice; both keep the invariant should the other be bypassed).
+     */
     private PreparedStatement statement(String sql) throws SQLException {
         if (!active) {
             throw new IllegalStateException("this StoreTx belongs to a write() that has returned");
         }
         PreparedStatement statement = statements.get(sql);
+        used.add(statement);
+        statement.clearBatch();
         statement.clearParameters();
         return statement;
     }
@@ -166,6 +193,7 @@ final class SqliteTx implements StoreTx {
         if (jobs.isEmpty()) {
             return List.of();
         }
+        StoreValues.checkEach(jobs, StoreValues::insert);
         try {
             PreparedStatement insert = statement(INSERT);
             for (NewJob job : jobs) {
@@ -219,6 +247,7 @@ final class SqliteTx implements StoreTx {
         Instant dueBefore = params.dueBefore();
         int limit = params.limit();
         Instant now = params.now();
+        StoreValues.claimDue(params);
         try {
             PreparedStatement claim = statement(CLAIM);
             claim.setString(1, owner);
@@ -255,6 +284,7 @@ final class SqliteTx implements StoreTx {
 
     @Override
     public List<Optional<Job>> start(List<StartRun> runs) {
+        StoreValues.checkEach(runs, StoreValues::start);
         List<Optional<Job>> results = new ArrayList<>(runs.size());
         try {
             int next = 0;
@@ -307,6 +337,7 @@ final class SqliteTx implements StoreTx {
             return List.of();
         }
         StoreTxRules.requireNextDueTimes(runs);
+        StoreValues.checkEach(runs, StoreValues::finish);
         try {
             PreparedStatement finish = statement(FINISH);
             for (FinishRun run : runs) {
@@ -317,7 +348,7 @@ final class SqliteTx implements StoreTx {
                 finish.setString(3, retry ? run.nextOwner() : null);
                 finish.setLong(4, millis(run.now()));
                 setMillisOrNull(finish, 5, retry ? null : run.now());
-                finish.setString(6, run.error());
+                finish.setString(6, StoreValues.diagnostic(run.error()));
                 finish.setLong(7, run.id().hi());
                 finish.setLong(8, run.id().lo());
                 finish.setString(9, transition.from().name());
@@ -338,6 +369,7 @@ final class SqliteTx implements StoreTx {
 
     @Override
     public List<ChangeResult> cancel(List<CancelRequest> requests) {
+        StoreValues.checkEach(requests, StoreValues::cancel);
         List<ChangeResult> results = new ArrayList<>(requests.size());
         try {
             for (CancelRequest request : requests) {
@@ -362,6 +394,7 @@ final class SqliteTx implements StoreTx {
 
     @Override
     public List<ChangeResult> reschedule(List<RescheduleRequest> requests) {
+        StoreValues.checkEach(requests, StoreValues::reschedule);
         List<ChangeResult> results = new ArrayList<>(requests.size());
         try {
             for (RescheduleRequest request : requests) {
@@ -398,6 +431,7 @@ final class SqliteTx implements StoreTx {
         String node = params.node();
         Instant leaseUntil = params.leaseUntil();
         Instant now = params.now();
+        StoreValues.heartbeat(params);
         try {
             PreparedStatement heartbeat = statement(HEARTBEAT);
             heartbeat.setString(1, node);
@@ -413,6 +447,7 @@ final class SqliteTx implements StoreTx {
     public int release(ReleaseParams params) {
         String node = params.node();
         Instant now = params.now();
+        StoreValues.release(params);
         try {
             int released = handBack(node, now, false, null);
             PreparedStatement delete = statement(DELETE_NODE);
@@ -429,6 +464,7 @@ final class SqliteTx implements StoreTx {
         Instant now = params.now();
         String rescuer = params.rescuer();
         boolean allOtherNodes = params.allOtherNodes();
+        StoreValues.rescue(params);
         try {
             // Owners whose claims are taken over: every owner of a job except the rescuer and, unless
             // allOtherNodes, except the nodes with a live lease. An owner without a nodes row counts as expired: it
@@ -515,6 +551,7 @@ final class SqliteTx implements StoreTx {
     public int pruneFinished(PruneParams params) {
         Instant finishedBefore = params.finishedBefore();
         int limit = params.limit();
+        StoreValues.prune(params);
         try {
             PreparedStatement prune = statement(PRUNE);
             int index = 1;

@@ -21,6 +21,7 @@ import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
@@ -29,6 +30,7 @@ import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
+import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import java.time.Duration;
 import java.time.Instant;
@@ -1336,6 +1338,231 @@ public abstract class JobStoreContract {
             insert(job().id(third).build(), job().id(first).build(), job().id(second).build());
 
             assertThat(store.lastJobId()).contains(third);
+        }
+    }
+
+    /**
+     * A value the store cannot keep (an instant beyond 64-bit epoch milliseconds, a text with U+0000) is refused with
+     * an {@link InvalidDataException} naming its field and its position in the batch; the transaction is rolled back,
+     * nothing of it is kept, and the same batch without the refused element then commits with exactly the results it
+     * would have had alone (nothing the refused element or its transaction touched is left behind in the store).
+     */
+    @Nested
+    class RefusedValues {
+        static final Instant BEYOND = Instant.MAX;
+        static final String NUL = "a\0b";
+
+        private void assertRefused(Runnable write, String field, int element) {
+            assertThatThrownBy(write::run)
+                    .isInstanceOfSatisfying(InvalidDataException.class, e -> {
+                        assertThat(e.field()).isEqualTo(field);
+                        assertThat(e.element()).isEqualTo(element);
+                        assertThat(e.getMessage()).startsWith(field + ": ");
+                    });
+        }
+
+        @Test
+        void everyRefusedFieldOfAnInsertFailsThatJobAloneAndLeavesNothing() {
+            List<TestJobs.Builder> refused = List.of(
+                    job().dueAt(BEYOND), job().dueAt(Instant.MIN), job().createdAt(BEYOND),
+                    job().idempotency(NUL, hash("x")), job().tenant(NUL), job().handler(NUL), job().target(NUL),
+                    job().owner(NUL), job().timeout(Duration.ofSeconds(Long.MAX_VALUE)),
+                    job().backoff(new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(Long.MAX_VALUE))));
+            List<String> fields = List.of("dueAt", "dueAt", "createdAt", "idempotencyKey", "tenant", "handler",
+                    "target", "owner", "timeout", "backoff");
+            List<NewJob> stored = new ArrayList<>();
+            for (int i = 0; i < refused.size(); i++) {
+                NewJob before = job().idempotency("before-" + i, hash("b" + i)).build();
+                NewJob bad = refused.get(i).build();
+                NewJob after = job().build();
+
+                assertRefused(() -> insert(before, bad, after), fields.get(i), 1);
+
+                assertThat(store.find(before.id())).isEmpty();
+                assertThat(store.find(bad.id())).isEmpty();
+                assertThat(store.find(after.id())).isEmpty();
+                // The same callers again, without the refused one: each is created once, as if alone.
+                assertThat(insert(before, after)).allMatch(r -> r instanceof InsertResult.Created);
+                NewJob next = job().build();
+                assertThat(insert(next)).singleElement().isInstanceOf(InsertResult.Created.class);
+                stored.addAll(List.of(before, after, next));
+            }
+            assertThat(ids(listAll(null, null, 100)))
+                    .containsExactlyInAnyOrderElementsOf(stored.stream().map(NewJob::id).toList());
+            assertThat(store.lastJobId()).contains(stored.stream().map(NewJob::id).max(Comparator.naturalOrder())
+                    .orElseThrow());
+        }
+
+        @Test
+        void aBatchTheDatabaseFailsHalfWayLeavesNothingForTheNextTransaction() {
+            Job existing = insertOne(job().build());
+            NewJob a = job().idempotency("a", hash("a")).build();
+            NewJob clash = job().id(existing.id()).build();
+
+            assertThatThrownBy(() -> insert(a, clash)).isInstanceOf(StoreException.class);
+
+            assertThat(store.find(a.id())).isEmpty();
+            NewJob b = job().build();
+            assertThat(insert(b)).singleElement().isInstanceOf(InsertResult.Created.class);
+            assertThat(insert(a)).singleElement().isInstanceOf(InsertResult.Created.class);
+            assertThat(ids(listAll(null, null, 10))).containsExactlyInAnyOrder(existing.id(), a.id(), b.id());
+        }
+
+        @Test
+        void aRefusedElementOfALaterKindRollsBackTheWholeTransaction() {
+            Job kept = insertOne(job().build());
+            NewJob fresh = job().build();
+
+            assertRefused(() -> fsync(tx -> {
+                tx.insert(List.of(fresh));
+                return tx.cancel(List.of(new CancelRequest(kept.id(), null, at(1)),
+                        new CancelRequest(kept.id(), null, BEYOND)));
+            }), "now", 1);
+
+            assertThat(store.find(fresh.id())).isEmpty();
+            assertSameJob(get(kept.id()), kept);
+            assertThat(insert(fresh)).singleElement().isInstanceOf(InsertResult.Created.class);
+        }
+
+        @Test
+        void aRefusedCancelLeavesTheOthersToCommitAlone() {
+            Job a = insertOne(job().build());
+            Job b = insertOne(job().build());
+
+            assertRefused(() -> fsync(tx -> tx.cancel(List.of(new CancelRequest(a.id(), "t1", at(1)),
+                    new CancelRequest(b.id(), NUL, at(1))))), "tenant", 1);
+            assertRefused(() -> fsync(tx -> tx.cancel(List.of(new CancelRequest(a.id(), "t1", at(1)),
+                    new CancelRequest(b.id(), "t1", BEYOND)))), "now", 1);
+
+            assertSameJob(get(a.id()), a);
+            assertSameJob(get(b.id()), b);
+            assertThat(cancel(a.id(), "t1", at(1))).isInstanceOf(ChangeResult.Changed.class);
+            assertThat(get(a.id()).state()).isEqualTo(JobState.CANCELLED);
+            assertThat(get(a.id()).fencingToken()).isEqualTo(1);
+            assertSameJob(get(b.id()), b);
+        }
+
+        @Test
+        void aRefusedRescheduleLeavesTheOthersToCommitAlone() {
+            Job a = insertOne(job().build());
+            Job b = insertOne(job().build());
+
+            assertRefused(() -> fsync(tx -> tx.reschedule(List.of(
+                    new RescheduleRequest(a.id(), "t1", at(5), null, at(1)),
+                    new RescheduleRequest(b.id(), "t1", BEYOND, null, at(1))))), "dueAt", 1);
+            assertRefused(() -> fsync(tx -> tx.reschedule(List.of(
+                    new RescheduleRequest(a.id(), "t1", at(5), null, at(1)),
+                    new RescheduleRequest(b.id(), "t1", at(5), NUL, at(1))))), "owner", 1);
+            assertRefused(() -> fsync(tx -> tx.reschedule(List.of(
+                    new RescheduleRequest(b.id(), "t1", Instant.MIN, null, at(1)),
+                    new RescheduleRequest(a.id(), "t1", at(5), null, at(1))))), "dueAt", 0);
+
+            assertSameJob(get(a.id()), a);
+            assertSameJob(get(b.id()), b);
+            assertThat(reschedule(a.id(), "t1", at(5), null, at(1))).isInstanceOf(ChangeResult.Changed.class);
+            assertThat(get(a.id()).dueAt()).isEqualTo(at(5));
+            assertThat(get(a.id()).fencingToken()).isEqualTo(1);
+            assertSameJob(get(b.id()), b);
+        }
+
+        @Test
+        void aRefusedStartLeavesTheOthersToCommitAlone() {
+            insert(job().build(), job().build());
+            List<Job> claimed = claim("node-a", at(0), 10, at(0));
+            Job a = claimed.get(0);
+            Job b = claimed.get(1);
+
+            assertRefused(() -> lazy(tx -> tx.start(List.of(new StartRun(a.id(), "node-a", a.fencingToken(), at(1)),
+                    new StartRun(b.id(), NUL, b.fencingToken(), at(1))))), "owner", 1);
+            assertRefused(() -> lazy(tx -> tx.start(List.of(new StartRun(a.id(), "node-a", a.fencingToken(), at(1)),
+                    new StartRun(b.id(), "node-a", b.fencingToken(), BEYOND)))), "now", 1);
+
+            assertSameJob(get(a.id()), a);
+            assertSameJob(get(b.id()), b);
+            assertThat(start(a, at(1))).hasValueSatisfying(j -> assertThat(j.attempts()).isEqualTo(1));
+            assertSameJob(get(b.id()), b);
+        }
+
+        @Test
+        void aRefusedFinishLeavesTheOthersToCommitAlone() {
+            Job a = running("node-a", job(), at(1));
+            Job b = running("node-a", job(), at(1));
+
+            assertRefused(() -> lazy(tx -> tx.finish(List.of(
+                    new FinishRun(a.id(), "node-a", a.fencingToken(), JobState.SUCCEEDED, null, null, null, at(2)),
+                    new FinishRun(b.id(), "node-a", b.fencingToken(), JobState.SCHEDULED, BEYOND, null, "x", at(2))))),
+                    "dueAt", 1);
+            assertRefused(() -> lazy(tx -> tx.finish(List.of(
+                    new FinishRun(a.id(), "node-a", a.fencingToken(), JobState.SUCCEEDED, null, null, null, at(2)),
+                    new FinishRun(b.id(), "node-a", b.fencingToken(), JobState.SCHEDULED, at(3), NUL, "x", at(2))))),
+                    "nextOwner", 1);
+
+            assertSameJob(get(a.id()), a);
+            assertSameJob(get(b.id()), b);
+            assertThat(succeed(a, at(2))).isTrue();
+            assertThat(get(a.id()).state()).isEqualTo(JobState.SUCCEEDED);
+            assertSameJob(get(b.id()), b);
+        }
+
+        @Test
+        void aLastErrorIsNeverRefusedItsNulsAreReplaced() {
+            Job run = running("node-a", job(), at(1));
+
+            assertThat(finish(run, JobState.FAILED, null, null, "bad\0body", at(2))).isTrue();
+
+            assertThat(get(run.id()).lastError()).isEqualTo("bad\uFFFDbody");
+        }
+
+        @Test
+        void aRefusedClaimClaimsNothing() {
+            Job a = insertOne(job().build());
+
+            assertRefused(() -> claim(NUL, at(0), 10, at(0)), "owner", 0);
+            assertRefused(() -> claim("node-a", BEYOND, 10, at(0)), "dueBefore", 0);
+            assertRefused(() -> claim("node-a", at(0), 10, Instant.MIN), "now", 0);
+
+            assertSameJob(get(a.id()), a);
+            assertThat(ids(claim("node-a", at(0), 10, at(0)))).containsExactly(a.id());
+        }
+
+        @Test
+        void aRefusedHeartbeatRenewsNothing() {
+            insertOne(job().owner("node-a").build());
+            NewJob fresh = job().build();
+
+            assertRefused(() -> lazy(tx -> {
+                tx.insert(List.of(fresh));
+                return tx.heartbeat(new HeartbeatParams("node-a", BEYOND, at(0)));
+            }), "leaseUntil", 0);
+            assertRefused(() -> lazy(tx -> tx.heartbeat(new HeartbeatParams(NUL, at(100), at(0)))), "node", 0);
+
+            assertThat(store.find(fresh.id())).isEmpty();
+            assertThat(rescue(at(1), "node-z", false)).as("no lease was kept: node-a's claim is rescued").isOne();
+        }
+
+        @Test
+        void aRefusedReleaseOrRescueHandsNothingBack() {
+            Job a = insertOne(job().owner("node-a").build());
+
+            assertRefused(() -> release(NUL, at(1)), "node", 0);
+            assertRefused(() -> release("node-a", BEYOND), "now", 0);
+            assertRefused(() -> rescue(BEYOND, "node-z", true), "now", 0);
+            assertRefused(() -> rescue(at(1), NUL, true), "rescuer", 0);
+
+            assertSameJob(get(a.id()), a);
+            assertThat(release("node-a", at(1))).isOne();
+            assertThat(get(a.id()).owner()).isNull();
+        }
+
+        @Test
+        void aRefusedPruneDeletesNothing() {
+            Job run = running("node-a", job(), at(1));
+            assertThat(succeed(run, at(2))).isTrue();
+
+            assertRefused(() -> prune(BEYOND, 10), "finishedBefore", 0);
+
+            assertThat(store.find(run.id())).isPresent();
+            assertThat(prune(at(3), 10)).isOne();
         }
     }
 

@@ -108,6 +108,9 @@ public final class GuardedDnsResolver implements DnsResolver {
      * resolves it again and checks again. Returns within about the lookup timeout, whatever the name servers do.
      */
     public Optional<AddressRefusal> check(String host) {
+        if (isPlainLiteral(host)) {
+            return checkNow(host); // no name server is asked
+        }
         if (!pendingLookups.tryAcquire()) {
             log.debug("schedule-time address check of {} skipped: {} lookups pending", host, pendingCount());
             return Optional.empty();
@@ -139,6 +142,27 @@ public final class GuardedDnsResolver implements DnsResolver {
         } catch (ExecutionException e) {
             return Optional.empty(); // not reached: the lookup completes normally
         }
+    }
+
+    /**
+     * A dotted-quad IPv4 or a bracketed IPv6 address: the system resolver reads these without a lookup. Other forms
+     * ({@code 2130706433}, {@code 0x7f.1}) may go to the name servers, so they take the bounded path.
+     */
+    private static boolean isPlainLiteral(String host) {
+        if (host.startsWith("[")) {
+            return true;
+        }
+        String[] parts = host.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9')
+                    || Integer.parseInt(part) > 255) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private int pendingCount() {
