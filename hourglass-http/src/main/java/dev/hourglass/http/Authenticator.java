@@ -1,6 +1,5 @@
 package dev.hourglass.http;
 
-import com.sun.net.httpserver.HttpExchange;
 import dev.hourglass.tenancy.ApiKeys;
 import dev.hourglass.tenancy.Tenant;
 import dev.hourglass.tenancy.TenantDirectory;
@@ -27,7 +26,7 @@ final class Authenticator {
     }
 
     /** The tenant the request acts for. */
-    Tenant tenant(HttpExchange ex) {
+    Tenant tenant(HttpCall ex) {
         String key = bearer(ex);
         if (isAdminKey(key)) {
             throw ApiProblem.of(403, "forbidden", "Forbidden",
@@ -39,7 +38,7 @@ final class Authenticator {
     }
 
     /** Passes only the admin key. */
-    void admin(HttpExchange ex) {
+    void admin(HttpCall ex) {
         if (adminKeyHash == null) {
             throw ApiProblem.of(403, "admin-disabled", "Forbidden",
                     "the admin API is off: start the server with HOURGLASS_ADMIN_KEY set")
@@ -62,9 +61,9 @@ final class Authenticator {
     }
 
     /** The token of {@code Authorization: Bearer <token>}; 401 when absent or malformed. */
-    private static String bearer(HttpExchange ex) {
-        var values = ex.getRequestHeaders().get("Authorization");
-        if (values == null || values.isEmpty()) {
+    private static String bearer(HttpCall ex) {
+        var values = ex.headers("Authorization");
+        if (values.isEmpty()) {
             throw unauthorized("an API key is required: send 'Authorization: Bearer <API key>'");
         }
         if (values.size() > 1) {

@@ -9,6 +9,7 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import dev.hourglass.http.ApiHandler;
+import dev.hourglass.http.JdkHttpCall;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.postgres.PostgresJobStore;
 import dev.hourglass.store.postgres.PostgresOptions;
@@ -152,8 +153,8 @@ public final class HourglassServer implements AutoCloseable {
                     config.webhookConnectTimeout(), engine.defaultTimeout(),
                     new WebhookSigner(tenants, wallClock)), wallClock, ticker);
             ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
-            http.createContext("/", new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(),
-                    addressGuard, tenants, quotas, config.keys().adminKey()));
+            http.createContext("/", JdkHttpCall.handlerFor(new ApiHandler(hourglass, config.maxBodyBytes(),
+                    config.storeTimeout(), addressGuard, tenants, quotas, config.keys().adminKey())));
             http.setExecutor(requests);
             http.start();
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);

@@ -17,6 +17,7 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.http.ApiHandler;
+import dev.hourglass.http.JdkHttpCall;
 import dev.hourglass.server.ServerFixture.Response;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
@@ -56,7 +57,8 @@ class UnavailableTest {
                 .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
                 HttpClient client = HttpClient.newHttpClient()) {
             http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", ServerFixture.apiHandler(hourglass, store, ApiHandler.DEFAULT_STORE_TIMEOUT));
+            http.createContext("/", JdkHttpCall.handlerFor(ServerFixture.apiHandler(hourglass, store,
+                    ApiHandler.DEFAULT_STORE_TIMEOUT)));
             http.start();
             URI jobs = URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/v1/jobs");
 
@@ -85,7 +87,8 @@ class UnavailableTest {
                 .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
                 HttpClient client = HttpClient.newHttpClient()) {
             http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", ServerFixture.apiHandler(hourglass, store, Duration.ofMillis(500)));
+            http.createContext("/", JdkHttpCall.handlerFor(ServerFixture.apiHandler(hourglass, store,
+                    Duration.ofMillis(500))));
             http.start();
             URI base = URI.create("http://127.0.0.1:" + http.getAddress().getPort());
 
@@ -151,7 +154,8 @@ class UnavailableTest {
                 throw new UncheckedIOException(e);
             }
             http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", ServerFixture.apiHandler(hourglass, store, config.storeTimeout()));
+            http.createContext("/", JdkHttpCall.handlerFor(ServerFixture.apiHandler(hourglass, store,
+                    config.storeTimeout())));
             http.start();
         }
 
