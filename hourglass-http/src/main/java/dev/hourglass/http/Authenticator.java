@@ -34,6 +34,7 @@ final class Authenticator {
                     .exception();
         }
         Optional<Tenant> tenant = directory.tenantForKey(key);
+        tenant.ifPresent(t -> ex.tenant(t.name()));
         return tenant.orElseThrow(() -> unauthorized("the API key is not valid (unknown or revoked)"));
     }
 
@@ -46,6 +47,7 @@ final class Authenticator {
         }
         String key = bearer(ex);
         if (isAdminKey(key)) {
+            ex.tenant("(admin)");
             return;
         }
         if (directory.tenantForKey(key).isPresent()) {

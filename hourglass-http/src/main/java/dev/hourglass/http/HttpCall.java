@@ -38,6 +38,14 @@ public interface HttpCall {
     /** The client's address, as text (e.g. {@code 127.0.0.1}). */
     String clientAddress();
 
+    /** Records which tenant the call acts for, once its key is known (for the access log). */
+    default void tenant(String name) {}
+
+    /** The tenant recorded, or null. */
+    default String tenant() {
+        return null;
+    }
+
     /**
      * Answers with a body of known length.
      *
