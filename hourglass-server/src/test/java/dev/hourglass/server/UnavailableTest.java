@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.hourglass.core.engine.Hourglass;
-import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.Claim;
@@ -16,6 +15,7 @@ import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.http.ApiHandler;
 import dev.hourglass.http.ApiServer;
 import dev.hourglass.http.HttpOptions;
