@@ -19,9 +19,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +45,8 @@ public final class ApiServer implements AutoCloseable {
 
     private final boolean tls;
     private final AtomicReference<ApiHandler> api = new AtomicReference<>();
+    /** Open once {@link #serve} or {@link #close} is called: requests that arrive while the service starts wait. */
+    private final CountDownLatch started = new CountDownLatch(1);
     private WebServer server;
 
     private ApiServer(boolean tls) {
@@ -49,8 +54,9 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * Binds and accepts connections; until {@link #serve} is called, every request is answered 503 with
-     * {@code Retry-After} (the port is taken first, so that a port in use is reported before anything else opens).
+     * Binds and accepts connections; a request that arrives before {@link #serve} waits for it (as it would in the
+     * listen backlog) up to the read timeout, then is answered 503 with {@code Retry-After}. The port is taken first,
+     * so that a port in use is reported before anything else opens.
      *
      * @param ticker measures each request's duration for the access log
      * @throws UncheckedIOException when the port cannot be bound (a {@link java.net.BindException} in its causes)
@@ -90,7 +96,7 @@ public final class ApiServer implements AutoCloseable {
                 // Lets the server pass its own reason for a refusal to ProtocolProblems (never to the client).
                 .errorHandling(ErrorHandling.builder().includeEntity(true).build())
                 .directHandlers(direct.build())
-                .routing(routing(apiServer.api, options, problems, json, ticker));
+                .routing(routing(apiServer, options, problems, json, ticker));
         if (options.tls() != null) {
             builder.tls(tls(options.tls()));
         }
@@ -114,13 +120,28 @@ public final class ApiServer implements AutoCloseable {
     /** Hands every request from now on to {@code handler}. */
     public ApiServer serve(ApiHandler handler) {
         api.set(Objects.requireNonNull(handler, "handler"));
+        started.countDown();
         return this;
     }
 
-    private static HttpRouting.Builder routing(AtomicReference<ApiHandler> api, HttpOptions options,
+    /** The handler, once there is one; null if none came within {@code wait}. */
+    private ApiHandler handler(Duration wait) {
+        ApiHandler handler = api.get();
+        if (handler != null) {
+            return handler;
+        }
+        try {
+            started.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return api.get();
+    }
+
+    private static HttpRouting.Builder routing(ApiServer server, HttpOptions options,
             ProtocolProblems problems, JobJson json, Ticker ticker) {
         return HttpRouting.builder()
-                .any((req, res) -> serve(api.get(), options, json, ticker, req, res))
+                .any((req, res) -> serve(server.handler(options.readTimeout()), options, json, ticker, req, res))
                 .error(Throwable.class, (req, res, error) -> {
                     log.error("{} {} failed", req.prologue().method().text(),
                             PathTemplate.of(req.prologue().uriPath().rawPath()), error);
@@ -154,8 +175,10 @@ public final class ApiServer implements AutoCloseable {
         }
         if (access.isInfoEnabled()) {
             long micros = (ticker.nanoTime() - started) / 1_000;
-            access.info("{} {} {} {}.{}ms tenant={}", call.method(), PathTemplate.of(call.rawPath()), call.status(),
-                    micros / 1_000, String.format("%03d", micros % 1_000), call.tenant() == null ? "-" : call.tenant());
+            long fraction = micros % 1_000;
+            access.info("{} {} {} {}.{}{}ms tenant={}", call.method(), PathTemplate.of(call.rawPath()), call.status(),
+                    micros / 1_000, fraction < 10 ? "00" : fraction < 100 ? "0" : "", fraction,
+                    call.tenant() == null ? "-" : call.tenant());
         }
         if (req.headers().containsToken(HeaderValues.CONNECTION_CLOSE) || call.closesConnection()) {
             // The answer is written; the server would otherwise wait for another request on this connection.
@@ -201,6 +224,7 @@ public final class ApiServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        started.countDown();
         if (server != null && server.isRunning()) {
             server.stop();
         }
