@@ -160,7 +160,8 @@ public final class ApiServer implements AutoCloseable {
         if (req.headers().size() > options.maxHeaders()) {
             // The server bounds the headers' bytes; their count is bounded here, before anything reads them.
             ApiProblem problem = new ApiProblem(431, ApiProblem.TYPE_PREFIX + "headers-too-large",
-                    "Request header fields too large", "the request headers must be at most " + options.maxHeaders() + " fields",
+                    "Request header fields too large",
+                    "the request headers must be at most " + options.maxHeaders() + " fields",
                     List.of(new FieldError("headers", "must be at most " + options.maxHeaders() + " fields")),
                     Map.of(), Map.of("Connection", "close"));
             call.respond(431, Map.of("Content-Type", ApiHandler.PROBLEM_JSON, "Connection", "close"),

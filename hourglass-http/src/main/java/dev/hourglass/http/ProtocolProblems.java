@@ -81,7 +81,8 @@ final class ProtocolProblems implements DirectHandler {
                     true);
         }
         if (status == 414 || lower.contains("prologue") && lower.contains("length")) {
-            return ApiProblem.of(414, "uri-too-long", "URI too long", "the request line (method, path and query) is too long")
+            return ApiProblem.of(414, "uri-too-long", "URI too long",
+                    "the request line (method, path and query) is too long")
                     .withField("path", "the request line must be shorter");
         }
         if (lower.contains("header size exceeded") || type == EventType.BAD_REQUEST && request.headers().size() == 0

@@ -180,7 +180,8 @@ class HttpServerTest {
             int port = limited.server().port();
             // A request whose body never comes: in progress until the test ends.
             slow.getOutputStream().write(("POST /v1/jobs HTTP/1.1\r\nHost: x\r\n" + AUTH
-                    + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{").getBytes(StandardCharsets.UTF_8));
+                    + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+                    .getBytes(StandardCharsets.UTF_8));
             slow.getOutputStream().flush();
             Thread.sleep(300);
             Raw refused = raw(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -238,7 +239,8 @@ class HttpServerTest {
         ServerFixture server = ServerFixture.start(config);
         try (Socket hanging = new Socket("127.0.0.1", server.server().port())) {
             hanging.getOutputStream().write(("POST /v1/jobs HTTP/1.1\r\nHost: x\r\n" + AUTH
-                    + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{").getBytes(StandardCharsets.UTF_8));
+                    + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+                    .getBytes(StandardCharsets.UTF_8));
             hanging.getOutputStream().flush();
             Thread.sleep(200);
             long started = System.nanoTime();
