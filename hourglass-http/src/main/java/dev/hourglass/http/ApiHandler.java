@@ -1,8 +1,6 @@
 package dev.hourglass.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import dev.hourglass.core.api.InvalidJobException;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.When;
@@ -29,6 +27,7 @@ import dev.hourglass.webhook.address.WebhookAllowlist;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -61,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * as for a job that does not exist. Each schedule and reschedule passes its tenant's quotas ({@link QuotaGate})
  * before it reaches the engine: over a quota, 429 with {@code Retry-After}, and nothing stored or changed.
  */
-public final class ApiHandler implements HttpHandler {
+public final class ApiHandler {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
 
     public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -117,9 +116,9 @@ public final class ApiHandler implements HttpHandler {
         this.admin = new AdminApi(tenants, mapper);
     }
 
-    @Override
-    public void handle(HttpExchange exchange) {
-        try (exchange) {
+    /** Answers one call; never throws (a client that went away is only logged). */
+    public void handle(HttpCall exchange) {
+        try {
             try {
                 route(exchange);
             } catch (ApiException e) {
@@ -127,30 +126,29 @@ public final class ApiHandler implements HttpHandler {
             } catch (InvalidJobException e) {
                 sendProblem(exchange, ApiProblem.invalid(apiField(e.field()), e.rule()));
             } catch (InvalidDataException e) {
-                log.info("{} {}: the store refused a value: {}", exchange.getRequestMethod(),
-                        exchange.getRequestURI(), e.getCause() != null ? e.getCause().toString() : e.getMessage());
+                log.info("{} {}: the store refused a value: {}", exchange.method(), exchange.rawPath(),
+                        e.getCause() != null ? e.getCause().toString() : e.getMessage());
                 sendProblem(exchange, invalidData(e));
             } catch (StoreException e) {
-                log.warn("{} {}: store unavailable: {}", exchange.getRequestMethod(), exchange.getRequestURI(),
-                        e.toString());
+                log.warn("{} {}: store unavailable: {}", exchange.method(), exchange.rawPath(), e.toString());
                 sendProblem(exchange, storeUnavailable(e instanceof StoreUnavailableException u && u.outcomeUnknown()
                         ? "the connection to the job store failed during the commit, so the change may or may not "
                                 + "have been made; retry shortly (a schedule with the same Idempotency-Key then "
                                 + "returns the job if it was stored)"
                         : "the job store is unavailable; nothing was changed; retry shortly"));
             } catch (StoreDeadline.Expired e) {
-                log.warn("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.getMessage());
+                log.warn("{} {}: {}", exchange.method(), exchange.rawPath(), e.getMessage());
                 sendProblem(exchange, storeUnavailable(e.getMessage() + "; nothing was acknowledged and the change "
                         + "was most likely not made, but a write already being committed may still take effect; "
                         + "retry shortly (a schedule with the same Idempotency-Key cannot create a second job)"));
             } catch (IllegalStateException e) {
                 // The engine is shutting down (or not running): nothing was acknowledged.
-                log.warn("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString());
+                log.warn("{} {}: {}", exchange.method(), exchange.rawPath(), e.toString());
                 sendProblem(exchange, ApiProblem.of(503, "unavailable", "Service unavailable",
                         "the scheduler is shutting down; nothing was changed; retry on another instance or later")
                         .withHeader("Retry-After", "1"));
             } catch (RuntimeException e) {
-                log.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+                log.error("{} {} failed", exchange.method(), exchange.rawPath(), e);
                 sendProblem(exchange, ApiProblem.of(500, "internal", "Internal server error",
                         "the request could not be completed; it may or may not have taken effect"));
             }
@@ -160,9 +158,9 @@ public final class ApiHandler implements HttpHandler {
         }
     }
 
-    private void route(HttpExchange ex) throws IOException {
-        String path = ex.getRequestURI().getRawPath();
-        String method = ex.getRequestMethod();
+    private void route(HttpCall ex) throws IOException {
+        String path = ex.rawPath();
+        String method = ex.method();
         if (path.equals("/healthz")) {
             allow(method, "GET");
             send(ex, 200, jobJson.health(), Map.of());
@@ -205,9 +203,9 @@ public final class ApiHandler implements HttpHandler {
 
     // ---- operations ----
 
-    private void schedule(HttpExchange ex, Tenant tenant) throws IOException {
+    private void schedule(HttpCall ex, Tenant tenant) throws IOException {
         byte[] body = jsonBody(ex);
-        Schedule request = parser.schedule(body, ex.getRequestHeaders().getFirst("Idempotency-Key"));
+        Schedule request = parser.schedule(body, ex.header("Idempotency-Key"));
         JobRequest job = request.job().withTenant(tenant.name());
         When when = request.when();
         QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay(when));
@@ -231,7 +229,7 @@ public final class ApiHandler implements HttpHandler {
         }
     }
 
-    private void get(HttpExchange ex, String tenant, JobId id) throws IOException {
+    private void get(HttpCall ex, String tenant, JobId id) throws IOException {
         Job job = deadline.call(() -> hourglass.forTenant(tenant).getStatus(id))
                 .orElseThrow(() -> unknownJob(id.toString()));
         send(ex, 200, jobJson.job(job), Map.of());
@@ -241,22 +239,20 @@ public final class ApiHandler implements HttpHandler {
      * One page, bounded by the row limit and by {@link #DEFAULT_MAX_PAGE_BYTES}, with payloads only when asked
      * ({@code include=payload}); streamed (chunked), one job at a time.
      */
-    private void list(HttpExchange ex, String tenant) throws IOException {
-        ListQuery q = parser.listQuery(ex.getRequestURI().getRawQuery());
+    private void list(HttpCall ex, String tenant) throws IOException {
+        ListQuery q = parser.listQuery(ex.rawQuery());
         JobQuery query = new JobQuery(tenant, q.state(), q.after(), q.limit(), q.payloads(), DEFAULT_MAX_PAGE_BYTES);
         JobPage page = deadline.call(() -> hourglass.list(query));
-        ex.getResponseHeaders().set("Content-Type", JSON);
-        ex.sendResponseHeaders(200, 0);
-        pageWriter.write(page, q.payloads(), ex.getResponseBody());
+        ex.respond(200, Map.of("Content-Type", JSON), out -> pageWriter.write(page, q.payloads(), out));
     }
 
-    private void cancel(HttpExchange ex, String tenant, JobId id) throws IOException {
+    private void cancel(HttpCall ex, String tenant, JobId id) throws IOException {
         ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant).cancel(id));
         send(ex, 200, jobJson.job(changed(result, id, "cancelled")), Map.of());
     }
 
     /** A reschedule passes the same quotas as a schedule where they apply ({@link QuotaGate#admitReschedule}). */
-    private void reschedule(HttpExchange ex, Tenant tenant, JobId id) throws IOException {
+    private void reschedule(HttpCall ex, Tenant tenant, JobId id) throws IOException {
         byte[] body = jsonBody(ex);
         When when = parser.reschedule(body);
         QuotaRefusal refusal = quotas.admitReschedule(tenant, delay(when));
@@ -270,10 +266,10 @@ public final class ApiHandler implements HttpHandler {
     /**
      * Readiness: whether the engine's latest write (at least one per load interval, the heartbeat) reached the store
      * and could be written (not refused for a full disk or an I/O error). Until a write succeeds again, schedules are
-     * answered 503 and firing pauses; a load balancer may prefer another node. {@code /healthz} stays 200 meanwhile: restarting the process would not bring the
-     * database back, and the node recovers by itself when it returns.
+     * answered 503 and firing pauses; a load balancer may prefer another node. {@code /healthz} stays 200 meanwhile:
+     * restarting the process would not bring the database back, and the node recovers by itself when it returns.
      */
-    private void ready(HttpExchange ex) throws IOException {
+    private void ready(HttpCall ex) throws IOException {
         if (!hourglass.storeReachable()) {
             throw storeUnavailable("the job store cannot be reached or cannot write (disk full, I/O error): "
                     + "schedules are refused and firing is paused until a write succeeds again").exception();
@@ -351,8 +347,8 @@ public final class ApiHandler implements HttpHandler {
     }
 
     /** A JSON body: Content-Type application/json (415 otherwise), at most maxBodyBytes (413 otherwise). */
-    private byte[] jsonBody(HttpExchange ex) throws IOException {
-        String contentType = ex.getRequestHeaders().getFirst("Content-Type");
+    private byte[] jsonBody(HttpCall ex) throws IOException {
+        String contentType = ex.header("Content-Type");
         if (!isJson(contentType)) {
             throw new ApiProblem(415, ApiProblem.TYPE_PREFIX + "unsupported-media-type", "Unsupported media type",
                     "Content-Type must be application/json (optionally with charset=utf-8), was "
@@ -360,7 +356,7 @@ public final class ApiHandler implements HttpHandler {
                     List.of(new FieldError("Content-Type", "must be application/json")), Map.of(), Map.of())
                     .exception();
         }
-        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        String length = ex.header("Content-Length");
         if (length != null) {
             try {
                 if (Long.parseLong(length.trim()) > maxBodyBytes) {
@@ -370,7 +366,7 @@ public final class ApiHandler implements HttpHandler {
                 // The HTTP server has already refused a malformed length; read with the cap below.
             }
         }
-        try (InputStream in = ex.getRequestBody()) {
+        try (InputStream in = ex.body()) {
             byte[] body = in.readNBytes(maxBodyBytes + 1);
             if (body.length > maxBodyBytes) {
                 throw bodyTooLarge();
@@ -431,24 +427,23 @@ public final class ApiHandler implements HttpHandler {
 
     // ---- responses ----
 
-    private void sendJob(HttpExchange ex, int status, Job job) throws IOException {
+    private void sendJob(HttpCall ex, int status, Job job) throws IOException {
         send(ex, status, jobJson.job(job), Map.of("Location", JOBS + "/" + job.id()));
     }
 
-    private void send(HttpExchange ex, int status, JsonNode body, Map<String, String> headers) throws IOException {
+    private void send(HttpCall ex, int status, JsonNode body, Map<String, String> headers) throws IOException {
         write(ex, status, JSON, jobJson.bytes(body), headers);
     }
 
-    private void sendProblem(HttpExchange ex, ApiProblem problem) throws IOException {
+    private void sendProblem(HttpCall ex, ApiProblem problem) throws IOException {
         write(ex, problem.status(), PROBLEM_JSON, jobJson.bytes(jobJson.problem(problem)), problem.headers());
     }
 
-    private static void write(HttpExchange ex, int status, String contentType, byte[] body,
+    private static void write(HttpCall ex, int status, String contentType, byte[] body,
             Map<String, String> headers) throws IOException {
-        var h = ex.getResponseHeaders();
-        h.set("Content-Type", contentType);
-        headers.forEach(h::set);
-        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        ex.getResponseBody().write(body);
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put("Content-Type", contentType);
+        all.putAll(headers);
+        ex.respond(status, all, body);
     }
 }

@@ -1,5 +1,6 @@
 package dev.hourglass.http;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +64,17 @@ public record ApiProblem(
         Map<String, Object> e = new LinkedHashMap<>(extensions);
         e.put(name, value);
         return new ApiProblem(status, type, title, detail, errors, e, headers);
+    }
+
+    ApiProblem withStatus(int value) {
+        return new ApiProblem(value, type, title, detail, errors, extensions, headers);
+    }
+
+    /** Adds one field error (the detail stays as it is). */
+    ApiProblem withField(String field, String rule) {
+        List<FieldError> e = new ArrayList<>(errors);
+        e.add(new FieldError(field, rule));
+        return new ApiProblem(status, type, title, detail, e, extensions, headers);
     }
 
     /** This problem as an exception, to leave the request handling code from any depth. */

@@ -1,6 +1,5 @@
 package dev.hourglass.http;
 
-import com.sun.net.httpserver.HttpExchange;
 import dev.hourglass.tenancy.ApiKeys;
 import dev.hourglass.tenancy.Tenant;
 import dev.hourglass.tenancy.TenantDirectory;
@@ -31,12 +30,12 @@ final class Authenticator {
     }
 
     /** The tenant the request acts for. */
-    Tenant tenant(HttpExchange ex) {
+    Tenant tenant(HttpCall ex) {
         return throttled(ex, () -> tenantOf(ex));
     }
 
     /** Passes only the admin key. */
-    void admin(HttpExchange ex) {
+    void admin(HttpCall ex) {
         throttled(ex, () -> {
             adminOnly(ex);
             return null;
@@ -44,8 +43,8 @@ final class Authenticator {
     }
 
     /** Runs {@code check} unless the client failed too often; counts its 401s. */
-    private <T> T throttled(HttpExchange ex, Supplier<T> check) {
-        String client = ex.getRemoteAddress().getAddress().getHostAddress();
+    private <T> T throttled(HttpCall ex, Supplier<T> check) {
+        String client = ex.clientAddress();
         long wait = throttle.retryAfterSeconds(client);
         if (wait > 0) {
             throw ApiProblem.of(429, "too-many-auth-failures", "Too many failed authentications",
@@ -62,7 +61,7 @@ final class Authenticator {
         }
     }
 
-    private Tenant tenantOf(HttpExchange ex) {
+    private Tenant tenantOf(HttpCall ex) {
         String key = bearer(ex);
         if (isAdminKey(key)) {
             throw ApiProblem.of(403, "forbidden", "Forbidden",
@@ -70,10 +69,11 @@ final class Authenticator {
                     .exception();
         }
         Optional<Tenant> tenant = directory.tenantForKey(key);
+        tenant.ifPresent(t -> ex.tenant(t.name()));
         return tenant.orElseThrow(() -> unauthorized("the API key is not valid (unknown or revoked)"));
     }
 
-    private void adminOnly(HttpExchange ex) {
+    private void adminOnly(HttpCall ex) {
         if (adminKeyHash == null) {
             throw ApiProblem.of(403, "admin-disabled", "Forbidden",
                     "the admin API is off: start the server with HOURGLASS_ADMIN_KEY set")
@@ -81,6 +81,7 @@ final class Authenticator {
         }
         String key = bearer(ex);
         if (isAdminKey(key)) {
+            ex.tenant("(admin)");
             return;
         }
         if (directory.tenantForKey(key).isPresent()) {
@@ -96,9 +97,9 @@ final class Authenticator {
     }
 
     /** The token of {@code Authorization: Bearer <token>}; 401 when absent or malformed. */
-    private static String bearer(HttpExchange ex) {
-        var values = ex.getRequestHeaders().get("Authorization");
-        if (values == null || values.isEmpty()) {
+    private static String bearer(HttpCall ex) {
+        var values = ex.headers("Authorization");
+        if (values.isEmpty()) {
             throw unauthorized("an API key is required: send 'Authorization: Bearer <API key>'");
         }
         if (values.size() > 1) {

@@ -1,6 +1,5 @@
 package dev.hourglass.server;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
@@ -9,7 +8,9 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import dev.hourglass.http.ApiHandler;
+import dev.hourglass.http.ApiServer;
 import dev.hourglass.http.AuthFailureThrottle;
+import dev.hourglass.http.HttpOptions;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.postgres.PostgresJobStore;
 import dev.hourglass.store.postgres.PostgresOptions;
@@ -32,9 +33,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.io.CloseMode;
@@ -51,10 +49,9 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>The HTTP server is the JDK's built-in {@code com.sun.net.httpserver.HttpServer} with a virtual-thread-per-task
- * executor: on a JSON echo about as fast as the fastest dedicated server measured, with zero extra dependencies
- * (docs/perf-log.md); each request may block (a schedule waits for its group commit) without holding a platform
- * thread.
+ * <p>The HTTP server is Helidon's WebServer ({@link ApiServer}), one virtual thread per request: each request may
+ * block (a schedule waits for its group commit) without holding a platform thread. Its limits, TLS and shutdown
+ * deadline come from {@link ServerConfig#http()} and {@link ServerConfig#stopGrace()}.
  *
  * <p>Start order: check the data directory, bind the port, open the store, start the engine, then accept requests;
  * whatever fails first is reported as a one-line {@link StartupException} and everything opened so far is closed.
@@ -63,29 +60,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class HourglassServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HourglassServer.class);
-    private static final int BACKLOG = 1024;
-
-    static {
-        // The JDK server writes a response's headers and body in separate writes; with Nagle's algorithm on, the
-        // body waits for the client's delayed ACK, which adds the ACK delay to every response (docs/perf-log.md).
-        // Read once by the JDK when the first server is created; an explicit -D wins.
-        defaultProperty("sun.net.httpserver.nodelay", "true");
-        // Hardening of the JDK server, each overridable with -D: a request's headers (at most 100 of them, 64 KiB
-        // in all) and its whole body must arrive within 30 s, so slow clients cannot hold connections open.
-        defaultProperty("sun.net.httpserver.maxReqHeaders", "100");
-        defaultProperty("sun.net.httpserver.maxReqHeaderSize", Integer.toString(64 * 1024));
-        defaultProperty("sun.net.httpserver.maxReqTime", "30");
-    }
-
-    private static void defaultProperty(String name, String value) {
-        if (System.getProperty(name) == null) {
-            System.setProperty(name, value);
-        }
-    }
-
     private final ServerConfig config;
-    private final HttpServer http;
-    private final ExecutorService requests;
+    private final ApiServer http;
     private final CloseableHttpClient webhookClient;
     private final Hourglass hourglass;
     private final Path storeFile;
@@ -95,12 +71,11 @@ public final class HourglassServer implements AutoCloseable {
     private final String generatedDefaultKey;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private HourglassServer(ServerConfig config, HttpServer http, ExecutorService requests, CloseableHttpClient webhookClient,
+    private HourglassServer(ServerConfig config, ApiServer http, CloseableHttpClient webhookClient,
             Hourglass hourglass, Path storeFile, WebhookSigningSetup webhookSigning, TenantDirectory tenants,
             QuotaGate quotas, String generatedDefaultKey) {
         this.config = config;
         this.http = http;
-        this.requests = requests;
         this.webhookClient = webhookClient;
         this.hourglass = hourglass;
         this.storeFile = storeFile;
@@ -130,7 +105,7 @@ public final class HourglassServer implements AutoCloseable {
         config.validate();
         Path storeFile = config.postgres() != null ? null
                 : prepareDataDir(config.dataDir()).resolve(ServerConfig.STORE_FILE);
-        HttpServer http = bind(config);
+        ApiServer http = bind(config, ticker);
         JobStore store = null;
         CloseableHttpClient client = null;
         TenantDirectory tenants = null;
@@ -152,17 +127,14 @@ public final class HourglassServer implements AutoCloseable {
             Hourglass hourglass = startEngine(store, engine, tenants, new WebhookHandler(client,
                     config.webhookConnectTimeout(), engine.defaultTimeout(),
                     new WebhookSigner(tenants, wallClock)), wallClock, ticker);
-            ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
-            http.createContext("/", new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(),
-                    addressGuard, tenants, quotas, config.keys().adminKey(),
+            http.serve(new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(), addressGuard, tenants,
+                    quotas, config.keys().adminKey(),
                     new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE)));
-            http.setExecutor(requests);
-            http.start();
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);
-            return new HourglassServer(config, http, requests, client, hourglass, storeFile, signing, tenants, quotas,
+            return new HourglassServer(config, http, client, hourglass, storeFile, signing, tenants, quotas,
                     bootstrap.generatedDefaultKey());
         } catch (RuntimeException e) {
-            http.stop(0);
+            http.close();
             if (quotas != null) {
                 quotas.close();
             }
@@ -196,20 +168,38 @@ public final class HourglassServer implements AutoCloseable {
         return dir;
     }
 
-    private static HttpServer bind(ServerConfig config) {
+    /** The HTTP server's options: where it listens, its limits, TLS, and the deadline of its shutdown. */
+    static HttpOptions httpOptions(ServerConfig config) {
+        HttpLimits limits = config.http();
+        return HttpOptions.of(config.bind(), config.port())
+                .withMaxBodyBytes(config.maxBodyBytes())
+                .withHeaderLimits(limits.maxHeaderBytes(), limits.maxHeaders())
+                .withMaxConnections(limits.maxConnections())
+                .withMaxConcurrentRequests(limits.maxConcurrentRequests())
+                .withTimeouts(limits.idleTimeout(), limits.readTimeout(), config.stopGrace())
+                .withTls(limits.tls());
+    }
+
+    private static ApiServer bind(ServerConfig config, Ticker ticker) {
         InetSocketAddress address = new InetSocketAddress(config.bind(), config.port());
         String where = hostForUri(config.bind()) + ":" + config.port();
         if (address.isUnresolved()) {
             throw new StartupException("cannot listen on " + where + ": unknown bind address " + config.bind());
         }
         try {
-            return HttpServer.create(address, BACKLOG);
-        } catch (BindException e) {
-            String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-            throw new StartupException("cannot listen on " + where + ": " + (message.contains("in use")
-                    ? "port " + config.port() + " is already in use" : reason(e)));
-        } catch (IOException e) {
-            throw new StartupException("cannot listen on " + where + ": " + reason(e));
+            return ApiServer.bind(httpOptions(config), ticker);
+        } catch (IllegalStateException e) {
+            throw new StartupException(firstLine(e.getMessage()), e);
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof BindException) {
+                    String message = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+                    throw new StartupException("cannot listen on " + where + ": " + (message.contains("in use")
+                            ? "port " + config.port() + " is already in use" : firstLine(t.getMessage())));
+                }
+            }
+            throw new StartupException("cannot listen on " + where + ": " + firstLine(String.valueOf(e.getMessage())),
+                    e);
         }
     }
 
@@ -282,7 +272,7 @@ public final class HourglassServer implements AutoCloseable {
 
     /** The port listened on (the one picked, when configured with 0). */
     public int port() {
-        return http.getAddress().getPort();
+        return http.port();
     }
 
     /** Where the API is, e.g. {@code http://127.0.0.1:8080}. */
@@ -290,8 +280,8 @@ public final class HourglassServer implements AutoCloseable {
         return baseUri(config, http);
     }
 
-    private static URI baseUri(ServerConfig config, HttpServer http) {
-        return URI.create("http://" + hostForUri(config.bind()) + ":" + http.getAddress().getPort());
+    private static URI baseUri(ServerConfig config, ApiServer http) {
+        return URI.create((http.tls() ? "https://" : "http://") + hostForUri(config.bind()) + ":" + http.port());
     }
 
     private static String hostForUri(String host) {
@@ -350,16 +340,8 @@ public final class HourglassServer implements AutoCloseable {
             return;
         }
         log.info("stopping: no new requests; finishing those in progress");
-        http.stop((int) Math.min(Integer.MAX_VALUE, config.stopGrace().toSeconds()));
-        requests.shutdown();
-        try {
-            if (!requests.awaitTermination(config.stopGrace().toMillis() + 100, TimeUnit.MILLISECONDS)) {
-                requests.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            requests.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        // Waits at most the stop grace (to the millisecond) for requests in progress, then closes what is left.
+        http.close();
         try {
             hourglass.close();
         } finally {

@@ -30,6 +30,7 @@ import java.util.Objects;
  * @param webhookAllowlist the blocked addresses (loopback, private, link-local, metadata, ...) that webhooks may
  *     reach all the same; none by default
  * @param keys the admin key and the preset key of the {@code default} tenant, if given
+ * @param http the HTTP server's limits (headers, connections, concurrent requests, timeouts) and TLS
  */
 public record ServerConfig(
         String bind,
@@ -43,7 +44,8 @@ public record ServerConfig(
         Duration storeTimeout,
         List<SigningSecret> webhookSecrets,
         WebhookAllowlist webhookAllowlist,
-        ServerKeys keys) {
+        ServerKeys keys,
+        HttpLimits http) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -60,77 +62,84 @@ public record ServerConfig(
         webhookSecrets = List.copyOf(webhookSecrets);
         Objects.requireNonNull(webhookAllowlist, "webhookAllowlist");
         Objects.requireNonNull(keys, "keys");
+        Objects.requireNonNull(http, "http");
     }
 
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, DEFAULT_DATA_DIR, null, ApiHandler.DEFAULT_MAX_BODY_BYTES,
                 WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE, null, ApiHandler.DEFAULT_STORE_TIMEOUT,
-                List.of(), WebhookAllowlist.none(), ServerKeys.NONE);
+                List.of(), WebhookAllowlist.none(), ServerKeys.NONE, HttpLimits.DEFAULTS);
     }
 
     public ServerConfig withBind(String value) {
         return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
     }
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
     }
 
     public ServerConfig withEngine(EngineConfig value) {
         return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
     }
 
     public ServerConfig withMaxBodyBytes(int value) {
         return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
     }
 
     public ServerConfig withWebhookConnectTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace, postgres, storeTimeout,
-                webhookSecrets, webhookAllowlist, keys);
+                webhookSecrets, webhookAllowlist, keys, http);
     }
 
     public ServerConfig withStopGrace(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
     }
 
     /** Runs on PostgreSQL instead of the embedded SQLite file ({@code dataDir} is then unused). */
     public ServerConfig withPostgres(PostgresOptions value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, value,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
     }
 
     /** How long an API request waits for the store before it is answered 503. */
     public ServerConfig withStoreTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                value, webhookSecrets, webhookAllowlist, keys);
+                value, webhookSecrets, webhookAllowlist, keys, http);
     }
 
     /** Signs webhooks with these secrets (newest first) instead of the generated one. */
     public ServerConfig withWebhookSecrets(List<SigningSecret> value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, value, webhookAllowlist, keys);
+                storeTimeout, value, webhookAllowlist, keys, http);
     }
 
     /** Lets webhooks reach these otherwise blocked addresses and host names. */
     public ServerConfig withWebhookAllowlist(WebhookAllowlist value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, value, keys);
+                storeTimeout, webhookSecrets, value, keys, http);
     }
 
     /** The admin API key and the default tenant's preset key. */
     public ServerConfig withKeys(ServerKeys value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, value);
+                storeTimeout, webhookSecrets, webhookAllowlist, value, http);
+    }
+
+    /** The HTTP server's limits and TLS. */
+    public ServerConfig withHttp(HttpLimits value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, value);
     }
 
     /**
@@ -158,6 +167,7 @@ public record ServerConfig(
         if (storeTimeout.isNegative() || storeTimeout.isZero()) {
             throw new StartupException("storeTimeout must be > 0, was " + storeTimeout);
         }
+        http.check();
         keys.check(ServerKeys.ADMIN_KEY_ENV, ServerKeys.DEFAULT_API_KEY_ENV);
         if (postgres != null && webhookSecrets.isEmpty()) {
             // Not generated per node: receivers would reject the deliveries of every node but one.

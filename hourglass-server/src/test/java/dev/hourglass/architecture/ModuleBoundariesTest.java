@@ -99,6 +99,15 @@ class ModuleBoundariesTest {
     }
 
     @Test
+    void onlyTheHttpApiAndTheServerKnowTheHttpServer() {
+        noClasses().that().resideOutsideOfPackages("dev.hourglass.http..", "dev.hourglass.server..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.helidon..")
+                .because("the HTTP server is a detail of the HTTP API and its wiring; the engine, stores, tenancy and "
+                        + "webhook delivery serve without it")
+                .check(product);
+    }
+
+    @Test
     void onlyTheServerBindsLogging() {
         noClasses().that().resideOutsideOfPackage("dev.hourglass.server..")
                 .should().dependOnClassesThat().resideInAnyPackage("ch.qos.logback..")

@@ -3,7 +3,6 @@ package dev.hourglass.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
@@ -16,7 +15,10 @@ import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.http.ApiHandler;
+import dev.hourglass.http.ApiServer;
+import dev.hourglass.http.HttpOptions;
 import dev.hourglass.server.ServerFixture.Response;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
@@ -25,7 +27,6 @@ import dev.hourglass.store.sqlite.SqliteJobStore;
 import dev.hourglass.webhook.WebhookHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,7 +36,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,14 +51,12 @@ class UnavailableTest {
     @Test
     void aStoreThatFailsWritesGives503AndStoresNothing() throws Exception {
         FailingStore store = new FailingStore(SqliteJobStore.open(dir.resolve("hourglass.db")));
-        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        ApiServer http = ApiServer.bind(HttpOptions.of("127.0.0.1", 0), SystemTime.ticker());
         try (Hourglass hourglass = Hourglass.builder().store(store).config(ServerFixture.testEngine())
                 .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
                 HttpClient client = HttpClient.newHttpClient()) {
-            http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", ServerFixture.apiHandler(hourglass, store, ApiHandler.DEFAULT_STORE_TIMEOUT));
-            http.start();
-            URI jobs = URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/v1/jobs");
+            http.serve(ServerFixture.apiHandler(hourglass, store, ApiHandler.DEFAULT_STORE_TIMEOUT));
+            URI jobs = URI.create("http://127.0.0.1:" + http.port() + "/v1/jobs");
 
             store.failWrites = true;
             HttpResponse<String> r = ApiContract.check(client.send(ServerFixture.authorized(jobs)
@@ -74,21 +72,19 @@ class UnavailableTest {
             assertThat(list.statusCode()).isEqualTo(200);
             assertThat(ServerFixture.JSON.readTree(list.body()).get("jobs")).isEmpty();
         } finally {
-            http.stop(0);
+            http.close();
         }
     }
 
     @Test
     void aStoreThatHangsGives503WithinTheStoreTimeoutAndTheWithdrawnJobIsNotStored() throws Exception {
         FailingStore store = new FailingStore(SqliteJobStore.open(dir.resolve("hourglass.db")));
-        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        ApiServer http = ApiServer.bind(HttpOptions.of("127.0.0.1", 0), SystemTime.ticker());
         try (Hourglass hourglass = Hourglass.builder().store(store).config(ServerFixture.testEngine())
                 .handler(WebhookHandler.NAME, ctx -> dev.hourglass.core.api.Outcome.succeeded()).build();
                 HttpClient client = HttpClient.newHttpClient()) {
-            http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", ServerFixture.apiHandler(hourglass, store, Duration.ofMillis(500)));
-            http.start();
-            URI base = URI.create("http://127.0.0.1:" + http.getAddress().getPort());
+            http.serve(ServerFixture.apiHandler(hourglass, store, Duration.ofMillis(500)));
+            URI base = URI.create("http://127.0.0.1:" + http.port());
 
             store.hang = new CountDownLatch(1); // a database behind a network that swallows every packet
             long started = System.nanoTime();
@@ -114,7 +110,7 @@ class UnavailableTest {
             assertThat(ServerFixture.JSON.readTree(list.body()).get("jobs")).as("the withdrawn job").isEmpty();
         } finally {
             store.hang.countDown();
-            http.stop(0);
+            http.close();
         }
     }
 
@@ -186,26 +182,20 @@ class UnavailableTest {
         }
     }
 
-    /** An ApiHandler on a JDK HttpServer of its own, over an engine the test built. */
+    /** An ApiHandler on a Helidon server of its own, over an engine the test built. */
     private static final class ApiOn implements AutoCloseable {
-        private final HttpServer http;
+        private final ApiServer http;
         private final HttpClient client = HttpClient.newHttpClient();
 
         ApiOn(Hourglass hourglass, JobStore store, ServerConfig config) {
-            try {
-                http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-            http.createContext("/", ServerFixture.apiHandler(hourglass, store, config.storeTimeout()));
-            http.start();
+            http = ApiServer.bind(HttpOptions.of("127.0.0.1", 0), SystemTime.ticker())
+                    .serve(ServerFixture.apiHandler(hourglass, store, config.storeTimeout()));
         }
 
         HttpResponse<String> get(String path) {
             try {
                 return ApiContract.check(client.send(ServerFixture.authorized(URI.create("http://127.0.0.1:"
-                        + http.getAddress().getPort() + path)).timeout(Duration.ofSeconds(10)).build(),
+                        + http.port() + path)).timeout(Duration.ofSeconds(10)).build(),
                         HttpResponse.BodyHandlers.ofString()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -217,7 +207,7 @@ class UnavailableTest {
 
         HttpResponse<String> post(String path, String body) {
             try {
-                return client.send(ServerFixture.authorized(URI.create("http://127.0.0.1:" + http.getAddress().getPort()
+                return client.send(ServerFixture.authorized(URI.create("http://127.0.0.1:" + http.port()
                         + path)).header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
             } catch (IOException e) {
@@ -230,7 +220,7 @@ class UnavailableTest {
 
         @Override
         public void close() {
-            http.stop(0);
+            http.close();
             client.close();
         }
     }

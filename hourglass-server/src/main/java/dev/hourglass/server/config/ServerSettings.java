@@ -4,13 +4,17 @@ import static dev.hourglass.server.config.Settings.*;
 
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.model.Backoff;
+import dev.hourglass.http.HttpOptions;
 import dev.hourglass.server.HourglassServer;
+import dev.hourglass.server.HttpLimits;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
 import dev.hourglass.server.StartupException;
 import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import dev.hourglass.webhook.signing.SigningSecret;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -59,7 +63,8 @@ public final class ServerSettings {
                 .withMaxBodyBytes(s.integer(MAX_BODY_BYTES, 1, Integer.MAX_VALUE))
                 .withStopGrace(s.duration(HTTP_STOP_GRACE, true, null))
                 .withStoreTimeout(s.duration(STORE_TIMEOUT, false, MAX_STORE_TIMEOUT))
-                .withWebhookConnectTimeout(s.duration(WEBHOOK_CONNECT_TIMEOUT, false, null));
+                .withWebhookConnectTimeout(s.duration(WEBHOOK_CONNECT_TIMEOUT, false, null))
+                .withHttp(http(s));
         config = withStore(config, s);
         config = config.withWebhookSecrets(webhookSecrets(s));
         try {
@@ -70,6 +75,33 @@ public final class ServerSettings {
         ServerKeys keys = new ServerKeys(s.text(ADMIN_KEY), s.text(DEFAULT_API_KEY))
                 .check(s.label(ADMIN_KEY), s.label(DEFAULT_API_KEY));
         return config.withKeys(keys).withEngine(engine(s));
+    }
+
+    /** The HTTP server's limits, and TLS when both a certificate and a key are given (one alone is refused). */
+    static HttpLimits http(ResolvedSettings s) {
+        HttpLimits limits = HttpLimits.DEFAULTS
+                .withHeaders(s.integer(MAX_HEADER_BYTES, 1024, Integer.MAX_VALUE),
+                        s.integer(MAX_HEADERS, 1, 100_000))
+                .withMaxConnections(s.integer(MAX_CONNECTIONS, 1, Integer.MAX_VALUE))
+                .withMaxConcurrentRequests(s.integer(MAX_CONCURRENT_REQUESTS, 1, Integer.MAX_VALUE))
+                .withTimeouts(s.duration(IDLE_TIMEOUT, false, null), s.duration(READ_TIMEOUT, false, null));
+        String cert = s.text(TLS_CERT);
+        String key = s.text(TLS_KEY);
+        if ((cert == null) != (key == null)) {
+            throw new StartupException("TLS needs both " + s.label(TLS_CERT) + " and " + s.label(TLS_KEY)
+                    + "; only " + (cert == null ? s.label(TLS_KEY) : s.label(TLS_CERT)) + " was given");
+        }
+        if (cert == null) {
+            return limits;
+        }
+        Path certFile = s.path(TLS_CERT);
+        Path keyFile = s.path(TLS_KEY);
+        for (Path file : List.of(certFile, keyFile)) {
+            if (!Files.isReadable(file)) {
+                throw s.problem(file == certFile ? TLS_CERT : TLS_KEY, "cannot read " + file);
+            }
+        }
+        return limits.withTls(new HttpOptions.TlsFiles(certFile, keyFile));
     }
 
     /** The engine settings, built and validated by {@link EngineConfig.Builder#build}. */

@@ -5,6 +5,7 @@ import static dev.hourglass.server.config.DurationText.format;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.http.ApiHandler;
+import dev.hourglass.http.HttpOptions;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
 import dev.hourglass.store.postgres.PostgresOptions;
@@ -62,7 +63,31 @@ public final class Settings {
             "The largest request body the API reads; a larger one is answered 413.");
     public static final Setting HTTP_STOP_GRACE = Setting.of("http-stop-grace", DURATION,
             format(ServerConfig.DEFAULT_STOP_GRACE),
-            "On SIGTERM: how long requests in progress may take to finish before the engine stops.");
+            "On SIGTERM: how long requests in progress may take to finish before the engine stops (to the "
+                    + "millisecond, e.g. 250ms); then their connections are closed.");
+    public static final Setting MAX_HEADER_BYTES = Setting.of("max-header-bytes", "BYTES",
+            Integer.toString(HttpOptions.DEFAULT_MAX_HEADER_BYTES),
+            "The most bytes of request header fields, in all; more is answered 431.");
+    public static final Setting MAX_HEADERS = Setting.of("max-headers", "N",
+            Integer.toString(HttpOptions.DEFAULT_MAX_HEADERS),
+            "The most request header fields; more is answered 431.");
+    public static final Setting MAX_CONNECTIONS = Setting.of("max-connections", "N",
+            Integer.toString(HttpOptions.DEFAULT_MAX_CONNECTIONS),
+            "The most open HTTP connections; further ones wait to be accepted until one closes.");
+    public static final Setting MAX_CONCURRENT_REQUESTS = Setting.of("max-concurrent-requests", "N",
+            Integer.toString(HttpOptions.DEFAULT_MAX_CONCURRENT_REQUESTS),
+            "The most requests handled at once; more is answered 503 with Retry-After.");
+    public static final Setting IDLE_TIMEOUT = Setting.of("idle-timeout", DURATION,
+            format(HttpOptions.DEFAULT_IDLE_TIMEOUT),
+            "How long an HTTP connection may stay open with no request before it is closed.");
+    public static final Setting READ_TIMEOUT = Setting.of("read-timeout", DURATION,
+            format(HttpOptions.DEFAULT_READ_TIMEOUT),
+            "How long the server waits for the next bytes of a request it is reading before it closes the "
+                    + "connection.");
+    public static final Setting TLS_CERT = Setting.of("tls-cert", "FILE", null,
+            "Serve HTTPS: the PEM certificate chain, server certificate first (with --tls-key).");
+    public static final Setting TLS_KEY = Setting.of("tls-key", "FILE", null,
+            "Serve HTTPS: the PEM private key (PKCS#8, unencrypted) of --tls-cert.");
     public static final Setting WEBHOOK_SECRET = Setting.of("webhook-secret", "whsec_...[,whsec_...]", null,
             "Secrets webhooks are signed with (Standard Webhooks), comma-separated, newest first; every one signs "
                     + "each delivery, so receivers may know any of them while you rotate. Prefer the environment "
@@ -118,10 +143,11 @@ public final class Settings {
     /** Every setting, in the order the help lists them. */
     public static final List<Setting> ALL = List.of(CONFIG, PORT, BIND, DATA, STORE, JDBC_URL, DB_USER, DB_PASSWORD,
             DB_SCHEMA, DB_POOL_SIZE, DB_CONNECT_TIMEOUT, DB_SOCKET_TIMEOUT, STORE_TIMEOUT, NODE_ID, MAX_BODY_BYTES,
-            HTTP_STOP_GRACE, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT, ADMIN_KEY, DEFAULT_API_KEY,
-            HORIZON, LOAD_INTERVAL, LEASE_TTL, MAX_TIMER_ENTRIES, MAX_IN_FLIGHT, COMMIT_BATCH, DEFAULT_MAX_ATTEMPTS,
-            DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_ATTEMPT_TIMEOUT, MAX_DELAY, MAX_PAYLOAD_BYTES,
-            RETENTION, SHUTDOWN_GRACE);
+            HTTP_STOP_GRACE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_CONNECTIONS, MAX_CONCURRENT_REQUESTS, IDLE_TIMEOUT,
+            READ_TIMEOUT, TLS_CERT, TLS_KEY, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT, ADMIN_KEY,
+            DEFAULT_API_KEY, HORIZON, LOAD_INTERVAL, LEASE_TTL, MAX_TIMER_ENTRIES, MAX_IN_FLIGHT, COMMIT_BATCH,
+            DEFAULT_MAX_ATTEMPTS, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_ATTEMPT_TIMEOUT, MAX_DELAY,
+            MAX_PAYLOAD_BYTES, RETENTION, SHUTDOWN_GRACE);
 
     /** The settings a configuration file may hold, by key. */
     public static final Map<String, Setting> BY_KEY = ALL.stream().filter(s -> s.key() != null)

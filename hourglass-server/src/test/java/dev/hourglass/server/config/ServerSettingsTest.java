@@ -228,4 +228,24 @@ class ServerSettingsTest {
                         .toList());
         assertThat(config.engine()).isNotNull();
     }
+
+    @Test
+    void theHttpServerSettingsReachTheConfigurationAndTlsNeedsBothFiles() throws Exception {
+        Path cert = Files.writeString(dir.resolve("cert.pem"), "not read here");
+        Path key = Files.writeString(dir.resolve("key.pem"), "not read here");
+        ServerConfig config = ServerSettings.toServerConfig(ResolvedSettings.resolve(Map.of(
+                Settings.MAX_HEADERS, "20", Settings.MAX_CONCURRENT_REQUESTS, "7", Settings.IDLE_TIMEOUT, "1500ms",
+                Settings.TLS_CERT, cert.toString(), Settings.TLS_KEY, key.toString()), Map.of()));
+        assertThat(config.http().maxHeaders()).isEqualTo(20);
+        assertThat(config.http().maxConcurrentRequests()).isEqualTo(7);
+        assertThat(config.http().idleTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(config.http().tls().privateKey()).isEqualTo(key);
+
+        assertThatThrownBy(() -> ServerSettings.toServerConfig(ResolvedSettings.resolve(Map.of(Settings.TLS_CERT,
+                cert.toString()), Map.of()))).isInstanceOf(StartupException.class)
+                .hasMessageContaining("--tls-cert").hasMessageContaining("--tls-key");
+        assertThatThrownBy(() -> ServerSettings.toServerConfig(ResolvedSettings.resolve(Map.of(),
+                env("HOURGLASS_TLS_CERT", cert.toString(), "HOURGLASS_TLS_KEY", dir.resolve("none").toString()))))
+                .isInstanceOf(StartupException.class).hasMessageContaining("none");
+    }
 }
