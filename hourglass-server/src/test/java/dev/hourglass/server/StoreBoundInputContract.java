@@ -112,7 +112,9 @@ abstract class StoreBoundInputContract {
 
     /**
      * An {@code Idempotency-Key} sent as raw bytes (the JDK client refuses to send control characters): NUL, C0
-     * controls, DEL, and non-ASCII in UTF-8 and Latin-1. Each is 400 naming the header, and nothing is stored.
+     * controls, DEL, and non-ASCII in UTF-8 and Latin-1. Each is 400 naming the header, and nothing is stored. A
+     * control character is not a valid header character at all (RFC 9110): the HTTP server refuses those first,
+     * naming {@code headers}.
      */
     @ParameterizedTest
     @ValueSource(strings = {"00", "6b00", "01", "0b", "1b5b", "7f", "c3a9", "e9", "f09f9491", "efbfbd", "80"})
@@ -122,7 +124,11 @@ abstract class StoreBoundInputContract {
             String answer = rawSchedule(key);
             assertThat(answer).startsWith("HTTP/1.1 400");
             assertThat(answer).containsIgnoringCase("content-type: application/problem+json");
-            assertThat(answer).contains("\"field\":\"Idempotency-Key\"").contains("printable ASCII");
+            if (hexBytes.matches("(..)*(0.|1.|7f).*")) {
+                assertThat(answer).contains("\"field\":\"headers\"");
+            } else {
+                assertThat(answer).contains("\"field\":\"Idempotency-Key\"").contains("printable ASCII");
+            }
         });
     }
 

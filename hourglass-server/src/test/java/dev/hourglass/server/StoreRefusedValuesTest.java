@@ -146,7 +146,8 @@ class StoreRefusedValuesTest {
 
         assertThat(answer).startsWith("HTTP/1.1 400");
         assertThat(answer).containsIgnoringCase("content-type: application/problem+json");
-        assertThat(answer).contains("Idempotency-Key");
+        // The HTTP server itself refuses a NUL in any header field (RFC 9110 forbids it), naming the headers.
+        assertThat(answer).containsAnyOf("\"Idempotency-Key\"", "\"headers\"");
         assertThat(api.allJobs()).isEmpty();
         assertThat(api.post("/v1/jobs", body, "Idempotency-Key", "ab").status()).isEqualTo(201);
     }
