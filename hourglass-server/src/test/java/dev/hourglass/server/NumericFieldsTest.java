@@ -38,6 +38,9 @@ class NumericFieldsTest {
     @TempDir
     static Path dir;
 
+    /** The longest request line the server reads ({@code docs/api.md}, 414 {@code uri-too-long}). */
+    private static final int MAX_REQUEST_LINE = 4096;
+
     private static ServerFixture api;
     private static String jobId;
     private static String dueAt;
@@ -115,7 +118,12 @@ class NumericFieldsTest {
             default -> c.path().startsWith("/v1/admin") ? api.post(c.path(), body, bearer(ADMIN_KEY))
                     : api.post(c.path(), body);
         });
-        BadInputTest.assertFieldProblem(r, 400, c.field());
+        if (c.method().equals("GET") && (c.path() + body).length() > MAX_REQUEST_LINE) {
+            // A query that long never reaches the API: the HTTP server refuses the request line first.
+            BadInputTest.assertFieldProblem(r, 414, "path");
+        } else {
+            BadInputTest.assertFieldProblem(r, 400, c.field());
+        }
     }
 
     @Test
