@@ -20,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
@@ -63,9 +62,9 @@ public final class ApiServer implements AutoCloseable {
      * @throws IllegalStateException when the TLS files cannot be read
      */
     public static ApiServer bind(HttpOptions options, Ticker ticker) {
-        ApiServer apiServer = new ApiServer(options.tls() != null);
+        ApiServer apiServer = new ApiServer(options.limits().tls() != null);
         JobJson json = new JobJson(JobJson.newMapper());
-        ProtocolProblems problems = new ProtocolProblems(json, options.maxBodyBytes(), options.maxHeaderBytes());
+        ProtocolProblems problems = new ProtocolProblems(json, options.maxBodyBytes(), options.limits().maxHeaderBytes());
         DirectHandlers.Builder direct = DirectHandlers.builder();
         for (EventType type : EventType.values()) {
             direct.addHandler(type, problems);
@@ -76,19 +75,19 @@ public final class ApiServer implements AutoCloseable {
                 .backlog(1024)
                 .shutdownHook(false)
                 .maxPayloadSize(options.maxBodyBytes())
-                .maxTcpConnections(options.maxConnections())
-                .maxConcurrentRequests(options.maxConcurrentRequests())
-                .idleConnectionTimeout(options.idleTimeout())
-                .idleConnectionPeriod(options.idleTimeout().dividedBy(4).isZero() ? options.idleTimeout()
-                        : options.idleTimeout().dividedBy(4))
+                .maxTcpConnections(options.limits().maxConnections())
+                .maxConcurrentRequests(options.limits().maxConcurrentRequests())
+                .idleConnectionTimeout(options.limits().idleTimeout())
+                .idleConnectionPeriod(options.limits().idleTimeout().dividedBy(4).isZero() ? options.limits().idleTimeout()
+                        : options.limits().idleTimeout().dividedBy(4))
                 .shutdownGracePeriod(options.shutdownTimeout())
                 .connectionConfig(ConnectionConfig.builder()
-                        .readTimeout(options.readTimeout())
+                        .readTimeout(options.limits().readTimeout())
                         // One response is one write, but a client's delayed ACK must never hold the next one.
                         .tcpNoDelay(true)
                         .build())
                 .addProtocol(Http1Config.builder()
-                        .maxHeadersSize(options.maxHeaderBytes())
+                        .maxHeadersSize(options.limits().maxHeaderBytes())
                         .sendLog(false)
                         .receiveLog(false)
                         .addReceiveListener(problems.headerMeter())
@@ -97,8 +96,8 @@ public final class ApiServer implements AutoCloseable {
                 .errorHandling(ErrorHandling.builder().includeEntity(true).build())
                 .directHandlers(direct.build())
                 .routing(routing(apiServer, options, problems, json, ticker));
-        if (options.tls() != null) {
-            builder.tls(tls(options.tls()));
+        if (options.limits().tls() != null) {
+            builder.tls(tls(options.limits().tls()));
         }
         apiServer.server = builder.build().start();
         if (!apiServer.server.isRunning()) {
@@ -141,7 +140,7 @@ public final class ApiServer implements AutoCloseable {
     private static HttpRouting.Builder routing(ApiServer server, HttpOptions options,
             ProtocolProblems problems, JobJson json, Ticker ticker) {
         return HttpRouting.builder()
-                .any((req, res) -> serve(server.handler(options.readTimeout()), options, json, ticker, req, res))
+                .any((req, res) -> serve(server.handler(options.limits().readTimeout()), options, json, ticker, req, res))
                 .error(Throwable.class, (req, res, error) -> {
                     log.error("{} {} failed", req.prologue().method().text(),
                             PathTemplate.of(req.prologue().uriPath().rawPath()), error);
@@ -157,13 +156,10 @@ public final class ApiServer implements AutoCloseable {
             ServerResponse res) throws IOException {
         long started = ticker.nanoTime();
         HelidonHttpCall call = new HelidonHttpCall(req, res, options.maxBodyBytes());
-        if (req.headers().size() > options.maxHeaders()) {
+        if (req.headers().size() > options.limits().maxHeaders()) {
             // The server bounds the headers' bytes; their count is bounded here, before anything reads them.
-            ApiProblem problem = new ApiProblem(431, ApiProblem.TYPE_PREFIX + "headers-too-large",
-                    "Request header fields too large",
-                    "the request headers must be at most " + options.maxHeaders() + " fields",
-                    List.of(new FieldError("headers", "must be at most " + options.maxHeaders() + " fields")),
-                    Map.of(), Map.of("Connection", "close"));
+            ApiProblem problem = ProtocolProblems.headersTooLarge(options.limits().maxHeaders() + " fields")
+                    .withHeader("Connection", "close");
             call.respond(431, Map.of("Content-Type", ApiHandler.PROBLEM_JSON, "Connection", "close"),
                     json.bytes(json.problem(problem)));
         } else if (api == null) {
@@ -188,25 +184,30 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static Tls tls(HttpOptions.TlsFiles files) {
+        Keys keys;
         try {
-            Keys keys = Keys.builder().pem(pem -> pem
+            keys = Keys.builder().pem(pem -> pem
                             .key(Resource.create(files.privateKey()))
                             .certChain(Resource.create(files.certificateChain())))
                     .build();
-            if (keys.privateKey().isEmpty() || keys.certChain().isEmpty()) {
-                throw new IllegalStateException("cannot read the TLS key or certificate: "
-                        + files.privateKey() + " must hold a PEM private key, " + files.certificateChain()
-                        + " a PEM certificate chain");
-            }
+        } catch (RuntimeException e) {
+            throw cannotRead(files, e);
+        }
+        if (keys.privateKey().isEmpty() || keys.certChain().isEmpty()) {
+            throw new IllegalStateException("cannot read the TLS key or certificate: "
+                    + files.privateKey() + " must hold a PEM private key, " + files.certificateChain()
+                    + " a PEM certificate chain");
+        }
+        try {
             return Tls.builder().privateKey(keys).privateKeyCertChain(keys).build();
         } catch (RuntimeException e) {
-            if (e instanceof IllegalStateException && e.getMessage() != null
-                    && e.getMessage().startsWith("cannot read the TLS")) {
-                throw e;
-            }
-            throw new IllegalStateException("cannot read the TLS key or certificate (" + files.privateKey() + ", "
-                    + files.certificateChain() + "): " + e.getMessage(), e);
+            throw cannotRead(files, e);
         }
+    }
+
+    private static IllegalStateException cannotRead(HttpOptions.TlsFiles files, RuntimeException e) {
+        return new IllegalStateException("cannot read the TLS key or certificate (" + files.privateKey() + ", "
+                + files.certificateChain() + "): " + e.getMessage(), e);
     }
 
     /** The port listened on (the one picked, when configured with 0). */

@@ -13,27 +13,10 @@ import java.util.Objects;
  * @param bind the address to listen on
  * @param port the port; 0 picks a free one
  * @param maxBodyBytes the largest request body
- * @param maxHeaderBytes the most bytes of request header fields, in all
- * @param maxHeaders the most request header fields
- * @param maxConnections the most open connections
- * @param maxConcurrentRequests the most requests handled at once
- * @param idleTimeout how long a connection may stay open with no request before it is closed
- * @param readTimeout how long the server waits for the next bytes of a request it is reading
  * @param shutdownTimeout how long requests in progress may take to finish when the server stops
- * @param tls the certificate chain and private key to serve HTTPS with, or null for plain HTTP
+ * @param limits the other limits, the timeouts and TLS
  */
-public record HttpOptions(
-        String bind,
-        int port,
-        int maxBodyBytes,
-        int maxHeaderBytes,
-        int maxHeaders,
-        int maxConnections,
-        int maxConcurrentRequests,
-        Duration idleTimeout,
-        Duration readTimeout,
-        Duration shutdownTimeout,
-        TlsFiles tls) {
+public record HttpOptions(String bind, int port, int maxBodyBytes, Duration shutdownTimeout, HttpLimits limits) {
 
     public static final int DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
     public static final int DEFAULT_MAX_HEADERS = 100;
@@ -52,45 +35,13 @@ public record HttpOptions(
 
     public HttpOptions {
         Objects.requireNonNull(bind, "bind");
-        Objects.requireNonNull(idleTimeout, "idleTimeout");
-        Objects.requireNonNull(readTimeout, "readTimeout");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        Objects.requireNonNull(limits, "limits");
     }
 
     /** Plain HTTP on {@code bind:port} with the default limits. */
     public static HttpOptions of(String bind, int port) {
-        return new HttpOptions(bind, port, ApiHandler.DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES,
-                DEFAULT_MAX_HEADERS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_IDLE_TIMEOUT,
-                DEFAULT_READ_TIMEOUT, Duration.ofSeconds(2), null);
-    }
-
-    public HttpOptions withMaxBodyBytes(int value) {
-        return new HttpOptions(bind, port, value, maxHeaderBytes, maxHeaders, maxConnections, maxConcurrentRequests,
-                idleTimeout, readTimeout, shutdownTimeout, tls);
-    }
-
-    public HttpOptions withHeaderLimits(int bytes, int count) {
-        return new HttpOptions(bind, port, maxBodyBytes, bytes, count, maxConnections, maxConcurrentRequests,
-                idleTimeout, readTimeout, shutdownTimeout, tls);
-    }
-
-    public HttpOptions withMaxConnections(int value) {
-        return new HttpOptions(bind, port, maxBodyBytes, maxHeaderBytes, maxHeaders, value, maxConcurrentRequests,
-                idleTimeout, readTimeout, shutdownTimeout, tls);
-    }
-
-    public HttpOptions withMaxConcurrentRequests(int value) {
-        return new HttpOptions(bind, port, maxBodyBytes, maxHeaderBytes, maxHeaders, maxConnections, value,
-                idleTimeout, readTimeout, shutdownTimeout, tls);
-    }
-
-    public HttpOptions withTimeouts(Duration idle, Duration read, Duration shutdown) {
-        return new HttpOptions(bind, port, maxBodyBytes, maxHeaderBytes, maxHeaders, maxConnections,
-                maxConcurrentRequests, idle, read, shutdown, tls);
-    }
-
-    public HttpOptions withTls(TlsFiles value) {
-        return new HttpOptions(bind, port, maxBodyBytes, maxHeaderBytes, maxHeaders, maxConnections,
-                maxConcurrentRequests, idleTimeout, readTimeout, shutdownTimeout, value);
+        return new HttpOptions(bind, port, ApiHandler.DEFAULT_MAX_BODY_BYTES, Duration.ofSeconds(2),
+                HttpLimits.DEFAULTS);
     }
 }

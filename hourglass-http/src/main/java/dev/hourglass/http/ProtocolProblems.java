@@ -12,7 +12,6 @@ import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http1.Http1ConnectionListener;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The answers the HTTP server gives by itself, before a request reaches the API (a request it cannot parse, headers
@@ -74,6 +73,12 @@ final class ProtocolProblems implements DirectHandler {
         return problem(type, status, message, TransportRequest.empty());
     }
 
+    /** 431 naming {@code headers}: they must be at most {@code limit} (bytes in all, or fields). */
+    static ApiProblem headersTooLarge(String limit) {
+        return ApiProblem.of(431, "headers-too-large", "Request header fields too large",
+                "the request headers must be at most " + limit).withField("headers", "must be at most " + limit);
+    }
+
     ApiProblem problem(EventType type, int status, String message, TransportRequest request) {
         String lower = message.toLowerCase(Locale.ROOT);
         if (status == 413) {
@@ -87,10 +92,7 @@ final class ProtocolProblems implements DirectHandler {
         }
         if (lower.contains("header size exceeded") || type == EventType.BAD_REQUEST && request.headers().size() == 0
                 && headerBytes.get()[0] >= maxHeaderBytes) {
-            return new ApiProblem(431, ApiProblem.TYPE_PREFIX + "headers-too-large",
-                    "Request header fields too large", "the request headers must be at most " + maxHeaderBytes
-                            + " bytes in all", List.of(new FieldError("headers", "must be at most " + maxHeaderBytes
-                            + " bytes in all")), Map.of(), Map.of());
+            return headersTooLarge(maxHeaderBytes + " bytes in all");
         }
         if (type == EventType.OTHER && status == 503) {
             return ApiProblem.of(503, "overloaded", "Service unavailable",

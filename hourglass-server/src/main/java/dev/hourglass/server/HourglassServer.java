@@ -170,14 +170,7 @@ public final class HourglassServer implements AutoCloseable {
 
     /** The HTTP server's options: where it listens, its limits, TLS, and the deadline of its shutdown. */
     static HttpOptions httpOptions(ServerConfig config) {
-        HttpLimits limits = config.http();
-        return HttpOptions.of(config.bind(), config.port())
-                .withMaxBodyBytes(config.maxBodyBytes())
-                .withHeaderLimits(limits.maxHeaderBytes(), limits.maxHeaders())
-                .withMaxConnections(limits.maxConnections())
-                .withMaxConcurrentRequests(limits.maxConcurrentRequests())
-                .withTimeouts(limits.idleTimeout(), limits.readTimeout(), config.stopGrace())
-                .withTls(limits.tls());
+        return new HttpOptions(config.bind(), config.port(), config.maxBodyBytes(), config.stopGrace(), config.http());
     }
 
     private static ApiServer bind(ServerConfig config, Ticker ticker) {

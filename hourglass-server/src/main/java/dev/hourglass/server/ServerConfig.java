@@ -2,6 +2,7 @@ package dev.hourglass.server;
 
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.http.ApiHandler;
+import dev.hourglass.http.HttpLimits;
 import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.webhook.WebhookHandler;
 import dev.hourglass.webhook.address.WebhookAllowlist;
@@ -167,7 +168,7 @@ public record ServerConfig(
         if (storeTimeout.isNegative() || storeTimeout.isZero()) {
             throw new StartupException("storeTimeout must be > 0, was " + storeTimeout);
         }
-        http.check();
+        checkHttp(http);
         keys.check(ServerKeys.ADMIN_KEY_ENV, ServerKeys.DEFAULT_API_KEY_ENV);
         if (postgres != null && webhookSecrets.isEmpty()) {
             // Not generated per node: receivers would reject the deliveries of every node but one.
@@ -175,5 +176,25 @@ public record ServerConfig(
                     + "node HOURGLASS_WEBHOOK_SECRETS (or --webhook-secret); 'hourglass webhook-secret' prints a new one");
         }
         return this;
+    }
+
+    /** Refuses limits that could not serve a single request. */
+    private static void checkHttp(HttpLimits http) {
+        positive("maxHeaderBytes", http.maxHeaderBytes());
+        positive("maxHeaders", http.maxHeaders());
+        positive("maxConnections", http.maxConnections());
+        positive("maxConcurrentRequests", http.maxConcurrentRequests());
+        if (http.idleTimeout().isNegative() || http.idleTimeout().isZero()) {
+            throw new StartupException("idleTimeout must be > 0, was " + http.idleTimeout());
+        }
+        if (http.readTimeout().isNegative() || http.readTimeout().isZero()) {
+            throw new StartupException("readTimeout must be > 0, was " + http.readTimeout());
+        }
+    }
+
+    private static void positive(String name, int value) {
+        if (value < 1) {
+            throw new StartupException(name + " must be >= 1, was " + value);
+        }
     }
 }

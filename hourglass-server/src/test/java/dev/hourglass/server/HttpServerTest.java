@@ -12,6 +12,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hourglass.http.ApiServer;
+import dev.hourglass.http.HttpLimits;
 import dev.hourglass.http.HttpOptions;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

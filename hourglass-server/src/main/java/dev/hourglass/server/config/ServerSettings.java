@@ -4,9 +4,9 @@ import static dev.hourglass.server.config.Settings.*;
 
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.model.Backoff;
+import dev.hourglass.http.HttpLimits;
 import dev.hourglass.http.HttpOptions;
 import dev.hourglass.server.HourglassServer;
-import dev.hourglass.server.HttpLimits;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
 import dev.hourglass.server.StartupException;

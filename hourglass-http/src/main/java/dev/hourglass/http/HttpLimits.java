@@ -1,12 +1,17 @@
-package dev.hourglass.server;
+package dev.hourglass.http;
 
-import dev.hourglass.http.HttpOptions;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
  * What the HTTP server lets clients cost, and whether it speaks TLS (see {@link HttpOptions} for each limit's answer).
  *
+ * @param maxHeaderBytes the most bytes of request header fields, in all
+ * @param maxHeaders the most request header fields
+ * @param maxConnections the most open connections
+ * @param maxConcurrentRequests the most requests handled at once
+ * @param idleTimeout how long a connection may stay open with no request before it is closed
+ * @param readTimeout how long the server waits for the next bytes of a request it is reading
  * @param tls the PEM certificate chain and key to serve HTTPS with, or null for plain HTTP
  */
 public record HttpLimits(
@@ -47,25 +52,5 @@ public record HttpLimits(
     public HttpLimits withTls(HttpOptions.TlsFiles value) {
         return new HttpLimits(maxHeaderBytes, maxHeaders, maxConnections, maxConcurrentRequests, idleTimeout,
                 readTimeout, value);
-    }
-
-    /** Refuses limits that could not serve a single request. */
-    void check() {
-        positive("maxHeaderBytes", maxHeaderBytes);
-        positive("maxHeaders", maxHeaders);
-        positive("maxConnections", maxConnections);
-        positive("maxConcurrentRequests", maxConcurrentRequests);
-        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
-            throw new StartupException("idleTimeout must be > 0, was " + idleTimeout);
-        }
-        if (readTimeout.isNegative() || readTimeout.isZero()) {
-            throw new StartupException("readTimeout must be > 0, was " + readTimeout);
-        }
-    }
-
-    private static void positive(String name, int value) {
-        if (value < 1) {
-            throw new StartupException(name + " must be >= 1, was " + value);
-        }
     }
 }
