@@ -62,9 +62,10 @@ public final class ApiServer implements AutoCloseable {
      * @throws IllegalStateException when the TLS files cannot be read
      */
     public static ApiServer bind(HttpOptions options, Ticker ticker) {
-        ApiServer apiServer = new ApiServer(options.limits().tls() != null);
+        HttpLimits limits = options.limits();
+        ApiServer apiServer = new ApiServer(limits.tls() != null);
         JobJson json = new JobJson(JobJson.newMapper());
-        ProtocolProblems problems = new ProtocolProblems(json, options.maxBodyBytes(), options.limits().maxHeaderBytes());
+        ProtocolProblems problems = new ProtocolProblems(json, options.maxBodyBytes(), limits.maxHeaderBytes());
         DirectHandlers.Builder direct = DirectHandlers.builder();
         for (EventType type : EventType.values()) {
             direct.addHandler(type, problems);
@@ -75,19 +76,19 @@ public final class ApiServer implements AutoCloseable {
                 .backlog(1024)
                 .shutdownHook(false)
                 .maxPayloadSize(options.maxBodyBytes())
-                .maxTcpConnections(options.limits().maxConnections())
-                .maxConcurrentRequests(options.limits().maxConcurrentRequests())
-                .idleConnectionTimeout(options.limits().idleTimeout())
-                .idleConnectionPeriod(options.limits().idleTimeout().dividedBy(4).isZero() ? options.limits().idleTimeout()
-                        : options.limits().idleTimeout().dividedBy(4))
+                .maxTcpConnections(limits.maxConnections())
+                .maxConcurrentRequests(limits.maxConcurrentRequests())
+                .idleConnectionTimeout(limits.idleTimeout())
+                .idleConnectionPeriod(limits.idleTimeout().dividedBy(4).isZero() ? limits.idleTimeout()
+                        : limits.idleTimeout().dividedBy(4))
                 .shutdownGracePeriod(options.shutdownTimeout())
                 .connectionConfig(ConnectionConfig.builder()
-                        .readTimeout(options.limits().readTimeout())
+                        .readTimeout(limits.readTimeout())
                         // One response is one write, but a client's delayed ACK must never hold the next one.
                         .tcpNoDelay(true)
                         .build())
                 .addProtocol(Http1Config.builder()
-                        .maxHeadersSize(options.limits().maxHeaderBytes())
+                        .maxHeadersSize(limits.maxHeaderBytes())
                         .sendLog(false)
                         .receiveLog(false)
                         .addReceiveListener(problems.headerMeter())
@@ -96,8 +97,8 @@ public final class ApiServer implements AutoCloseable {
                 .errorHandling(ErrorHandling.builder().includeEntity(true).build())
                 .directHandlers(direct.build())
                 .routing(routing(apiServer, options, problems, json, ticker));
-        if (options.limits().tls() != null) {
-            builder.tls(tls(options.limits().tls()));
+        if (limits.tls() != null) {
+            builder.tls(tls(limits.tls()));
         }
         apiServer.server = builder.build().start();
         if (!apiServer.server.isRunning()) {
@@ -140,7 +141,8 @@ public final class ApiServer implements AutoCloseable {
     private static HttpRouting.Builder routing(ApiServer server, HttpOptions options,
             ProtocolProblems problems, JobJson json, Ticker ticker) {
         return HttpRouting.builder()
-                .any((req, res) -> serve(server.handler(options.limits().readTimeout()), options, json, ticker, req, res))
+                .any((req, res) -> serve(server.handler(options.limits().readTimeout()), options, json, ticker, req,
+                        res))
                 .error(Throwable.class, (req, res, error) -> {
                     log.error("{} {} failed", req.prologue().method().text(),
                             PathTemplate.of(req.prologue().uriPath().rawPath()), error);
