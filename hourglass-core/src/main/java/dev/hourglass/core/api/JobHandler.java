@@ -8,4 +8,13 @@ package dev.hourglass.core.api;
 @FunctionalInterface
 public interface JobHandler {
     Outcome handle(JobContext context) throws Exception;
+
+    /**
+     * True when this handler reports each of its attempts itself, with what it knows of the target (see
+     * {@link DeliveryAttempt}); the engine then reports none for it. False by default: the engine reports each
+     * attempt as {@code in_process}, a success, a handler error or a timeout.
+     */
+    default boolean reportsDeliveries() {
+        return false;
+    }
 }

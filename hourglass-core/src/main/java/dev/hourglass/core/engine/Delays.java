@@ -60,6 +60,11 @@ final class Delays implements AutoCloseable {
     /** The deadline the thread parks until; a task due earlier wakes it. */
     private volatile long plannedWakeNanos = Long.MAX_VALUE;
 
+    /** The monotonic clock these delays run on, for measuring beside them. */
+    Ticker ticker() {
+        return ticker;
+    }
+
     Delays(Ticker ticker) {
         this.ticker = ticker;
         this.thread = Thread.ofPlatform().name("hourglass-delays").daemon(true).unstarted(this::run);

@@ -1,5 +1,6 @@
 package dev.hourglass.core.engine;
 
+import dev.hourglass.core.api.DeliveryAttempt;
 import dev.hourglass.core.api.JobContext;
 import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.api.Outcome;
@@ -205,18 +206,31 @@ final class Dispatcher implements AutoCloseable {
         AtomicBoolean finished = new AtomicBoolean();
         Thread worker = Thread.currentThread();
         Duration timeout = job.timeout() != null ? job.timeout() : config.defaultTimeout();
+        long startedNanos = delays.ticker().nanoTime();
         Delays.Delayed watchdog = startWatchdog(() -> {
             if (finished.compareAndSet(false, true)) {
                 worker.interrupt();
+                reportInProcess(job, DeliveryAttempt.Result.TIMEOUT, startedNanos);
                 record(job, new Outcome.Retry(null, "timed out after " + timeout.toMillis() + " ms"));
             }
         }, timeout);
         Outcome outcome = invoke(job);
         watchdog.cancel();
         if (finished.compareAndSet(false, true)) {
+            reportInProcess(job, outcome instanceof Outcome.Succeeded ? DeliveryAttempt.Result.SUCCESS
+                    : DeliveryAttempt.Result.HANDLER_ERROR, startedNanos);
             record(job, outcome);
         }
         Thread.interrupted(); // clear a late interrupt so the virtual thread ends clean
+    }
+
+    /** The attempt's delivery, for a handler that does not report its own ({@link JobHandler#reportsDeliveries}). */
+    private void reportInProcess(Job job, DeliveryAttempt.Result result, long startedNanos) {
+        JobHandler handler = handlers.get(job.handler());
+        if (handler == null || !handler.reportsDeliveries()) {
+            metrics.deliveryAttempted(job, new DeliveryAttempt(DeliveryAttempt.IN_PROCESS, result,
+                    DeliveryAttempt.NO_STATUS, Duration.ofNanos(delays.ticker().nanoTime() - startedNanos)));
+        }
     }
 
     private Delays.Delayed startWatchdog(Runnable onTimeout, Duration timeout) {

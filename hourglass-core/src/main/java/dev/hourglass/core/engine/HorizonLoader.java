@@ -51,6 +51,7 @@ final class HorizonLoader {
     /** Told when a claim's commit answer was lost (the reconciler's claim sweep). */
     private final Runnable claimAnswerLost;
     private final Ticker ticker;
+    private final EngineMetrics metrics;
     /** False on an exclusive store: no other node can rescue this one's claims, so its lease never runs out. */
     private final boolean leaseMatters;
     /**
@@ -72,7 +73,7 @@ final class HorizonLoader {
      * @param claimAnswerLost called when a claim may have committed unheard (see {@link #claimHorizon})
      */
     HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer,
-            Ticker ticker, JobStore store, Runnable claimAnswerLost) {
+            Ticker ticker, JobStore store, Runnable claimAnswerLost, EngineMetrics metrics) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
@@ -80,6 +81,7 @@ final class HorizonLoader {
         this.timer = timer;
         this.claimAnswerLost = claimAnswerLost;
         this.ticker = ticker;
+        this.metrics = metrics;
         this.leaseMatters = !store.exclusive();
         this.leaseUntilNanos = ticker.nanoTime(); // none yet: the first round renews it
     }
@@ -98,6 +100,7 @@ final class HorizonLoader {
      * @param takeOverAll rescue every other node's claims now (an exclusive store after a restart)
      */
     void runRound(boolean takeOverAll) {
+        boolean renewalReported = false;
         try {
             long startNanos = ticker.nanoTime(); // before now: the lease is never thought to hold longer than stored
             Instant now = wallClock.instant();
@@ -109,7 +112,11 @@ final class HorizonLoader {
             }).join();
             if (renewal.rescued() > 0) {
                 log.info("rescued {} jobs from nodes whose lease expired", renewal.rescued());
+                metrics.claimsRescued(renewal.rescued());
             }
+            metrics.leaseRenewal(renewal.renewed() ? EngineMetrics.LeaseRenewal.RENEWED
+                    : EngineMetrics.LeaseRenewal.LOST);
+            renewalReported = true;
             if (renewal.renewed()) {
                 leaseUntilNanos = startNanos + config.leaseTtl().toNanos();
             } else {
@@ -128,6 +135,9 @@ final class HorizonLoader {
                 failedRounds = 0;
             }
         } catch (CompletionException | IllegalStateException e) {
+            if (!renewalReported) {
+                metrics.leaseRenewal(EngineMetrics.LeaseRenewal.FAILED);
+            }
             // An outage fails every round (one per load interval): say so once, then once a minute, not every second.
             if (failedRounds++ % FAILED_ROUNDS_PER_WARNING == 0) {
                 log.warn("horizon round failed ({} in a row): {}; retrying every round", failedRounds,
@@ -194,7 +204,10 @@ final class HorizonLoader {
             return committer.task(Durability.LAZY, work).join();
         }
         try {
-            return claimsBeside.write(Durability.LAZY, work);
+            long started = ticker.nanoTime();
+            List<Job> claimed = claimsBeside.write(Durability.LAZY, work);
+            metrics.claimCommitted(claimed.size(), ticker.nanoTime() - started);
+            return claimed;
         } catch (StoreException e) {
             throw new CompletionException(e);
         }

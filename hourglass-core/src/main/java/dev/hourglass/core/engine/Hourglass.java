@@ -85,6 +85,9 @@ public final class Hourglass implements AutoCloseable {
     private final Delays delays;
     /** The loops as steps, when a driver runs them ({@link Builder#manualLoops}); else null. */
     private final EngineLoops manualLoops;
+    private final EngineMetrics metrics;
+    /** Measures how long schedule calls wait for their commit (monotonic). */
+    private final Ticker ticker;
     private volatile boolean closed;
     /** The store's announcements of jobs committed unowned (transactional enqueue), until close. */
     private volatile JobStore.Subscription announcements = () -> {};
@@ -93,6 +96,8 @@ public final class Hourglass implements AutoCloseable {
         this.config = b.config.validate();
         this.store = b.store;
         this.closeStore = b.closeStore;
+        this.metrics = b.metrics;
+        this.ticker = b.ticker;
         // Before anything reads the time: every component gets the one clock, already measured if the store answers.
         this.clockSync = b.syncsClock()
                 ? ClockSync.measure(store, b.wallClock, b.ticker, b.metrics).orElse(null)
@@ -126,7 +131,7 @@ public final class Hourglass implements AutoCloseable {
                 this::leaseHeld, delays);
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
         this.loader = new HorizonLoader(config, wallClock, committer, timer, b.ticker, store,
-                reconciler::claimAnswerLost);
+                reconciler::claimAnswerLost, b.metrics);
     }
 
     private void start() {
@@ -152,8 +157,37 @@ public final class Hourglass implements AutoCloseable {
         // thread, rather than at the next round.
         EarlyClaims early = new EarlyClaims(wallClock, config.horizon(), background, loader::claimNow);
         announcements = store.onNewJobs(early::announced);
+        metrics.engineStarted(new View());
         log.info("Hourglass node {} started (horizon {}, lease {}{})", config.nodeId(), config.horizon(),
                 config.leaseTtl(), manualLoops == null ? "" : ", loops driven manually");
+    }
+
+    /** What a metrics binding reads of this engine. */
+    private final class View implements EngineView {
+        @Override
+        public String nodeId() {
+            return config.nodeId();
+        }
+
+        @Override
+        public JobStore store() {
+            return store;
+        }
+
+        @Override
+        public InstantSource wallClock() {
+            return wallClock;
+        }
+
+        @Override
+        public int timerEntries() {
+            return timer.size();
+        }
+
+        @Override
+        public boolean storeReachable() {
+            return committer.storeReachable();
+        }
     }
 
     /** The loops as steps for a driver; see {@link EngineLoops}. */
@@ -296,7 +330,11 @@ public final class Hourglass implements AutoCloseable {
                             : "it joins none (its single writer is its own, as the embedded SQLite file's is). Use "
                                     + "schedule(), or the PostgreSQL store"));
         }
-        return insertJoining(joining, callerTx, newJob(timed, false));
+        InsertResult result = insertJoining(joining, callerTx, newJob(timed, false));
+        if (result instanceof InsertResult.Created created) {
+            metrics.jobCreated(created.job(), null); // provisional: it holds if the caller commits
+        }
+        return result;
     }
 
     private static <T> InsertResult insertJoining(TransactionalInsert<T> store, Object callerTx, NewJob job) {
@@ -304,6 +342,7 @@ public final class Hourglass implements AutoCloseable {
     }
 
     private CompletableFuture<InsertResult> submit(Timed timed) {
+        long calledAt = ticker.nanoTime();
         NewJob newJob = newJob(timed, true);
         // The caller's future is its own: a caller who stops waiting (cancel, or a deadline such as orTimeout)
         // withdraws the insert if its transaction has not begun. If it has, the write goes on without the caller,
@@ -318,9 +357,11 @@ public final class Hourglass implements AutoCloseable {
                 return;
             }
             try {
-                if (r instanceof InsertResult.Created created && newJob.owner() != null) {
-                    Job j = created.job();
-                    timer.add(TimerEntry.of(j));
+                if (r instanceof InsertResult.Created created) {
+                    if (newJob.owner() != null) {
+                        timer.add(TimerEntry.of(created.job()));
+                    }
+                    metrics.jobCreated(created.job(), Duration.ofNanos(ticker.nanoTime() - calledAt));
                 }
             } finally {
                 result.complete(r); // committed: the caller learns it whatever happens above
@@ -402,8 +443,9 @@ public final class Hourglass implements AutoCloseable {
     ChangeResult cancel(JobId id, String tenant) {
         ensureOpen();
         ChangeResult result = join(committer.cancel(new CancelRequest(id, tenant, wallClock.instant())));
-        if (result instanceof ChangeResult.Changed) {
+        if (result instanceof ChangeResult.Changed changed) {
             timer.remove(id);
+            metrics.jobCancelled(changed.job());
         }
         return result;
     }
@@ -533,6 +575,7 @@ public final class Hourglass implements AutoCloseable {
         }
         committer.close();
         background.shutdownNow();
+        metrics.engineStopped();
         if (closeStore) {
             store.close();
         }

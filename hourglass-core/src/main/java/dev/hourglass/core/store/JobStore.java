@@ -44,6 +44,22 @@ public interface JobStore extends AutoCloseable {
      */
     List<Claim> claimsOf(ClaimsOfParams params);
 
+    /**
+     * The SCHEDULED jobs, counted by tenant and {@link DueWindow} as seen from {@code now}, with each group's earliest
+     * due time: what the pending-jobs gauges show. A read beside the writer. It visits every SCHEDULED row (one
+     * grouped scan), so callers run it in the background, seconds apart, never per request.
+     *
+     * @throws UnsupportedOperationException if this store cannot count (the default)
+     */
+    default List<PendingCount> countPending(Instant now) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not count pending jobs");
+    }
+
+    /** A short name for this kind of store, as a metric label: {@code sqlite}, {@code postgres}. */
+    default String kind() {
+        return getClass().getSimpleName();
+    }
+
     /** The largest id stored (or ever stored, if the store remembers), to seed the id generator after a restart. */
     Optional<JobId> lastJobId();
 

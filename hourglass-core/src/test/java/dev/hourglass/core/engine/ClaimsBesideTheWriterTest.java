@@ -45,7 +45,7 @@ class ClaimsBesideTheWriterTest {
         committer = new GroupCommitter(store, 2_000, EngineMetrics.NOOP, clock, 0);
         committer.start();
         loader = new HorizonLoader(EngineConfig.defaults(NODE), clock, committer, timer, clock, store,
-                answersLost::incrementAndGet);
+                answersLost::incrementAndGet, EngineMetrics.NOOP);
     }
 
     @AfterEach

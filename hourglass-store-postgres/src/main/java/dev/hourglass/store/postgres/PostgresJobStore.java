@@ -16,12 +16,14 @@ import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.PendingCount;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.TransactionalInsert;
 import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
+import dev.hourglass.store.jdbc.PendingCountQuery;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.jdbc.SqlFailures;
@@ -625,6 +627,16 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
                 return page;
             }
         });
+    }
+
+    @Override
+    public List<PendingCount> countPending(Instant now) {
+        return PendingCountQuery.run(this, now);
+    }
+
+    @Override
+    public String kind() {
+        return "postgres";
     }
 
     /** The largest id in {@code jobs} (one step down the primary key), or the largest one pruned if larger. */

@@ -12,12 +12,14 @@ import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.PendingCount;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.Ticker;
 import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
+import dev.hourglass.store.jdbc.PendingCountQuery;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.jdbc.SqlFailures;
@@ -467,6 +469,16 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
                 return page;
             }
         });
+    }
+
+    @Override
+    public List<PendingCount> countPending(Instant now) {
+        return PendingCountQuery.run(this, now);
+    }
+
+    @Override
+    public String kind() {
+        return "sqlite";
     }
 
     /** The largest id in {@code jobs}, or the largest one pruned if that is larger. */

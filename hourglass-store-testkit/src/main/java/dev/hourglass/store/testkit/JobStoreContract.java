@@ -17,6 +17,7 @@ import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.ClaimDueParams;
 import dev.hourglass.core.store.ClaimsOfParams;
+import dev.hourglass.core.store.DueWindow;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.HeartbeatParams;
@@ -25,6 +26,7 @@ import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.PendingCount;
 import dev.hourglass.core.store.PruneParams;
 import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
@@ -1637,6 +1639,48 @@ public abstract class JobStoreContract {
                     tx.reschedule(List.of()), tx.claimDue(new ClaimDueParams("node-a", at(0), 10, at(0)))));
 
             assertThat(results).allMatch(List::isEmpty);
+        }
+    }
+
+    /** countPending: the pending-jobs gauges, by tenant and due window. */
+    @Nested
+    class CountPending {
+
+        @Test
+        void countsScheduledJobsByTenantAndWindowWithTheOldestDueTime() {
+            Instant now = T0;
+            insert(job().tenant("a").dueAt(now.minusSeconds(30)).build(),
+                    job().tenant("a").dueAt(now.minusSeconds(5)).build(),
+                    job().tenant("a").dueAt(now).build(), // due exactly now: overdue (the edge is inclusive)
+                    job().tenant("a").dueAt(now.plusSeconds(60)).build(), // the edge of the first minute
+                    job().tenant("a").dueAt(now.plusSeconds(61)).build(),
+                    job().tenant("b").dueAt(now.plus(Duration.ofHours(5))).build(),
+                    job().tenant("b").dueAt(now.plus(Duration.ofDays(3))).build(),
+                    job().tenant("b").dueAt(now.plus(Duration.ofDays(4))).build());
+
+            assertThat(store.countPending(now)).containsExactlyInAnyOrder(
+                    new PendingCount("a", DueWindow.OVERDUE, 3, now.minusSeconds(30)),
+                    new PendingCount("a", DueWindow.LT_1M, 1, now.plusSeconds(60)),
+                    new PendingCount("a", DueWindow.LT_1H, 1, now.plusSeconds(61)),
+                    new PendingCount("b", DueWindow.LT_1D, 1, now.plus(Duration.ofHours(5))),
+                    new PendingCount("b", DueWindow.GE_1D, 2, now.plus(Duration.ofDays(3))));
+        }
+
+        @Test
+        void leavesOutRunningAndFinishedJobs() {
+            Job running = running("node-a", job().tenant("a").dueAt(T0.minusSeconds(1)), T0);
+            Job done = running("node-a", job().tenant("a").dueAt(T0.minusSeconds(2)), T0);
+            succeed(done, T0);
+            insertOne(job().tenant("a").dueAt(T0.plusSeconds(10)).build());
+
+            assertThat(running.state()).isEqualTo(JobState.RUNNING);
+            assertThat(store.countPending(T0)).containsExactly(
+                    new PendingCount("a", DueWindow.LT_1M, 1, T0.plusSeconds(10)));
+        }
+
+        @Test
+        void anEmptyStoreCountsNothing() {
+            assertThat(store.countPending(T0)).isEmpty();
         }
     }
 }

@@ -1,0 +1,43 @@
+package dev.hourglass.store.jdbc;
+
+import dev.hourglass.core.store.DueWindow;
+import dev.hourglass.core.store.PendingCount;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@link dev.hourglass.core.store.JobStore#countPending}, in SQL both stores speak: one grouped pass over the
+ * SCHEDULED rows, each put in its {@link DueWindow} by a CASE on {@code due_at} (epoch milliseconds in both
+ * schemas). The window edges are bound as parameters, so the statement text never changes.
+ */
+public final class PendingCountQuery {
+    /** The window's ordinal for each row: 0 overdue, 1 under a minute, ..., 4 a day or more. */
+    public static final String SQL = "SELECT tenant, CASE WHEN due_at <= ? THEN 0 WHEN due_at <= ? THEN 1 "
+            + "WHEN due_at <= ? THEN 2 WHEN due_at <= ? THEN 3 ELSE 4 END AS due_window, count(*), min(due_at) "
+            + "FROM jobs WHERE state = 'SCHEDULED' GROUP BY tenant, due_window";
+
+    private PendingCountQuery() {}
+
+    /** Counts on a connection of {@code database}'s read side. */
+    public static List<PendingCount> run(SqlDatabase database, Instant now) {
+        DueWindow[] windows = DueWindow.values();
+        return database.readSql("count pending jobs", connection -> {
+            try (PreparedStatement count = connection.prepareStatement(SQL)) {
+                for (int i = 0; i < windows.length - 1; i++) {
+                    count.setLong(i + 1, windows[i].edge(now).toEpochMilli());
+                }
+                List<PendingCount> counts = new ArrayList<>();
+                try (ResultSet rs = count.executeQuery()) {
+                    while (rs.next()) {
+                        counts.add(new PendingCount(rs.getString(1), windows[rs.getInt(2)], rs.getLong(3),
+                                Instant.ofEpochMilli(rs.getLong(4))));
+                    }
+                }
+                return counts;
+            }
+        });
+    }
+}
