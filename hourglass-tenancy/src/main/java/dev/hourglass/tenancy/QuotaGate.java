@@ -6,11 +6,13 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +48,8 @@ public final class QuotaGate implements AutoCloseable {
     private volatile Map<String, AtomicLong> accepted = new ConcurrentHashMap<>();
     private final ScheduledExecutorService recounter;
     private volatile boolean recountFailing;
+    /** Hears of every refusal (the quota-rejection counter); set before the gate is used. */
+    private volatile BiConsumer<String, QuotaRefusal> refusals = (tenant, refusal) -> {};
 
     /** @param ticker the monotonic clock the buckets refill on */
     public QuotaGate(TenantStore store, Ticker ticker, Duration recountEvery) {
@@ -66,6 +70,15 @@ public final class QuotaGate implements AutoCloseable {
                 Thread.ofPlatform().name("hourglass-quota-recount").daemon(true).factory());
     }
 
+    /**
+     * Tells {@code listener} the tenant and the refusal of every schedule or reschedule this gate refuses (metrics).
+     * Called on the request's thread: it must be quick and must not throw.
+     */
+    public QuotaGate onRefusal(BiConsumer<String, QuotaRefusal> listener) {
+        this.refusals = Objects.requireNonNull(listener, "listener");
+        return this;
+    }
+
     /** Counts pending jobs now, then every {@code recountEvery} in the background. */
     public QuotaGate start() {
         recount();
@@ -82,6 +95,10 @@ public final class QuotaGate implements AutoCloseable {
      * @return null when admitted, else why not
      */
     public QuotaRefusal admit(Tenant tenant, int payloadBytes, Duration delay) {
+        return reported(tenant, check(tenant, payloadBytes, delay));
+    }
+
+    private QuotaRefusal check(Tenant tenant, int payloadBytes, Duration delay) {
         Quotas q = tenant.quotas();
         if (payloadBytes > q.maxPayloadBytes()) {
             return new QuotaRefusal("maxPayloadBytes", q.maxPayloadBytes(), 1, "the payload is " + payloadBytes
@@ -111,7 +128,14 @@ public final class QuotaGate implements AutoCloseable {
      */
     public QuotaRefusal admitReschedule(Tenant tenant, Duration delay) {
         QuotaRefusal tooFar = beyondHorizon(tenant, delay);
-        return tooFar != null ? tooFar : overRate(tenant);
+        return reported(tenant, tooFar != null ? tooFar : overRate(tenant));
+    }
+
+    private QuotaRefusal reported(Tenant tenant, QuotaRefusal refusal) {
+        if (refusal != null) {
+            refusals.accept(tenant.name(), refusal);
+        }
+        return refusal;
     }
 
     private static QuotaRefusal beyondHorizon(Tenant tenant, Duration delay) {

@@ -135,6 +135,7 @@ public final class Hourglass implements AutoCloseable {
     }
 
     private void start() {
+        metrics.engineStarted(new View()); // first: the commits below are measured with the store's label
         if (clockSync != null) {
             clockSync.start();
         }
@@ -157,7 +158,6 @@ public final class Hourglass implements AutoCloseable {
         // thread, rather than at the next round.
         EarlyClaims early = new EarlyClaims(wallClock, config.horizon(), background, loader::claimNow);
         announcements = store.onNewJobs(early::announced);
-        metrics.engineStarted(new View());
         log.info("Hourglass node {} started (horizon {}, lease {}{})", config.nodeId(), config.horizon(),
                 config.leaseTtl(), manualLoops == null ? "" : ", loops driven manually");
     }
