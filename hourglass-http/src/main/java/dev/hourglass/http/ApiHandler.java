@@ -52,6 +52,7 @@ import org.slf4j.LoggerFactory;
  * GET    /healthz                  liveness: 200 while the server answers, whatever the store does
  * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached
  * GET    /v1/openapi.yaml          this API's contract (no key needed)
+ * GET    /metrics                  Prometheus metrics, when served here ({@link #serveMetrics}; the admin key if set)
  * </pre>
  *
  * <p>Every request under {@code /v1/} carries an API key ({@code Authorization: Bearer ...}, see
@@ -84,6 +85,10 @@ public final class ApiHandler {
     private final Authenticator auth;
     private final QuotaGate quotas;
     private final AdminApi admin;
+    /** The metrics served at {@value MetricsExposition#PATH}; null when they are off or on a port of their own. */
+    private volatile MetricsExposition metrics;
+    /** Whether {@link #metrics} takes the admin key (it does whenever the server has one). */
+    private final boolean metricsNeedAdminKey;
 
     /**
      * @param maxBodyBytes the largest request body read; a larger one is answered 413 without reading it all
@@ -114,6 +119,17 @@ public final class ApiHandler {
         this.auth = new Authenticator(tenants, adminKey, Objects.requireNonNull(authThrottle, "authThrottle"));
         this.quotas = Objects.requireNonNull(quotas, "quotas");
         this.admin = new AdminApi(tenants, mapper);
+        this.metricsNeedAdminKey = adminKey != null;
+    }
+
+    /**
+     * Serves {@code exposition} at {@value MetricsExposition#PATH} on this API. It lists every tenant's name and
+     * volumes, so it takes the admin key when the server has one; without one the server has no tenant but
+     * {@code default} (tenants are created through the admin API), and the metrics are open like {@code /healthz}.
+     */
+    public ApiHandler serveMetrics(MetricsExposition exposition) {
+        this.metrics = Objects.requireNonNull(exposition, "exposition");
+        return this;
     }
 
     /** Answers one call; never throws (a client that went away is only logged). */
@@ -167,6 +183,13 @@ public final class ApiHandler {
         } else if (path.equals("/readyz")) {
             allow(method, "GET");
             ready(ex);
+        } else if (path.equals(MetricsExposition.PATH) && metrics != null) {
+            allow(method, "GET");
+            if (metricsNeedAdminKey) {
+                auth.admin(ex);
+            }
+            MetricsExposition.Scrape scrape = metrics.scrape(ex.header("Accept"));
+            write(ex, 200, scrape.contentType(), scrape.body(), Map.of());
         } else if (path.equals(OpenApiContract.PATH)) {
             allow(method, "GET");
             write(ex, 200, OpenApiContract.MEDIA_TYPE, OpenApiContract.yaml(), Map.of());

@@ -188,7 +188,7 @@ public final class HourglassMetrics implements EngineMetrics {
     @Override
     public void jobCreated(Job job, Duration durableAfter) {
         String tenant = tenants.of(job.tenant());
-        created.computeIfAbsent(new TenantValue(tenant, source), k -> Counter.builder("hourglass.jobs.created")
+        created.computeIfAbsent(new TenantValue(tenant, source), k -> Counter.builder("hourglass.jobs.scheduled")
                 .description("Jobs created by schedule calls (not repeats of an idempotency key)")
                 .tag("tenant", k.tenant()).tag("source", k.value()).register(registry)).increment();
         Timer timer = scheduleDuration;
@@ -319,7 +319,7 @@ public final class HourglassMetrics implements EngineMetrics {
         }
 
         /**
-         * The {@code source} label of {@code hourglass_jobs_created_total} for schedules made through this engine's
+         * The {@code source} label of {@code hourglass_jobs_scheduled_total} for schedules made through this engine's
          * calls: {@code library} (the default) or {@code api} (the server's HTTP API).
          */
         public Builder source(String value) {

@@ -102,8 +102,8 @@ class HourglassMetricsTest {
             engine.advance(Duration.ofSeconds(1)).runDue(); // the retries of the failing jobs, due on the backoff
         }
 
-        assertThat(counter("hourglass.jobs.created", "tenant", "a", "source", "library")).isEqualTo(7);
-        assertThat(counter("hourglass.jobs.created", "tenant", "b", "source", "library")).isEqualTo(3);
+        assertThat(counter("hourglass.jobs.scheduled", "tenant", "a", "source", "library")).isEqualTo(7);
+        assertThat(counter("hourglass.jobs.scheduled", "tenant", "b", "source", "library")).isEqualTo(3);
         assertThat(counter("hourglass.jobs.fired", "tenant", "a", "target_type", "in_process")).isEqualTo(5);
         assertThat(counter("hourglass.jobs.fired", "tenant", "b", "target_type", "in_process")).isEqualTo(7);
         assertThat(counter("hourglass.delivery.attempts", "tenant", "a", "outcome", "success")).isEqualTo(5);
@@ -174,10 +174,10 @@ class HourglassMetricsTest {
         schedule("c", "ok", Duration.ofSeconds(1), 1);
         schedule("d", "ok", Duration.ofSeconds(1), 1);
 
-        assertThat(counter("hourglass.jobs.created", "tenant", "a")).isEqualTo(1);
-        assertThat(counter("hourglass.jobs.created", "tenant", "b")).isEqualTo(1);
-        assertThat(counter("hourglass.jobs.created", "tenant", "other")).isEqualTo(2);
-        assertThat(registry.find("hourglass.jobs.created").counters()).hasSize(3);
+        assertThat(counter("hourglass.jobs.scheduled", "tenant", "a")).isEqualTo(1);
+        assertThat(counter("hourglass.jobs.scheduled", "tenant", "b")).isEqualTo(1);
+        assertThat(counter("hourglass.jobs.scheduled", "tenant", "other")).isEqualTo(2);
+        assertThat(registry.find("hourglass.jobs.scheduled").counters()).hasSize(3);
     }
 
     @Test
@@ -186,7 +186,7 @@ class HourglassMetricsTest {
         schedule("a", "ok", Duration.ofSeconds(1), 1);
         engine.advance(Duration.ofSeconds(1)).runDue();
 
-        assertThat(counter("hourglass.jobs.created", "tenant", "a", "source", "api")).isEqualTo(1);
+        assertThat(counter("hourglass.jobs.scheduled", "tenant", "a", "source", "api")).isEqualTo(1);
         assertThat(counter("hourglass.jobs.fired", "tenant", "a", "target_type", "webhook")).isEqualTo(1);
     }
 

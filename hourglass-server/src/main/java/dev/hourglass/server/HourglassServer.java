@@ -2,6 +2,7 @@ package dev.hourglass.server;
 
 import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.engine.EngineConfig;
+import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
@@ -11,6 +12,8 @@ import dev.hourglass.http.ApiHandler;
 import dev.hourglass.http.ApiServer;
 import dev.hourglass.http.AuthFailureThrottle;
 import dev.hourglass.http.HttpOptions;
+import dev.hourglass.http.MetricsExposition;
+import dev.hourglass.http.MetricsServer;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.postgres.PostgresJobStore;
 import dev.hourglass.store.postgres.PostgresOptions;
@@ -69,11 +72,16 @@ public final class HourglassServer implements AutoCloseable {
     private final TenantDirectory tenants;
     private final QuotaGate quotas;
     private final String generatedDefaultKey;
+    /** The meters and their listener of its own; null when off, and the listener null on the API port. */
+    private final ServerMetrics metrics;
+    private final MetricsServer metricsServer;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private HourglassServer(ServerConfig config, ApiServer http, CloseableHttpClient webhookClient,
             Hourglass hourglass, Path storeFile, WebhookSigningSetup webhookSigning, TenantDirectory tenants,
-            QuotaGate quotas, String generatedDefaultKey) {
+            QuotaGate quotas, String generatedDefaultKey, ServerMetrics metrics, MetricsServer metricsServer) {
+        this.metrics = metrics;
+        this.metricsServer = metricsServer;
         this.config = config;
         this.http = http;
         this.webhookClient = webhookClient;
@@ -110,7 +118,12 @@ public final class HourglassServer implements AutoCloseable {
         CloseableHttpClient client = null;
         TenantDirectory tenants = null;
         QuotaGate quotas = null;
+        ServerMetrics metrics = config.metrics().enabled() ? new ServerMetrics(config.metrics()) : null;
+        MetricsServer metricsServer = null;
         try {
+            if (metrics != null && config.metrics().ownPort()) {
+                metricsServer = bindMetrics(config, metrics);
+            }
             store = config.postgres() != null ? openPostgres(config.postgres()) : openStore(storeFile);
             EngineConfig engine = config.engine() != null ? config.engine() : EngineConfig.defaults(defaultNodeId());
             // After the store is open: on SQLite its lock makes this process the data directory's only user.
@@ -121,20 +134,33 @@ public final class HourglassServer implements AutoCloseable {
                     signing.secrets().secretsFor(TenantDirectory.DEFAULT_TENANT));
             TenantDirectory.Bootstrap bootstrap = startTenants(tenants, config.keys());
             quotas = startQuotas(tenantStore, ticker);
-            // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
+            EngineMetrics engineMetrics = metrics != null ? metrics.engine() : EngineMetrics.NOOP;
+            if (metrics != null) {
+                quotas.onRefusal((tenant, refusal) -> metrics.engine().quotaRejected(tenant, refusal.quota()));
+            }            // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
             GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
             Hourglass hourglass = startEngine(store, engine, tenants, new WebhookHandler(client,
                     config.webhookConnectTimeout(), engine.defaultTimeout(),
-                    new WebhookSigner(tenants, wallClock)), wallClock, ticker);
-            http.serve(new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(), addressGuard, tenants,
-                    quotas, config.keys().adminKey(),
-                    new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE)));
+                    new WebhookSigner(tenants, wallClock), engineMetrics, ticker), wallClock, ticker, engineMetrics);
+            ApiHandler api = new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(), addressGuard,
+                    tenants, quotas, config.keys().adminKey(),
+                    new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE));
+            if (metrics != null && metricsServer == null) {
+                api.serveMetrics(metrics);
+            }
+            http.serve(api);
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);
             return new HourglassServer(config, http, client, hourglass, storeFile, signing, tenants, quotas,
-                    bootstrap.generatedDefaultKey());
+                    bootstrap.generatedDefaultKey(), metrics, metricsServer);
         } catch (RuntimeException e) {
             http.close();
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
+            if (metrics != null) {
+                metrics.close();
+            }
             if (quotas != null) {
                 quotas.close();
             }
@@ -196,6 +222,15 @@ public final class HourglassServer implements AutoCloseable {
         }
     }
 
+    private static MetricsServer bindMetrics(ServerConfig config, ServerMetrics metrics) {
+        try {
+            return MetricsServer.start(config.bind(), config.metrics().port(), metrics);
+        } catch (RuntimeException e) {
+            throw new StartupException("cannot serve /metrics on " + hostForUri(config.bind()) + ":"
+                    + config.metrics().port() + ": " + firstLine(String.valueOf(e.getMessage())), e);
+        }
+    }
+
     private static TenantDirectory.Bootstrap startTenants(TenantDirectory tenants, ServerKeys keys) {
         try {
             return tenants.start(keys.defaultApiKey(), TenantDirectory.DEFAULT_REFRESH);
@@ -239,7 +274,7 @@ public final class HourglassServer implements AutoCloseable {
     }
 
     private static Hourglass startEngine(JobStore store, EngineConfig engine, TenantShares shares,
-            WebhookHandler webhooks, InstantSource wallClock, Ticker ticker) {
+            WebhookHandler webhooks, InstantSource wallClock, Ticker ticker, EngineMetrics metrics) {
         try {
             return Hourglass.builder()
                     .store(store)
@@ -248,6 +283,7 @@ public final class HourglassServer implements AutoCloseable {
                     .config(engine)
                     .tenantShares(shares)
                     .handler(WebhookHandler.NAME, webhooks)
+                    .metrics(metrics)
                     .build();
         } catch (StoreException e) {
             throw new StartupException("cannot start on the store: " + firstLine(e.getMessage()), e);
@@ -266,6 +302,31 @@ public final class HourglassServer implements AutoCloseable {
     /** The port listened on (the one picked, when configured with 0). */
     public int port() {
         return http.port();
+    }
+
+    /**
+     * Where {@code GET /metrics} is served: on the API ({@link #baseUri()}) or on the metrics port; empty when the
+     * metrics are off.
+     */
+    public java.util.Optional<URI> metricsUri() {
+        if (metrics == null) {
+            return java.util.Optional.empty();
+        }
+        URI base = metricsServer == null ? baseUri()
+                : URI.create("http://" + hostForUri(config.bind()) + ":" + metricsServer.port());
+        return java.util.Optional.of(base.resolve(MetricsExposition.PATH));
+    }
+
+    /** The meters, for tests and embedding code; empty when the metrics are off. */
+    public java.util.Optional<io.micrometer.core.instrument.MeterRegistry> meterRegistry() {
+        return java.util.Optional.ofNullable(metrics).map(ServerMetrics::registry);
+    }
+
+    /** Samples the pending-jobs gauges now (they are otherwise sampled in the background): for tests. */
+    public void samplePendingMetrics() {
+        if (metrics != null) {
+            metrics.engine().samplePending();
+        }
     }
 
     /** Where the API is, e.g. {@code http://127.0.0.1:8080}. */
@@ -341,6 +402,12 @@ public final class HourglassServer implements AutoCloseable {
             webhookClient.close(CloseMode.IMMEDIATE);
             quotas.close();
             tenants.close();
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
+            if (metrics != null) {
+                metrics.close();
+            }
         }
         log.info("stopped");
     }

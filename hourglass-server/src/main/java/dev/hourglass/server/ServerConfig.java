@@ -32,6 +32,7 @@ import java.util.Objects;
  *     reach all the same; none by default
  * @param keys the admin key and the preset key of the {@code default} tenant, if given
  * @param http the HTTP server's limits (headers, connections, concurrent requests, timeouts) and TLS
+ * @param metrics whether and where {@code /metrics} is served, and how its labels are bounded
  */
 public record ServerConfig(
         String bind,
@@ -46,7 +47,8 @@ public record ServerConfig(
         List<SigningSecret> webhookSecrets,
         WebhookAllowlist webhookAllowlist,
         ServerKeys keys,
-        HttpLimits http) {
+        HttpLimits http,
+        MetricsOptions metrics) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -64,83 +66,91 @@ public record ServerConfig(
         Objects.requireNonNull(webhookAllowlist, "webhookAllowlist");
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(metrics, "metrics");
     }
 
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, DEFAULT_DATA_DIR, null, ApiHandler.DEFAULT_MAX_BODY_BYTES,
                 WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE, null, ApiHandler.DEFAULT_STORE_TIMEOUT,
-                List.of(), WebhookAllowlist.none(), ServerKeys.NONE, HttpLimits.DEFAULTS);
+                List.of(), WebhookAllowlist.none(), ServerKeys.NONE, HttpLimits.DEFAULTS,
+                MetricsOptions.DEFAULTS);
     }
 
     public ServerConfig withBind(String value) {
         return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
     }
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
     }
 
     public ServerConfig withEngine(EngineConfig value) {
         return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
     }
 
     public ServerConfig withMaxBodyBytes(int value) {
         return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
     }
 
     public ServerConfig withWebhookConnectTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace, postgres, storeTimeout,
-                webhookSecrets, webhookAllowlist, keys, http);
+                webhookSecrets, webhookAllowlist, keys, http, metrics);
     }
 
     public ServerConfig withStopGrace(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
     }
 
     /** Runs on PostgreSQL instead of the embedded SQLite file ({@code dataDir} is then unused). */
     public ServerConfig withPostgres(PostgresOptions value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, value,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
     }
 
     /** How long an API request waits for the store before it is answered 503. */
     public ServerConfig withStoreTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                value, webhookSecrets, webhookAllowlist, keys, http);
+                value, webhookSecrets, webhookAllowlist, keys, http, metrics);
     }
 
     /** Signs webhooks with these secrets (newest first) instead of the generated one. */
     public ServerConfig withWebhookSecrets(List<SigningSecret> value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, value, webhookAllowlist, keys, http);
+                storeTimeout, value, webhookAllowlist, keys, http, metrics);
     }
 
     /** Lets webhooks reach these otherwise blocked addresses and host names. */
     public ServerConfig withWebhookAllowlist(WebhookAllowlist value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, value, keys, http);
+                storeTimeout, webhookSecrets, value, keys, http, metrics);
     }
 
     /** The admin API key and the default tenant's preset key. */
     public ServerConfig withKeys(ServerKeys value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, value, http);
+                storeTimeout, webhookSecrets, webhookAllowlist, value, http, metrics);
     }
 
     /** The HTTP server's limits and TLS. */
     public ServerConfig withHttp(HttpLimits value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, value);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, value, metrics);
+    }
+
+    /** Whether and where the metrics are served. */
+    public ServerConfig withMetrics(MetricsOptions value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, value);
     }
 
     /**
@@ -169,6 +179,7 @@ public record ServerConfig(
             throw new StartupException("storeTimeout must be > 0, was " + storeTimeout);
         }
         checkHttp(http);
+        metrics.validate();
         keys.check(ServerKeys.ADMIN_KEY_ENV, ServerKeys.DEFAULT_API_KEY_ENV);
         if (postgres != null && webhookSecrets.isEmpty()) {
             // Not generated per node: receivers would reject the deliveries of every node but one.

@@ -1,9 +1,13 @@
 package dev.hourglass.webhook;
 
+import dev.hourglass.core.api.DeliveryAttempt;
 import dev.hourglass.core.api.JobContext;
 import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.time.Rfc3339;
+import dev.hourglass.core.time.SystemTime;
+import dev.hourglass.core.time.Ticker;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.RefusedAddressException;
 import dev.hourglass.webhook.signing.WebhookSigner;
@@ -62,6 +66,8 @@ public final class WebhookHandler implements JobHandler {
     public static final String NAME = "webhook";
     public static final String USER_AGENT = "Hourglass/0.1";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** The {@code target_type} of webhook jobs in the metrics. */
+    public static final String TARGET_TYPE = "webhook";
     /** The longest {@code Retry-After} honoured; a larger one is capped (a receiver cannot park a job for years). */
     static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
 
@@ -84,6 +90,9 @@ public final class WebhookHandler implements JobHandler {
     private final Duration defaultTimeout;
     private final Duration connectTimeout;
     private final WebhookSigner signer;
+    private final EngineMetrics metrics;
+    /** Measures each attempt for the metrics (monotonic). */
+    private final Ticker ticker;
 
     /**
      * @param client the client that sends every attempt (see {@link #newClient}: no redirects, no automatic retries,
@@ -94,6 +103,17 @@ public final class WebhookHandler implements JobHandler {
      */
     public WebhookHandler(CloseableHttpClient client, Duration connectTimeout, Duration defaultTimeout,
             WebhookSigner signer) {
+        this(client, connectTimeout, defaultTimeout, signer, EngineMetrics.NOOP, SystemTime.ticker());
+    }
+
+    /**
+     * @param metrics hears of every attempt ({@link EngineMetrics#deliveryAttempted}: outcome, status class, time)
+     * @param ticker measures the attempts
+     */
+    public WebhookHandler(CloseableHttpClient client, Duration connectTimeout, Duration defaultTimeout,
+            WebhookSigner signer, EngineMetrics metrics, Ticker ticker) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.client = Objects.requireNonNull(client, "client");
         this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
         this.defaultTimeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
@@ -136,27 +156,57 @@ public final class WebhookHandler implements JobHandler {
         return lower.startsWith("hourglass-") || OWN_HEADERS.contains(lower) || TRANSPORT_HEADERS.contains(lower);
     }
 
+    /** This handler reports each attempt itself, with its HTTP status and how it failed. */
+    @Override
+    public boolean reportsDeliveries() {
+        return true;
+    }
+
     @Override
     public Outcome handle(JobContext ctx) throws InterruptedException {
+        long started = ticker.nanoTime();
+        Attempt attempt = null;
+        try {
+            attempt = deliver(ctx);
+            return attempt.outcome();
+        } finally {
+            // An interrupted attempt (the engine's watchdog, at the job's timeout) throws: it timed out.
+            Attempt reported = attempt != null ? attempt : new Attempt(null, DeliveryAttempt.Result.TIMEOUT, 0);
+            metrics.deliveryAttempted(ctx.job(), new DeliveryAttempt(TARGET_TYPE, reported.result(),
+                    DeliveryAttempt.statusClassOf(reported.status()), Duration.ofNanos(ticker.nanoTime() - started)));
+        }
+    }
+
+    /** An attempt's outcome for the engine, and for the metrics how it ended and the status (0: none). */
+    private record Attempt(Outcome outcome, DeliveryAttempt.Result result, int status) {
+        static Attempt retry(String reason, DeliveryAttempt.Result result) {
+            return new Attempt(Outcome.retry(reason), result, 0);
+        }
+    }
+
+    private Attempt deliver(JobContext ctx) throws InterruptedException {
         WebhookTarget target;
         try {
             target = WebhookTarget.fromJson(ctx.target());
         } catch (IllegalArgumentException e) {
-            return Outcome.failed("invalid webhook target: " + e.getMessage()); // retrying cannot fix it
+            // Retrying cannot fix it.
+            return new Attempt(Outcome.failed("invalid webhook target: " + e.getMessage()),
+                    DeliveryAttempt.Result.HANDLER_ERROR, 0);
         }
         Duration timeout = ctx.job().timeout() != null ? ctx.job().timeout() : defaultTimeout;
         HttpPost request;
         try {
             request = request(ctx, target, timeout);
         } catch (IllegalArgumentException e) {
-            return Outcome.failed("invalid webhook request: " + e.getMessage());
+            return new Attempt(Outcome.failed("invalid webhook request: " + e.getMessage()),
+                    DeliveryAttempt.Result.HANDLER_ERROR, 0);
         }
         try {
             ClassicHttpResponse response = client.executeOpen(null, request, null);
             int status = response.getCode();
             if (status >= 200 && status < 300) {
                 ResponseBodies.finishSuccess(request, response);
-                return Outcome.succeeded();
+                return new Attempt(Outcome.succeeded(), DeliveryAttempt.Result.SUCCESS, status);
             }
             Optional<Duration> after = retryAfter(response.getFirstHeader("Retry-After"));
             Duration wait = timeout.compareTo(ResponseBodies.EXCERPT_WAIT) < 0 ? timeout : ResponseBodies.EXCERPT_WAIT;
@@ -164,26 +214,29 @@ public final class WebhookHandler implements JobHandler {
             String reason = "HTTP " + status + (excerpt.isEmpty() ? "" : ": " + excerpt);
             // A receiver may ask for a longer wait than the backoff, never a shorter one: "Retry-After: 0" must not
             // turn the retries into a busy loop against it.
-            return after.map(a -> Outcome.retryAfter(atLeastBackoff(a, ctx), reason))
+            Outcome retry = after.map(a -> Outcome.retryAfter(atLeastBackoff(a, ctx), reason))
                     .orElseGet(() -> Outcome.retry(reason));
+            return new Attempt(retry, DeliveryAttempt.Result.HTTP_ERROR, status);
         } catch (ConnectTimeoutException e) {
-            return Outcome.retry("connect timed out after " + connectTimeout.toMillis() + " ms");
+            return Attempt.retry("connect timed out after " + connectTimeout.toMillis() + " ms",
+                    DeliveryAttempt.Result.CONNECT_ERROR);
         } catch (SocketTimeoutException e) {
-            return Outcome.retry("timed out after " + timeout.toMillis() + " ms");
+            return Attempt.retry("timed out after " + timeout.toMillis() + " ms", DeliveryAttempt.Result.TIMEOUT);
         } catch (ConnectException e) {
-            return Outcome.retry(connectFailure(e));
+            return Attempt.retry(connectFailure(e), DeliveryAttempt.Result.CONNECT_ERROR);
         } catch (RefusedAddressException e) {
             // A failed attempt like an unknown host: DNS may change back, and the operator may allowlist it.
-            return Outcome.retry("refused: " + e.refusal().describe() + ", not in the webhook allowlist");
+            return Attempt.retry("refused: " + e.refusal().describe() + ", not in the webhook allowlist",
+                    DeliveryAttempt.Result.REFUSED);
         } catch (UnknownHostException e) {
-            return Outcome.retry("unknown host " + target.url().getHost());
+            return Attempt.retry("unknown host " + target.url().getHost(), DeliveryAttempt.Result.CONNECT_ERROR);
         } catch (InterruptedIOException e) {
             if (Thread.currentThread().isInterrupted()) {
                 throw new InterruptedException("webhook delivery interrupted");
             }
-            return Outcome.retry("request failed: " + describe(e));
+            return Attempt.retry("request failed: " + describe(e), DeliveryAttempt.Result.CONNECT_ERROR);
         } catch (IOException e) {
-            return Outcome.retry("request failed: " + describe(e));
+            return Attempt.retry("request failed: " + describe(e), DeliveryAttempt.Result.CONNECT_ERROR);
         }
     }
 

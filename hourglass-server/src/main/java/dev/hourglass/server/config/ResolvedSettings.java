@@ -110,6 +110,15 @@ public final class ResolvedSettings {
         };
     }
 
+    /** A switch: {@code on} or {@code off} (also {@code true}/{@code false}), in any case. */
+    public boolean onOff(Setting s) {
+        return switch (text(s).trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw invalid(s, "on or off");
+        };
+    }
+
     /** An integer in [min, max]. */
     public int integer(Setting s, int min, int max) {
         String text = text(s);

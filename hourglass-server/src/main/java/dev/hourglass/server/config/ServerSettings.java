@@ -7,6 +7,7 @@ import dev.hourglass.core.model.Backoff;
 import dev.hourglass.http.HttpLimits;
 import dev.hourglass.http.HttpOptions;
 import dev.hourglass.server.HourglassServer;
+import dev.hourglass.server.MetricsOptions;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
 import dev.hourglass.server.StartupException;
@@ -74,7 +75,14 @@ public final class ServerSettings {
         }
         ServerKeys keys = new ServerKeys(s.text(ADMIN_KEY), s.text(DEFAULT_API_KEY))
                 .check(s.label(ADMIN_KEY), s.label(DEFAULT_API_KEY));
-        return config.withKeys(keys).withEngine(engine(s));
+        return config.withKeys(keys).withEngine(engine(s)).withMetrics(metrics(s));
+    }
+
+    /** Whether and where /metrics is served, and how its tenant labels are bounded. */
+    static MetricsOptions metrics(ResolvedSettings s) {
+        return new MetricsOptions(s.onOff(METRICS),
+                s.text(METRICS_PORT) == null ? MetricsOptions.ON_API_PORT : s.integer(METRICS_PORT, 0, 65_535),
+                s.integer(METRICS_TENANT_LABELS, 0, 100_000), s.duration(METRICS_PENDING_EVERY, false, null));
     }
 
     /** The HTTP server's limits, and TLS when both a certificate and a key are given (one alone is refused). */

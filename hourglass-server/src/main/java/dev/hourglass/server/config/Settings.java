@@ -6,6 +6,7 @@ import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.http.ApiHandler;
 import dev.hourglass.http.HttpOptions;
+import dev.hourglass.server.MetricsOptions;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
 import dev.hourglass.store.postgres.PostgresOptions;
@@ -106,6 +107,19 @@ public final class Settings {
             "The key of tenant 'default' (at least 22 characters). Without it one is generated on the first start "
                     + "and printed once.");
 
+    public static final Setting METRICS = Setting.of("metrics", "on|off", "on",
+            "Meters of every promise (lateness, pending, deliveries, ...) and GET /metrics for Prometheus.");
+    public static final Setting METRICS_PORT = Setting.of("metrics-port", "PORT", null,
+            "Serve /metrics on this port alone, without a key (listen on --bind; let only the monitoring system "
+                    + "reach it).")
+            .defaultDescribed("on the API port, where it takes the admin key when one is set");
+    public static final Setting METRICS_TENANT_LABELS = Setting.of("metrics-tenant-labels", "N",
+            Integer.toString(MetricsOptions.DEFAULT_TENANT_LABELS), "How many tenants get a tenant label of their "
+                    + "own in the metrics (the busiest); the others are counted under 'other'.");
+    public static final Setting METRICS_PENDING_EVERY = Setting.of("metrics-pending-every", DURATION,
+            format(MetricsOptions.DEFAULT_PENDING_EVERY), "How often the pending-jobs gauges are counted from the "
+                    + "store (one grouped read; spaced further when it takes long).");
+
     private static final EngineConfig ENGINE = EngineConfig.defaults("defaults");
     public static final Setting HORIZON = Setting.of("horizon", DURATION, format(ENGINE.horizon()),
             "Jobs due within this window are claimed and held in the in-memory timer.");
@@ -145,7 +159,7 @@ public final class Settings {
             DB_SCHEMA, DB_POOL_SIZE, DB_CONNECT_TIMEOUT, DB_SOCKET_TIMEOUT, STORE_TIMEOUT, NODE_ID, MAX_BODY_BYTES,
             HTTP_STOP_GRACE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_CONNECTIONS, MAX_CONCURRENT_REQUESTS, IDLE_TIMEOUT,
             READ_TIMEOUT, TLS_CERT, TLS_KEY, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT, ADMIN_KEY,
-            DEFAULT_API_KEY, HORIZON, LOAD_INTERVAL, LEASE_TTL, MAX_TIMER_ENTRIES, MAX_IN_FLIGHT, COMMIT_BATCH,
+            DEFAULT_API_KEY, METRICS, METRICS_PORT, METRICS_TENANT_LABELS, METRICS_PENDING_EVERY, HORIZON, LOAD_INTERVAL, LEASE_TTL, MAX_TIMER_ENTRIES, MAX_IN_FLIGHT, COMMIT_BATCH,
             DEFAULT_MAX_ATTEMPTS, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_ATTEMPT_TIMEOUT, MAX_DELAY,
             MAX_PAYLOAD_BYTES, RETENTION, SHUTDOWN_GRACE);
 
