@@ -42,3 +42,19 @@ maven() {
   if command -v mvn >/dev/null 2>&1; then mvn -Dstyle.color=never "$@";
   else echo "hourglass: needs Apache Maven 3.8+ on PATH to build" >&2; exit 3; fi
 }
+
+# Debian's prometheus package: the Prometheus scrape test (bin/test) and promtool (the alert rules' check) use it.
+# Installed when missing and this runs as root on a Debian-like system; otherwise says what is missing and goes on
+# (the scrape test then skips with that message, except on CI, where it fails).
+ensure_prometheus() {
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's prometheus package (for the Prometheus scrape test and promtool)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends prometheus >/dev/null; } \
+      || echo "== could not install the prometheus package" >&2
+  else
+    echo "== no prometheus on PATH: install Debian's 'prometheus' package for the Prometheus scrape test" >&2
+  fi
+}
