@@ -57,6 +57,8 @@ final class ClusterNode implements AutoCloseable {
         pb.environment().put("HOURGLASS_WEBHOOK_SECRETS", ServerFixture.WEBHOOK_SECRET.encoded());
         pb.environment().put("HOURGLASS_WEBHOOK_ALLOWLIST", "127.0.0.0/8");
         pb.environment().put("HOURGLASS_DEFAULT_API_KEY", ServerFixture.API_KEY);
+        // The pending-jobs gauges follow the store within a second (ClusterTest's metrics sums).
+        pb.environment().put("HOURGLASS_METRICS_PENDING_EVERY", "1s");
         Process process = pb.start();
         Path log = logDir.resolve(id + ".log");
         CompletableFuture<Integer> port = new CompletableFuture<>();
@@ -90,6 +92,11 @@ final class ClusterNode implements AutoCloseable {
 
     String id() {
         return id;
+    }
+
+    /** Its metrics, open: the nodes run without an admin key. */
+    URI metrics() {
+        return URI.create("http://127.0.0.1:" + port + "/metrics");
     }
 
     URI jobs() {

@@ -10,6 +10,7 @@ import dev.hourglass.server.ApiContract;
 import dev.hourglass.server.Receiver;
 import dev.hourglass.store.postgres.TestDatabase;
 import dev.hourglass.server.ServerFixture;
+import dev.hourglass.server.metrics.PrometheusText;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -104,6 +105,57 @@ class ClusterTest {
                     .mapToLong(Receiver.Delivery::arrivedMillis).min().orElseThrow();
             assertThat(first).as("first delivery of duplicated job %s", id).isLessThanOrEqualTo(run.deadMillis());
         }
+    }
+
+    /**
+     * Counters count what their own node did, so the cluster's totals are their sums; the pending-jobs gauges are
+     * read from the shared store, so every node reports the whole cluster's (aggregate them with max, not sum).
+     */
+    @Test
+    void theNodesMetricsSumToTheClustersWork() throws Exception {
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < 60; i++) {
+            schedule(nodes.get(i % 3), now + 1_000 + i * 10L);
+        }
+        for (int i = 0; i < 3; i++) {
+            schedule(nodes.get(i), now + Duration.ofHours(2).toMillis());
+        }
+        assertThat(acknowledged).hasSize(63);
+        awaitDelivered(60, Duration.ofSeconds(30));
+
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            List<PrometheusText> scrapes = new ArrayList<>();
+            for (ClusterNode node : nodes) {
+                scrapes.add(scrape(node));
+            }
+            assertThat(sum(scrapes, "hourglass_jobs_scheduled_total")).isEqualTo(63);
+            assertThat(sum(scrapes, "hourglass_jobs_fired_total")).isEqualTo(60);
+            assertThat(sum(scrapes, "hourglass_fire_lateness_seconds_count")).isEqualTo(60);
+            assertThat(sum(scrapes, "hourglass_delivery_attempts_total", "outcome", "success")).isEqualTo(60);
+            assertThat(sum(scrapes, "hourglass_jobs_finished_total", "result", "succeeded")).isEqualTo(60);
+            for (PrometheusText m : scrapes) {
+                assertThat(m.value("hourglass_jobs_scheduled_total")).as("each node scheduled its share")
+                        .isEqualTo(21);
+                assertThat(m.value("hourglass_jobs_pending", "due_window", "lt_1d"))
+                        .as("each node sees the store's pending jobs").isEqualTo(3);
+            }
+        });
+    }
+
+    private PrometheusText scrape(ClusterNode node) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(node.metrics()).timeout(Duration.ofSeconds(5))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        return PrometheusText.parse(r.body());
+    }
+
+    private static double sum(List<PrometheusText> scrapes, String name, String... labels) {
+        return scrapes.stream().mapToDouble(m -> m.value(name, labels)).sum();
+    }
+
+    private void awaitDelivered(int count, Duration within) {
+        await().atMost(within).pollInterval(Duration.ofMillis(250))
+                .until(() -> Run.firstArrivals(receiver.deliveries(HOOK)).size() >= count);
     }
 
     @Test
