@@ -26,14 +26,26 @@ import picocli.CommandLine.Option;
 public final class BenchMain implements Callable<Integer> {
 
     static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
-            "postgres", "scale");
+            "metrics", "metrics-scrape", "postgres", "scale");
 
 
-    @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain,mixed",
+    @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain,mixed,metrics,metrics-scrape",
             description = "Comma-separated: ${DEFAULT-VALUE}; or postgres: Hourglass, db-scheduler and Quartz "
                     + "side by side on one PostgreSQL server (see the --pg-* options); or scale: 10^7 pending jobs "
                     + "in SQLite and PostgreSQL (see the --scale-* options).")
     List<String> scenarios;
+
+    @Option(names = "--metrics-rounds", description = "metrics scenario: rounds of off/on pairs (default 3; "
+            + "smoke: 1).")
+    Integer metricsRounds;
+
+    @Option(names = "--metrics-scrape-jobs", description = "metrics-scrape scenario: pending jobs in the store "
+            + "(default 10000000; quick: 100000; smoke: 10000).")
+    Long metricsScrapeJobs;
+
+    @Option(names = "--metrics-scrape-tenants", defaultValue = "1000",
+            description = "metrics-scrape scenario: tenants the pending jobs belong to: ${DEFAULT-VALUE}")
+    int metricsScrapeTenants;
 
     @Option(names = "--quick", description = "Short runs (about a minute in all) instead of the full profile.")
     boolean quick;
@@ -183,6 +195,10 @@ public final class BenchMain implements Callable<Integer> {
                     BenchPlots.pgLateness(plotDir, pg, systems);
                     BenchPlots.pgThroughput(plotDir, pg, systems);
                 }
+                case "metrics" -> MetricsCost.run(report, dir, 64, measured,
+                        metricsRounds != null ? metricsRounds : smoke ? 1 : 3);
+                case "metrics-scrape" -> MetricsScrape.run(report, dir, metricsScrapeJobs != null ? metricsScrapeJobs
+                        : smoke ? 10_000 : quick ? 100_000 : 10_000_000, metricsScrapeTenants);
                 case "scale" -> new ScaleScenario(report, scale, profile, seconds,
                         dir, new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD"))).run();
                 default -> throw new IllegalStateException(scenario);

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
@@ -41,16 +43,26 @@ final class HttpThroughput {
     private HttpThroughput() {}
 
     static void run(Report report, Path workDir, int connections, Duration duration) throws Exception {
+        report.result("schedule-http", measure(workDir, connections, duration, config -> config, server -> { }));
+    }
+
+    /**
+     * One S1-over-HTTP measurement on a fresh store: the server as {@code tweak} configures it, {@code during}
+     * started beside the load (a scraper, say) and stopped with it.
+     */
+    static Map<String, Object> measure(Path workDir, int connections, Duration duration,
+            UnaryOperator<ServerConfig> tweak, Consumer<HourglassServer> during) throws Exception {
         Path dir = BenchEngines.scratch(workDir, "http-" + connections);
         // The jobs' target is on loopback (never called: due in an hour), refused unless allowlisted explicitly.
-        try (HourglassServer server = HourglassServer.start(ServerConfig.defaults().withPort(0).withDataDir(dir)
-                .withWebhookAllowlist(WebhookDrain.LOOPBACK).withKeys(new ServerKeys(null, API_KEY)))) {
+        try (HourglassServer server = HourglassServer.start(tweak.apply(ServerConfig.defaults().withPort(0)
+                .withDataDir(dir).withWebhookAllowlist(WebhookDrain.LOOPBACK)
+                .withKeys(new ServerKeys(null, API_KEY))))) {
             URI jobs = server.baseUri().resolve("/v1/jobs");
             Path wrk = findOnPath("wrk");
-            Map<String, Object> figures = wrk != null
+            during.accept(server);
+            return wrk != null
                     ? withWrk(wrk, dir, jobs, connections, duration)
                     : withJdkClient(jobs, connections, duration);
-            report.result("schedule-http", figures);
         } finally {
             BenchEngines.delete(dir);
         }

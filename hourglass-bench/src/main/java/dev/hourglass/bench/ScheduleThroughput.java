@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -37,13 +38,20 @@ final class ScheduleThroughput {
 
     static Map<String, Object> measure(Hourglass engine, int callers, Duration duration, Duration warmup,
             byte[] payload) throws InterruptedException {
+        JobRequest job = JobRequest.of("noop", payload);
+        return measure(engine, callers, duration, warmup, caller -> job);
+    }
+
+    /** {@link #measure} with each caller's request: {@code jobOf} gets the caller's number. */
+    static Map<String, Object> measure(Hourglass engine, int callers, Duration duration, Duration warmup,
+            IntFunction<JobRequest> jobOf) throws InterruptedException {
         Recorder latency = new Recorder(3);
         LongAdder done = new LongAdder();
         AtomicBoolean measuring = new AtomicBoolean(false);
         AtomicBoolean stop = new AtomicBoolean(false);
-        JobRequest job = JobRequest.of("noop", payload);
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < callers; i++) {
+            JobRequest job = jobOf.apply(i);
             threads.add(Thread.ofPlatform().name("caller-" + i).start(() -> {
                 while (!stop.get()) {
                     long t0 = System.nanoTime();
