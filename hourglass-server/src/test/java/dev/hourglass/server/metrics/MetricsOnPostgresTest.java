@@ -40,5 +40,6 @@ class MetricsOnPostgresTest {
 
         assertThat(m.value("hourglass_store_commit_duration_seconds_count", "store", "postgres")).isPositive();
         assertThat(m.value("hourglass_clock_error_bound_seconds")).as("PostgreSQL has a clock").isBetween(0.0, 1.0);
+        assertThat(m.value("hikaricp_connections_max")).as("the pool's own meters").isEqualTo(4);
     }
 }

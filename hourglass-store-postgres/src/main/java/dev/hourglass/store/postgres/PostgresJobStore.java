@@ -186,6 +186,17 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
         }
     }
 
+    /**
+     * Publishes the connection pool's meters (HikariCP's: active, idle, pending connections, acquire and usage
+     * times) to {@code meterRegistry}, a Micrometer {@code MeterRegistry}: typed as Object so that this store needs
+     * no metrics library unless its caller has one. Once per store.
+     *
+     * @throws IllegalStateException when called a second time
+     */
+    public void bindPoolMetrics(Object meterRegistry) {
+        pool.setMetricRegistry(Objects.requireNonNull(meterRegistry, "meterRegistry"));
+    }
+
     private static HikariDataSource connect(PostgresOptions options) {
         Properties properties = driverProperties(options);
         // One plain connection first, so that an unreachable or misconfigured database fails open() at once with
