@@ -108,6 +108,24 @@ class ModuleBoundariesTest {
     }
 
     @Test
+    void theMetricsBindingNeedsTheCoreOnly() {
+        noClasses().that().resideInAPackage("dev.hourglass.metrics..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.hourglass.store..", "dev.hourglass.webhook..",
+                        "dev.hourglass.tenancy..", "dev.hourglass.http..", "dev.hourglass.server..")
+                .because("an application embedding the engine binds the meters to its own registry")
+                .check(product);
+    }
+
+    @Test
+    void onlyTheMetricsBindingAndTheServerKnowMicrometer() {
+        noClasses().that().resideOutsideOfPackages("dev.hourglass.metrics..", "dev.hourglass.server..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "io.prometheus..")
+                .because("the engine, stores, delivery and HTTP API report through EngineMetrics and "
+                        + "MetricsExposition; a metrics library is the binding's detail")
+                .check(product);
+    }
+
+    @Test
     void onlyTheServerBindsLogging() {
         noClasses().that().resideOutsideOfPackage("dev.hourglass.server..")
                 .should().dependOnClassesThat().resideInAnyPackage("ch.qos.logback..")
