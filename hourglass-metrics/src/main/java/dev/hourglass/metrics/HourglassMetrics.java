@@ -26,7 +26,7 @@ import java.util.function.Function;
 
 /**
  * The engine's events as Micrometer meters: give it to the engine's builder and every meter of the table in
- * {@code docs/operations.md} appears in {@code registry}.
+ * {@code docs/metrics.md} appears in {@code registry}.
  *
  * <pre>{@code
  * Hourglass.builder().store(store).metrics(HourglassMetrics.builder(registry).build()) ...
