@@ -10,8 +10,8 @@ import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.time.ManualClock;
-import dev.hourglass.store.sqlite.SqliteJobStore;
 import dev.hourglass.testing.ManualEngine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,39 +19,45 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The meters of a scripted run on the real engine over a real SQLite file, driven by a manual clock: every count is
- * exact, and the lateness histogram holds the lateness the clock made.
+ * The meters of a scripted run on the real engine over a real store (each subclass's), driven by a manual clock:
+ * every count is exact, and the lateness histogram holds the lateness the clock made.
  */
-class HourglassMetricsTest {
+abstract class HourglassMetricsContract {
     private static final Instant T0 = Instant.parse("2026-12-07T12:00:00Z");
 
     private final ManualClock clock = new ManualClock(T0);
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    @TempDir
-    Path dir;
     private ManualEngine engine;
     private HourglassMetrics metrics;
 
+    /** A new, empty store for one test; closed with the engine. */
+    protected abstract JobStore openStore();
+
+    /** The store's label, as {@link JobStore#kind()} says it. */
+    protected abstract String storeKind();
+
+    /** Removes what {@link #openStore} made, after the engine (and with it the store) is closed. */
+    protected void dispose() throws Exception {}
+
     @AfterEach
-    void close() {
+    void close() throws Exception {
         if (engine != null) {
             engine.close();
         }
+        dispose();
     }
 
     private ManualEngine start(HourglassMetrics.Builder options) {
         metrics = options.pendingEvery(Duration.ofHours(1)).build(); // sampled by the test, not the background
         engine = ManualEngine.start(Hourglass.builder()
-                .store(SqliteJobStore.open(dir.resolve("hourglass.db")))
+                .store(openStore())
                 .config(EngineConfig.builder("node-1")
                         .defaultBackoff(new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(1))).build())
                 .metrics(metrics)
@@ -119,9 +125,9 @@ class HourglassMetricsTest {
         assertThat(lateness.max(java.util.concurrent.TimeUnit.MILLISECONDS)).isEqualTo(250);
         assertThat(bucket(lateness, Duration.ofMillis(100))).isZero();
         assertThat(bucket(lateness, Duration.ofMillis(250))).isEqualTo(5); // le is inclusive: exactly 250 ms
-        Timer scheduleDuration = registry.find("hourglass.schedule.duration").tags("store", "sqlite").timer();
+        Timer scheduleDuration = registry.find("hourglass.schedule.duration").tags("store", storeKind()).timer();
         assertThat(scheduleDuration.count()).isEqualTo(10);
-        assertThat(registry.find("hourglass.store.commit.duration").tags("store", "sqlite", "kind", "group")
+        assertThat(registry.find("hourglass.store.commit.duration").tags("store", storeKind(), "kind", "group")
                 .timer().count()).isPositive();
         assertThat(counter("hourglass.lease.renewals", "node", "node-1", "result", "renewed")).isPositive();
         assertThat(gauge("hourglass.store.up")).isEqualTo(1);
