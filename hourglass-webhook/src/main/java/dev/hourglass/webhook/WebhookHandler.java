@@ -236,6 +236,11 @@ public final class WebhookHandler implements JobHandler {
             }
             return Attempt.retry("request failed: " + describe(e), DeliveryAttempt.Result.CONNECT_ERROR);
         } catch (IOException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                // The engine's watchdog interrupted the attempt at the job's timeout, and the socket was closed
+                // under the read: a timeout, not a connection failure.
+                throw new InterruptedException("webhook delivery interrupted");
+            }
             return Attempt.retry("request failed: " + describe(e), DeliveryAttempt.Result.CONNECT_ERROR);
         }
     }

@@ -37,6 +37,29 @@ class MetricsOnSqliteTest {
     }
 
     @Test
+    void timeoutsAndConnectionFailuresHaveOutcomesOfTheirOwn() {
+        api = ServerFixture.start(ServerFixture.config(dir));
+        receiver.on("/hang", nth -> Receiver.Reply.hanging());
+        String hanging = api.schedule("{\"delaySeconds\": 0, \"maxAttempts\": 1, \"timeoutSeconds\": 1, "
+                + MetricsScenario.target(receiver, "/hang") + "}").get("id").asText();
+        String refused = api.schedule("{\"delaySeconds\": 0, \"maxAttempts\": 1, \"target\": {\"type\": "
+                + "\"webhook\", \"url\": \"http://127.0.0.1:9/nobody-listens\"}}").get("id").asText();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).until(() ->
+                api.state(hanging).equals("FAILED") && api.state(refused).equals("FAILED"));
+
+        // The watchdog records a timed-out attempt's outcome at once; the attempt itself reports when its thread,
+        // interrupted, gives up the request.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+            PrometheusText m = MetricsScenario.scrape(api);
+            assertThat(m.value("hourglass_delivery_attempts_total", "outcome", "timeout", "status_class", "none"))
+                    .isEqualTo(1);
+            assertThat(m.value("hourglass_delivery_attempts_total", "outcome", "connect_error",
+                    "status_class", "none")).isEqualTo(1);
+            assertThat(m.value("hourglass_jobs_finished_total", "result", "failed")).isEqualTo(2);
+        });
+    }
+
+    @Test
     void onTheApiPortTheyTakeTheAdminKey() {
         api = ServerFixture.start(ServerFixture.config(dir));
 
