@@ -152,6 +152,15 @@ public final class ResolvedSettings {
         return d;
     }
 
+    /** {@code true} or {@code false}. */
+    public boolean bool(Setting s) {
+        return switch (text(s)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw invalid(s, "true or false");
+        };
+    }
+
     /** A path. */
     public Path path(Setting s) {
         try {
