@@ -94,8 +94,9 @@ class ServerLogsTest {
                 .map(m -> m.group(1) + " " + m.group(2) + " " + m.group(3) + " " + m.group(4)).toList();
         assertThat(calls).contains("POST /v1/jobs 201 default", "DELETE /v1/jobs/{id} 200 default",
                 "GET /v1/jobs/{id} 200 default", "GET /v1/jobs 401 -", "POST /v1/admin/tenants 201 (admin)",
-                "POST /v1/jobs 201 acme");
+                "POST /v1/jobs 201 acme", "GET /v1/jobs 200 default");
         assertThat(access).as("one line per API call").hasSize(run.calls);
+        assertThat(access).as("no query in an access line").noneMatch(m -> m.group().contains("limit"));
         for (String id : List.of(run.succeeding, run.failing, run.cancelled)) {
             assertThat(access).as("no job id in an access line").noneMatch(m -> m.group().contains(id));
         }
@@ -141,8 +142,10 @@ class ServerLogsTest {
             run.keys.add(api.post("/v1/admin/tenants/acme/keys", "", bearer(ADMIN_KEY)).json().get("apiKey")
                     .asText());
             assertThat(api.post("/v1/jobs", "{\"delaySeconds\": 3600, \"target\": {\"type\": \"webhook\", "
-                    + "\"url\": \"" + receiver.url("/acme") + "\"}}", bearer(run.keys.getLast())).status()).isEqualTo(201);
-            run.calls = 8;
+                    + "\"url\": \"" + receiver.url("/acme") + "\"}}", bearer(run.keys.getLast())).status())
+                    .isEqualTo(201);
+            assertThat(api.get("/v1/jobs?limit=5&state=SCHEDULED").status()).isEqualTo(200);
+            run.calls = 9;
             await().atMost(Duration.ofSeconds(10)).until(() -> {
                 String succeeding = api.state(run.succeeding);
                 String failing = api.state(run.failing);
