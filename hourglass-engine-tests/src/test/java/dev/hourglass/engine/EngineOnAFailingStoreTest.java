@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
 import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.engine.JobLogContext;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
@@ -48,6 +52,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine when its store fails, as a database outage makes it fail: unreachable (every call throws), a lost
@@ -226,6 +231,10 @@ class EngineOnAFailingStoreTest {
 
     @Test
     void anOutcomeThatCannotBeWrittenIsWrittenAgainAndTheJobDoesNotRunTwice() {
+        Logger dispatcherLog = (Logger) LoggerFactory.getLogger("dev.hourglass.core.engine.Dispatcher");
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        dispatcherLog.addAppender(lines);
         handlerGate = new CountDownLatch(1);
         JobId id = engine.schedule(work("finish later"), When.after(Duration.ZERO)).job().id();
         await().atMost(Duration.ofSeconds(5)).until(() -> runsOf(id) == 1);
@@ -243,6 +252,13 @@ class EngineOnAFailingStoreTest {
         awaitState(id, JobState.SUCCEEDED);
         assertThat(runsOf(id)).isEqualTo(1);
         assertThat(engine.inFlight()).isZero();
+        dispatcherLog.detachAppender(lines);
+        Map<String, String> fields = Map.of(JobLogContext.JOB_ID, id.toString(), JobLogContext.TENANT,
+                stored(id).tenant(), JobLogContext.ATTEMPT, "1");
+        assertThat(lines.list).as("the lines about the outcome's writes, from the committer's thread, carry the job's "
+                + "fields").filteredOn(e -> e.getFormattedMessage().startsWith("could not record the outcome of job")
+                        || e.getFormattedMessage().startsWith("recorded the outcome of job"))
+                .hasSize(2).allSatisfy(e -> assertThat(e.getMDCPropertyMap()).isEqualTo(fields));
     }
 
     @Test

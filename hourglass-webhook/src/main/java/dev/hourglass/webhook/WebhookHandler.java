@@ -35,6 +35,8 @@ import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Delivers a job to its webhook: one {@code POST} per attempt, the payload as the body. A 2xx answer is success the
@@ -70,6 +72,7 @@ public final class WebhookHandler implements JobHandler {
     public static final String TARGET_TYPE = "webhook";
     /** The longest {@code Retry-After} honoured; a larger one is capped (a receiver cannot park a job for years). */
     static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
+    private static final Logger log = LoggerFactory.getLogger(WebhookHandler.class);
 
     /** Set by Hourglass on every request. */
     private static final Set<String> OWN_HEADERS = Set.of("hourglass-job-id", "hourglass-attempt",
@@ -168,6 +171,7 @@ public final class WebhookHandler implements JobHandler {
         Attempt attempt = null;
         try {
             attempt = deliver(ctx);
+            logged(attempt);
             return attempt.outcome();
         } finally {
             // An interrupted attempt (the engine's watchdog, at the job's timeout) throws: it timed out.
@@ -182,6 +186,31 @@ public final class WebhookHandler implements JobHandler {
         static Attempt retry(String reason, DeliveryAttempt.Result result) {
             return new Attempt(Outcome.retry(reason), result, 0);
         }
+    }
+
+    /**
+     * Logs a failed delivery (INFO) with its reason, a delivered one at DEBUG. Called on the attempt's thread, so the
+     * line carries the job's log context (job id, tenant, attempt).
+     */
+    private static void logged(Attempt attempt) {
+        switch (attempt.outcome()) {
+            case Outcome.Retry r -> log.info("webhook delivery failed: {}",
+                    loggedReason(r.reason(), attempt.status()));
+            case Outcome.Failed f -> log.info("webhook delivery failed, not retryable: {}",
+                    loggedReason(f.reason(), attempt.status()));
+            case Outcome.Succeeded s -> log.debug("webhook delivered");
+            case Outcome.Cancelled c -> { }
+        }
+    }
+
+    /**
+     * The reason a failed delivery is logged with: of a failure status, only the status, never the excerpt of the
+     * receiver's answer that the outcome carries (kept in the job's {@code lastError}, for its tenant).
+     *
+     * @param status the failure status, or 0 when the receiver answered none
+     */
+    static String loggedReason(String reason, int status) {
+        return status != 0 ? "HTTP " + status : reason;
     }
 
     private Attempt deliver(JobContext ctx) throws InterruptedException {

@@ -200,6 +200,12 @@ final class Dispatcher implements AutoCloseable {
     }
 
     private void runAttempt(Job job) {
+        try (JobLogContext logged = JobLogContext.open(job)) {
+            runAttemptLogged(job);
+        }
+    }
+
+    private void runAttemptLogged(Job job) {
         Instant startedAt = wallClock.instant();
         metrics.attemptStarted(job, Duration.between(job.dueAt(), startedAt));
         // Exactly one of the handler's return and the watchdog records the outcome.
@@ -275,7 +281,8 @@ final class Dispatcher implements AutoCloseable {
      * @param failures how many earlier writes of this outcome failed
      */
     private void writeOutcome(Job job, FinishRun finish, int failures) {
-        committer.finish(finish).whenComplete((won, error) -> {
+        // Answered on the committer's thread: the lines about this job carry its log context there too.
+        committer.finish(finish).whenComplete(JobLogContext.around(job, (won, error) -> {
             if (error instanceof InvalidDataException refused) {
                 refusedOutcome(job, finish, failures, refused);
                 return;
@@ -312,7 +319,7 @@ final class Dispatcher implements AutoCloseable {
                     reconciler.doubt(ClaimReconciler.Doubt.of(job.id(), ClaimReconciler.Cause.FINISH));
                 }
             }
-        });
+        }));
     }
 
     /**

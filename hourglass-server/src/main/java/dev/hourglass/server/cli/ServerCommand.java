@@ -11,6 +11,8 @@ import dev.hourglass.server.config.ResolvedSettings;
 import dev.hourglass.server.config.ServerSettings;
 import dev.hourglass.server.config.Setting;
 import dev.hourglass.server.config.Settings;
+import dev.hourglass.server.logging.LogOptions;
+import dev.hourglass.server.logging.ServerLogging;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -69,11 +71,13 @@ final class ServerCommand implements Callable<Integer> {
         try {
             settings = ResolvedSettings.resolve(flags(), env);
             config = ServerSettings.toServerConfig(settings);
+            LogOptions logging = ServerSettings.logging(settings);
             if (printConfig) {
                 config.validate();
                 printSettings(out, settings);
                 return 0;
             }
+            ServerLogging.configure(logging);
             server = HourglassServer.start(config);
         } catch (StartupException e) {
             err.println("hourglass: " + e.getMessage());

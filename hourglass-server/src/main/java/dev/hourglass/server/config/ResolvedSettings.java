@@ -110,15 +110,6 @@ public final class ResolvedSettings {
         };
     }
 
-    /** A switch: {@code on} or {@code off} (also {@code true}/{@code false}), in any case. */
-    public boolean onOff(Setting s) {
-        return switch (text(s).trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "on", "true" -> true;
-            case "off", "false" -> false;
-            default -> throw invalid(s, "on or off");
-        };
-    }
-
     /** An integer in [min, max]. */
     public int integer(Setting s, int min, int max) {
         String text = text(s);
@@ -150,6 +141,15 @@ public final class ResolvedSettings {
                     + (max != null ? " and at most " + DurationText.format(max) : ""));
         }
         return d;
+    }
+
+    /** A switch: {@code true} or {@code false} ({@code on} and {@code off} are taken too), in any case. */
+    public boolean bool(Setting s) {
+        return switch (text(s).trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "on" -> true;
+            case "false", "off" -> false;
+            default -> throw invalid(s, "true or false");
+        };
     }
 
     /** A path. */

@@ -11,6 +11,8 @@ import dev.hourglass.server.MetricsOptions;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
 import dev.hourglass.server.StartupException;
+import dev.hourglass.server.logging.LogFormat;
+import dev.hourglass.server.logging.LogOptions;
 import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import dev.hourglass.webhook.signing.SigningSecret;
@@ -80,9 +82,19 @@ public final class ServerSettings {
 
     /** Whether and where /metrics is served, and how its tenant labels are bounded. */
     static MetricsOptions metrics(ResolvedSettings s) {
-        return new MetricsOptions(s.onOff(METRICS),
+        return new MetricsOptions(s.bool(METRICS),
                 s.text(METRICS_PORT) == null ? MetricsOptions.ON_API_PORT : s.integer(METRICS_PORT, 0, 65_535),
                 s.integer(METRICS_TENANT_LABELS, 0, 100_000), s.duration(METRICS_PENDING_EVERY, false, null));
+    }
+
+    /** How the process logs: {@code --log-format} and {@code --access-log}. */
+    public static LogOptions logging(ResolvedSettings s) {
+        LogFormat format = switch (s.text(LOG_FORMAT)) {
+            case "text" -> LogFormat.TEXT;
+            case "json" -> LogFormat.JSON;
+            default -> throw s.invalid(LOG_FORMAT, "text or json");
+        };
+        return new LogOptions(format, s.bool(ACCESS_LOG));
     }
 
     /** The HTTP server's limits, and TLS when both a certificate and a key are given (one alone is refused). */

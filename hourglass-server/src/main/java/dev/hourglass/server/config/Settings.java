@@ -9,6 +9,7 @@ import dev.hourglass.http.HttpOptions;
 import dev.hourglass.server.MetricsOptions;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
+import dev.hourglass.server.logging.LogFormat;
 import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.webhook.WebhookHandler;
 import java.util.List;
@@ -22,6 +23,8 @@ import java.util.stream.Collectors;
  */
 public final class Settings {
     private static final String DURATION = "DURATION";
+    /** See docs/benchmarks.md, "Access log": what a line per call costs. */
+    private static final String ACCESS_LOG_DEFAULT = "false";
 
     public static final Setting CONFIG = Setting.of("config", "FILE", null, "A .properties file with any of the "
             + "settings below, by their option names without '--' (e.g. lease-ttl=10s); an unknown key is an error. "
@@ -106,8 +109,13 @@ public final class Settings {
     public static final Setting DEFAULT_API_KEY = Setting.secretOf("default-api-key", "KEY",
             "The key of tenant 'default' (at least 22 characters). Without it one is generated on the first start "
                     + "and printed once.");
+    public static final Setting LOG_FORMAT = Setting.of("log-format", "text|json", LogFormat.TEXT.id(),
+            "How log lines are written: readable text, or one JSON object per line with the job's fields (job_id, "
+                    + "tenant, attempt, trace_id) on the lines about a job.");
+    public static final Setting ACCESS_LOG = Setting.of("access-log", "true|false", ACCESS_LOG_DEFAULT,
+            "One log line per API call: method, route, status, duration, tenant (never a key, a query or a body).");
 
-    public static final Setting METRICS = Setting.of("metrics", "on|off", "on",
+    public static final Setting METRICS = Setting.of("metrics", "true|false", "true",
             "Meters of every promise (lateness, pending, deliveries, ...) and GET /metrics for Prometheus.");
     public static final Setting METRICS_PORT = Setting.of("metrics-port", "PORT", null,
             "Serve /metrics on this port alone, without a key (listen on --bind; let only the monitoring system "
@@ -159,7 +167,8 @@ public final class Settings {
             DB_SCHEMA, DB_POOL_SIZE, DB_CONNECT_TIMEOUT, DB_SOCKET_TIMEOUT, STORE_TIMEOUT, NODE_ID, MAX_BODY_BYTES,
             HTTP_STOP_GRACE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_CONNECTIONS, MAX_CONCURRENT_REQUESTS, IDLE_TIMEOUT,
             READ_TIMEOUT, TLS_CERT, TLS_KEY, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT, ADMIN_KEY,
-            DEFAULT_API_KEY, METRICS, METRICS_PORT, METRICS_TENANT_LABELS, METRICS_PENDING_EVERY, HORIZON, LOAD_INTERVAL, LEASE_TTL, MAX_TIMER_ENTRIES, MAX_IN_FLIGHT, COMMIT_BATCH,
+            DEFAULT_API_KEY, METRICS, METRICS_PORT, METRICS_TENANT_LABELS, METRICS_PENDING_EVERY, LOG_FORMAT,
+            ACCESS_LOG, HORIZON, LOAD_INTERVAL, LEASE_TTL, MAX_TIMER_ENTRIES, MAX_IN_FLIGHT, COMMIT_BATCH,
             DEFAULT_MAX_ATTEMPTS, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_ATTEMPT_TIMEOUT, MAX_DELAY,
             MAX_PAYLOAD_BYTES, RETENTION, SHUTDOWN_GRACE);
 

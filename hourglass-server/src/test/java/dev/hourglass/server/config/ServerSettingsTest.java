@@ -9,6 +9,8 @@ import dev.hourglass.server.HourglassServer;
 import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.StartupException;
 import dev.hourglass.server.config.ResolvedSettings.Source;
+import dev.hourglass.server.logging.LogFormat;
+import dev.hourglass.server.logging.LogOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -247,5 +249,23 @@ class ServerSettingsTest {
         assertThatThrownBy(() -> ServerSettings.toServerConfig(ResolvedSettings.resolve(Map.of(),
                 env("HOURGLASS_TLS_CERT", cert.toString(), "HOURGLASS_TLS_KEY", dir.resolve("none").toString()))))
                 .isInstanceOf(StartupException.class).hasMessageContaining("none");
+    }
+
+    @Test
+    void theLogSettingsAreTextWithoutAccessLogUnlessSaidOtherwiseAndRefuseOtherValues() throws Exception {
+        assertThat(ServerSettings.logging(ResolvedSettings.resolve(Map.of(), Map.of())))
+                .isEqualTo(new LogOptions(LogFormat.TEXT, false));
+        assertThat(ServerSettings.logging(ResolvedSettings.resolve(Map.of(Settings.LOG_FORMAT, "json"),
+                env("HOURGLASS_ACCESS_LOG", "true")))).isEqualTo(new LogOptions(LogFormat.JSON, true));
+        assertThat(ServerSettings.logging(ResolvedSettings.resolve(Map.of(),
+                env("HOURGLASS_CONFIG", file("log-format=text\naccess-log=false\n").toString()))))
+                .isEqualTo(new LogOptions(LogFormat.TEXT, false));
+
+        assertThatThrownBy(() -> ServerSettings.logging(ResolvedSettings.resolve(Map.of(Settings.LOG_FORMAT, "xml"),
+                Map.of()))).isInstanceOf(StartupException.class)
+                .hasMessage("--log-format must be text or json, was 'xml'");
+        assertThatThrownBy(() -> ServerSettings.logging(ResolvedSettings.resolve(Map.of(),
+                env("HOURGLASS_ACCESS_LOG", "INFO")))).isInstanceOf(StartupException.class)
+                .hasMessage("HOURGLASS_ACCESS_LOG must be true or false, was 'INFO'");
     }
 }
