@@ -47,6 +47,8 @@ public final class HourglassMetrics implements EngineMetrics {
             30_000, 60_000);
     private static final double[] BATCH_BUCKETS = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000};
     private static final Duration REBALANCE_EVERY = Duration.ofMinutes(1);
+    /** Every how many samples of the near pending jobs all of them are counted (see {@link PendingGauges}). */
+    private static final int FAR_SAMPLES_EVERY = 20;
 
     private record TenantTarget(String tenant, String targetType) {}
 
@@ -88,7 +90,8 @@ public final class HourglassMetrics implements EngineMetrics {
         this.source = b.source;
         this.targetType = b.targetType;
         this.tenants = new TenantLabels(b.tenantLabels);
-        this.pendingGauges = b.pendingEvery == null ? null : new PendingGauges(registry, tenants, b.pendingEvery);
+        this.pendingGauges = b.pendingEvery == null ? null
+                : new PendingGauges(registry, tenants, b.pendingEvery, b.pendingEvery.multipliedBy(FAR_SAMPLES_EVERY));
     }
 
     public static Builder builder(MeterRegistry registry) {
@@ -165,13 +168,21 @@ public final class HourglassMetrics implements EngineMetrics {
     }
 
     /**
-     * Samples the pending-jobs gauges now, on the caller's thread (they are otherwise sampled in the background):
-     * for tests and tools that want the gauges to show a state they just made.
+     * Samples the pending-jobs gauges now, all windows, on the caller's thread (they are otherwise sampled in the
+     * background): for tests and tools that want the gauges to show a state they just made.
      */
     public void samplePending() {
+        samplePending(true);
+    }
+
+    /**
+     * Samples the pending-jobs gauges now, on the caller's thread: all windows, or only the jobs due within the hour
+     * (the near windows, as the background sampler does between samples of all jobs).
+     */
+    public void samplePending(boolean all) {
         EngineView view = engine;
         if (pendingGauges != null && view != null) {
-            pendingGauges.sample(view.store(), view.wallClock().instant());
+            pendingGauges.sample(view.store(), view.wallClock().instant(), all);
         }
     }
 
@@ -343,8 +354,9 @@ public final class HourglassMetrics implements EngineMetrics {
         }
 
         /**
-         * How often the pending-jobs gauges are sampled from the store (default 15 s; a sample that takes long
-         * spaces the next ones further, see {@link PendingGauges}); null turns the gauges off.
+         * How often the pending-jobs gauges of the jobs due within the hour are sampled from the store (default
+         * 15 s; all jobs, the far windows too, every 20 samples; a sample that takes long spaces the next ones
+         * further, see {@link PendingGauges}); null turns the gauges off.
          */
         public Builder pendingEvery(Duration value) {
             if (value != null && (value.isNegative() || value.isZero())) {

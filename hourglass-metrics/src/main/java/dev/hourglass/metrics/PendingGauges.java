@@ -3,6 +3,7 @@ package dev.hourglass.metrics;
 import dev.hourglass.core.store.DueWindow;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.PendingCount;
+import dev.hourglass.core.store.PendingCountParams;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import io.micrometer.core.instrument.Gauge;
@@ -11,9 +12,11 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -28,22 +31,34 @@ import org.slf4j.LoggerFactory;
  * {@code hourglass_oldest_overdue_age_seconds{tenant}}), sampled from the store in the background: a scrape reads
  * the last sample and never touches the store, so its cost does not grow with the number of pending jobs.
  *
- * <p>A sample is one grouped read of the SCHEDULED rows ({@link JobStore#countPending}), whose cost does grow with
- * them; so the next sample waits {@code every}, or ten times as long as the last one took if that is longer, which
- * keeps the sampler under a tenth of one core on any store. The time each sample takes is itself a meter
- * ({@code hourglass_pending_sample_duration_seconds}). A failed sample keeps the previous values.
+ * <p>Two kinds of sample ({@link JobStore#countPending}, a range of an index by due time). Every {@code every}: the
+ * jobs due within the hour ({@value #NEAR_HOURS} h), overdue ones included, which update the {@code overdue},
+ * {@code lt_1m} and {@code lt_1h} windows: their cost is the jobs due in that hour, whatever the store holds beyond
+ * it, so the overdue gauges an alert reads stay fresh. Every {@code farEvery}: all SCHEDULED jobs, which also update
+ * {@code lt_1d} and {@code ge_1d}; that one grows with the store (10^7 jobs take seconds). After each sample the
+ * next of its kind waits at least ten times as long as it took, which keeps the sampler under a tenth of a core on
+ * any store. The samples' times are a meter ({@code hourglass_pending_sample_duration_seconds{range}}). A failed
+ * sample keeps the previous values.
  */
 final class PendingGauges implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PendingGauges.class);
-    /** How many times as long as a sample took the sampler rests before the next one. */
+    /** How many times as long as a sample took the sampler rests before the next one of its kind. */
     private static final int REST_FACTOR = 10;
+    /** The near sample counts the jobs due within this many hours (the windows up to {@code lt_1h}). */
+    static final int NEAR_HOURS = 1;
+    private static final Set<DueWindow> NEAR_WINDOWS = EnumSet.of(DueWindow.OVERDUE, DueWindow.LT_1M,
+            DueWindow.LT_1H);
 
     private record WindowKey(String tenant, DueWindow window) {}
 
     private final MeterRegistry registry;
     private final TenantLabels tenants;
     private final Duration every;
-    private final Timer sampleDuration;
+    private final Duration farEvery;
+    private final Timer nearDuration;
+    private final Timer allDuration;
+    /** When the next sample of all jobs is due, on {@link #ticker}; touched by the sampler thread only. */
+    private long nextAllNanos;
     private final Map<WindowKey, AtomicLong> pending = new ConcurrentHashMap<>();
     /** Seconds of the oldest overdue job per tenant label at the last sample. */
     private final Map<String, AtomicReference<Double>> oldestOverdue = new ConcurrentHashMap<>();
@@ -53,12 +68,20 @@ final class PendingGauges implements AutoCloseable {
     private final Ticker ticker = SystemTime.ticker();
     private volatile boolean failing;
 
-    PendingGauges(MeterRegistry registry, TenantLabels tenants, Duration every) {
+    PendingGauges(MeterRegistry registry, TenantLabels tenants, Duration every, Duration farEvery) {
         this.registry = registry;
         this.tenants = tenants;
         this.every = every;
-        this.sampleDuration = Timer.builder("hourglass.pending.sample.duration")
-                .description("How long one sample of the pending-jobs gauges took (one grouped read of the store)")
+        this.farEvery = farEvery;
+        this.nearDuration = sampleTimer(registry, "near");
+        this.allDuration = sampleTimer(registry, "all");
+    }
+
+    private static Timer sampleTimer(MeterRegistry registry, String range) {
+        return Timer.builder("hourglass.pending.sample.duration")
+                .description("How long one sample of the pending-jobs gauges took: the jobs due within the hour "
+                        + "(near) or all of them (all)")
+                .tag("range", range)
                 .register(registry);
     }
 
@@ -69,8 +92,12 @@ final class PendingGauges implements AutoCloseable {
 
     private void sampleAndReschedule(JobStore store, InstantSource wallClock) {
         long started = ticker.nanoTime();
-        sample(store, wallClock.instant());
+        boolean all = started - nextAllNanos >= 0;
+        sample(store, wallClock.instant(), all);
         long took = ticker.nanoTime() - started;
+        if (all) {
+            nextAllNanos = started + Math.max(farEvery.toNanos(), REST_FACTOR * took);
+        }
         long delay = Math.max(every.toNanos(), REST_FACTOR * took);
         try {
             sampler.schedule(() -> sampleAndReschedule(store, wallClock), delay, TimeUnit.NANOSECONDS);
@@ -79,11 +106,16 @@ final class PendingGauges implements AutoCloseable {
         }
     }
 
-    /** One sample: every gauge takes the store's count as of {@code now} (zero for what it no longer has). */
-    void sample(JobStore store, Instant now) {
+    /**
+     * One sample: the gauges of the windows it covers (all of them, or the near ones) take the store's count as of
+     * {@code now}, zero for what the store no longer has.
+     */
+    void sample(JobStore store, Instant now, boolean all) {
         List<PendingCount> counts;
+        PendingCountParams params = all ? PendingCountParams.all(now)
+                : PendingCountParams.dueUntil(now, now.plus(Duration.ofHours(NEAR_HOURS)));
         try {
-            counts = sampleDuration.recordCallable(() -> store.countPending(now));
+            counts = (all ? allDuration : nearDuration).recordCallable(() -> store.countPending(params));
         } catch (UnsupportedOperationException unsupported) {
             log.info("pending-jobs gauges off: {}", unsupported.getMessage());
             sampler.shutdown();
@@ -110,7 +142,7 @@ final class PendingGauges implements AutoCloseable {
             gaugeOf(e.getKey()).set(e.getValue());
         }
         pending.forEach((key, value) -> {
-            if (!byKey.containsKey(key)) {
+            if (!byKey.containsKey(key) && (all || NEAR_WINDOWS.contains(key.window()))) {
                 value.set(0);
             }
         });

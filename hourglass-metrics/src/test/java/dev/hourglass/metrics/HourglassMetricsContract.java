@@ -173,6 +173,27 @@ abstract class HourglassMetricsContract {
     }
 
     @Test
+    void aNearSampleUpdatesTheWindowsWithinTheHourAndLeavesTheFarOnesAsTheyWere() {
+        start(HourglassMetrics.builder(registry));
+        schedule("a", "ok", Duration.ofHours(5), 3);
+        metrics.samplePending(true);
+        schedule("a", "ok", Duration.ofSeconds(1), 3);
+        schedule("a", "ok", Duration.ofHours(6), 3);
+        engine.advance(Duration.ofSeconds(2));
+
+        metrics.samplePending(false);
+
+        assertThat(gauge("hourglass.jobs.pending", "tenant", "a", "due_window", "overdue")).isEqualTo(1);
+        assertThat(gauge("hourglass.oldest.overdue.age", "tenant", "a")).isEqualTo(1.0);
+        assertThat(gauge("hourglass.jobs.pending", "tenant", "a", "due_window", "lt_1d"))
+                .as("counted only by a sample of all jobs").isEqualTo(1);
+
+        metrics.samplePending(true);
+
+        assertThat(gauge("hourglass.jobs.pending", "tenant", "a", "due_window", "lt_1d")).isEqualTo(2);
+    }
+
+    @Test
     void tenantsBeyondTheLabelLimitShareTheLabelOther() {
         start(HourglassMetrics.builder(registry).tenantLabels(2));
         schedule("a", "ok", Duration.ofSeconds(1), 1);

@@ -45,13 +45,14 @@ public interface JobStore extends AutoCloseable {
     List<Claim> claimsOf(ClaimsOfParams params);
 
     /**
-     * The SCHEDULED jobs, counted by tenant and {@link DueWindow} as seen from {@code now}, with each group's earliest
-     * due time: what the pending-jobs gauges show. A read beside the writer. It visits every SCHEDULED row (one
-     * grouped scan), so callers run it in the background, seconds apart, never per request.
+     * The SCHEDULED jobs due until {@code params.dueUntil()} (all of them when it is null), counted by tenant and
+     * {@link DueWindow} as seen from {@code params.now()}, with each group's earliest due time: what the pending-jobs
+     * gauges show. A read beside the writer. It visits every job it counts (an index range by due time), so callers
+     * run it in the background, seconds apart, never per request, and count the far future seldom.
      *
      * @throws UnsupportedOperationException if this store cannot count (the default)
      */
-    default List<PendingCount> countPending(Instant now) {
+    default List<PendingCount> countPending(PendingCountParams params) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not count pending jobs");
     }
 

@@ -17,6 +17,7 @@ import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.PendingCount;
+import dev.hourglass.core.store.PendingCountParams;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
@@ -641,8 +642,8 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
     }
 
     @Override
-    public List<PendingCount> countPending(Instant now) {
-        return PendingCountQuery.run(this, now);
+    public List<PendingCount> countPending(PendingCountParams params) {
+        return PendingCountQuery.run(this, params);
     }
 
     @Override

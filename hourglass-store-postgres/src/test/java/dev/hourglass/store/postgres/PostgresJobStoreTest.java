@@ -26,6 +26,7 @@ import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.store.jdbc.PendingCountQuery;
 import dev.hourglass.store.testkit.JobStoreContract;
 import dev.hourglass.store.testkit.TestJobs;
 import java.io.IOException;
@@ -749,6 +750,19 @@ class PostgresJobStoreTest extends JobStoreContract {
                 assertThat(plan).as(plan).contains("Index Scan using jobs_claimable").contains("LockRows")
                         .contains("Index Scan using jobs_pkey").doesNotContain("Seq Scan").doesNotContain("Sort");
             }
+        }
+
+        /** The pending-jobs gauges' count of the next hour reads a range of one index, never the table. */
+        @Test
+        void theBoundedPendingCountReadsARangeOfTheScheduledByDueIndex() throws SQLException {
+            fillAndAnalyze();
+            long now = TestJobs.T0.toEpochMilli();
+            String edges = now + ", " + (now + 60_000) + ", " + (now + 3_600_000) + ", " + (now + 86_400_000) + ", "
+                    + (now + 3_600_000);
+
+            String plan = plan(PendingCountQuery.SQL, false, "bigint, bigint, bigint, bigint, bigint", edges);
+
+            assertThat(plan).as(plan).contains("jobs_scheduled_by_due").doesNotContain("Seq Scan");
         }
 
         @Test

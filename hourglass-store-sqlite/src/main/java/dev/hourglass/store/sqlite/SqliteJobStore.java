@@ -13,6 +13,7 @@ import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.PendingCount;
+import dev.hourglass.core.store.PendingCountParams;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
@@ -472,8 +473,8 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
     }
 
     @Override
-    public List<PendingCount> countPending(Instant now) {
-        return PendingCountQuery.run(this, now);
+    public List<PendingCount> countPending(PendingCountParams params) {
+        return PendingCountQuery.run(this, params);
     }
 
     @Override

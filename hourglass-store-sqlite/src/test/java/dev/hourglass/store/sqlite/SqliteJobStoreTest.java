@@ -17,6 +17,7 @@ import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.store.jdbc.PendingCountQuery;
 import dev.hourglass.store.testkit.JobStoreContract;
 import dev.hourglass.store.testkit.TestJobs;
 import java.io.BufferedReader;
@@ -457,6 +458,16 @@ class SqliteJobStoreTest extends JobStoreContract {
                 }
                 return details;
             }
+        }
+
+        /** The pending-jobs gauges read a range of one covering index, never the table. */
+        @Test
+        void thePendingCountReadsARangeOfTheScheduledByDueIndex() throws SQLException {
+            List<String> plan = plan(PendingCountQuery.SQL, 0L, 1L, 2L, 3L, 4L);
+
+            assertThat(plan).anySatisfy(line -> assertThat(line).contains("USING COVERING INDEX "
+                    + "jobs_scheduled_by_due (due_at<?)"));
+            assertThat(plan).noneSatisfy(line -> assertThat(line).startsWith("SCAN jobs"));
         }
 
         @Test

@@ -27,6 +27,7 @@ import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.PendingCount;
+import dev.hourglass.core.store.PendingCountParams;
 import dev.hourglass.core.store.PruneParams;
 import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
@@ -1658,7 +1659,7 @@ public abstract class JobStoreContract {
                     job().tenant("b").dueAt(now.plus(Duration.ofDays(3))).build(),
                     job().tenant("b").dueAt(now.plus(Duration.ofDays(4))).build());
 
-            assertThat(store.countPending(now)).containsExactlyInAnyOrder(
+            assertThat(store.countPending(PendingCountParams.all(now))).containsExactlyInAnyOrder(
                     new PendingCount("a", DueWindow.OVERDUE, 3, now.minusSeconds(30)),
                     new PendingCount("a", DueWindow.LT_1M, 1, now.plusSeconds(60)),
                     new PendingCount("a", DueWindow.LT_1H, 1, now.plusSeconds(61)),
@@ -1674,13 +1675,26 @@ public abstract class JobStoreContract {
             insertOne(job().tenant("a").dueAt(T0.plusSeconds(10)).build());
 
             assertThat(running.state()).isEqualTo(JobState.RUNNING);
-            assertThat(store.countPending(T0)).containsExactly(
+            assertThat(store.countPending(PendingCountParams.all(T0))).containsExactly(
                     new PendingCount("a", DueWindow.LT_1M, 1, T0.plusSeconds(10)));
         }
 
         @Test
         void anEmptyStoreCountsNothing() {
-            assertThat(store.countPending(T0)).isEmpty();
+            assertThat(store.countPending(PendingCountParams.all(T0))).isEmpty();
+        }
+
+        @Test
+        void aBoundCountsOnlyTheJobsDueUntilIt() {
+            insert(job().tenant("a").dueAt(T0.minusSeconds(10)).build(),
+                    job().tenant("a").dueAt(T0.plusSeconds(3_600)).build(), // the bound itself: counted
+                    job().tenant("a").dueAt(T0.plusSeconds(3_601)).build(),
+                    job().tenant("b").dueAt(T0.plus(Duration.ofDays(2))).build());
+
+            assertThat(store.countPending(PendingCountParams.dueUntil(T0, T0.plusSeconds(3_600))))
+                    .containsExactlyInAnyOrder(
+                            new PendingCount("a", DueWindow.OVERDUE, 1, T0.minusSeconds(10)),
+                            new PendingCount("a", DueWindow.LT_1H, 1, T0.plusSeconds(3_600)));
         }
     }
 }
