@@ -126,7 +126,7 @@ abstract class EngineContract {
 
     protected NewJob newJob(JobId id, String owner, Instant dueAt) {
         return new NewJob(id, "default", "work", null, "orphan".getBytes(StandardCharsets.UTF_8), dueAt, T0, 5,
-                Backoff.DEFAULT, null, null, null, owner);
+                Backoff.DEFAULT, null, null, null, owner, null);
     }
 
     @Test

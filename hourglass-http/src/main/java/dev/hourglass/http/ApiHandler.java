@@ -7,6 +7,7 @@ import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.TraceParent;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.InvalidDataException;
@@ -206,7 +207,7 @@ public final class ApiHandler {
     private void schedule(HttpCall ex, Tenant tenant) throws IOException {
         byte[] body = jsonBody(ex);
         Schedule request = parser.schedule(body, ex.header("Idempotency-Key"));
-        JobRequest job = request.job().withTenant(tenant.name());
+        JobRequest job = request.job().withTenant(tenant.name()).withTraceParent(traceParent(ex));
         When when = request.when();
         QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay(when));
         if (refusal != null) {
@@ -227,6 +228,16 @@ public final class ApiHandler {
                     List.of(new FieldError("Idempotency-Key", "was used by a different request")),
                     Map.of("jobId", conflict.job().id().toString()), Map.of()).exception();
         }
+    }
+
+    /**
+     * The caller's W3C trace context, which the job keeps for its attempts. An absent, repeated or invalid
+     * {@code traceparent} is ignored, never refused: a receiver of a broken one must not fail the request
+     * (W3C Trace Context, "processing model").
+     */
+    static TraceParent traceParent(HttpCall ex) {
+        List<String> values = ex.headers("traceparent");
+        return values.size() == 1 ? TraceParent.parse(values.getFirst()).orElse(null) : null;
     }
 
     private void get(HttpCall ex, String tenant, JobId id) throws IOException {

@@ -51,7 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SqliteJobStoreTest extends JobStoreContract {
 
     private static final AtomicInteger FILES = new AtomicInteger();
-    private static final String LATEST_VERSION = "4";
+    private static final String LATEST_VERSION = "5";
 
     @TempDir
     Path dir;
@@ -252,7 +252,7 @@ class SqliteJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(file); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3", "4")) {
+                for (String version : List.of("1", "2", "3", "4", "5")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -614,7 +614,7 @@ class SqliteJobStoreTest extends JobStoreContract {
 
             store = SqliteJobStore.open(file);
 
-            assertThat(sqlite().schemaVersion()).isEqualTo("4");
+            assertThat(sqlite().schemaVersion()).isEqualTo(LATEST_VERSION);
             assertThat(get(free).state()).isEqualTo(JobState.SCHEDULED);
             assertThat(get(claimed).owner()).isEqualTo("node-a");
             Job run = get(runningJob);
@@ -664,7 +664,7 @@ class SqliteJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("UPDATE jobs SET owner = NULL WHERE seq = " + broken.hi());
             }
             store = SqliteJobStore.open(file); // the failed open released the file lock
-            assertThat(sqlite().schemaVersion()).isEqualTo("4");
+            assertThat(sqlite().schemaVersion()).isEqualTo(LATEST_VERSION);
             assertThat(get(broken).state()).isEqualTo(JobState.SUCCEEDED);
         }
     }
