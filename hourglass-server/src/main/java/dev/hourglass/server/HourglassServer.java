@@ -23,6 +23,7 @@ import dev.hourglass.webhook.WebhookHandler;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import dev.hourglass.webhook.signing.WebhookSigner;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -68,12 +69,13 @@ public final class HourglassServer implements AutoCloseable {
     private final WebhookSigningSetup webhookSigning;
     private final TenantDirectory tenants;
     private final QuotaGate quotas;
+    private final ServerTelemetry telemetry;
     private final String generatedDefaultKey;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private HourglassServer(ServerConfig config, ApiServer http, CloseableHttpClient webhookClient,
             Hourglass hourglass, Path storeFile, WebhookSigningSetup webhookSigning, TenantDirectory tenants,
-            QuotaGate quotas, String generatedDefaultKey) {
+            QuotaGate quotas, ServerTelemetry telemetry, String generatedDefaultKey) {
         this.config = config;
         this.http = http;
         this.webhookClient = webhookClient;
@@ -82,6 +84,7 @@ public final class HourglassServer implements AutoCloseable {
         this.webhookSigning = webhookSigning;
         this.tenants = tenants;
         this.quotas = quotas;
+        this.telemetry = telemetry;
         this.generatedDefaultKey = generatedDefaultKey;
     }
 
@@ -103,9 +106,34 @@ public final class HourglassServer implements AutoCloseable {
      */
     public static HourglassServer start(ServerConfig config, InstantSource wallClock, Ticker ticker) {
         config.validate();
-        Path storeFile = config.postgres() != null ? null
-                : prepareDataDir(config.dataDir()).resolve(ServerConfig.STORE_FILE);
-        ApiServer http = bind(config, ticker);
+        return start(config, wallClock, ticker, ServerTelemetry.fromEnvironment());
+    }
+
+    /**
+     * {@link #start(ServerConfig, InstantSource, Ticker)}, tracing with {@code openTelemetry} instead of the SDK the
+     * {@code OTEL_*} variables configure: each webhook attempt is a span of the trace that scheduled its job. The
+     * caller keeps {@code openTelemetry} and shuts it down after {@link #close()}.
+     *
+     * @throws StartupException when it cannot start as configured; nothing is left running
+     */
+    public static HourglassServer start(ServerConfig config, InstantSource wallClock, Ticker ticker,
+            OpenTelemetry openTelemetry) {
+        config.validate();
+        return start(config, wallClock, ticker, ServerTelemetry.of(openTelemetry));
+    }
+
+    private static HourglassServer start(ServerConfig config, InstantSource wallClock, Ticker ticker,
+            ServerTelemetry telemetry) {
+        Path storeFile;
+        ApiServer http;
+        try {
+            storeFile = config.postgres() != null ? null
+                    : prepareDataDir(config.dataDir()).resolve(ServerConfig.STORE_FILE);
+            http = bind(config, ticker);
+        } catch (RuntimeException e) {
+            telemetry.close();
+            throw e;
+        }
         JobStore store = null;
         CloseableHttpClient client = null;
         TenantDirectory tenants = null;
@@ -126,13 +154,13 @@ public final class HourglassServer implements AutoCloseable {
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
             Hourglass hourglass = startEngine(store, engine, tenants, new WebhookHandler(client,
                     config.webhookConnectTimeout(), engine.defaultTimeout(),
-                    new WebhookSigner(tenants, wallClock)), wallClock, ticker);
+                    new WebhookSigner(tenants, wallClock), telemetry.openTelemetry()), wallClock, ticker);
             http.serve(new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(), addressGuard, tenants,
                     quotas, config.keys().adminKey(),
                     new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE)));
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);
             return new HourglassServer(config, http, client, hourglass, storeFile, signing, tenants, quotas,
-                    bootstrap.generatedDefaultKey());
+                    telemetry, bootstrap.generatedDefaultKey());
         } catch (RuntimeException e) {
             http.close();
             if (quotas != null) {
@@ -147,6 +175,7 @@ public final class HourglassServer implements AutoCloseable {
             if (store != null) {
                 store.close(); // a failed build() leaves the store to its caller
             }
+            telemetry.close();
             throw e;
         }
     }
@@ -341,6 +370,7 @@ public final class HourglassServer implements AutoCloseable {
             webhookClient.close(CloseMode.IMMEDIATE);
             quotas.close();
             tenants.close();
+            telemetry.close(); // after the last attempt: its span is exported too
         }
         log.info("stopped");
     }

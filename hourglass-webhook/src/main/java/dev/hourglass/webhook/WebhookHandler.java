@@ -7,6 +7,7 @@ import dev.hourglass.core.time.Rfc3339;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.RefusedAddressException;
 import dev.hourglass.webhook.signing.WebhookSigner;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
@@ -48,6 +49,8 @@ import org.apache.hc.core5.util.Timeout;
  * the Standard Webhooks headers {@code webhook-id} (the job id), {@code webhook-timestamp} and
  * {@code webhook-signature} ({@link WebhookSigner}) so it can tell the delivery comes from this server, unchanged.
  * A target's own headers cannot override them: the API refuses such targets ({@link #isReservedHeader}).
+ * A job scheduled with a W3C {@code traceparent} is delivered with one too, so the receiver's trace continues the
+ * caller's; with OpenTelemetry on, each attempt is a span of that trace ({@link DeliveryTracing}).
  *
  * <p>The client only connects to addresses its {@link GuardedDnsResolver} allows: a host that resolves to
  * loopback, a private network or a metadata service (and is not allowlisted) fails the attempt before any
@@ -84,6 +87,7 @@ public final class WebhookHandler implements JobHandler {
     private final Duration defaultTimeout;
     private final Duration connectTimeout;
     private final WebhookSigner signer;
+    private final DeliveryTracing tracing;
 
     /**
      * @param client the client that sends every attempt (see {@link #newClient}: no redirects, no automatic retries,
@@ -94,6 +98,19 @@ public final class WebhookHandler implements JobHandler {
      */
     public WebhookHandler(CloseableHttpClient client, Duration connectTimeout, Duration defaultTimeout,
             WebhookSigner signer) {
+        this(client, connectTimeout, defaultTimeout, signer, OpenTelemetry.noop());
+    }
+
+    /**
+     * A handler that traces every attempt: a {@code CLIENT} span in the trace of the call that scheduled the job,
+     * whose context the request carries as {@code traceparent} ({@link DeliveryTracing}).
+     *
+     * @param openTelemetry where the spans go; {@link OpenTelemetry#noop()} for none (a job's stored
+     *     {@code traceparent} is then forwarded unchanged)
+     */
+    public WebhookHandler(CloseableHttpClient client, Duration connectTimeout, Duration defaultTimeout,
+            WebhookSigner signer, OpenTelemetry openTelemetry) {
+        this.tracing = new DeliveryTracing(openTelemetry);
         this.client = Objects.requireNonNull(client, "client");
         this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
         this.defaultTimeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
@@ -152,7 +169,7 @@ public final class WebhookHandler implements JobHandler {
             return Outcome.failed("invalid webhook request: " + e.getMessage());
         }
         try {
-            ClassicHttpResponse response = client.executeOpen(null, request, null);
+            ClassicHttpResponse response = execute(request, tracing.start(ctx, target.url(), request));
             int status = response.getCode();
             if (status >= 200 && status < 300) {
                 ResponseBodies.finishSuccess(request, response);
@@ -184,6 +201,18 @@ public final class WebhookHandler implements JobHandler {
             return Outcome.retry("request failed: " + describe(e));
         } catch (IOException e) {
             return Outcome.retry("request failed: " + describe(e));
+        }
+    }
+
+    /** Sends the request; the attempt's span ends when the status arrives, or with the failure. */
+    private ClassicHttpResponse execute(HttpPost request, DeliveryTracing.AttemptSpan span) throws IOException {
+        try {
+            ClassicHttpResponse response = client.executeOpen(null, request, null);
+            span.responded(response.getCode());
+            return response;
+        } catch (IOException | RuntimeException e) {
+            span.failed(e);
+            throw e;
         }
     }
 
