@@ -25,6 +25,7 @@ import dev.hourglass.tenancy.Tenant;
 import dev.hourglass.tenancy.TenantDirectory;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.WebhookAllowlist;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -85,6 +86,7 @@ public final class ApiHandler {
     private final Authenticator auth;
     private final QuotaGate quotas;
     private final AdminApi admin;
+    private final ScheduleTracing tracing;
 
     /**
      * @param maxBodyBytes the largest request body read; a larger one is answered 413 without reading it all
@@ -104,6 +106,18 @@ public final class ApiHandler {
     /** @param authThrottle refuses (429) a client address that failed authentication too often */
     public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
             TenantDirectory tenants, QuotaGate quotas, String adminKey, AuthFailureThrottle authThrottle) {
+        this(hourglass, maxBodyBytes, storeTimeout, addressGuard, tenants, quotas, adminKey, authThrottle,
+                OpenTelemetry.noop());
+    }
+
+    /**
+     * @param openTelemetry traces each schedule call ({@link ScheduleTracing}); {@link OpenTelemetry#noop()} for
+     *     none (a job then keeps the caller's {@code traceparent} as it came)
+     */
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
+            TenantDirectory tenants, QuotaGate quotas, String adminKey, AuthFailureThrottle authThrottle,
+            OpenTelemetry openTelemetry) {
+        this.tracing = new ScheduleTracing(openTelemetry);
         this.hourglass = Objects.requireNonNull(hourglass, "hourglass");
         var mapper = JobJson.newMapper();
         this.parser = new ScheduleRequestParser(mapper, hourglass.wallClock(), hourglass.config().maxDelay(),
@@ -117,8 +131,26 @@ public final class ApiHandler {
         this.admin = new AdminApi(tenants, mapper);
     }
 
-    /** Answers one call; never throws (a client that went away is only logged). */
+    /**
+     * Answers one call; never throws (a client that went away is only logged). A schedule ({@code POST /v1/jobs}) is
+     * traced: its span's context, child of the caller's {@code traceparent}, is what the job keeps
+     * ({@link ScheduleTracing}).
+     */
     public void handle(HttpCall exchange) {
+        if (!exchange.rawPath().equals(JOBS) || !exchange.method().equals("POST")) {
+            answer(exchange);
+            return;
+        }
+        ScheduleTracing.ScheduleSpan span = tracing.start(traceParent(exchange));
+        ScheduleTracing.TracedCall call = new ScheduleTracing.TracedCall(exchange, span.traceParent());
+        try {
+            answer(call);
+        } finally {
+            span.answered(call.status());
+        }
+    }
+
+    private void answer(HttpCall exchange) {
         try {
             try {
                 route(exchange);
@@ -207,7 +239,8 @@ public final class ApiHandler {
     private void schedule(HttpCall ex, Tenant tenant) throws IOException {
         byte[] body = jsonBody(ex);
         Schedule request = parser.schedule(body, ex.header("Idempotency-Key"));
-        JobRequest job = request.job().withTenant(tenant.name()).withTraceParent(traceParent(ex));
+        TraceParent context = ex instanceof ScheduleTracing.TracedCall traced ? traced.traceParent() : traceParent(ex);
+        JobRequest job = request.job().withTenant(tenant.name()).withTraceParent(context);
         When when = request.when();
         QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay(when));
         if (refusal != null) {

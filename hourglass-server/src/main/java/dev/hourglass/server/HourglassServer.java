@@ -157,7 +157,8 @@ public final class HourglassServer implements AutoCloseable {
                     new WebhookSigner(tenants, wallClock), telemetry.openTelemetry()), wallClock, ticker);
             http.serve(new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(), addressGuard, tenants,
                     quotas, config.keys().adminKey(),
-                    new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE)));
+                    new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE),
+                    telemetry.openTelemetry()));
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);
             return new HourglassServer(config, http, client, hourglass, storeFile, signing, tenants, quotas,
                     telemetry, bootstrap.generatedDefaultKey());

@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * {@link OpenTelemetry#noop()}: no SDK, no exporter, no thread, and a job's {@code traceparent} is forwarded to its
  * webhook as it came. When {@code OTEL_EXPORTER_OTLP_ENDPOINT}, {@code OTEL_EXPORTER_OTLP_TRACES_ENDPOINT} or
  * {@code OTEL_TRACES_EXPORTER} (or their {@code otel.*} system properties) is set, it is the OpenTelemetry SDK as the
- * standard variables configure it (autoconfigure: exporter, protocol, headers, sampler, resource, batch sizes), with
- * three defaults of its own: the service name {@code hourglass}, and no metrics or logs exported (the server sends
- * traces only; {@code OTEL_METRICS_EXPORTER} and {@code OTEL_LOGS_EXPORTER} still win when set).
+ * standard variables configure it (autoconfigure: endpoint, headers, timeout, sampler, resource, batch sizes), with
+ * defaults of its own: the service name {@code hourglass}, OTLP over HTTP/protobuf sent by the JDK's HTTP client
+ * (the {@code grpc} protocol is not available: its sender would bring OkHttp), and no metrics or logs exported (the
+ * server sends traces only).
  *
  * <p>{@link #close()} shuts an SDK built here down, exporting the spans still buffered; an OpenTelemetry given by
  * the embedder is the embedder's to shut down.
@@ -33,6 +34,12 @@ final class ServerTelemetry implements AutoCloseable {
     static final List<String> TRACES_ON = List.of("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
             "OTEL_TRACES_EXPORTER");
     static final String SERVICE_NAME = "hourglass";
+    /**
+     * The defaults that differ from the SDK's: OTLP over HTTP (the JDK's client sends it; gRPC would need OkHttp or
+     * grpc-java), and traces only.
+     */
+    static final Map<String, String> DEFAULTS = Map.of("otel.exporter.otlp.protocol", "http/protobuf",
+            "otel.metrics.exporter", "none", "otel.logs.exporter", "none");
     /** How long a shutdown waits for the last spans to be exported. */
     static final long SHUTDOWN_SECONDS = 10;
 
@@ -65,7 +72,7 @@ final class ServerTelemetry implements AutoCloseable {
         }
         try {
             OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
-                    .addPropertiesSupplier(() -> Map.of("otel.metrics.exporter", "none", "otel.logs.exporter", "none"))
+                    .addPropertiesSupplier(() -> DEFAULTS)
                     .addResourceCustomizer((resource, config) -> withServiceName(resource))
                     .disableShutdownHook() // close() shuts it down, after the last attempt
                     .build()
@@ -73,8 +80,19 @@ final class ServerTelemetry implements AutoCloseable {
             log.info("tracing on: OpenTelemetry SDK configured from the OTEL_* variables");
             return new ServerTelemetry(sdk, sdk);
         } catch (ConfigurationException e) {
-            throw new StartupException("invalid OpenTelemetry settings (OTEL_*): " + e.getMessage(), e);
+            throw new StartupException("invalid OpenTelemetry settings (OTEL_*): " + reason(e), e);
         }
+    }
+
+    /** The message of the deepest cause: autoconfigure wraps a sender it cannot find as "Unexpected ... error". */
+    private static String reason(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
     }
 
     static boolean tracesRequested(Map<String, String> environment, UnaryOperator<String> systemProperty) {

@@ -28,15 +28,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A job scheduled with a W3C {@code traceparent} is delivered minutes later (on a manual clock) as a span of the same
- * trace: caller → attempt ({@code CLIENT}, HTTP client semantic conventions) → receiver, which reads the attempt's
- * {@code traceparent}. A retry is a second span with {@code http.request.resend_count}.
+ * A job scheduled with a W3C {@code traceparent} is delivered minutes later (on a manual clock) in the same trace:
+ * caller → schedule ({@code SERVER}) → attempt ({@code CLIENT}, HTTP client semantic conventions) → receiver, which
+ * reads the attempt's {@code traceparent}. A retry is a second attempt span with {@code http.request.resend_count}.
  */
 class TracingTest {
     private static final Instant T0 = Instant.parse("2031-03-04T05:06:07Z");
     private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
     private static final String CALLER_SPAN = "00f067aa0ba902b7";
     private static final String TRACEPARENT = "00-" + TRACE_ID + "-" + CALLER_SPAN + "-01";
+    /** All-zero trace id: invalid. */
+    private static final String INVALID = "00-" + "0".repeat(32) + "-" + CALLER_SPAN + "-01";
+    private static final String SCHEDULE = "POST /v1/jobs";
+    private static final String RECEIVED = "receiver";
     private static final TextMapGetter<Receiver.Delivery> DELIVERY_HEADERS = new TextMapGetter<>() {
         @Override
         public Iterable<String> keys(Receiver.Delivery delivery) {
@@ -66,7 +70,7 @@ class TracingTest {
         receiver.onArrival(delivery -> {
             Context incoming = W3CTraceContextPropagator.getInstance()
                     .extract(Context.root(), delivery, DELIVERY_HEADERS);
-            openTelemetry.getTracer("receiver").spanBuilder("POST /hook").setParent(incoming)
+            openTelemetry.getTracer("receiver").spanBuilder(RECEIVED).setParent(incoming)
                     .setSpanKind(SpanKind.SERVER).startSpan().end();
         });
     }
@@ -91,15 +95,21 @@ class TracingTest {
             clock.advance(Duration.ofSeconds(2)); // past the backoff (at most 1 s in the test engine)
             await().atMost(Duration.ofSeconds(10)).until(() -> api.state(id).equals("SUCCEEDED"));
 
-            List<SpanData> attempts = spans(SpanKind.CLIENT);
-            List<SpanData> received = spans(SpanKind.SERVER);
+            SpanData schedule = spans(SCHEDULE).getFirst();
+            assertThat(schedule.getKind()).isEqualTo(SpanKind.SERVER);
+            assertThat(schedule.getTraceId()).isEqualTo(TRACE_ID);
+            assertThat(schedule.getParentSpanId()).as("the caller's span").isEqualTo(CALLER_SPAN);
+            assertThat(attribute(schedule, "http.route")).isEqualTo("/v1/jobs");
+            assertThat(status(schedule)).isEqualTo(201L);
+            List<SpanData> attempts = spans("POST");
+            List<SpanData> received = spans(RECEIVED);
             assertThat(attempts).hasSize(2);
             assertThat(received).hasSize(2);
             for (int i = 0; i < 2; i++) {
                 SpanData attempt = attempts.get(i);
+                assertThat(attempt.getKind()).isEqualTo(SpanKind.CLIENT);
                 assertThat(attempt.getTraceId()).isEqualTo(TRACE_ID);
-                assertThat(attempt.getParentSpanId()).as("the caller's span").isEqualTo(CALLER_SPAN);
-                assertThat(attempt.getParentSpanContext().isRemote()).isTrue();
+                assertThat(attempt.getParentSpanId()).as("the schedule's span").isEqualTo(schedule.getSpanId());
                 assertThat(attempt.getName()).isEqualTo("POST");
                 assertThat(attribute(attempt, "http.request.method")).isEqualTo("POST");
                 assertThat(attribute(attempt, "server.address")).isEqualTo("127.0.0.1");
@@ -130,23 +140,25 @@ class TracingTest {
     }
 
     @Test
-    void anInvalidTraceparentIsIgnoredAndTheAttemptStartsATraceOfItsOwn() {
+    void anInvalidTraceparentIsIgnoredAndTheScheduleStartsATraceOfItsOwn() {
         try (ServerFixture api = ServerFixture.start(ServerFixture.config(dir), clock, openTelemetry)) {
             ServerFixture.Response created = api.post("/v1/jobs", """
                     {"delaySeconds": 60, "target": {"type": "webhook", "url": "%s"}}"""
-                    .formatted(receiver.url("/hook")), "traceparent", "00-" + "0".repeat(32) + "-" + CALLER_SPAN
-                    + "-01");
+                    .formatted(receiver.url("/hook")), "traceparent", INVALID);
             assertThat(created.status()).as(created.body()).isEqualTo(201);
             String id = created.json().get("id").asText();
-            assertThat(api.server().hourglass().getStatus(JobId.parse(id)).orElseThrow().traceParent())
-                    .as("no context stored").isNull();
 
             clock.advance(Duration.ofMinutes(1));
             await().atMost(Duration.ofSeconds(10)).until(() -> api.state(id).equals("SUCCEEDED"));
 
-            SpanData attempt = spans(SpanKind.CLIENT).getFirst();
-            assertThat(attempt.getParentSpanContext().isValid()).as("a root span").isFalse();
-            assertThat(attempt.getTraceId()).isNotEqualTo("0".repeat(32));
+            SpanData schedule = spans(SCHEDULE).getFirst();
+            assertThat(schedule.getParentSpanContext().isValid()).as("a root span").isFalse();
+            assertThat(api.server().hourglass().getStatus(JobId.parse(id)).orElseThrow().traceParent().header())
+                    .isEqualTo("00-" + schedule.getTraceId() + "-" + schedule.getSpanId() + "-"
+                            + schedule.getSpanContext().getTraceFlags().asHex());
+            SpanData attempt = spans("POST").getFirst();
+            assertThat(attempt.getTraceId()).isEqualTo(schedule.getTraceId());
+            assertThat(attempt.getParentSpanId()).isEqualTo(schedule.getSpanId());
             TraceParent sent = TraceParent.parse(receiver.deliveries("/hook").getFirst().header("traceparent"))
                     .orElseThrow();
             assertThat(sent.traceId()).isEqualTo(attempt.getTraceId());
@@ -155,28 +167,34 @@ class TracingTest {
     }
 
     @Test
-    void withoutOpenTelemetryTheCallersTraceparentIsForwardedAsItCame() {
+    void withoutOpenTelemetryTheCallersTraceparentIsForwardedAsItCameAndAnInvalidOneIsNotKept() {
         try (ServerFixture api = ServerFixture.start(ServerFixture.config(dir), clock)) {
-            String traced = api.post("/v1/jobs", """
-                    {"delaySeconds": 60, "target": {"type": "webhook", "url": "%s"}}"""
-                    .formatted(receiver.url("/traced")), "traceparent", TRACEPARENT).json().get("id").asText();
-            String untraced = api.schedule("""
-                    {"delaySeconds": 60, "target": {"type": "webhook", "url": "%s"}}"""
-                    .formatted(receiver.url("/untraced"))).get("id").asText();
+            String traced = api.post("/v1/jobs", job("/traced"), "traceparent", TRACEPARENT).json().get("id").asText();
+            String untraced = api.schedule(job("/untraced")).get("id").asText();
+            String invalid = api.post("/v1/jobs", job("/invalid"), "traceparent", INVALID).json().get("id").asText();
+            assertThat(api.server().hourglass().getStatus(JobId.parse(invalid)).orElseThrow().traceParent())
+                    .as("no context stored").isNull();
 
             clock.advance(Duration.ofMinutes(1));
-            await().atMost(Duration.ofSeconds(10))
-                    .until(() -> api.state(traced).equals("SUCCEEDED") && api.state(untraced).equals("SUCCEEDED"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> List.of(traced, untraced, invalid).stream()
+                    .allMatch(id -> api.state(id).equals("SUCCEEDED")));
 
             assertThat(receiver.deliveries("/traced").getFirst().header("traceparent")).isEqualTo(TRACEPARENT);
             assertThat(receiver.deliveries("/untraced").getFirst().headers()).doesNotContainKey("traceparent");
-            assertThat(spans(SpanKind.CLIENT)).as("no attempt span without OpenTelemetry").isEmpty();
+            assertThat(receiver.deliveries("/invalid").getFirst().headers()).doesNotContainKey("traceparent");
+            assertThat(exporter.getFinishedSpanItems()).as("only the test receiver's spans")
+                    .allMatch(span -> span.getName().equals(RECEIVED));
         }
     }
 
-    /** The finished spans of one kind, in the order they started. */
-    private List<SpanData> spans(SpanKind kind) {
-        return exporter.getFinishedSpanItems().stream().filter(s -> s.getKind() == kind)
+    private String job(String path) {
+        return """
+                {"delaySeconds": 60, "target": {"type": "webhook", "url": "%s"}}""".formatted(receiver.url(path));
+    }
+
+    /** The finished spans of one name, in the order they started. */
+    private List<SpanData> spans(String name) {
+        return exporter.getFinishedSpanItems().stream().filter(s -> s.getName().equals(name))
                 .sorted(Comparator.comparingLong(SpanData::getStartEpochNanos)).toList();
     }
 
