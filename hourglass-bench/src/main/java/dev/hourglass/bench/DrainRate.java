@@ -98,7 +98,7 @@ final class DrainRate {
                 Instant now = wall.instant();
                 for (int i = done; i < Math.min(count, done + INSERT_BATCH); i++) {
                     batch.add(new NewJob(ids.next(), "default", handler, target, payload, dueAt, now, 5,
-                            Backoff.DEFAULT, null, null, null, null));
+                            Backoff.DEFAULT, null, null, null, null, null));
                 }
                 store.write(Durability.FSYNC, tx -> tx.insert(batch));
             }

@@ -82,7 +82,7 @@ final class HourglassOnPg implements PgSystem {
             Instant now = wall.instant();
             for (Instant due : dueTimes.subList(from, Math.min(dueTimes.size(), from + PRELOAD_BATCH))) {
                 batch.add(new NewJob(ids.next(), "default", HANDLER, null, PAYLOAD, due, now, 5, Backoff.DEFAULT,
-                        null, null, null, null));
+                        null, null, null, null, null));
             }
             stores[0].write(Durability.FSYNC, tx -> tx.insert(batch));
         }

@@ -313,7 +313,7 @@ final class ScaleScenario {
                     for (int i = 0; i < n; i++) {
                         Instant due = Instant.ofEpochMilli(nowMs + DAY_MS + random.nextLong(29 * DAY_MS));
                         batch.add(new NewJob(ids.next(), "default", ScaleProbe.BACKLOG_HANDLER, null,
-                                ScaleProbe.PAYLOAD, due, now, 5, Backoff.DEFAULT, null, null, null, null));
+                                ScaleProbe.PAYLOAD, due, now, 5, Backoff.DEFAULT, null, null, null, null, null));
                     }
                     store.write(Durability.FSYNC, tx -> tx.insert(batch));
                     left -= n;

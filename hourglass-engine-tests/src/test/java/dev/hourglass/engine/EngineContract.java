@@ -16,6 +16,7 @@ import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobIdGenerator;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.model.TraceParent;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
@@ -34,6 +35,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -126,7 +128,7 @@ abstract class EngineContract {
 
     protected NewJob newJob(JobId id, String owner, Instant dueAt) {
         return new NewJob(id, "default", "work", null, "orphan".getBytes(StandardCharsets.UTF_8), dueAt, T0, 5,
-                Backoff.DEFAULT, null, null, null, owner);
+                Backoff.DEFAULT, null, null, null, owner, null);
     }
 
     @Test
@@ -148,6 +150,32 @@ abstract class EngineContract {
         assertThat(done.state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(done.attempts()).isEqualTo(1);
         assertThat(done.owner()).isNull();
+    }
+
+    @Test
+    void everyAttemptSeesTheTraceContextTheJobWasScheduledWith() {
+        TraceParent caller = new TraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        List<Optional<TraceParent>> seen = new CopyOnWriteArrayList<>();
+        ManualEngine engine = engine("a", ctx -> {
+            seen.add(ctx.traceParent());
+            return seen.size() == 1 ? Outcome.retry("once more") : Outcome.succeeded();
+        });
+        JobId traced = engine.hourglass().schedule(work("traced").withTraceParent(caller),
+                When.after(Duration.ofMinutes(10))).job().id();
+
+        engine.advance(Duration.ofMinutes(9).plusSeconds(45)); // loaded from the store, not from the insert
+        engine.runHorizonRound();
+        engine.advance(Duration.ofSeconds(15));
+        assertThat(engine.runDue()).isEqualTo(1);
+        engine.advance(Duration.ofSeconds(2)); // past the first backoff (1 s)
+        engine.runDue();
+
+        assertThat(stateOf(traced)).isEqualTo(JobState.SUCCEEDED);
+        assertThat(seen).containsExactly(Optional.of(caller), Optional.of(caller));
+        JobId untraced = engine.hourglass().schedule(work("untraced"), When.after(Duration.ZERO)).job().id();
+        engine.runDue();
+        assertThat(stateOf(untraced)).isEqualTo(JobState.SUCCEEDED);
+        assertThat(seen).last().isEqualTo(Optional.empty());
     }
 
     @Test

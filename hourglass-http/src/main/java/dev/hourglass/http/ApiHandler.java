@@ -7,6 +7,7 @@ import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.TraceParent;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.InvalidDataException;
@@ -24,6 +25,7 @@ import dev.hourglass.tenancy.Tenant;
 import dev.hourglass.tenancy.TenantDirectory;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.WebhookAllowlist;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -89,6 +91,7 @@ public final class ApiHandler {
     private volatile MetricsExposition metrics;
     /** Whether {@link #metrics} takes the admin key (it does whenever the server has one). */
     private final boolean metricsNeedAdminKey;
+    private final ScheduleTracing tracing;
 
     /**
      * @param maxBodyBytes the largest request body read; a larger one is answered 413 without reading it all
@@ -108,6 +111,18 @@ public final class ApiHandler {
     /** @param authThrottle refuses (429) a client address that failed authentication too often */
     public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
             TenantDirectory tenants, QuotaGate quotas, String adminKey, AuthFailureThrottle authThrottle) {
+        this(hourglass, maxBodyBytes, storeTimeout, addressGuard, tenants, quotas, adminKey, authThrottle,
+                OpenTelemetry.noop());
+    }
+
+    /**
+     * @param openTelemetry traces each schedule call ({@link ScheduleTracing}); {@link OpenTelemetry#noop()} for
+     *     none (a job then keeps the caller's {@code traceparent} as it came)
+     */
+    public ApiHandler(Hourglass hourglass, int maxBodyBytes, Duration storeTimeout, GuardedDnsResolver addressGuard,
+            TenantDirectory tenants, QuotaGate quotas, String adminKey, AuthFailureThrottle authThrottle,
+            OpenTelemetry openTelemetry) {
+        this.tracing = new ScheduleTracing(openTelemetry);
         this.hourglass = Objects.requireNonNull(hourglass, "hourglass");
         var mapper = JobJson.newMapper();
         this.parser = new ScheduleRequestParser(mapper, hourglass.wallClock(), hourglass.config().maxDelay(),
@@ -132,8 +147,26 @@ public final class ApiHandler {
         return this;
     }
 
-    /** Answers one call; never throws (a client that went away is only logged). */
+    /**
+     * Answers one call; never throws (a client that went away is only logged). A schedule ({@code POST /v1/jobs}) is
+     * traced: its span's context, child of the caller's {@code traceparent}, is what the job keeps
+     * ({@link ScheduleTracing}).
+     */
     public void handle(HttpCall exchange) {
+        if (!exchange.rawPath().equals(JOBS) || !exchange.method().equals("POST")) {
+            answer(exchange);
+            return;
+        }
+        ScheduleTracing.ScheduleSpan span = tracing.start(traceParent(exchange));
+        ScheduleTracing.TracedCall call = new ScheduleTracing.TracedCall(exchange, span.traceParent());
+        try {
+            answer(call);
+        } finally {
+            span.answered(call.status());
+        }
+    }
+
+    private void answer(HttpCall exchange) {
         try {
             try {
                 route(exchange);
@@ -229,7 +262,8 @@ public final class ApiHandler {
     private void schedule(HttpCall ex, Tenant tenant) throws IOException {
         byte[] body = jsonBody(ex);
         Schedule request = parser.schedule(body, ex.header("Idempotency-Key"));
-        JobRequest job = request.job().withTenant(tenant.name());
+        TraceParent context = ex instanceof ScheduleTracing.TracedCall traced ? traced.traceParent() : traceParent(ex);
+        JobRequest job = request.job().withTenant(tenant.name()).withTraceParent(context);
         When when = request.when();
         QuotaRefusal refusal = quotas.admit(tenant, job.payload() == null ? 0 : job.payload().length, delay(when));
         if (refusal != null) {
@@ -250,6 +284,16 @@ public final class ApiHandler {
                     List.of(new FieldError("Idempotency-Key", "was used by a different request")),
                     Map.of("jobId", conflict.job().id().toString()), Map.of()).exception();
         }
+    }
+
+    /**
+     * The caller's W3C trace context, which the job keeps for its attempts. An absent, repeated or invalid
+     * {@code traceparent} is ignored, never refused: a receiver of a broken one must not fail the request
+     * (W3C Trace Context, "processing model").
+     */
+    static TraceParent traceParent(HttpCall ex) {
+        List<String> values = ex.headers("traceparent");
+        return values.size() == 1 ? TraceParent.parse(values.getFirst()).orElse(null) : null;
     }
 
     private void get(HttpCall ex, String tenant, JobId id) throws IOException {

@@ -117,7 +117,7 @@ public final class ScheduleRequestParser {
         String key = idempotencyKey(idempotencyKeyHeader, errors);
         errors.throwIfAny();
         JobRequest job = new JobRequest(WebhookHandler.NAME, payload, target.toJson(), maxAttempts, backoff, timeout,
-                key, null, key == null ? null : requestHash(root)); // only a keyed request is ever compared
+                key, null, key == null ? null : requestHash(root), null); // only a keyed request is compared
         return new Schedule(when, job);
     }
 

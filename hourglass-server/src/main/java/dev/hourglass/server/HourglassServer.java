@@ -26,6 +26,7 @@ import dev.hourglass.webhook.WebhookHandler;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import dev.hourglass.webhook.signing.WebhookSigner;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -71,6 +72,7 @@ public final class HourglassServer implements AutoCloseable {
     private final WebhookSigningSetup webhookSigning;
     private final TenantDirectory tenants;
     private final QuotaGate quotas;
+    private final ServerTelemetry telemetry;
     private final String generatedDefaultKey;
     /** The meters and their listener of its own; null when off, and the listener null on the API port. */
     private final ServerMetrics metrics;
@@ -79,7 +81,8 @@ public final class HourglassServer implements AutoCloseable {
 
     private HourglassServer(ServerConfig config, ApiServer http, CloseableHttpClient webhookClient,
             Hourglass hourglass, Path storeFile, WebhookSigningSetup webhookSigning, TenantDirectory tenants,
-            QuotaGate quotas, String generatedDefaultKey, ServerMetrics metrics, MetricsServer metricsServer) {
+            QuotaGate quotas, ServerTelemetry telemetry, String generatedDefaultKey, ServerMetrics metrics,
+            MetricsServer metricsServer) {
         this.metrics = metrics;
         this.metricsServer = metricsServer;
         this.config = config;
@@ -90,6 +93,7 @@ public final class HourglassServer implements AutoCloseable {
         this.webhookSigning = webhookSigning;
         this.tenants = tenants;
         this.quotas = quotas;
+        this.telemetry = telemetry;
         this.generatedDefaultKey = generatedDefaultKey;
     }
 
@@ -111,9 +115,34 @@ public final class HourglassServer implements AutoCloseable {
      */
     public static HourglassServer start(ServerConfig config, InstantSource wallClock, Ticker ticker) {
         config.validate();
-        Path storeFile = config.postgres() != null ? null
-                : prepareDataDir(config.dataDir()).resolve(ServerConfig.STORE_FILE);
-        ApiServer http = bind(config, ticker);
+        return start(config, wallClock, ticker, ServerTelemetry.fromEnvironment());
+    }
+
+    /**
+     * {@link #start(ServerConfig, InstantSource, Ticker)}, tracing with {@code openTelemetry} instead of the SDK the
+     * {@code OTEL_*} variables configure: each webhook attempt is a span of the trace that scheduled its job. The
+     * caller keeps {@code openTelemetry} and shuts it down after {@link #close()}.
+     *
+     * @throws StartupException when it cannot start as configured; nothing is left running
+     */
+    public static HourglassServer start(ServerConfig config, InstantSource wallClock, Ticker ticker,
+            OpenTelemetry openTelemetry) {
+        config.validate();
+        return start(config, wallClock, ticker, ServerTelemetry.of(openTelemetry));
+    }
+
+    private static HourglassServer start(ServerConfig config, InstantSource wallClock, Ticker ticker,
+            ServerTelemetry telemetry) {
+        Path storeFile;
+        ApiServer http;
+        try {
+            storeFile = config.postgres() != null ? null
+                    : prepareDataDir(config.dataDir()).resolve(ServerConfig.STORE_FILE);
+            http = bind(config, ticker);
+        } catch (RuntimeException e) {
+            telemetry.close();
+            throw e;
+        }
         JobStore store = null;
         CloseableHttpClient client = null;
         TenantDirectory tenants = null;
@@ -140,22 +169,25 @@ public final class HourglassServer implements AutoCloseable {
             }
             if (metrics != null) {
                 quotas.onRefusal((tenant, refusal) -> metrics.engine().quotaRejected(tenant, refusal.quota()));
-            }            // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
+            }
+            // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
             GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
             Hourglass hourglass = startEngine(store, engine, tenants, new WebhookHandler(client,
                     config.webhookConnectTimeout(), engine.defaultTimeout(),
-                    new WebhookSigner(tenants, wallClock), engineMetrics, ticker), wallClock, ticker, engineMetrics);
+                    new WebhookSigner(tenants, wallClock), telemetry.openTelemetry(), engineMetrics, ticker),
+                    wallClock, ticker, engineMetrics);
             ApiHandler api = new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(), addressGuard,
                     tenants, quotas, config.keys().adminKey(),
-                    new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE));
+                    new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE),
+                    telemetry.openTelemetry());
             if (metrics != null && metricsServer == null) {
                 api.serveMetrics(metrics);
             }
             http.serve(api);
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);
             return new HourglassServer(config, http, client, hourglass, storeFile, signing, tenants, quotas,
-                    bootstrap.generatedDefaultKey(), metrics, metricsServer);
+                    telemetry, bootstrap.generatedDefaultKey(), metrics, metricsServer);
         } catch (RuntimeException e) {
             http.close();
             if (metricsServer != null) {
@@ -176,6 +208,7 @@ public final class HourglassServer implements AutoCloseable {
             if (store != null) {
                 store.close(); // a failed build() leaves the store to its caller
             }
+            telemetry.close();
             throw e;
         }
     }
@@ -405,6 +438,7 @@ public final class HourglassServer implements AutoCloseable {
             webhookClient.close(CloseMode.IMMEDIATE);
             quotas.close();
             tenants.close();
+            telemetry.close(); // after the last attempt: its span is exported too
             if (metricsServer != null) {
                 metricsServer.close();
             }

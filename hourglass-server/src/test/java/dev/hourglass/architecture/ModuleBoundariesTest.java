@@ -126,6 +126,20 @@ class ModuleBoundariesTest {
     }
 
     @Test
+    void tracingStaysOutOfTheEngineAndTheStores() {
+        noClasses().that().resideOutsideOfPackages("dev.hourglass.webhook..", "dev.hourglass.http..",
+                        "dev.hourglass.server..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.opentelemetry..")
+                .because("a job keeps its trace context as an opaque W3C traceparent (TraceParent); only delivery, "
+                        + "the API and the server's wiring know OpenTelemetry")
+                .check(product);
+        noClasses().that().resideOutsideOfPackage("dev.hourglass.server..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.opentelemetry.sdk..")
+                .because("library modules trace through the OpenTelemetry API; the application picks the SDK")
+                .check(product);
+    }
+
+    @Test
     void onlyTheServerBindsLogging() {
         noClasses().that().resideOutsideOfPackage("dev.hourglass.server..")
                 .should().dependOnClassesThat().resideInAnyPackage("ch.qos.logback..")

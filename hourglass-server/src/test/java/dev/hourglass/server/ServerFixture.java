@@ -20,6 +20,7 @@ import dev.hourglass.tenancy.TenantStore;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import dev.hourglass.webhook.signing.SigningSecret;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -74,6 +75,11 @@ public final class ServerFixture implements AutoCloseable {
     /** A server whose every component reads the time from {@code clock}. */
     public static ServerFixture start(ServerConfig config, ManualClock clock) {
         return new ServerFixture(HourglassServer.start(config, clock, clock));
+    }
+
+    /** A server on {@code clock} whose webhook attempts are traced with {@code openTelemetry}. */
+    public static ServerFixture start(ServerConfig config, ManualClock clock, OpenTelemetry openTelemetry) {
+        return new ServerFixture(HourglassServer.start(config, clock, clock, openTelemetry));
     }
 
     public static ServerConfig config(Path dataDir) {

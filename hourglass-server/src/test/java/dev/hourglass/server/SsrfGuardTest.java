@@ -166,6 +166,6 @@ class SsrfGuardTest {
         return new Job(new JobIdGenerator(SystemTime.wallClock()).next(), "default", WebhookHandler.NAME,
                 new WebhookTarget(java.net.URI.create(url), Map.of()).toJson(), "{}".getBytes(StandardCharsets.UTF_8),
                 JobState.RUNNING, now, now, now, 1, 1, new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(1)),
-                null, null, null, null, "test-node", 1);
+                null, null, null, null, "test-node", 1, null);
     }
 }

@@ -11,6 +11,7 @@ import dev.hourglass.core.time.Ticker;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.RefusedAddressException;
 import dev.hourglass.webhook.signing.WebhookSigner;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
@@ -54,6 +55,8 @@ import org.slf4j.LoggerFactory;
  * the Standard Webhooks headers {@code webhook-id} (the job id), {@code webhook-timestamp} and
  * {@code webhook-signature} ({@link WebhookSigner}) so it can tell the delivery comes from this server, unchanged.
  * A target's own headers cannot override them: the API refuses such targets ({@link #isReservedHeader}).
+ * A job scheduled with a W3C {@code traceparent} is delivered with one too, so the receiver's trace continues the
+ * caller's; with OpenTelemetry on, each attempt is a span of that trace ({@link DeliveryTracing}).
  *
  * <p>The client only connects to addresses its {@link GuardedDnsResolver} allows: a host that resolves to
  * loopback, a private network or a metadata service (and is not allowlisted) fails the attempt before any
@@ -96,6 +99,7 @@ public final class WebhookHandler implements JobHandler {
     private final EngineMetrics metrics;
     /** Measures each attempt for the metrics (monotonic). */
     private final Ticker ticker;
+    private final DeliveryTracing tracing;
 
     /**
      * @param client the client that sends every attempt (see {@link #newClient}: no redirects, no automatic retries,
@@ -106,15 +110,30 @@ public final class WebhookHandler implements JobHandler {
      */
     public WebhookHandler(CloseableHttpClient client, Duration connectTimeout, Duration defaultTimeout,
             WebhookSigner signer) {
-        this(client, connectTimeout, defaultTimeout, signer, EngineMetrics.NOOP, SystemTime.ticker());
+        this(client, connectTimeout, defaultTimeout, signer, OpenTelemetry.noop());
     }
 
     /**
+     * A handler that traces every attempt: a {@code CLIENT} span in the trace of the call that scheduled the job,
+     * whose context the request carries as {@code traceparent} ({@link DeliveryTracing}).
+     *
+     * @param openTelemetry where the spans go; {@link OpenTelemetry#noop()} for none (a job's stored
+     *     {@code traceparent} is then forwarded unchanged)
+     */
+    public WebhookHandler(CloseableHttpClient client, Duration connectTimeout, Duration defaultTimeout,
+            WebhookSigner signer, OpenTelemetry openTelemetry) {
+        this(client, connectTimeout, defaultTimeout, signer, openTelemetry, EngineMetrics.NOOP, SystemTime.ticker());
+    }
+
+    /**
+     * A handler that traces every attempt and reports it to the metrics.
+     *
      * @param metrics hears of every attempt ({@link EngineMetrics#deliveryAttempted}: outcome, status class, time)
      * @param ticker measures the attempts
      */
     public WebhookHandler(CloseableHttpClient client, Duration connectTimeout, Duration defaultTimeout,
-            WebhookSigner signer, EngineMetrics metrics, Ticker ticker) {
+            WebhookSigner signer, OpenTelemetry openTelemetry, EngineMetrics metrics, Ticker ticker) {
+        this.tracing = new DeliveryTracing(openTelemetry);
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.client = Objects.requireNonNull(client, "client");
@@ -231,7 +250,7 @@ public final class WebhookHandler implements JobHandler {
                     DeliveryAttempt.Result.HANDLER_ERROR, 0);
         }
         try {
-            ClassicHttpResponse response = client.executeOpen(null, request, null);
+            ClassicHttpResponse response = execute(request, tracing.start(ctx, target.url(), request));
             int status = response.getCode();
             if (status >= 200 && status < 300) {
                 ResponseBodies.finishSuccess(request, response);
@@ -271,6 +290,18 @@ public final class WebhookHandler implements JobHandler {
                 throw new InterruptedException("webhook delivery interrupted");
             }
             return Attempt.retry("request failed: " + describe(e), DeliveryAttempt.Result.CONNECT_ERROR);
+        }
+    }
+
+    /** Sends the request; the attempt's span ends when the status arrives, or with the failure. */
+    private ClassicHttpResponse execute(HttpPost request, DeliveryTracing.AttemptSpan span) throws IOException {
+        try {
+            ClassicHttpResponse response = client.executeOpen(null, request, null);
+            span.responded(response.getCode());
+            return response;
+        } catch (IOException | RuntimeException e) {
+            span.failed(e);
+            throw e;
         }
     }
 

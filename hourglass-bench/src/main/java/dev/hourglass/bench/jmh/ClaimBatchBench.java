@@ -78,7 +78,7 @@ public class ClaimBatchBench {
             // Due over the last 10 s, as a backlog that built up while no node was claiming.
             Instant due = NOW.minusMillis(10_000L * (DUE_JOBS - i) / DUE_JOBS);
             jobs.add(new NewJob(ids.next(), "default", "webhook", target, payload, due, due, 5, Backoff.DEFAULT, null,
-                    null, null, null));
+                    null, null, null, null));
         }
         store.write(Durability.FSYNC, tx -> tx.insert(jobs));
     }

@@ -65,7 +65,8 @@ public class JsonBench {
         job = new Job(new JobIdGenerator(InstantSource.fixed(now)).next(), "default", r.handler(), r.target(),
                 r.payload(), JobState.SCHEDULED, now.plusSeconds(3600), now, now, 0, r.maxAttempts(),
                 r.backoff() != null ? r.backoff() : Backoff.DEFAULT,
-                r.timeout(), r.idempotencyKey(), r.requestHash(), null, null, 0);
+                r.timeout(), r.idempotencyKey(), r.requestHash(), null, null, 0,
+                r.traceParent());
     }
 
     /** Body bytes to a validated request: parse, every field rule, SSRF policy, canonical request hash. */

@@ -2,7 +2,9 @@ package dev.hourglass.core.api;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.TraceParent;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * One attempt of a job, as handed to its handler. The pair (id, attempt) is unique per attempt: pass it on as an
@@ -39,5 +41,14 @@ public record JobContext(Job job) {
     /** The fencing token of this attempt's claim. */
     public long fencingToken() {
         return job.fencingToken();
+    }
+
+    /**
+     * The trace context of the call that scheduled the job (its W3C {@code traceparent}), or empty. A handler that
+     * traces continues that trace: with OpenTelemetry, extract it with {@code W3CTraceContextPropagator} and make
+     * it the parent of the attempt's span, so the attempt shows in the caller's trace however late it runs.
+     */
+    public Optional<TraceParent> traceParent() {
+        return Optional.ofNullable(job.traceParent());
     }
 }

@@ -1,6 +1,7 @@
 package dev.hourglass.core.api;
 
 import dev.hourglass.core.model.Backoff;
+import dev.hourglass.core.model.TraceParent;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -16,6 +17,8 @@ import java.util.Objects;
  * @param idempotencyKey same key and same request give the same job; same key and another request a conflict
  * @param tenant who owns the job; null for {@code default}
  * @param requestHash identifies "the same request" for idempotency; null to let the engine digest the request
+ * @param traceParent the caller's trace context, which every attempt continues; null for none. Not part of the
+ *     request's identity: a retry of a keyed schedule from another trace is the same request
  */
 public record JobRequest(
         String handler,
@@ -26,7 +29,8 @@ public record JobRequest(
         Duration timeout,
         String idempotencyKey,
         String tenant,
-        byte[] requestHash) {
+        byte[] requestHash,
+        TraceParent traceParent) {
 
     public JobRequest {
         Objects.requireNonNull(handler, "handler");
@@ -34,40 +38,47 @@ public record JobRequest(
     }
 
     public static JobRequest of(String handler, byte[] payload) {
-        return new JobRequest(handler, payload, null, null, null, null, null, null, null);
+        return new JobRequest(handler, payload, null, null, null, null, null, null, null, null);
     }
 
     public JobRequest withTarget(String value) {
         return new JobRequest(handler, payload, value, maxAttempts, backoff, timeout, idempotencyKey, tenant,
-                requestHash);
+                requestHash, traceParent);
     }
 
     public JobRequest withMaxAttempts(int value) {
         return new JobRequest(handler, payload, target, value, backoff, timeout, idempotencyKey, tenant,
-                requestHash);
+                requestHash, traceParent);
     }
 
     public JobRequest withBackoff(Backoff value) {
         return new JobRequest(handler, payload, target, maxAttempts, value, timeout, idempotencyKey, tenant,
-                requestHash);
+                requestHash, traceParent);
     }
 
     public JobRequest withTimeout(Duration value) {
         return new JobRequest(handler, payload, target, maxAttempts, backoff, value, idempotencyKey, tenant,
-                requestHash);
+                requestHash, traceParent);
     }
 
     public JobRequest withIdempotencyKey(String value) {
-        return new JobRequest(handler, payload, target, maxAttempts, backoff, timeout, value, tenant, requestHash);
+        return new JobRequest(handler, payload, target, maxAttempts, backoff, timeout, value, tenant, requestHash,
+                traceParent);
     }
 
     public JobRequest withTenant(String value) {
         return new JobRequest(handler, payload, target, maxAttempts, backoff, timeout, idempotencyKey, value,
-                requestHash);
+                requestHash, traceParent);
     }
 
     public JobRequest withRequestHash(byte[] value) {
         return new JobRequest(handler, payload, target, maxAttempts, backoff, timeout, idempotencyKey, tenant,
-                value);
+                value, traceParent);
+    }
+
+    /** Continues the trace of {@code value} (the scheduling call's context) in every attempt. */
+    public JobRequest withTraceParent(TraceParent value) {
+        return new JobRequest(handler, payload, target, maxAttempts, backoff, timeout, idempotencyKey, tenant,
+                requestHash, value);
     }
 }

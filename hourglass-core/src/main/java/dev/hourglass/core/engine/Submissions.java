@@ -46,7 +46,8 @@ final class Submissions {
                 : request.requestHash() != null ? request.requestHash() : digest(request, schedule);
         String tenant = request.tenant() != null ? request.tenant() : DEFAULT_TENANT;
         return new NewJob(ids.next(), tenant, request.handler(), request.target(), request.payload(), dueAt, now,
-                maxAttempts, backoff, request.timeout(), request.idempotencyKey(), hash, owner);
+                maxAttempts, backoff, request.timeout(), request.idempotencyKey(), hash, owner,
+                request.traceParent());
     }
 
     /** {@code dueAt} (already in whole milliseconds) is in range and at most the maximum delay from {@code now}. */

@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param requestHash a digest of the request that created the job, to tell a retry from a conflicting reuse of a key;
  *     null when the job has no idempotency key
  * @param timeout how long one attempt may run, null for the engine default
+ * @param traceParent the trace context of the call that scheduled it, which every attempt continues; may be null
  */
 public record Job(
         JobId id,
@@ -35,7 +36,8 @@ public record Job(
         byte[] requestHash,
         String lastError,
         String owner,
-        long fencingToken) {
+        long fencingToken,
+        TraceParent traceParent) {
 
     public Job {
         Objects.requireNonNull(id, "id");

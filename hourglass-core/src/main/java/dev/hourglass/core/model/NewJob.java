@@ -7,6 +7,7 @@ import java.util.Objects;
 /**
  * A validated job ready to be inserted. {@code owner} is non-null when the inserting node claims the job at once
  * because it is due inside that node's horizon (so no second write is needed to load it into the timer).
+ * {@code traceParent} is the trace context of the call that scheduled it, or null.
  */
 public record NewJob(
         JobId id,
@@ -21,7 +22,8 @@ public record NewJob(
         Duration timeout,
         String idempotencyKey,
         byte[] requestHash,
-        String owner) {
+        String owner,
+        TraceParent traceParent) {
 
     public NewJob {
         Objects.requireNonNull(id, "id");
@@ -39,6 +41,6 @@ public record NewJob(
     /** The job this insert creates. */
     public Job toJob() {
         return new Job(id, tenant, handler, target, payload, JobState.SCHEDULED, dueAt, createdAt, createdAt, 0,
-                maxAttempts, backoff, timeout, idempotencyKey, requestHash, null, owner, 0);
+                maxAttempts, backoff, timeout, idempotencyKey, requestHash, null, owner, 0, traceParent);
     }
 }

@@ -28,7 +28,7 @@ final class EngineJobs {
     /** An unowned job due at {@link #T0}. */
     static NewJob newJob() {
         return new NewJob(nextId(), "t1", "webhook", null, new byte[0], T0, T0, 3, Backoff.DEFAULT, null, null, null,
-                null);
+                null, null);
     }
 
     /**
@@ -37,6 +37,7 @@ final class EngineJobs {
      */
     static Job stored(JobId id, Instant dueAt, JobState state, String owner, long fencingToken) {
         return new Job(id, "t1", "webhook", null, new byte[0], state, dueAt, dueAt, dueAt,
-                state == JobState.SCHEDULED ? 0 : 1, 3, Backoff.DEFAULT, null, null, null, null, owner, fencingToken);
+                state == JobState.SCHEDULED ? 0 : 1, 3, Backoff.DEFAULT, null, null, null, null, owner, fencingToken,
+                null);
     }
 }

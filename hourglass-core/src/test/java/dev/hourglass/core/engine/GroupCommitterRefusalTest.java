@@ -119,7 +119,7 @@ class GroupCommitterRefusalTest {
         for (String who : List.of("good-1", "bad", "good-2")) {
             List<CompletableFuture<?>> side = who.equals("bad") ? bad : good;
             NewJob job = new NewJob(EngineJobs.nextId(), who, "webhook", null, new byte[0], EngineJobs.T0,
-                    EngineJobs.T0, 3, Backoff.DEFAULT, null, null, null, null);
+                    EngineJobs.T0, 3, Backoff.DEFAULT, null, null, null, null, null);
             side.add(committer.insert(job));
             side.add(committer.cancel(new CancelRequest(EngineJobs.nextId(), who, EngineJobs.T0)));
             side.add(committer.reschedule(new RescheduleRequest(EngineJobs.nextId(), who, EngineJobs.T0, null,

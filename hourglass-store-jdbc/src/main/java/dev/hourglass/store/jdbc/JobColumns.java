@@ -4,6 +4,7 @@ import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.model.TraceParent;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -25,7 +26,7 @@ public final class JobColumns {
     /** The names, in the order {@link #read} reads them. */
     public static final List<String> AFTER_ID = List.of("tenant", "handler", "target", "payload", "state", "due_at",
             "created_at", "updated_at", "attempts", "max_attempts", "backoff_initial_ms", "backoff_max_ms",
-            "timeout_ms", "idem_key", "request_hash", "last_error", "owner", "token");
+            "timeout_ms", "idem_key", "request_hash", "last_error", "owner", "token", "trace_parent");
 
     /** {@link #AFTER_ID} as a select list. */
     public static final String AFTER_ID_LIST = String.join(", ", AFTER_ID);
@@ -65,7 +66,9 @@ public final class JobColumns {
         String lastError = rs.getString(first + 15);
         String owner = rs.getString(first + 16);
         long token = rs.getLong(first + 17);
+        // Validated again on the way out: a value written by hand that is not a traceparent reads as none.
+        TraceParent traceParent = TraceParent.parse(rs.getString(first + 18)).orElse(null);
         return new Job(id, tenant, handler, target, payload, state, dueAt, createdAt, updatedAt, attempts,
-                maxAttempts, backoff, timeout, idempotencyKey, requestHash, lastError, owner, token);
+                maxAttempts, backoff, timeout, idempotencyKey, requestHash, lastError, owner, token, traceParent);
     }
 }

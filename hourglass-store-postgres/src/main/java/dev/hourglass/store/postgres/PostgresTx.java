@@ -92,14 +92,14 @@ final class PostgresTx implements StoreTx {
     static String insertInto(String jobsTable) {
         return "INSERT INTO " + jobsTable + " (id, tenant, handler, target, payload, state, due_at, created_at, "
                 + "updated_at, attempts, max_attempts, backoff_initial_ms, backoff_max_ms, timeout_ms, idem_key, "
-                + "request_hash, owner, token) "
+                + "request_hash, owner, token, trace_parent) "
                 + "SELECT r.id, r.tenant, r.handler, r.target, r.payload, '" + SCHEDULED + "', r.due_at, r.created_at, "
                 + "r.created_at, 0, r.max_attempts, r.backoff_initial_ms, r.backoff_max_ms, r.timeout_ms, r.idem_key, "
-                + "r.request_hash, r.owner, 0 "
+                + "r.request_hash, r.owner, 0, r.trace_parent "
                 + "FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::bigint[], ?::bigint[], "
-                + "?::integer[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bytea[], ?::text[]) "
+                + "?::integer[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bytea[], ?::text[], ?::text[]) "
                 + "AS r(id, tenant, handler, target, payload, due_at, created_at, max_attempts, backoff_initial_ms, "
-                + "backoff_max_ms, timeout_ms, idem_key, request_hash, owner) "
+                + "backoff_max_ms, timeout_ms, idem_key, request_hash, owner, trace_parent) "
                 + "ON CONFLICT (tenant, idem_key) WHERE idem_key IS NOT NULL DO NOTHING "
                 + "RETURNING id";
     }
@@ -405,6 +405,7 @@ final class PostgresTx implements StoreTx {
                 insert.setArray(12, texts(map(sent, NewJob::idempotencyKey)));
                 insert.setArray(13, byteas(map(sent, NewJob::requestHash)));
                 insert.setArray(14, texts(map(sent, NewJob::owner)));
+                insert.setArray(15, texts(map(sent, j -> j.traceParent() == null ? null : j.traceParent().header())));
                 try (ResultSet rs = insert.executeQuery()) {
                     while (rs.next()) {
                         inserted.add(JobRows.jobId(rs.getObject(1, UUID.class)));

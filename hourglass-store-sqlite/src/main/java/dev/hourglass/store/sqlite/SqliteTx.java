@@ -68,7 +68,8 @@ final class SqliteTx implements StoreTx {
 
     static final String INSERT = "INSERT INTO jobs (seq, id_lo, tenant, handler, target, payload, state, due_at, "
             + "created_at, updated_at, attempts, max_attempts, backoff_initial_ms, backoff_max_ms, timeout_ms, "
-            + "idem_key, request_hash, owner, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0) "
+            + "idem_key, request_hash, owner, token, trace_parent) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0, ?) "
             + "ON CONFLICT (tenant, idem_key) WHERE idem_key IS NOT NULL DO NOTHING";
 
     static final String FIND_BY_IDEMPOTENCY_KEY =
@@ -214,6 +215,7 @@ final class SqliteTx implements StoreTx {
                 insert.setString(15, job.idempotencyKey());
                 insert.setBytes(16, job.requestHash());
                 insert.setString(17, job.owner());
+                insert.setString(18, job.traceParent() == null ? null : job.traceParent().header());
                 insert.addBatch();
             }
             int[] inserted = insert.executeBatch();

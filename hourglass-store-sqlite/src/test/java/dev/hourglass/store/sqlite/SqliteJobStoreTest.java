@@ -52,7 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SqliteJobStoreTest extends JobStoreContract {
 
     private static final AtomicInteger FILES = new AtomicInteger();
-    private static final String LATEST_VERSION = "4";
+    private static final String LATEST_VERSION = "6";
 
     @TempDir
     Path dir;
@@ -253,7 +253,7 @@ class SqliteJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(file); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3", "4")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -625,7 +625,7 @@ class SqliteJobStoreTest extends JobStoreContract {
 
             store = SqliteJobStore.open(file);
 
-            assertThat(sqlite().schemaVersion()).isEqualTo("4");
+            assertThat(sqlite().schemaVersion()).isEqualTo(LATEST_VERSION);
             assertThat(get(free).state()).isEqualTo(JobState.SCHEDULED);
             assertThat(get(claimed).owner()).isEqualTo("node-a");
             Job run = get(runningJob);
@@ -636,8 +636,11 @@ class SqliteJobStoreTest extends JobStoreContract {
                 List<List<Object>> after = rows(connection, "jobs");
                 assertThat(after).hasSameSizeAs(jobs);
                 for (int i = 0; i < jobs.size(); i++) {
-                    if (!after.get(i).get(0).equals(runningJob.hi())) {
-                        assertThat(after.get(i)).as("row " + i).isEqualTo(jobs.get(i));
+                    // V5 added trace_parent, the last column: NULL for every job of a version 3 file.
+                    List<Object> row = after.get(i);
+                    assertThat(row).as("row " + i).hasSize(jobs.get(i).size() + 1).last().isNull();
+                    if (!row.get(0).equals(runningJob.hi())) {
+                        assertThat(row.subList(0, jobs.get(i).size())).as("row " + i).isEqualTo(jobs.get(i));
                     }
                 }
                 assertThat(rows(connection, "nodes")).isEqualTo(nodes);
@@ -675,7 +678,7 @@ class SqliteJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("UPDATE jobs SET owner = NULL WHERE seq = " + broken.hi());
             }
             store = SqliteJobStore.open(file); // the failed open released the file lock
-            assertThat(sqlite().schemaVersion()).isEqualTo("4");
+            assertThat(sqlite().schemaVersion()).isEqualTo(LATEST_VERSION);
             assertThat(get(broken).state()).isEqualTo(JobState.SUCCEEDED);
         }
     }

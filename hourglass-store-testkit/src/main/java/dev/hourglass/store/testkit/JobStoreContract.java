@@ -67,6 +67,8 @@ import org.junit.jupiter.api.Test;
  * </ul>
  */
 public abstract class JobStoreContract {
+    /** A W3C traceparent (the example of the specification). */
+    protected static final String TRACE_PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     /** A fresh, empty store; the suite closes it after each test. */
     protected abstract JobStore openStore();
@@ -211,6 +213,7 @@ public abstract class JobStoreContract {
                     .backoff(new Backoff(Duration.ofMillis(250), Duration.ofMinutes(10)))
                     .timeout(Duration.ofMillis(30_500))
                     .idempotency("order-42", hash("request-1"))
+                    .traceParent(TRACE_PARENT)
                     .build();
 
             List<InsertResult> results = insert(newJob);
@@ -239,6 +242,19 @@ public abstract class JobStoreContract {
             assertThat(found.lastError()).isNull();
             assertThat(found.owner()).isNull();
             assertThat(found.fencingToken()).isZero();
+            assertThat(found.traceParent().header()).isEqualTo(TRACE_PARENT);
+        }
+
+        @Test
+        void theTraceParentComesBackWithEveryClaimAndStart() {
+            NewJob newJob = job().dueIn(1).traceParent(TRACE_PARENT).build();
+            insertOne(newJob);
+
+            Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
+            Job run = start(claimed, at(1)).orElseThrow();
+
+            assertThat(claimed.traceParent().header()).isEqualTo(TRACE_PARENT);
+            assertThat(run.traceParent().header()).isEqualTo(TRACE_PARENT);
         }
 
         @Test
@@ -254,6 +270,7 @@ public abstract class JobStoreContract {
             assertThat(found.timeout()).isNull();
             assertThat(found.idempotencyKey()).isNull();
             assertThat(found.requestHash()).isNull();
+            assertThat(found.traceParent()).isNull();
         }
 
         @Test

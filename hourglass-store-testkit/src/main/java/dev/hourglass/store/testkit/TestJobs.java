@@ -6,6 +6,7 @@ import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobIdGenerator;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.model.TraceParent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -66,6 +67,7 @@ public final class TestJobs {
         private String idempotencyKey;
         private byte[] requestHash;
         private String owner;
+        private TraceParent traceParent;
 
         private Builder() {}
 
@@ -142,6 +144,12 @@ public final class TestJobs {
             return this;
         }
 
+        /** The trace context of the call that scheduled it. */
+        public Builder traceParent(String header) {
+            this.traceParent = new TraceParent(header);
+            return this;
+        }
+
         /**
          * The job as a store would hold it in {@code state}, claimed by {@code owner} (null: unowned) under
          * {@code fencingToken}, with one attempt counted unless SCHEDULED: for engine tests whose stand-in store
@@ -151,12 +159,13 @@ public final class TestJobs {
             NewJob job = build();
             return new Job(job.id(), job.tenant(), job.handler(), job.target(), job.payload(), state, job.dueAt(),
                     job.createdAt(), job.createdAt(), state == JobState.SCHEDULED ? 0 : 1, job.maxAttempts(),
-                    job.backoff(), job.timeout(), job.idempotencyKey(), job.requestHash(), null, owner, fencingToken);
+                    job.backoff(), job.timeout(), job.idempotencyKey(), job.requestHash(), null, owner, fencingToken,
+                    job.traceParent());
         }
 
         public NewJob build() {
             return new NewJob(id != null ? id : nextId(), tenant, handler, target, payload, dueAt, createdAt,
-                    maxAttempts, backoff, timeout, idempotencyKey, requestHash, owner);
+                    maxAttempts, backoff, timeout, idempotencyKey, requestHash, owner, traceParent);
         }
     }
 }

@@ -1,0 +1,9 @@
+-- Hourglass PostgreSQL schema, version 5: the trace context of the call that scheduled a job (its W3C traceparent,
+-- 55 characters, or NULL), which every attempt of the job continues. Never edit a released migration, add V6__...
+-- instead.
+--
+-- The store writes only values the engine validated (dev.hourglass.core.model.TraceParent) and validates them again
+-- when it reads a row: a value written by hand that is not a traceparent reads as none. So no CHECK here, and adding
+-- a nullable column without a default changes the catalog only: the table is not rewritten, and the ACCESS
+-- EXCLUSIVE lock it takes is held for a moment.
+ALTER TABLE jobs ADD COLUMN trace_parent text;
