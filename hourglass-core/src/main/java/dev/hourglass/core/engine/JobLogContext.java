@@ -35,20 +35,11 @@ public final class JobLogContext implements AutoCloseable {
     }
 
     /**
-     * Opens the context of {@code job}'s current attempt. The one place that decides the trace id the engine's lines
-     * carry: none yet, as jobs do not keep a trace context; {@link #open(Job, String)} takes one.
+     * Opens the context of {@code job}'s current attempt: its trace id is the one of the traceparent the job keeps
+     * (validated when it was scheduled, so a line never carries text a client chose beyond the id), none without.
      */
     static JobLogContext open(Job job) {
-        return open(job, null);
-    }
-
-    /**
-     * Opens the context of {@code job}'s current attempt.
-     *
-     * @param traceId the trace id to log, or null for none ({@link #traceIdOf} reads one from a traceparent)
-     */
-    static JobLogContext open(Job job, String traceId) {
-        return new JobLogContext(job, traceId);
+        return new JobLogContext(job, job.traceParent() == null ? null : job.traceParent().traceId());
     }
 
     /** {@code action} run in the context of {@code job}'s attempt: for an answer that comes on another thread. */
@@ -58,27 +49,6 @@ public final class JobLogContext implements AutoCloseable {
                 action.accept(value, error);
             }
         };
-    }
-
-    /**
-     * The trace id of a W3C {@code traceparent} ({@code 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>}), or
-     * null when there is none or it is malformed (a log line never carries text a client chose beyond the id).
-     */
-    public static String traceIdOf(String traceparent) {
-        if (traceparent == null || traceparent.length() < 55 || traceparent.charAt(2) != '-'
-                || traceparent.charAt(35) != '-') {
-            return null;
-        }
-        String traceId = traceparent.substring(3, 35);
-        boolean allZero = true;
-        for (int i = 0; i < traceId.length(); i++) {
-            char c = traceId.charAt(i);
-            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
-                return null;
-            }
-            allZero &= c == '0';
-        }
-        return allZero ? null : traceId; // all zeros is the spec's invalid trace id
     }
 
     private void put(String key, String value) {
