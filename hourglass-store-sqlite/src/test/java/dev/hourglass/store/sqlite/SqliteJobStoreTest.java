@@ -645,8 +645,10 @@ class SqliteJobStoreTest extends JobStoreContract {
                 }
                 assertThat(rows(connection, "nodes")).isEqualTo(nodes);
                 assertThat(rows(connection, "id_high_water")).isEqualTo(highWater);
-                assertThat(indexesAndTriggers(connection)).as("the indexes and the trigger, as they were")
-                        .isEqualTo(schemaObjects);
+                List<String> objects = indexesAndTriggers(connection);
+                assertThat(objects).as("the indexes and the trigger, as they were").containsAll(schemaObjects);
+                assertThat(objects.stream().filter(o -> !schemaObjects.contains(o)).toList()).as("and V6's index")
+                        .singleElement().asString().startsWith("index jobs_scheduled_by_due on jobs: ");
             }
         }
 
