@@ -35,13 +35,23 @@ public record TraceParent(String header) {
      * The context of a {@code traceparent} header, or empty when it is absent or invalid. A receiver of an invalid
      * header must not fail the request (W3C Trace Context, "processing model"): it starts without a parent.
      * Surrounding blanks (optional whitespace of an HTTP field) are ignored.
+     *
+     * <p>A later version than {@code 00} (any but {@code ff}) is read as the specification asks of a version-00
+     * parser: its first four fields as version 00's, when it is at least {@value #LENGTH} characters and whatever
+     * follows them starts with {@code -}; it is kept as version {@code 00}.
      */
     public static Optional<TraceParent> parse(String header) {
         if (header == null) {
             return Optional.empty();
         }
         String value = header.strip();
-        return valid(value) ? Optional.of(new TraceParent(value)) : Optional.empty();
+        if (valid(value)) {
+            return Optional.of(new TraceParent(value));
+        }
+        boolean laterVersion = value.length() >= LENGTH && hex(value, 0, 2) && !value.startsWith("00")
+                && !value.startsWith("ff") && (value.length() == LENGTH || value.charAt(LENGTH) == '-');
+        String asVersion00 = laterVersion ? "00" + value.substring(2, LENGTH) : null;
+        return laterVersion && valid(asVersion00) ? Optional.of(new TraceParent(asVersion00)) : Optional.empty();
     }
 
     /** The 32 lower-case hex digits of the trace id. */

@@ -32,7 +32,8 @@ class TraceParentTest {
         "",
         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", // no flags
         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", // too long
-        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // an unknown version
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x", // a later version, run on past its fields
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", // a later version, too short
         "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // the forbidden version
         "00-00000000000000000000000000000000-00f067aa0ba902b7-01", // all-zero trace id
         "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", // all-zero parent id
@@ -45,6 +46,16 @@ class TraceParentTest {
         assertThat(TraceParent.parse(header)).isEmpty();
         assertThatThrownBy(() -> new TraceParent(header)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not a W3C traceparent");
+    }
+
+    @Test
+    void aLaterVersionIsReadAsVersion00AndKeptAsIt() {
+        assertThat(TraceParent.parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+                .hasValue(new TraceParent(VALID));
+        assertThat(TraceParent.parse("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-comes-later"))
+                .hasValue(new TraceParent(VALID));
+        assertThatThrownBy(() -> new TraceParent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+                .as("the value itself is version 00").isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
