@@ -3,6 +3,7 @@ package dev.hourglass.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.TraceParent;
 import dev.hourglass.core.time.ManualClock;
@@ -91,7 +92,11 @@ class TracingTest {
                     "traceparent", TRACEPARENT).json().get("id").asText();
 
             clock.advance(Duration.ofMinutes(5));
-            await().atMost(Duration.ofSeconds(10)).until(() -> receiver.deliveries("/hook").size() == 1);
+            // The retry is recorded (due a backoff after the 500 on the manual clock) before the clock moves on.
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                JsonNode job = api.get("/v1/jobs/" + id).json();
+                return job.get("state").asText().equals("SCHEDULED") && job.get("attempts").asInt() == 1;
+            });
             clock.advance(Duration.ofSeconds(2)); // past the backoff (at most 1 s in the test engine)
             await().atMost(Duration.ofSeconds(10)).until(() -> api.state(id).equals("SUCCEEDED"));
 
