@@ -36,14 +36,14 @@ import org.slf4j.LoggerFactory;
  * {@code lt_1m} and {@code lt_1h} windows: their cost is the jobs due in that hour, whatever the store holds beyond
  * it, so the overdue gauges an alert reads stay fresh. Every {@code farEvery}: all SCHEDULED jobs, which also update
  * {@code lt_1d} and {@code ge_1d}; that one grows with the store (10^7 jobs take seconds). After each sample the
- * next of its kind waits at least ten times as long as it took, which keeps the sampler under a tenth of a core on
+ * next of its kind waits at least fifty times as long as it took, which keeps the sampler under 2 % of a core on
  * any store. The samples' times are a meter ({@code hourglass_pending_sample_duration_seconds{range}}). A failed
  * sample keeps the previous values.
  */
 final class PendingGauges implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PendingGauges.class);
     /** How many times as long as a sample took the sampler rests before the next one of its kind. */
-    private static final int REST_FACTOR = 10;
+    private static final int REST_FACTOR = 50;
     /** The near sample counts the jobs due within this many hours (the windows up to {@code lt_1h}). */
     static final int NEAR_HOURS = 1;
     private static final Set<DueWindow> NEAR_WINDOWS = EnumSet.of(DueWindow.OVERDUE, DueWindow.LT_1M,
