@@ -31,10 +31,10 @@ import org.slf4j.LoggerFactory;
  * {@code hourglass_oldest_overdue_age_seconds{tenant}}), sampled from the store in the background: a scrape reads
  * the last sample and never touches the store, so its cost does not grow with the number of pending jobs.
  *
- * <p>Two kinds of sample ({@link JobStore#countPending}, a range of an index by due time). Every {@code every}: the
- * jobs due within the hour ({@value #NEAR_HOURS} h), overdue ones included, which update the {@code overdue},
- * {@code lt_1m} and {@code lt_1h} windows: their cost is the jobs due in that hour, whatever the store holds beyond
- * it, so the overdue gauges an alert reads stay fresh. Every {@code farEvery}: all SCHEDULED jobs, which also update
+ * <p>Two kinds of sample ({@link JobStore#countPending}). Every {@code every}: the jobs due within the hour
+ * ({@value #NEAR_HOURS} h), overdue ones included, which update the {@code overdue}, {@code lt_1m} and {@code lt_1h}
+ * windows: their cost is the near-term jobs, whatever the store holds beyond them, so the overdue gauges an alert
+ * reads stay fresh. Every {@code farEvery}: all SCHEDULED jobs, which also update
  * {@code lt_1d} and {@code ge_1d}; that one grows with the store (10^7 jobs take seconds). After each sample the
  * next of its kind waits at least fifty times as long as it took, which keeps the sampler under 2 % of a core on
  * any store. The samples' times are a meter ({@code hourglass_pending_sample_duration_seconds{range}}). A failed

@@ -47,7 +47,7 @@ public interface JobStore extends AutoCloseable {
     /**
      * The SCHEDULED jobs due until {@code params.dueUntil()} (all of them when it is null), counted by tenant and
      * {@link DueWindow} as seen from {@code params.now()}, with each group's earliest due time: what the pending-jobs
-     * gauges show. A read beside the writer. It visits every job it counts (an index range by due time), so callers
+     * gauges show. A read beside the writer. It visits every job it counts, so callers
      * run it in the background, seconds apart, never per request, and count the far future seldom.
      *
      * @throws UnsupportedOperationException if this store cannot count (the default)

@@ -8,7 +8,8 @@ import java.util.Objects;
  * {@code now}, due no later than {@code dueUntil}.
  *
  * @param dueUntil the last due time counted (inclusive); null counts every SCHEDULED job. A bound keeps the count
- *     as long as the jobs due until then (an index range), whatever the store holds beyond it.
+ *     to the jobs due until then (the free ones by the claim index, the held ones by the claims index), whatever
+ *     the store holds beyond it.
  */
 public record PendingCountParams(Instant now, Instant dueUntil) {
 

@@ -643,7 +643,7 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
 
     @Override
     public List<PendingCount> countPending(PendingCountParams params) {
-        return PendingCountQuery.run(this, params);
+        return PendingCountQuery.run(this, SqlDialect.POSTGRESQL, params);
     }
 
     @Override

@@ -27,6 +27,7 @@ import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.store.jdbc.PendingCountQuery;
+import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.testkit.JobStoreContract;
 import dev.hourglass.store.testkit.TestJobs;
 import java.io.IOException;
@@ -310,13 +311,13 @@ class PostgresJobStoreTest extends JobStoreContract {
                 }
                 go.countDown();
                 for (Future<PostgresJobStore> node : opened) {
-                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("6");
+                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("5");
                 }
             }
             try (Connection connection = TestDatabase.raw(schema); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, count(*) FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL AND success GROUP BY version ORDER BY version")) {
-                for (String version : List.of("1", "2", "3", "4", "5", "6")) {
+                for (String version : List.of("1", "2", "3", "4", "5")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getInt(2)).as("version " + version + " applied once").isEqualTo(1);
@@ -530,12 +531,12 @@ class PostgresJobStoreTest extends JobStoreContract {
             lazy(tx -> tx.insert(List.of(lazyOne)));
             Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
             Job run = start(claimed, at(1)).orElseThrow();
-            assertThat(postgres().schemaVersion()).isEqualTo("6");
+            assertThat(postgres().schemaVersion()).isEqualTo("5");
             store.close();
 
             store = PostgresJobStore.open(options);
 
-            assertThat(postgres().schemaVersion()).isEqualTo("6");
+            assertThat(postgres().schemaVersion()).isEqualTo("5");
             assertSameJob(get(full.id()), full.toJob());
             assertSameJob(get(lazyOne.id()), run);
             assertThat(store.lastJobId()).contains(lazyOne.id());
@@ -543,7 +544,7 @@ class PostgresJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3", "4", "5", "6")) {
+                for (String version : List.of("1", "2", "3", "4", "5")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -571,7 +572,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
             }
             store = PostgresJobStore.open(options);
-            assertThat(postgres().schemaVersion()).isEqualTo("6");
+            assertThat(postgres().schemaVersion()).isEqualTo("5");
         }
 
         @Test
@@ -752,17 +753,23 @@ class PostgresJobStoreTest extends JobStoreContract {
             }
         }
 
-        /** The pending-jobs gauges' count of the next hour reads a range of one index, never the table. */
+        /**
+         * The pending-jobs gauges' count of the next hour reads a range of jobs_claimable (the free jobs) and the
+         * entries of jobs_owned (the held ones), never the table.
+         */
         @Test
-        void theBoundedPendingCountReadsARangeOfTheScheduledByDueIndex() throws SQLException {
+        void theBoundedPendingCountReadsTheClaimableRangeAndTheOwnedIndex() throws SQLException {
             fillAndAnalyze();
             long now = TestJobs.T0.toEpochMilli();
             String edges = now + ", " + (now + 60_000) + ", " + (now + 3_600_000) + ", " + (now + 86_400_000) + ", "
                     + (now + 3_600_000);
+            String types = "bigint, bigint, bigint, bigint, bigint";
 
-            String plan = plan(PendingCountQuery.SQL, false, "bigint, bigint, bigint, bigint, bigint", edges);
+            String free = plan(PendingCountQuery.FREE_DUE_UNTIL, false, types, edges);
+            String held = plan(PendingCountQuery.heldDueUntil(SqlDialect.POSTGRESQL), false, types, edges);
 
-            assertThat(plan).as(plan).contains("jobs_scheduled_by_due").doesNotContain("Seq Scan");
+            assertThat(free).as(free).contains("jobs_claimable").doesNotContain("Seq Scan");
+            assertThat(held).as(held).contains("jobs_owned").doesNotContain("Seq Scan");
         }
 
         @Test

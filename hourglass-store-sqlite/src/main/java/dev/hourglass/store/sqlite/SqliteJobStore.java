@@ -474,7 +474,7 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
 
     @Override
     public List<PendingCount> countPending(PendingCountParams params) {
-        return PendingCountQuery.run(this, params);
+        return PendingCountQuery.run(this, SqlDialect.SQLITE, params);
     }
 
     @Override

@@ -1704,13 +1704,16 @@ public abstract class JobStoreContract {
         @Test
         void aBoundCountsOnlyTheJobsDueUntilIt() {
             insert(job().tenant("a").dueAt(T0.minusSeconds(10)).build(),
+                    job().tenant("a").dueAt(T0.minusSeconds(20)).owner("node-a").build(), // held: counted too
                     job().tenant("a").dueAt(T0.plusSeconds(3_600)).build(), // the bound itself: counted
                     job().tenant("a").dueAt(T0.plusSeconds(3_601)).build(),
+                    job().tenant("a").dueAt(T0.plusSeconds(3_602)).owner("node-a").build(),
                     job().tenant("b").dueAt(T0.plus(Duration.ofDays(2))).build());
+            running("node-a", job().tenant("a").dueAt(T0.minusSeconds(30)), T0); // RUNNING: not pending
 
             assertThat(store.countPending(PendingCountParams.dueUntil(T0, T0.plusSeconds(3_600))))
                     .containsExactlyInAnyOrder(
-                            new PendingCount("a", DueWindow.OVERDUE, 1, T0.minusSeconds(10)),
+                            new PendingCount("a", DueWindow.OVERDUE, 2, T0.minusSeconds(20)),
                             new PendingCount("a", DueWindow.LT_1H, 1, T0.plusSeconds(3_600)));
         }
     }
