@@ -29,10 +29,12 @@ public final class BenchMain implements Callable<Integer> {
             "metrics", "metrics-scrape", "postgres", "scale");
 
 
-    @Option(names = "--scenarios", split = ",", defaultValue = "schedule,http,lateness,drain,webhook-drain,mixed,metrics,metrics-scrape",
+    @Option(names = "--scenarios", split = ",",
+            defaultValue = "schedule,http,lateness,drain,webhook-drain,mixed,metrics",
             description = "Comma-separated: ${DEFAULT-VALUE}; or postgres: Hourglass, db-scheduler and Quartz "
                     + "side by side on one PostgreSQL server (see the --pg-* options); or scale: 10^7 pending jobs "
-                    + "in SQLite and PostgreSQL (see the --scale-* options).")
+                    + "in SQLite and PostgreSQL (see the --scale-* options); or metrics-scrape: /metrics at 10^7 "
+                    + "pending jobs (see the --metrics-scrape-* options).")
     List<String> scenarios;
 
     @Option(names = "--metrics-rounds", description = "metrics scenario: rounds of off/on pairs (default 3; "

@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
  * A benchmark that throws fails the command, so the smoke run in CI catches a suite that no longer runs.
  */
 @Command(name = "jmh", mixinStandardHelpOptions = true,
-        description = "JMH microbenchmarks of the hot paths: timing wheel, group commit, claim batch, JSON.")
+        description = "JMH microbenchmarks of the hot paths: timing wheel, group commit, claim batch, JSON, metrics.")
 final class JmhCommand implements Callable<Integer> {
     static final String PACKAGE = "dev.hourglass.bench.jmh.";
 
