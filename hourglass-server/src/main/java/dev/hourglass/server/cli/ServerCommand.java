@@ -168,6 +168,8 @@ final class ServerCommand implements Callable<Integer> {
         }
         out.println(keys.adminKey() != null ? "Admin API: on (/v1/admin/tenants, key from HOURGLASS_ADMIN_KEY)"
                 : "Admin API: off (set HOURGLASS_ADMIN_KEY to manage tenants)");
+        out.println(server.metricsUri().map(uri -> "Metrics: " + uri + (uri.getPort() != server.port() ? " (no key)"
+                : keys.adminKey() != null ? " (with the admin key)" : "")).orElse("Metrics: off"));
     }
 
     /**

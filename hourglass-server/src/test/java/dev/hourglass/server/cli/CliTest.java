@@ -287,7 +287,8 @@ class CliTest {
                     .contains("New webhook signing secret, shown only this once (give it to your receivers): " + secret)
                     .contains("Webhook allowlist: 127.0.0.0/8")
                     .containsPattern("API key of tenant 'default', shown only this once .*: hgk_[A-Za-z0-9_-]{43}\n")
-                    .contains("Admin API: off (set HOURGLASS_ADMIN_KEY to manage tenants)");
+                    .contains("Admin API: off (set HOURGLASS_ADMIN_KEY to manage tenants)")
+                    .containsPattern("Metrics: http://127\\.0\\.0\\.1:\\d+/metrics\n");
             assertThat(p.exitValue()).isEqualTo(143); // 128 + SIGTERM: the JVM's exit status after the hooks ran
         } finally {
             p.destroyForcibly();
