@@ -71,8 +71,7 @@ final class MetricsCost {
         for (int i = 0; i < off.size(); i++) {
             ratios.add(on.get(i) / off.get(i));
         }
-        // Each round's pair ran back to back: their ratio cancels the drift between rounds, which is larger than the
-        // cost measured on a shared machine.
+        // A round's pair runs back to back, so its ratio leaves out the drift between rounds.
         figures.put("on_over_off", median(ratios));
         figures.put("round_ratios", ratios.stream().map(r -> String.format(java.util.Locale.ROOT, "%.3f", r))
                 .collect(java.util.stream.Collectors.joining(",")));

@@ -46,6 +46,10 @@ public final class HourglassMetrics implements EngineMetrics {
     static final Duration[] WAIT_BUCKETS = millis(1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000,
             30_000, 60_000);
     private static final double[] BATCH_BUCKETS = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000};
+    /** How many tenants get a {@code tenant} label of their own unless told otherwise. */
+    public static final int DEFAULT_TENANT_LABELS = 100;
+    /** How often the pending-jobs gauges of the near term are sampled unless told otherwise. */
+    public static final Duration DEFAULT_PENDING_EVERY = Duration.ofSeconds(15);
     private static final Duration REBALANCE_EVERY = Duration.ofMinutes(1);
     /** Every how many samples of the near pending jobs all of them are counted (see {@link PendingGauges}). */
     private static final int FAR_SAMPLES_EVERY = 20;
@@ -322,8 +326,8 @@ public final class HourglassMetrics implements EngineMetrics {
         private final MeterRegistry registry;
         private String source = "library";
         private Function<Job, String> targetType = job -> DeliveryAttempt.IN_PROCESS;
-        private int tenantLabels = 100;
-        private Duration pendingEvery = Duration.ofSeconds(15);
+        private int tenantLabels = DEFAULT_TENANT_LABELS;
+        private Duration pendingEvery = DEFAULT_PENDING_EVERY;
 
         private Builder(MeterRegistry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");

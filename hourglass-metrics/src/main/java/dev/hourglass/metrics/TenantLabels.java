@@ -107,11 +107,6 @@ public final class TenantLabels {
         volume.clear();
     }
 
-    /** How many tenants may have a label of their own. */
-    public int limit() {
-        return limit;
-    }
-
     /** The tenants with a label of their own now. */
     public Set<String> labelled() {
         return labelled;

@@ -164,11 +164,11 @@ public final class HourglassServer implements AutoCloseable {
             TenantDirectory.Bootstrap bootstrap = startTenants(tenants, config.keys());
             quotas = startQuotas(tenantStore, ticker);
             EngineMetrics engineMetrics = metrics != null ? metrics.engine() : EngineMetrics.NOOP;
-            if (metrics != null && store instanceof PostgresJobStore pg) {
-                pg.bindPoolMetrics(metrics.registry()); // HikariCP's own meters: hikaricp_connections_*
-            }
             if (metrics != null) {
                 quotas.onRefusal((tenant, refusal) -> metrics.engine().quotaRejected(tenant, refusal.quota()));
+                if (store instanceof PostgresJobStore pg) {
+                    pg.bindPoolMetrics(metrics.registry()); // HikariCP's own meters: hikaricp_connections_*
+                }
             }
             // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
             GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());

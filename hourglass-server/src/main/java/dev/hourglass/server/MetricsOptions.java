@@ -1,5 +1,6 @@
 package dev.hourglass.server;
 
+import dev.hourglass.metrics.HourglassMetrics;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -14,8 +15,8 @@ import java.util.Objects;
  */
 public record MetricsOptions(boolean enabled, int port, int tenantLabels, Duration pendingEvery) {
     public static final int ON_API_PORT = -1;
-    public static final int DEFAULT_TENANT_LABELS = 100;
-    public static final Duration DEFAULT_PENDING_EVERY = Duration.ofSeconds(15);
+    public static final int DEFAULT_TENANT_LABELS = HourglassMetrics.DEFAULT_TENANT_LABELS;
+    public static final Duration DEFAULT_PENDING_EVERY = HourglassMetrics.DEFAULT_PENDING_EVERY;
     public static final MetricsOptions DEFAULTS = new MetricsOptions(true, ON_API_PORT, DEFAULT_TENANT_LABELS,
             DEFAULT_PENDING_EVERY);
 

@@ -213,18 +213,24 @@ final class Dispatcher implements AutoCloseable {
         Thread worker = Thread.currentThread();
         Duration timeout = job.timeout() != null ? job.timeout() : config.defaultTimeout();
         long startedNanos = delays.ticker().nanoTime();
+        JobHandler handler = handlers.get(job.handler());
+        boolean engineReports = handler == null || !handler.reportsDeliveries();
         Delays.Delayed watchdog = startWatchdog(() -> {
             if (finished.compareAndSet(false, true)) {
                 worker.interrupt();
-                reportInProcess(job, DeliveryAttempt.Result.TIMEOUT, startedNanos);
+                if (engineReports) {
+                    reportInProcess(job, DeliveryAttempt.Result.TIMEOUT, startedNanos);
+                }
                 record(job, new Outcome.Retry(null, "timed out after " + timeout.toMillis() + " ms"));
             }
         }, timeout);
-        Outcome outcome = invoke(job);
+        Outcome outcome = invoke(job, handler);
         watchdog.cancel();
         if (finished.compareAndSet(false, true)) {
-            reportInProcess(job, outcome instanceof Outcome.Succeeded ? DeliveryAttempt.Result.SUCCESS
-                    : DeliveryAttempt.Result.HANDLER_ERROR, startedNanos);
+            if (engineReports) {
+                reportInProcess(job, outcome instanceof Outcome.Succeeded ? DeliveryAttempt.Result.SUCCESS
+                        : DeliveryAttempt.Result.HANDLER_ERROR, startedNanos);
+            }
             record(job, outcome);
         }
         Thread.interrupted(); // clear a late interrupt so the virtual thread ends clean
@@ -232,11 +238,8 @@ final class Dispatcher implements AutoCloseable {
 
     /** The attempt's delivery, for a handler that does not report its own ({@link JobHandler#reportsDeliveries}). */
     private void reportInProcess(Job job, DeliveryAttempt.Result result, long startedNanos) {
-        JobHandler handler = handlers.get(job.handler());
-        if (handler == null || !handler.reportsDeliveries()) {
-            metrics.deliveryAttempted(job, new DeliveryAttempt(DeliveryAttempt.IN_PROCESS, result,
-                    DeliveryAttempt.NO_STATUS, Duration.ofNanos(delays.ticker().nanoTime() - startedNanos)));
-        }
+        metrics.deliveryAttempted(job, new DeliveryAttempt(DeliveryAttempt.IN_PROCESS, result,
+                DeliveryAttempt.NO_STATUS, Duration.ofNanos(delays.ticker().nanoTime() - startedNanos)));
     }
 
     private Delays.Delayed startWatchdog(Runnable onTimeout, Duration timeout) {
@@ -247,8 +250,8 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private Outcome invoke(Job job) {
-        JobHandler handler = handlers.get(job.handler());
+    /** Runs {@code handler} (the one registered under the job's handler name, null if none is). */
+    private Outcome invoke(Job job, JobHandler handler) {
         if (handler == null) {
             return Outcome.failed("no handler named '" + job.handler() + "' is registered on this node");
         }

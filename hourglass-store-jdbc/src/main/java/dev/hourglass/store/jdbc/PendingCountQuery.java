@@ -48,17 +48,19 @@ public final class PendingCountQuery {
     /** Counts on a connection of {@code database}'s read side. */
     public static List<PendingCount> run(SqlDatabase database, SqlDialect dialect, PendingCountParams params) {
         return database.readSql("count pending jobs", connection -> {
-            if (params.dueUntil() == null) {
-                return count(connection, ALL, params.now(), null, new LinkedHashMap<>());
-            }
             Map<List<Object>, PendingCount> sums = new LinkedHashMap<>();
-            count(connection, FREE_DUE_UNTIL, params.now(), params.dueUntil(), sums);
-            return count(connection, heldDueUntil(dialect), params.now(), params.dueUntil(), sums);
+            if (params.dueUntil() == null) {
+                count(connection, ALL, params.now(), null, sums);
+            } else {
+                count(connection, FREE_DUE_UNTIL, params.now(), params.dueUntil(), sums);
+                count(connection, heldDueUntil(dialect), params.now(), params.dueUntil(), sums);
+            }
+            return new ArrayList<>(sums.values());
         });
     }
 
-    /** Adds the counts of {@code sql} into {@code sums} (by tenant and window); returns them all. */
-    private static List<PendingCount> count(Connection connection, String sql, Instant now, Instant dueUntil,
+    /** Adds the counts of {@code sql} into {@code sums}, by tenant and window. */
+    private static void count(Connection connection, String sql, Instant now, Instant dueUntil,
             Map<List<Object>, PendingCount> sums) throws SQLException {
         DueWindow[] windows = DueWindow.values();
         try (PreparedStatement count = connection.prepareStatement(sql)) {
@@ -78,6 +80,5 @@ public final class PendingCountQuery {
                 }
             }
         }
-        return new ArrayList<>(sums.values());
     }
 }
