@@ -7,7 +7,17 @@ import java.time.Instant;
 /**
  * Finish a running attempt. For a retry ({@code to == SCHEDULED}) {@code dueAt} is the next attempt's due time and
  * {@code nextOwner} the node that keeps the claim (null to leave it for the horizon loader).
+ *
+ * @param attempt the attempt for the delivery history, written in the same transaction when the finish wins its
+ *     compare-and-set (and the job's last outcome and target set from it); null to record none
  */
 public record FinishRun(
         JobId id, String owner, long fencingToken, JobState to, Instant dueAt, String nextOwner, String error,
-        Instant now) {}
+        Instant now, AttemptRecord attempt) {
+
+    /** A finish that records no attempt in the history. */
+    public FinishRun(JobId id, String owner, long fencingToken, JobState to, Instant dueAt, String nextOwner,
+            String error, Instant now) {
+        this(id, owner, fencingToken, to, dueAt, nextOwner, error, now, null);
+    }
+}

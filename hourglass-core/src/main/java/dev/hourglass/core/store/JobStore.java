@@ -56,6 +56,17 @@ public interface JobStore extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not count pending jobs");
     }
 
+    /**
+     * The delivery history of one job: its recorded attempts ({@link FinishRun#attempt()}) numbered above
+     * {@code afterAttempt}, in attempt order, at most {@code limit}. Empty when the job has none or does not exist
+     * (callers look the job up first, for its tenant). A read beside the writer, through the history's primary key.
+     *
+     * @throws UnsupportedOperationException if this store keeps no history (the default)
+     */
+    default List<AttemptRecord> attempts(JobId id, int afterAttempt, int limit) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no delivery history");
+    }
+
     /** A short name for this kind of store, as a metric label: {@code sqlite}, {@code postgres}. */
     default String kind() {
         return getClass().getSimpleName();

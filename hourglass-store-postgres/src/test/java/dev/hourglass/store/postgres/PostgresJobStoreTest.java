@@ -311,13 +311,13 @@ class PostgresJobStoreTest extends JobStoreContract {
                 }
                 go.countDown();
                 for (Future<PostgresJobStore> node : opened) {
-                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("5");
+                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("6");
                 }
             }
             try (Connection connection = TestDatabase.raw(schema); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, count(*) FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL AND success GROUP BY version ORDER BY version")) {
-                for (String version : List.of("1", "2", "3", "4", "5")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getInt(2)).as("version " + version + " applied once").isEqualTo(1);
@@ -531,12 +531,12 @@ class PostgresJobStoreTest extends JobStoreContract {
             lazy(tx -> tx.insert(List.of(lazyOne)));
             Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
             Job run = start(claimed, at(1)).orElseThrow();
-            assertThat(postgres().schemaVersion()).isEqualTo("5");
+            assertThat(postgres().schemaVersion()).isEqualTo("6");
             store.close();
 
             store = PostgresJobStore.open(options);
 
-            assertThat(postgres().schemaVersion()).isEqualTo("5");
+            assertThat(postgres().schemaVersion()).isEqualTo("6");
             assertSameJob(get(full.id()), full.toJob());
             assertSameJob(get(lazyOne.id()), run);
             assertThat(store.lastJobId()).contains(lazyOne.id());
@@ -544,7 +544,7 @@ class PostgresJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3", "4", "5")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -572,7 +572,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
             }
             store = PostgresJobStore.open(options);
-            assertThat(postgres().schemaVersion()).isEqualTo("5");
+            assertThat(postgres().schemaVersion()).isEqualTo("6");
         }
 
         @Test

@@ -53,7 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SqliteJobStoreTest extends JobStoreContract {
 
     private static final AtomicInteger FILES = new AtomicInteger();
-    private static final String LATEST_VERSION = "5";
+    private static final String LATEST_VERSION = "6";
 
     @TempDir
     Path dir;
@@ -254,7 +254,7 @@ class SqliteJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(file); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3", "4", "5")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();

@@ -1,0 +1,33 @@
+-- Hourglass PostgreSQL schema, version 6: the delivery history and what the dead-letter list filters on, as in the
+-- SQLite schema (db/migration/sqlite/V6__delivery_history.sql). Never edit a released migration, add V7__... instead.
+--
+-- job_attempts: one row per attempt whose outcome was recorded, written in the same transaction as the outcome (so
+-- a row exists exactly when the job's state says the attempt ended). The primary key (job_id, attempt) serves the
+-- listing of one job's attempts; a job's attempt numbers never repeat (a retry by hand continues them). Rows are
+-- deleted with their job when it is pruned: attempts follow the job's retention. Insert-only until then, so the
+-- default fillfactor. Times are epoch milliseconds, as in jobs.
+CREATE TABLE job_attempts (
+    job_id      uuid    NOT NULL,
+    started_at  bigint  NOT NULL,
+    finished_at bigint  NOT NULL,
+    duration_us bigint  NOT NULL,
+    attempt     integer NOT NULL CONSTRAINT job_attempts_attempt_positive CHECK (attempt >= 1),
+    -- The receiver's HTTP status, NULL when it answered none.
+    status      integer,
+    tenant      text    NOT NULL,
+    node        text    NOT NULL,
+    outcome     text    NOT NULL CONSTRAINT job_attempts_outcome_known CHECK (outcome IN
+        ('success', 'http_error', 'timeout', 'connect_error', 'refused', 'handler_error')),
+    -- The target the attempt went to, as the delivery names it (a webhook's origin: scheme://host:port; an
+    -- in-process handler's name).
+    target      text,
+    -- A bounded excerpt of the error or of the receiver's answer to a failure; NULL on success.
+    detail      text,
+    CONSTRAINT job_attempts_pkey PRIMARY KEY (job_id, attempt)
+);
+
+-- How the job's last recorded attempt ended and where it went: what GET /v1/jobs?state=FAILED filters on, without a
+-- join. Who retried a FAILED job by hand, and when (NULL: never). Nullable columns without defaults: the catalog
+-- changes, the table is not rewritten.
+ALTER TABLE jobs ADD COLUMN last_outcome text, ADD COLUMN last_target text, ADD COLUMN retried_at bigint,
+    ADD COLUMN retried_by text;

@@ -1,0 +1,35 @@
+-- Hourglass SQLite schema, version 6: the delivery history and what the dead-letter list filters on. Never edit a
+-- released migration, add V7__... instead.
+--
+-- job_attempts: one row per attempt whose outcome was recorded, written in the same transaction as the outcome (so
+-- a row exists exactly when the job's state says the attempt ended). Keyed by (job, attempt) and clustered that way
+-- (WITHOUT ROWID), so a job's attempts are one range of the b-tree; a job's attempt numbers never repeat (a retry by
+-- hand continues them). Rows are deleted with their job when it is pruned: attempts follow the job's retention.
+-- Times are epoch milliseconds, as in jobs.
+CREATE TABLE job_attempts (
+    job_seq     INTEGER NOT NULL,
+    job_lo      INTEGER NOT NULL,
+    attempt     INTEGER NOT NULL CONSTRAINT job_attempts_attempt_positive CHECK (attempt >= 1),
+    tenant      TEXT    NOT NULL,
+    node        TEXT    NOT NULL,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    outcome     TEXT    NOT NULL CONSTRAINT job_attempts_outcome_known CHECK (outcome IN
+        ('success', 'http_error', 'timeout', 'connect_error', 'refused', 'handler_error')),
+    -- The receiver's HTTP status, NULL when it answered none.
+    status      INTEGER,
+    -- The target the attempt went to, as the delivery names it (a webhook's origin: scheme://host:port; an
+    -- in-process handler's name).
+    target      TEXT,
+    -- A bounded excerpt of the error or of the receiver's answer to a failure; NULL on success.
+    detail      TEXT,
+    duration_us INTEGER NOT NULL,
+    PRIMARY KEY (job_seq, attempt)
+) STRICT, WITHOUT ROWID;
+
+-- How the job's last recorded attempt ended and where it went: what GET /v1/jobs?state=FAILED filters on, without a
+-- join. Who retried a FAILED job by hand, and when (NULL: never).
+ALTER TABLE jobs ADD COLUMN last_outcome TEXT;
+ALTER TABLE jobs ADD COLUMN last_target TEXT;
+ALTER TABLE jobs ADD COLUMN retried_at INTEGER;
+ALTER TABLE jobs ADD COLUMN retried_by TEXT;
