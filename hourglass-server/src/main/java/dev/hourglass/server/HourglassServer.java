@@ -175,7 +175,7 @@ public final class HourglassServer implements AutoCloseable {
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
             Hourglass hourglass = startEngine(store, engine, tenants, new WebhookHandler(client,
                     config.webhookConnectTimeout(), engine.defaultTimeout(),
-                    new WebhookSigner(tenants, wallClock), telemetry.openTelemetry(), engineMetrics, ticker),
+                    new WebhookSigner(tenants, wallClock), telemetry.openTelemetry()),
                     wallClock, ticker, engineMetrics);
             ApiHandler api = new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(), addressGuard,
                     tenants, quotas, config.keys().adminKey(),

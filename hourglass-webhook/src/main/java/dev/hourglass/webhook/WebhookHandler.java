@@ -4,10 +4,8 @@ import dev.hourglass.core.api.DeliveryAttempt;
 import dev.hourglass.core.api.JobContext;
 import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.api.Outcome;
-import dev.hourglass.core.engine.EngineMetrics;
+import dev.hourglass.core.model.Job;
 import dev.hourglass.core.time.Rfc3339;
-import dev.hourglass.core.time.SystemTime;
-import dev.hourglass.core.time.Ticker;
 import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.address.RefusedAddressException;
 import dev.hourglass.webhook.signing.WebhookSigner;
@@ -96,9 +94,6 @@ public final class WebhookHandler implements JobHandler {
     private final Duration defaultTimeout;
     private final Duration connectTimeout;
     private final WebhookSigner signer;
-    private final EngineMetrics metrics;
-    /** Measures each attempt for the metrics (monotonic). */
-    private final Ticker ticker;
     private final DeliveryTracing tracing;
 
     /**
@@ -122,20 +117,7 @@ public final class WebhookHandler implements JobHandler {
      */
     public WebhookHandler(CloseableHttpClient client, Duration connectTimeout, Duration defaultTimeout,
             WebhookSigner signer, OpenTelemetry openTelemetry) {
-        this(client, connectTimeout, defaultTimeout, signer, openTelemetry, EngineMetrics.NOOP, SystemTime.ticker());
-    }
-
-    /**
-     * A handler that traces every attempt and reports it to the metrics.
-     *
-     * @param metrics hears of every attempt ({@link EngineMetrics#deliveryAttempted}: outcome, status class, time)
-     * @param ticker measures the attempts
-     */
-    public WebhookHandler(CloseableHttpClient client, Duration connectTimeout, Duration defaultTimeout,
-            WebhookSigner signer, OpenTelemetry openTelemetry, EngineMetrics metrics, Ticker ticker) {
         this.tracing = new DeliveryTracing(openTelemetry);
-        this.metrics = Objects.requireNonNull(metrics, "metrics");
-        this.ticker = Objects.requireNonNull(ticker, "ticker");
         this.client = Objects.requireNonNull(client, "client");
         this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
         this.defaultTimeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
@@ -185,22 +167,27 @@ public final class WebhookHandler implements JobHandler {
     }
 
     @Override
-    public Outcome handle(JobContext ctx) throws InterruptedException {
-        long started = ticker.nanoTime();
-        Attempt attempt = null;
-        try {
-            attempt = deliver(ctx);
-            logged(attempt);
-            return attempt.outcome();
-        } finally {
-            // An interrupted attempt (the engine's watchdog, at the job's timeout) throws: it timed out.
-            Attempt reported = attempt != null ? attempt : new Attempt(null, DeliveryAttempt.Result.TIMEOUT, 0);
-            metrics.deliveryAttempted(ctx.job(), new DeliveryAttempt(TARGET_TYPE, reported.result(),
-                    DeliveryAttempt.statusClassOf(reported.status()), Duration.ofNanos(ticker.nanoTime() - started)));
-        }
+    public String targetType() {
+        return TARGET_TYPE;
     }
 
-    /** An attempt's outcome for the engine, and for the metrics how it ended and the status (0: none). */
+    /** The receiver's origin ({@code https://host:443}): what the delivery history names and the monitor watches. */
+    @Override
+    public String targetOf(Job job) {
+        return WebhookTarget.fromJson(job.target()).origin();
+    }
+
+    @Override
+    public Outcome handle(JobContext ctx) throws InterruptedException {
+        Attempt attempt = deliver(ctx);
+        logged(attempt);
+        // An interrupted attempt (the engine's watchdog, at the job's timeout) throws before this: the engine
+        // records it as a timeout.
+        ctx.report(attempt.result(), attempt.status());
+        return attempt.outcome();
+    }
+
+    /** An attempt's outcome for the engine, and for its report how it ended and the status (0: none). */
     private record Attempt(Outcome outcome, DeliveryAttempt.Result result, int status) {
         static Attempt retry(String reason, DeliveryAttempt.Result result) {
             return new Attempt(Outcome.retry(reason), result, 0);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -23,6 +24,18 @@ public record WebhookTarget(URI url, Map<String, String> headers) {
     public WebhookTarget {
         Objects.requireNonNull(url, "url");
         headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    }
+
+    /**
+     * The receiver's origin, {@code scheme://host:port} in lower case with the scheme's default port spelled out
+     * ({@code https://example.com:443}): the target the delivery history names and the target monitor watches, so
+     * every path of one receiver counts toward one alarm.
+     */
+    public String origin() {
+        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+        int port = url.getPort() != -1 ? url.getPort() : "https".equals(scheme) ? 443 : "http".equals(scheme) ? 80 : -1;
+        String host = url.getHost() == null ? "" : url.getHost().toLowerCase(Locale.ROOT);
+        return scheme + "://" + host + (port == -1 ? "" : ":" + port);
     }
 
     /** The stored form: compact JSON, headers in the order given, omitted when there are none. */

@@ -41,7 +41,7 @@ public class MetricsBench {
     private HourglassMetrics metrics;
     private Job[] jobs;
     private int next;
-    private final DeliveryAttempt attempt = new DeliveryAttempt("webhook", DeliveryAttempt.Result.SUCCESS, "2xx",
+    private final DeliveryAttempt attempt = new DeliveryAttempt("webhook", DeliveryAttempt.Result.SUCCESS, 200, "http://127.0.0.1:80",
             Duration.ofMillis(3));
 
     @Setup(Level.Trial)

@@ -6,6 +6,7 @@ import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.api.Outcome;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.StartRun;
@@ -60,6 +61,10 @@ final class Dispatcher implements AutoCloseable {
     private final GroupCommitter committer;
     private final Map<String, JobHandler> handlers;
     private final EngineMetrics metrics;
+    /** Hears of every attempt's delivery (the target monitor). */
+    private final DeliveryListener deliveries;
+    /** Whether each outcome is written with its attempt's row in the delivery history. */
+    private final boolean recordHistory;
     private final RetryScheduler retries;
     private final ClaimReconciler reconciler;
     /** Due entries not started yet, and the slots of running attempts. */
@@ -86,15 +91,20 @@ final class Dispatcher implements AutoCloseable {
      * @param queue where due entries wait for a slot; its engine-wide limit should be {@code config.maxInFlight()}
      * @param leaseHeld whether this node's lease still holds: nothing starts while it does not
      * @param delays where attempt timeouts and outcome-write retries wait; open until this dispatcher is closed
+     * @param deliveries hears of every attempt's delivery, on the attempt's thread (or the watchdog's)
+     * @param recordHistory whether outcomes are written with their attempt's row in the delivery history
      */
     Dispatcher(EngineConfig config, InstantSource wallClock, GroupCommitter committer,
             Map<String, JobHandler> handlers, EngineMetrics metrics, RetryScheduler retries,
-            ClaimReconciler reconciler, FairDispatchQueue queue, BooleanSupplier leaseHeld, Delays delays) {
+            ClaimReconciler reconciler, FairDispatchQueue queue, BooleanSupplier leaseHeld, Delays delays,
+            DeliveryListener deliveries, boolean recordHistory) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
         this.handlers = Map.copyOf(handlers);
         this.metrics = metrics;
+        this.deliveries = deliveries;
+        this.recordHistory = recordHistory;
         this.retries = retries;
         this.reconciler = reconciler;
         this.delays = delays;
@@ -212,34 +222,35 @@ final class Dispatcher implements AutoCloseable {
         AtomicBoolean finished = new AtomicBoolean();
         Thread worker = Thread.currentThread();
         Duration timeout = job.timeout() != null ? job.timeout() : config.defaultTimeout();
-        long startedNanos = delays.ticker().nanoTime();
         JobHandler handler = handlers.get(job.handler());
-        boolean engineReports = handler == null || !handler.reportsDeliveries();
+        AttemptDelivery delivery = new AttemptDelivery(job, handler, startedAt, delays.ticker().nanoTime());
         Delays.Delayed watchdog = startWatchdog(() -> {
             if (finished.compareAndSet(false, true)) {
                 worker.interrupt();
-                if (engineReports) {
-                    reportInProcess(job, DeliveryAttempt.Result.TIMEOUT, startedNanos);
-                }
-                record(job, new Outcome.Retry(null, "timed out after " + timeout.toMillis() + " ms"));
+                Outcome timedOut = new Outcome.Retry(null, "timed out after " + timeout.toMillis() + " ms");
+                record(job, timedOut, delivered(job, delivery, delivery.timedOut(delays.ticker()), timedOut));
             }
         }, timeout);
-        Outcome outcome = invoke(job, handler);
+        Outcome outcome = invoke(job, handler, delivery);
         watchdog.cancel();
         if (finished.compareAndSet(false, true)) {
-            if (engineReports) {
-                reportInProcess(job, outcome instanceof Outcome.Succeeded ? DeliveryAttempt.Result.SUCCESS
-                        : DeliveryAttempt.Result.HANDLER_ERROR, startedNanos);
-            }
-            record(job, outcome);
+            record(job, outcome, delivered(job, delivery, delivery.returned(outcome, delays.ticker()), outcome));
         }
         Thread.interrupted(); // clear a late interrupt so the virtual thread ends clean
     }
 
-    /** The attempt's delivery, for a handler that does not report its own ({@link JobHandler#reportsDeliveries}). */
-    private void reportInProcess(Job job, DeliveryAttempt.Result result, long startedNanos) {
-        metrics.deliveryAttempted(job, new DeliveryAttempt(DeliveryAttempt.IN_PROCESS, result,
-                DeliveryAttempt.NO_STATUS, Duration.ofNanos(delays.ticker().nanoTime() - startedNanos)));
+    /**
+     * Tells the metrics and the delivery listener how the attempt's delivery went, and returns its history row
+     * (null when the history is off).
+     */
+    private AttemptRecord delivered(Job job, AttemptDelivery delivery, DeliveryAttempt attempt, Outcome outcome) {
+        metrics.deliveryAttempted(job, attempt);
+        try {
+            deliveries.delivered(job, attempt);
+        } catch (RuntimeException e) {
+            log.warn("delivery listener failed on job {}: {}", job.id(), e.toString());
+        }
+        return recordHistory ? delivery.record(attempt, outcome, config.nodeId(), wallClock.instant()) : null;
     }
 
     private Delays.Delayed startWatchdog(Runnable onTimeout, Duration timeout) {
@@ -251,12 +262,12 @@ final class Dispatcher implements AutoCloseable {
     }
 
     /** Runs {@code handler} (the one registered under the job's handler name, null if none is). */
-    private Outcome invoke(Job job, JobHandler handler) {
+    private Outcome invoke(Job job, JobHandler handler, AttemptDelivery delivery) {
         if (handler == null) {
             return Outcome.failed("no handler named '" + job.handler() + "' is registered on this node");
         }
         try {
-            Outcome outcome = handler.handle(new JobContext(job));
+            Outcome outcome = handler.handle(new JobContext(job, delivery));
             return outcome != null ? outcome : Outcome.failed("handler returned null");
         } catch (InterruptedException e) {
             return Outcome.retry("interrupted");
@@ -265,8 +276,11 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Writes the outcome (RUNNING -> next state), then frees the attempt's slot. */
-    private void record(Job job, Outcome outcome) {
+    /**
+     * Writes the outcome (RUNNING -> next state) with the attempt's history row, if any, then frees the attempt's
+     * slot.
+     */
+    private void record(Job job, Outcome outcome, AttemptRecord attempt) {
         Instant now = wallClock.instant();
         FinishRun finish = switch (outcome) {
             case Outcome.Succeeded s -> finish(job, JobState.SUCCEEDED, job.dueAt(), null, null, now);
@@ -274,7 +288,12 @@ final class Dispatcher implements AutoCloseable {
             case Outcome.Cancelled c -> finish(job, JobState.CANCELLED, job.dueAt(), null, c.reason(), now);
             case Outcome.Retry r -> retryOrFail(job, r, now);
         };
-        writeOutcome(job, finish, 0);
+        writeOutcome(job, attempt == null ? finish : withAttempt(finish, attempt), 0);
+    }
+
+    private static FinishRun withAttempt(FinishRun f, AttemptRecord attempt) {
+        return new FinishRun(f.id(), f.owner(), f.fencingToken(), f.to(), f.dueAt(), f.nextOwner(), f.error(), f.now(),
+                attempt);
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobIdGenerator;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.Durability;
@@ -128,7 +129,7 @@ public final class Hourglass implements AutoCloseable {
                 this::mayFire, b.ticker);
         this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries,
                 reconciler, new FairDispatchQueue(config.maxInFlight(), b.tenantShares, b.fairDispatch),
-                this::leaseHeld, delays);
+                this::leaseHeld, delays, b.deliveryListener, b.deliveryHistory);
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
         this.loader = new HorizonLoader(config, wallClock, committer, timer, b.ticker, store,
                 reconciler::claimAnswerLost, b.metrics);
@@ -426,6 +427,17 @@ public final class Hourglass implements AutoCloseable {
         return store.find(id);
     }
 
+    /**
+     * The delivery history of a job: its recorded attempts numbered above {@code afterAttempt}, in order, at most
+     * {@code limit} (1..1000). Empty for a job with none or one that does not exist.
+     */
+    public List<AttemptRecord> attempts(JobId id, int afterAttempt, int limit) {
+        if (limit < 1 || limit > JobQuery.MAX_LIMIT) {
+            throw new IllegalArgumentException("limit must be between 1 and " + JobQuery.MAX_LIMIT);
+        }
+        return store.attempts(id, afterAttempt, limit);
+    }
+
     /** One page of jobs, in id order, filtered as {@code query} says. */
     public JobPage list(JobQuery query) {
         return store.list(query);
@@ -607,6 +619,8 @@ public final class Hourglass implements AutoCloseable {
         private Boolean syncClockToStore;
         private EngineConfig config = EngineConfig.defaults("node-" + UUID.randomUUID().toString().substring(0, 8));
         private EngineMetrics metrics = EngineMetrics.NOOP;
+        private DeliveryListener deliveryListener = DeliveryListener.NONE;
+        private boolean deliveryHistory = true;
         private TenantShares tenantShares = TenantShares.EQUAL;
         private boolean fairDispatch = true;
         private boolean manualLoops;
@@ -668,6 +682,21 @@ public final class Hourglass implements AutoCloseable {
 
         public Builder metrics(EngineMetrics value) {
             this.metrics = Objects.requireNonNull(value, "metrics");
+            return this;
+        }
+
+        /** Hears how every attempt's delivery went (the target monitor's feed). None by default. */
+        public Builder deliveryListener(DeliveryListener value) {
+            this.deliveryListener = Objects.requireNonNull(value, "deliveryListener");
+            return this;
+        }
+
+        /**
+         * Whether every attempt's outcome is written with a row of the delivery history ({@link #attempts}), in the
+         * same transaction. On by default; off saves one row per attempt and leaves the history empty.
+         */
+        public Builder deliveryHistory(boolean value) {
+            this.deliveryHistory = value;
             return this;
         }
 

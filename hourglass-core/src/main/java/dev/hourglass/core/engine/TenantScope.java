@@ -3,7 +3,9 @@ package dev.hourglass.core.engine;
 import dev.hourglass.core.api.When;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.ChangeResult;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -33,6 +35,14 @@ public final class TenantScope {
     /** {@link Hourglass#getStatus}, of this tenant's job only. */
     public Optional<Job> getStatus(JobId id) {
         return hourglass.getStatus(id).filter(job -> job.tenant().equals(tenant));
+    }
+
+    /**
+     * {@link Hourglass#attempts}, of this tenant's job only: empty when there is no such job of this tenant (the
+     * job is read first, for its tenant).
+     */
+    public Optional<List<AttemptRecord>> attempts(JobId id, int afterAttempt, int limit) {
+        return getStatus(id).map(job -> hourglass.attempts(id, afterAttempt, limit));
     }
 
     public String tenant() {

@@ -76,6 +76,13 @@ public final class StoreValues {
             text("nextOwner", run.nextOwner());
         }
         instant("now", run.now());
+        if (run.attempt() != null) {
+            // The node and target are the engine's own names; the detail is a diagnostic, cleaned instead.
+            text("attempt.node", run.attempt().node());
+            text("attempt.target", run.attempt().target());
+            instant("attempt.startedAt", run.attempt().startedAt());
+            instant("attempt.finishedAt", run.attempt().finishedAt());
+        }
     }
 
     public static void cancel(CancelRequest request) {

@@ -8,6 +8,7 @@ import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
@@ -22,6 +23,7 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.TransactionalInsert;
+import dev.hourglass.store.jdbc.AttemptRows;
 import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
 import dev.hourglass.store.jdbc.PendingCountQuery;
@@ -557,6 +559,25 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
                 find.setObject(1, JobRows.uuid(id));
                 List<Job> jobs = JobRows.query(find);
                 return jobs.isEmpty() ? Optional.empty() : Optional.of(jobs.getFirst());
+            }
+        });
+    }
+
+    @Override
+    public List<AttemptRecord> attempts(JobId id, int afterAttempt, int limit) {
+        Objects.requireNonNull(id, "id");
+        return readSql("attempts of " + id, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(PostgresTx.ATTEMPTS)) {
+                select.setObject(1, JobRows.uuid(id));
+                select.setInt(2, afterAttempt);
+                select.setInt(3, limit);
+                List<AttemptRecord> attempts = new ArrayList<>();
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        attempts.add(AttemptRows.read(rs));
+                    }
+                }
+                return attempts;
             }
         });
     }

@@ -22,6 +22,7 @@ import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.store.jdbc.AttemptRows;
 import dev.hourglass.store.jdbc.StoreTxRules;
 import dev.hourglass.store.jdbc.StoreValues;
 import java.sql.Array;
@@ -132,15 +133,30 @@ final class PostgresTx implements StoreTx {
             + "AND j.owner = r.owner AND j.token = r.token "
             + "RETURNING " + JobRows.columnsOf("j");
 
-    /** Each run brings its own expected and new state (from {@link Transition#finishingIn}). */
-    static final String FINISH = "UPDATE jobs AS j SET state = r.to_state, due_at = COALESCE(r.due_at, j.due_at), "
+    /**
+     * Each run brings its own expected and new state (from {@link Transition#finishingIn}), and its attempt for the
+     * delivery history (null columns when it records none). The history rows are inserted in the same statement, for
+     * the runs that won their compare-and-set only, with the tenant the update returned.
+     */
+    static final String FINISH = "WITH r AS (SELECT * FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], "
+            + "?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], "
+            + "?::integer[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::integer[], ?::text[], ?::text[], "
+            + "?::bigint[]) AS r(id, owner, token, from_state, to_state, due_at, next_owner, now, finished_at, error, "
+            + "attempt, node, started_at, ended_at, outcome, status, target, detail, duration_us)), "
+            + "done AS (UPDATE jobs AS j SET state = r.to_state, due_at = COALESCE(r.due_at, j.due_at), "
             + "owner = r.next_owner, updated_at = r.now, finished_at = r.finished_at, "
-            + "last_error = COALESCE(r.error, j.last_error) "
-            + "FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], "
-            + "?::bigint[], ?::bigint[], ?::text[]) "
-            + "AS r(id, owner, token, from_state, to_state, due_at, next_owner, now, finished_at, error) "
-            + "WHERE j.id = r.id AND j.state = r.from_state AND j.owner = r.owner AND j.token = r.token "
-            + "RETURNING j.id";
+            + "last_error = COALESCE(r.error, j.last_error), last_outcome = COALESCE(r.outcome, j.last_outcome), "
+            + "last_target = COALESCE(r.target, j.last_target) "
+            + "FROM r WHERE j.id = r.id AND j.state = r.from_state AND j.owner = r.owner AND j.token = r.token "
+            + "RETURNING j.id, j.tenant), "
+            + "history AS (INSERT INTO job_attempts (job_id, started_at, finished_at, duration_us, attempt, status, "
+            + "tenant, node, outcome, target, detail) "
+            + "SELECT r.id, r.started_at, r.ended_at, r.duration_us, r.attempt, r.status, done.tenant, r.node, "
+            + "r.outcome, r.target, r.detail FROM done JOIN r ON r.id = done.id WHERE r.attempt IS NOT NULL) "
+            + "SELECT id FROM done";
+
+    static final String ATTEMPTS = "SELECT attempt, node, started_at, finished_at, outcome, status, target, detail, "
+            + "duration_us FROM job_attempts WHERE job_id = ? AND attempt > ? ORDER BY attempt LIMIT ?";
 
     static final String CANCEL = "UPDATE jobs AS j SET state = '" + Transition.CANCEL.to().name() + "', "
             + "owner = NULL, token = j.token + 1, updated_at = r.now, finished_at = r.now "
@@ -254,12 +270,14 @@ final class PostgresTx implements StoreTx {
     /**
      * Oldest finished first, through {@code jobs_finished} (the state test guards against a stray finished_at),
      * skipping rows another node is pruning, deleted by primary key (ANY (ARRAY(...)), as in {@link #CLAIM}); and, in the same statement, remembers the largest id deleted so that
-     * {@code lastJobId()} still seeds the id generator past it.
+     * {@code lastJobId()} still seeds the id generator past it. The deleted jobs' attempts go with them: the history follows
+     * the job's retention.
      */
     static final String PRUNE = "WITH doomed AS ("
             + "DELETE FROM jobs WHERE id = ANY (ARRAY(SELECT id FROM jobs WHERE finished_at IS NOT NULL "
             + "AND finished_at < ? AND state IN (" + TERMINAL + ") ORDER BY finished_at LIMIT ? "
             + "FOR UPDATE SKIP LOCKED)) RETURNING id), "
+            + "history AS (DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM doomed)), "
             + "raised AS (INSERT INTO id_high_water (id, job_id) "
             + "SELECT 1, d.id FROM doomed AS d ORDER BY d.id DESC LIMIT 1 "
             + "ON CONFLICT (id) DO UPDATE SET job_id = excluded.job_id WHERE excluded.job_id > id_high_water.job_id) "
@@ -528,6 +546,21 @@ final class PostgresTx implements StoreTx {
                     finish.setArray(9, bigints(map(segment, r -> StoreTxRules.retry(r)
                             ? null : millisOrNull(r.now()))));
                     finish.setArray(10, texts(map(segment, r -> StoreValues.diagnostic(r.error()))));
+                    finish.setArray(11, integers(map(segment, r -> r.attempt() == null ? null : r.attempt().attempt())));
+                    finish.setArray(12, texts(map(segment, r -> r.attempt() == null ? null : r.attempt().node())));
+                    finish.setArray(13, bigints(map(segment, r -> r.attempt() == null ? null
+                            : millis(r.attempt().startedAt()))));
+                    finish.setArray(14, bigints(map(segment, r -> r.attempt() == null ? null
+                            : millis(r.attempt().finishedAt()))));
+                    finish.setArray(15, texts(map(segment, r -> r.attempt() == null ? null
+                            : r.attempt().outcome().label())));
+                    finish.setArray(16, integers(map(segment, r -> r.attempt() == null || r.attempt().status() == 0
+                            ? null : r.attempt().status())));
+                    finish.setArray(17, texts(map(segment, r -> r.attempt() == null ? null : r.attempt().target())));
+                    finish.setArray(18, texts(map(segment, r -> r.attempt() == null ? null
+                            : StoreValues.diagnostic(r.attempt().detail()))));
+                    finish.setArray(19, bigints(map(segment, r -> r.attempt() == null ? null
+                            : AttemptRows.micros(r.attempt().duration()))));
                     try (ResultSet rs = finish.executeQuery()) {
                         while (rs.next()) {
                             finished.add(JobRows.jobId(rs.getObject(1, UUID.class)));

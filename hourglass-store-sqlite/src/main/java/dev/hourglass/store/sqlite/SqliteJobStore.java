@@ -4,6 +4,7 @@ import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
@@ -18,6 +19,7 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.Ticker;
+import dev.hourglass.store.jdbc.AttemptRows;
 import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
 import dev.hourglass.store.jdbc.PendingCountQuery;
@@ -384,6 +386,26 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
                 find.setLong(1, id.hi());
                 find.setLong(2, id.lo());
                 return Optional.ofNullable(JobRows.readOne(find));
+            }
+        });
+    }
+
+    @Override
+    public List<AttemptRecord> attempts(JobId id, int afterAttempt, int limit) {
+        Objects.requireNonNull(id, "id");
+        return readSql("attempts of " + id, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(SqliteTx.ATTEMPTS)) {
+                select.setLong(1, id.hi());
+                select.setLong(2, id.lo());
+                select.setInt(3, afterAttempt);
+                select.setInt(4, limit);
+                List<AttemptRecord> attempts = new ArrayList<>();
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        attempts.add(AttemptRows.read(rs));
+                    }
+                }
+                return attempts;
             }
         });
     }

@@ -9,6 +9,7 @@ import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.model.Transition;
+import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.ClaimDueParams;
@@ -22,6 +23,7 @@ import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.store.jdbc.AttemptRows;
 import dev.hourglass.store.jdbc.StoreTxRules;
 import dev.hourglass.store.jdbc.StoreValues;
 import java.sql.PreparedStatement;
@@ -88,8 +90,23 @@ final class SqliteTx implements StoreTx {
             + "AND owner IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?) RETURNING " + COLUMNS;
 
     static final String FINISH = "UPDATE jobs SET state = ?, due_at = COALESCE(?, due_at), owner = ?, "
-            + "updated_at = ?, finished_at = ?, last_error = COALESCE(?, last_error) "
+            + "updated_at = ?, finished_at = ?, last_error = COALESCE(?, last_error), "
+            + "last_outcome = COALESCE(?, last_outcome), last_target = COALESCE(?, last_target) "
             + "WHERE seq = ? AND id_lo = ? AND state = ? AND owner = ? AND token = ?";
+
+    /**
+     * The history row of a finish that won its compare-and-set, in the same transaction. The tenant is read from
+     * the row just updated (its page is in the cache), so the engine's record need not repeat it.
+     */
+    static final String RECORD_ATTEMPT = "INSERT INTO job_attempts (job_seq, job_lo, attempt, tenant, node, "
+            + "started_at, finished_at, outcome, status, target, detail, duration_us) "
+            + "SELECT seq, id_lo, ?, tenant, ?, ?, ?, ?, ?, ?, ?, ? FROM jobs WHERE seq = ? AND id_lo = ?";
+
+    static final String ATTEMPTS = "SELECT attempt, node, started_at, finished_at, outcome, status, target, detail, "
+            + "duration_us FROM job_attempts WHERE job_seq = ? AND job_lo = ? AND attempt > ? ORDER BY attempt LIMIT ?";
+
+    /** The history of the jobs a prune deleted, a job at a time through the primary key. */
+    static final String PRUNE_ATTEMPTS = "DELETE FROM job_attempts WHERE job_seq = ? AND job_lo = ?";
 
     static final String CANCEL = "UPDATE jobs SET state = ?, owner = NULL, token = token + 1, updated_at = ?, "
             + "finished_at = ? WHERE seq = ? AND id_lo = ? AND state = ? AND (? IS NULL OR tenant = ?) "
@@ -351,11 +368,14 @@ final class SqliteTx implements StoreTx {
                 finish.setLong(4, millis(run.now()));
                 setMillisOrNull(finish, 5, retry ? null : run.now());
                 finish.setString(6, StoreValues.diagnostic(run.error()));
-                finish.setLong(7, run.id().hi());
-                finish.setLong(8, run.id().lo());
-                finish.setString(9, transition.from().name());
-                finish.setString(10, run.owner());
-                finish.setLong(11, run.fencingToken());
+                AttemptRecord attempt = run.attempt();
+                finish.setString(7, attempt != null ? attempt.outcome().label() : null);
+                finish.setString(8, attempt != null ? attempt.target() : null);
+                finish.setLong(9, run.id().hi());
+                finish.setLong(10, run.id().lo());
+                finish.setString(11, transition.from().name());
+                finish.setString(12, run.owner());
+                finish.setLong(13, run.fencingToken());
                 finish.addBatch();
             }
             int[] counts = finish.executeBatch();
@@ -363,9 +383,43 @@ final class SqliteTx implements StoreTx {
             for (int count : counts) {
                 results.add(count == 1);
             }
+            recordAttempts(runs, results);
             return results;
         } catch (SQLException e) {
             throw failed("finish of " + runs.size() + " runs", e);
+        }
+    }
+
+    /** Writes the history rows of the finishes that won ({@code won}, in the order of {@code runs}). */
+    private void recordAttempts(List<FinishRun> runs, List<Boolean> won) throws SQLException {
+        PreparedStatement insert = null;
+        for (int i = 0; i < runs.size(); i++) {
+            AttemptRecord attempt = runs.get(i).attempt();
+            if (attempt == null || !won.get(i)) {
+                continue;
+            }
+            if (insert == null) {
+                insert = statement(RECORD_ATTEMPT);
+            }
+            insert.setInt(1, attempt.attempt());
+            insert.setString(2, attempt.node());
+            insert.setLong(3, millis(attempt.startedAt()));
+            insert.setLong(4, millis(attempt.finishedAt()));
+            insert.setString(5, attempt.outcome().label());
+            if (attempt.status() != 0) {
+                insert.setInt(6, attempt.status());
+            } else {
+                insert.setNull(6, Types.INTEGER);
+            }
+            insert.setString(7, attempt.target());
+            insert.setString(8, StoreValues.diagnostic(attempt.detail()));
+            insert.setLong(9, AttemptRows.micros(attempt.duration()));
+            insert.setLong(10, runs.get(i).id().hi());
+            insert.setLong(11, runs.get(i).id().lo());
+            insert.addBatch();
+        }
+        if (insert != null) {
+            insert.executeBatch();
         }
     }
 
@@ -565,15 +619,27 @@ final class SqliteTx implements StoreTx {
             int deleted = 0;
             long maxSeq = Long.MIN_VALUE;
             long maxLo = 0;
+            PreparedStatement history = null;
             try (ResultSet rs = prune.executeQuery()) {
                 while (rs.next()) {
                     deleted++;
                     long seq = rs.getLong(1);
+                    long lo = rs.getLong(2);
                     if (seq > maxSeq) {
                         maxSeq = seq;
-                        maxLo = rs.getLong(2);
+                        maxLo = lo;
                     }
+                    if (history == null) {
+                        history = statement(PRUNE_ATTEMPTS);
+                    }
+                    history.setLong(1, seq);
+                    history.setLong(2, lo);
+                    history.addBatch();
                 }
+            }
+            if (history != null) {
+                // Attempts follow their job's retention: deleted in the transaction that deletes the job.
+                history.executeBatch();
             }
             if (deleted > 0) {
                 // Remember the largest id deleted, so that lastJobId() still seeds the id generator past it.

@@ -1,0 +1,40 @@
+package dev.hourglass.store.jdbc;
+
+import dev.hourglass.core.api.DeliveryAttempt;
+import dev.hourglass.core.store.AttemptRecord;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Rows of {@code job_attempts}, the delivery history, as both stores read them: the columns {@code attempt, node,
+ * started_at, finished_at, outcome, status, target, detail, duration_us}, in that order, from column 1.
+ */
+public final class AttemptRows {
+    private AttemptRows() {}
+
+    /** A duration in whole microseconds (saturating: a history row never makes a write fail). */
+    public static long micros(Duration duration) {
+        try {
+            return Math.max(0, duration.toNanos() / 1_000);
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** The history row the result set is on. */
+    public static AttemptRecord read(ResultSet rs) throws SQLException {
+        int status = rs.getInt(6);
+        return new AttemptRecord(
+                rs.getInt(1),
+                rs.getString(2),
+                Instant.ofEpochMilli(rs.getLong(3)),
+                Instant.ofEpochMilli(rs.getLong(4)),
+                DeliveryAttempt.Result.ofLabel(rs.getString(5)),
+                rs.wasNull() ? 0 : status,
+                rs.getString(7),
+                rs.getString(8),
+                Duration.ofNanos(rs.getLong(9) * 1_000));
+    }
+}
