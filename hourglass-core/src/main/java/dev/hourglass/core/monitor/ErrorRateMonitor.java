@@ -64,20 +64,23 @@ public final class ErrorRateMonitor {
     /** Counts {@code event} in its source's window, or counts it as late (see the class comment). */
     public void record(MonitorEvent event) {
         Objects.requireNonNull(event, "event");
-        Instant now = clock.instant();
-        long nowMillis = now.toEpochMilli();
+        long nowMillis = clock.millis();
         long from = config.windowStartMillis(nowMillis);
-        // Compare as instants first: an event far in the past may not fit in epoch milliseconds.
+        // Compare as instants before converting: an event far from now may not fit in epoch milliseconds.
         Instant at = event.eventTime();
-        boolean late = at.isBefore(Instant.ofEpochMilli(from));
-        long t = late ? 0 : Math.min(at.toEpochMilli(), nowMillis);
+        if (at.isBefore(Instant.ofEpochMilli(from))) {
+            lock.lock();
+            try {
+                lateEvents++;
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
+        long t = at.isAfter(Instant.ofEpochMilli(nowMillis)) ? nowMillis : at.toEpochMilli();
         long bucketStart = config.bucketStartMillis(t);
         lock.lock();
         try {
-            if (late) {
-                lateEvents++;
-                return;
-            }
             SourceWindow window = sources.get(event.source()); // get does not reorder an insertion-ordered map
             if (window == null) {
                 evictBeyond(config.maxSources() - 1);

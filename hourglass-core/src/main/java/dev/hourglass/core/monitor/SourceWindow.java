@@ -1,5 +1,6 @@
 package dev.hourglass.core.monitor;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,7 +42,8 @@ final class SourceWindow {
 
     SourceWindow(MonitorConfig config) {
         this.width = config.bucket().toMillis();
-        this.tauMillis = config.averageTimeConstant().toNanos() / 1e6;
+        Duration tau = config.averageTimeConstant();
+        this.tauMillis = tau.getSeconds() * 1e3 + tau.getNano() / 1e6; // toNanos() would overflow past 292 years
         int n = config.bucketCount();
         this.starts = new long[n];
         this.totals = new long[n];

@@ -218,12 +218,13 @@ class ErrorRateMonitorTest {
         setNow(min(2.5));
         record("a", min(20), Level.ERROR);
         record("a", min(2), Level.INFO);
+        record("a", Instant.MAX, Level.INFO); // beyond epoch millis: still now
         SourceStats s = stats("a");
-        assertThat(monitor.buckets("a")).containsExactly(new BucketCount(min(2), 2, 1));
+        assertThat(monitor.buckets("a")).containsExactly(new BucketCount(min(2), 3, 1));
         assertThat(s.lastSeen()).isEqualTo(min(2.5));
         assertThat(s.lastErrorAt()).isEqualTo(min(2.5));
-        // The error weighs 1 at 2.5, the success half a minute before it.
-        assertThat(s.movingAverage()).isCloseTo(1 / (1 + w(0.5)), within(EPS));
+        // The error and the last success weigh 1 at 2.5, the other success half a minute before.
+        assertThat(s.movingAverage()).isCloseTo(1 / (2 + w(0.5)), within(EPS));
     }
 
     @Test
