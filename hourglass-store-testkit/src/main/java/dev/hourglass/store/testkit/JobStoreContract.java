@@ -7,11 +7,13 @@ import static dev.hourglass.store.testkit.TestJobs.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hourglass.core.api.DeliveryAttempt;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
+import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.Claim;
@@ -732,6 +734,108 @@ public abstract class JobStoreContract {
                     .isInstanceOf(IllegalArgumentException.class);
 
             assertSameJob(get(run.id()), run);
+        }
+    }
+
+    @Nested
+    class DeliveryHistory {
+
+        private AttemptRecord attempt(Job run, DeliveryAttempt.Result outcome, int status, String detail, int second) {
+            return new AttemptRecord(run.attempts(), run.owner(), at(second), at(second + 1), outcome, status,
+                    "https://receiver.example:443", detail, Duration.ofMillis(1_234));
+        }
+
+        private boolean finishRecording(Job run, JobState to, Instant dueAt, String error, AttemptRecord attempt) {
+            return lazy(tx -> tx.finish(List.of(new FinishRun(run.id(), run.owner(), run.fencingToken(), to, dueAt,
+                    to == JobState.SCHEDULED ? run.owner() : null, error, attempt.finishedAt(), attempt)))).getFirst();
+        }
+
+        @Test
+        void keepsEveryRecordedAttemptInOrder() {
+            Job first = running("node-a", job(), at(1));
+            AttemptRecord failed = attempt(first, DeliveryAttempt.Result.HTTP_ERROR, 503, "HTTP 503: busy", 1);
+            assertThat(finishRecording(first, JobState.SCHEDULED, at(30), "HTTP 503: busy", failed)).isTrue();
+            Job second = start(first.id(), "node-a", first.fencingToken(), at(30)).orElseThrow();
+            AttemptRecord delivered = attempt(second, DeliveryAttempt.Result.SUCCESS, 200, null, 30);
+            assertThat(finishRecording(second, JobState.SUCCEEDED, null, null, delivered)).isTrue();
+
+            assertThat(store.attempts(first.id(), 0, 10)).containsExactly(failed, delivered);
+            assertThat(store.attempts(first.id(), 1, 10)).as("after attempt 1").containsExactly(delivered);
+            assertThat(store.attempts(first.id(), 0, 1)).as("a page of one").containsExactly(failed);
+            assertThat(store.attempts(TestJobs.nextId(), 0, 10)).as("no such job").isEmpty();
+        }
+
+        @Test
+        void keepsAnAttemptWithNoStatusNoTargetAndNoDetail() {
+            Job run = running("node-a", job(), at(1));
+            AttemptRecord timedOut = new AttemptRecord(1, "node-a", at(1), at(2), DeliveryAttempt.Result.TIMEOUT, 0,
+                    null, null, Duration.ZERO);
+            assertThat(finishRecording(run, JobState.SCHEDULED, at(9), "timed out", timedOut)).isTrue();
+
+            assertThat(store.attempts(run.id(), 0, 10)).containsExactly(timedOut);
+        }
+
+        @Test
+        void recordsNothingForALostFinishOrOneWithoutAnAttempt() {
+            Job run = running("node-a", job(), at(1));
+            AttemptRecord stale = attempt(run, DeliveryAttempt.Result.SUCCESS, 200, null, 1);
+
+            List<Boolean> results = lazy(tx -> tx.finish(List.of(
+                    new FinishRun(run.id(), "node-a", run.fencingToken() - 1, JobState.SUCCEEDED, null, null, null,
+                            at(2), stale),
+                    new FinishRun(run.id(), "node-b", run.fencingToken(), JobState.SUCCEEDED, null, null, null,
+                            at(2), stale))));
+            assertThat(results).containsExactly(false, false);
+            assertThat(store.attempts(run.id(), 0, 10)).as("the history holds only attempts whose end is recorded")
+                    .isEmpty();
+
+            assertThat(succeed(run, at(3))).isTrue();
+            assertThat(store.attempts(run.id(), 0, 10)).as("a finish without an attempt").isEmpty();
+        }
+
+        @Test
+        void recordsOnlyTheWinnerOfABatch() {
+            Job a = running("node-a", job(), at(1));
+            Job b = running("node-a", job(), at(1));
+            AttemptRecord ofA = attempt(a, DeliveryAttempt.Result.SUCCESS, 204, null, 1);
+            AttemptRecord ofB = attempt(b, DeliveryAttempt.Result.CONNECT_ERROR, 0, "connection refused", 1);
+
+            List<Boolean> results = lazy(tx -> tx.finish(List.of(
+                    new FinishRun(a.id(), "node-a", a.fencingToken(), JobState.SUCCEEDED, null, null, null, at(2),
+                            ofA),
+                    new FinishRun(a.id(), "node-a", a.fencingToken(), JobState.FAILED, null, null, "late", at(2),
+                            ofA),
+                    new FinishRun(b.id(), "node-a", b.fencingToken(), JobState.FAILED, null, null,
+                            "connection refused", at(2), ofB))));
+
+            assertThat(results).containsExactly(true, false, true);
+            assertThat(store.attempts(a.id(), 0, 10)).containsExactly(ofA);
+            assertThat(store.attempts(b.id(), 0, 10)).containsExactly(ofB);
+        }
+
+        @Test
+        void cleansWhatTheStoreCannotKeepInText() {
+            Job run = running("node-a", job(), at(1));
+            AttemptRecord withNul = attempt(run, DeliveryAttempt.Result.HTTP_ERROR, 500, "HTTP 500: a\0b", 1);
+            assertThat(finishRecording(run, JobState.FAILED, null, "HTTP 500", withNul)).isTrue();
+
+            assertThat(store.attempts(run.id(), 0, 10).getFirst().detail()).isEqualTo("HTTP 500: a\uFFFDb");
+        }
+
+        @Test
+        void followsTheJobsRetention() {
+            Job pruned = running("node-a", job(), at(1));
+            Job kept = running("node-a", job(), at(1));
+            assertThat(finishRecording(pruned, JobState.SUCCEEDED, null, null,
+                    attempt(pruned, DeliveryAttempt.Result.SUCCESS, 200, null, 1))).isTrue();
+            assertThat(finishRecording(kept, JobState.SUCCEEDED, null, null,
+                    attempt(kept, DeliveryAttempt.Result.SUCCESS, 200, null, 100))).isTrue();
+
+            assertThat(prune(at(50), 10)).isEqualTo(1);
+
+            assertThat(store.find(pruned.id())).isEmpty();
+            assertThat(store.attempts(pruned.id(), 0, 10)).as("deleted with its job").isEmpty();
+            assertThat(store.attempts(kept.id(), 0, 10)).hasSize(1);
         }
     }
 
