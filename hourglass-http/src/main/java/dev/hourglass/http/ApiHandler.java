@@ -8,6 +8,7 @@ import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.TraceParent;
+import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.InvalidDataException;
@@ -17,6 +18,7 @@ import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.http.ApiProblem.ApiException;
+import dev.hourglass.http.ScheduleRequestParser.AttemptsQuery;
 import dev.hourglass.http.ScheduleRequestParser.ListQuery;
 import dev.hourglass.http.ScheduleRequestParser.Schedule;
 import dev.hourglass.tenancy.QuotaGate;
@@ -51,6 +53,7 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/jobs/{id}             status
  * DELETE /v1/jobs/{id}             cancel a SCHEDULED job
  * POST   /v1/jobs/{id}/reschedule  move a SCHEDULED job
+ * GET    /v1/jobs/{id}/attempts    the job's delivery history, in attempt order
  * GET    /healthz                  liveness: 200 while the server answers, whatever the store does
  * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached
  * GET    /v1/openapi.yaml          this API's contract (no key needed)
@@ -249,6 +252,9 @@ public final class ApiHandler {
             } else if (rest.substring(slash).equals("/reschedule")) {
                 allow(method, "POST");
                 reschedule(ex, tenant, jobId(rest.substring(0, slash)));
+            } else if (rest.substring(slash).equals("/attempts")) {
+                allow(method, "GET");
+                attempts(ex, tenant.name(), jobId(rest.substring(0, slash)));
             } else {
                 throw notFound(path);
             }
@@ -311,6 +317,19 @@ public final class ApiHandler {
         JobQuery query = new JobQuery(tenant, q.state(), q.after(), q.limit(), q.payloads(), DEFAULT_MAX_PAGE_BYTES);
         JobPage page = deadline.call(() -> hourglass.list(query));
         ex.respond(200, Map.of("Content-Type", JSON), out -> pageWriter.write(page, q.payloads(), out));
+    }
+
+    /**
+     * One page of a job's delivery history, in attempt order. A full page has a {@code nextCursor} (its last attempt
+     * number); the page after it may be empty. 404 for a job of another tenant, as for one that does not exist.
+     */
+    private void attempts(HttpCall ex, String tenant, JobId id) throws IOException {
+        AttemptsQuery q = parser.attemptsQuery(ex.rawQuery());
+        List<AttemptRecord> page = deadline.call(() -> hourglass.forTenant(tenant)
+                .attempts(id, q.afterAttempt(), q.limit()))
+                .orElseThrow(() -> unknownJob(id.toString()));
+        Integer next = page.size() == q.limit() ? page.getLast().attempt() : null;
+        send(ex, 200, jobJson.attempts(id, page, next), Map.of());
     }
 
     private void cancel(HttpCall ex, String tenant, JobId id) throws IOException {

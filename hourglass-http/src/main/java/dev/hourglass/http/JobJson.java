@@ -12,9 +12,12 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.time.Rfc3339;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -77,6 +80,41 @@ public final class JobJson {
         }
         if (job.lastError() != null) {
             node.put("lastError", job.lastError());
+        }
+        return node;
+    }
+
+    /**
+     * A page of a job's delivery history: {@code jobId}, {@code attempts} (each: number, node, start and end, outcome,
+     * HTTP status when there was one, target, detail when it failed, duration in milliseconds) and
+     * {@code nextCursor} (null on the last page).
+     */
+    public ObjectNode attempts(JobId id, List<AttemptRecord> attempts, Integer nextCursor) {
+        ObjectNode node = json.createObjectNode();
+        node.put("jobId", id.toString());
+        ArrayNode list = node.putArray("attempts");
+        for (AttemptRecord a : attempts) {
+            ObjectNode row = list.addObject();
+            row.put("attempt", a.attempt());
+            row.put("node", a.node());
+            row.put("startedAt", Rfc3339.format(a.startedAt()));
+            row.put("finishedAt", Rfc3339.format(a.finishedAt()));
+            row.put("outcome", a.outcome().label());
+            if (a.status() != 0) {
+                row.put("status", a.status());
+            }
+            if (a.target() != null) {
+                row.put("target", a.target());
+            }
+            if (a.detail() != null) {
+                row.put("detail", a.detail());
+            }
+            row.put("durationMs", a.duration().toNanos() / 1_000_000.0);
+        }
+        if (nextCursor != null) {
+            node.put("nextCursor", nextCursor.toString());
+        } else {
+            node.putNull("nextCursor");
         }
         return node;
     }

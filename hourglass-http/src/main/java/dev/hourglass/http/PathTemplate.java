@@ -23,7 +23,11 @@ final class PathTemplate {
         if (rawPath.startsWith("/v1/jobs/")) {
             return switch (parts.length) {
                 case 4 -> "/v1/jobs/{id}";
-                case 5 -> parts[4].equals("reschedule") ? "/v1/jobs/{id}/reschedule" : UNMATCHED;
+                case 5 -> switch (parts[4]) {
+                    case "reschedule" -> "/v1/jobs/{id}/reschedule";
+                    case "attempts" -> "/v1/jobs/{id}/attempts";
+                    default -> UNMATCHED;
+                };
                 default -> UNMATCHED;
             };
         }

@@ -55,6 +55,7 @@ public final class ScheduleRequestParser {
     static final Set<String> TARGET_FIELDS = Set.of("type", "url", "headers");
     static final Set<String> BACKOFF_FIELDS = Set.of("initialSeconds", "maxSeconds");
     static final Set<String> LIST_PARAMETERS = Set.of("state", "limit", "cursor", "include");
+    static final Set<String> ATTEMPT_PARAMETERS = Set.of("limit", "cursor");
 
     static final int MIN_ATTEMPTS = 1;
     static final int MAX_ATTEMPTS = 1_000;
@@ -86,6 +87,9 @@ public final class ScheduleRequestParser {
      * payloads ({@code include=payload}).
      */
     public record ListQuery(JobState state, int limit, JobId after, boolean payloads) {}
+
+    /** A page of a job's delivery history: the attempts numbered above {@code afterAttempt}, at most {@code limit}. */
+    public record AttemptsQuery(int afterAttempt, int limit) {}
 
     /**
      * @param json the mapper that reads bodies (see {@link JobJson#newMapper()})
@@ -149,6 +153,39 @@ public final class ScheduleRequestParser {
         boolean payloads = includeParameter(given(params, "include"), errors);
         errors.throwIfAny();
         return new ListQuery(state, limit, after, payloads);
+    }
+
+    /** The query of {@code GET /v1/jobs/{id}/attempts}: {@code limit} and {@code cursor} (an attempt number). */
+    public AttemptsQuery attemptsQuery(String rawQuery) {
+        Map<String, String> params = queryParameters(rawQuery);
+        Errors errors = new Errors();
+        for (String name : params.keySet()) {
+            if (!ATTEMPT_PARAMETERS.contains(name)) {
+                errors.add(name, "is not a known parameter; known: " + sorted(ATTEMPT_PARAMETERS));
+            }
+        }
+        int limit = limitParameter(given(params, "limit"), errors);
+        int after = attemptCursorParameter(given(params, "cursor"), errors);
+        errors.throwIfAny();
+        return new AttemptsQuery(after, limit);
+    }
+
+    /** {@code cursor} of the attempts: optional, the {@code nextCursor} of the previous page (an attempt number). */
+    private static int attemptCursorParameter(String value, Errors errors) {
+        if (value == null) {
+            return 0;
+        }
+        try {
+            int after = Integer.parseInt(value);
+            if (after >= 0) {
+                return after;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        errors.add("cursor", "must be the nextCursor of the previous page (an attempt number), was \""
+                + abbreviate(value) + "\"");
+        return 0;
     }
 
     // ---- the body as a whole ----
