@@ -1,5 +1,5 @@
--- Hourglass SQLite schema, version 6: the delivery history and what the dead-letter list filters on. Never edit a
--- released migration, add V7__... instead.
+-- Hourglass SQLite schema, version 6: the delivery history, what the dead-letter list filters on, and the state of
+-- the watched targets. Never edit a released migration, add V7__... instead.
 --
 -- job_attempts: one row per attempt whose outcome was recorded, written in the same transaction as the outcome (so
 -- a row exists exactly when the job's state says the attempt ended). Keyed by (job, attempt) and clustered that way
@@ -25,6 +25,26 @@ CREATE TABLE job_attempts (
     detail      TEXT,
     duration_us INTEGER NOT NULL,
     PRIMARY KEY (job_seq, attempt)
+) STRICT, WITHOUT ROWID;
+
+-- The target monitor reads the attempts recorded since it last looked, of every node (and, at start, those of its
+-- window): a range of this index. Attempts are recorded in finish order, so the index grows at its right edge.
+CREATE INDEX job_attempts_by_finish ON job_attempts (finished_at);
+
+-- The state of each watched target, shared by the nodes: whether it is alarming (since when), and whether it is paused
+-- (by whom, since when). Every change is a compare-and-set on version, so of several nodes that see the same
+-- transition one writes it and sends its event; an alarm survives restarts and failover.
+CREATE TABLE target_states (
+    tenant     TEXT    NOT NULL,
+    target     TEXT    NOT NULL,
+    level      TEXT    NOT NULL CONSTRAINT target_states_level_known CHECK (level IN ('HEALTHY', 'ALARMING')),
+    since      INTEGER NOT NULL,
+    paused     TEXT    CONSTRAINT target_states_paused_known CHECK (paused IS NULL OR paused IN ('AUTO', 'MANUAL')),
+    paused_at  INTEGER,
+    paused_by  TEXT,
+    version    INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant, target)
 ) STRICT, WITHOUT ROWID;
 
 -- How the job's last recorded attempt ended and where it went: what GET /v1/jobs?state=FAILED filters on, without a

@@ -9,9 +9,6 @@ import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.time.Ticker;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.InstantSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What one attempt delivered, put together when it ends: the handler's report of how the delivery went
@@ -20,8 +17,6 @@ import org.slf4j.LoggerFactory;
  * the attempt (exactly one, see {@link Dispatcher}) reads it.
  */
 final class AttemptDelivery implements JobContext.DeliveryReports {
-    private static final Logger log = LoggerFactory.getLogger(AttemptDelivery.class);
-
     private final Job job;
     private final JobHandler handler;
     private final String target;
@@ -34,28 +29,16 @@ final class AttemptDelivery implements JobContext.DeliveryReports {
 
     /**
      * @param handler the job's handler, null when none is registered
+     * @param target the name of the job's target ({@link TargetNames})
      * @param startedAt when the attempt started, on the wall clock (for the history)
      * @param startedNanos the same moment on the ticker (for its duration)
      */
-    AttemptDelivery(Job job, JobHandler handler, Instant startedAt, long startedNanos) {
+    AttemptDelivery(Job job, JobHandler handler, String target, Instant startedAt, long startedNanos) {
         this.job = job;
         this.handler = handler;
-        this.target = targetOf(job, handler);
+        this.target = target;
         this.startedAt = startedAt;
         this.startedNanos = startedNanos;
-    }
-
-    private static String targetOf(Job job, JobHandler handler) {
-        if (handler == null) {
-            return job.handler();
-        }
-        try {
-            String target = handler.targetOf(job);
-            return target != null ? target : job.handler();
-        } catch (RuntimeException e) {
-            log.debug("handler '{}' could not name the target of job {}: {}", job.handler(), job.id(), e.toString());
-            return job.handler();
-        }
     }
 
     @Override

@@ -118,6 +118,7 @@ final class ClaimReconciler {
             long offered) {}
 
     private final String nodeId;
+    private final TargetNames targets;
     private final JobStore store;
     private final Consumer<TimerEntry> timer;
     private final Predicate<Job> resume;
@@ -150,6 +151,13 @@ final class ClaimReconciler {
      */
     ClaimReconciler(String nodeId, JobStore store, Consumer<TimerEntry> timer, Predicate<Job> resume,
             BooleanSupplier mayFire, Ticker ticker) {
+        this(nodeId, store, timer, resume, mayFire, ticker, TargetNames.OFF);
+    }
+
+    /** @param targets names the targets of the jobs it puts back in the timer */
+    ClaimReconciler(String nodeId, JobStore store, Consumer<TimerEntry> timer, Predicate<Job> resume,
+            BooleanSupplier mayFire, Ticker ticker, TargetNames targets) {
+        this.targets = targets;
         this.nodeId = nodeId;
         this.store = store;
         this.timer = timer;
@@ -377,7 +385,7 @@ final class ClaimReconciler {
                 if (job.fencingToken() == doubt.fencingToken()) {
                     retimedStarts.put(doubt.id(), new Retimed(doubt.fencingToken(), now));
                 }
-                timer.accept(TimerEntry.of(job));
+                timer.accept(TimerEntry.of(job, targets));
                 timed++;
             }
             return null;
@@ -385,7 +393,7 @@ final class ClaimReconciler {
         long addedToken = checking.addedToken();
         if (ours && job.state() == JobState.SCHEDULED && job.fencingToken() != addedToken) {
             // Re-adding replaces an entry the timer holds; a claim it already fired fails its second start.
-            timer.accept(TimerEntry.of(job));
+            timer.accept(TimerEntry.of(job, targets));
             addedToken = job.fencingToken();
             timed++;
         }

@@ -65,6 +65,10 @@ final class Dispatcher implements AutoCloseable {
     private final DeliveryListener deliveries;
     /** Whether each outcome is written with its attempt's row in the delivery history. */
     private final boolean recordHistory;
+    /** Names each attempt's target (cached per distinct target). */
+    private final TargetNames targetNames;
+    /** Holds the due jobs of paused targets; asked before every start. */
+    private final TargetGate gate;
     private final RetryScheduler retries;
     private final ClaimReconciler reconciler;
     /** Due entries not started yet, and the slots of running attempts. */
@@ -93,11 +97,12 @@ final class Dispatcher implements AutoCloseable {
      * @param delays where attempt timeouts and outcome-write retries wait; open until this dispatcher is closed
      * @param deliveries hears of every attempt's delivery, on the attempt's thread (or the watchdog's)
      * @param recordHistory whether outcomes are written with their attempt's row in the delivery history
+     * @param targetNames names each attempt's target (for the history and the monitor)
      */
     Dispatcher(EngineConfig config, InstantSource wallClock, GroupCommitter committer,
             Map<String, JobHandler> handlers, EngineMetrics metrics, RetryScheduler retries,
             ClaimReconciler reconciler, FairDispatchQueue queue, BooleanSupplier leaseHeld, Delays delays,
-            DeliveryListener deliveries, boolean recordHistory) {
+            DeliveryListener deliveries, boolean recordHistory, TargetNames targetNames) {
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
@@ -105,6 +110,8 @@ final class Dispatcher implements AutoCloseable {
         this.metrics = metrics;
         this.deliveries = deliveries;
         this.recordHistory = recordHistory;
+        this.targetNames = targetNames;
+        this.gate = new TargetGate(this::dispatch);
         this.retries = retries;
         this.reconciler = reconciler;
         this.delays = delays;
@@ -134,6 +141,11 @@ final class Dispatcher implements AutoCloseable {
         return queue.queued();
     }
 
+    /** Where paused targets' due jobs are held. */
+    TargetGate gate() {
+        return gate;
+    }
+
     private void run() {
         while (running) {
             try {
@@ -156,11 +168,16 @@ final class Dispatcher implements AutoCloseable {
             reconciler.park(entry, "this node's lease ran out");
             return;
         }
+        if (!gate.admit(entry)) {
+            queue.release(entry.tenant()); // held for its paused target: the gate hands it back when it may start
+            return;
+        }
         StartRun run = new StartRun(entry.id(), config.nodeId(), entry.fencingToken(), wallClock.instant());
         committer.start(run).whenComplete((started, error) -> {
             if (error != null) {
                 log.debug("could not start job {}: {}", entry.id(), error.toString());
                 queue.release(entry.tenant());
+                gate.notStarted(entry);
                 // Out of the timer but still claimed by this node: the reconciler fires it once the store answers.
                 if (error instanceof StoreUnavailableException u && u.outcomeUnknown()) {
                     // Perhaps RUNNING here after all, with no attempt running: the store must be asked.
@@ -173,12 +190,14 @@ final class Dispatcher implements AutoCloseable {
                 // Cancelled, rescheduled or re-claimed since it was loaded: the store said no, so we do nothing;
                 // unless a start of ours whose answer was lost landed late (the reconciler knows).
                 queue.release(entry.tenant());
+                gate.notStarted(entry);
                 reconciler.startRefused(entry);
             } else if (!leaseHeld.getAsBoolean()) {
                 // Sent while the lease held, committed perhaps after it ran out (a write held up in a broken
                 // network): another node may be rescuing the job right now. The reconciler runs it once the lease
                 // is renewed, if it is still RUNNING here under this token; if another node took it, that one runs it.
                 queue.release(entry.tenant());
+                gate.notStarted(entry);
                 reconciler.doubt(new ClaimReconciler.Doubt(entry.id(), ClaimReconciler.Cause.START,
                         entry.fencingToken()));
             } else {
@@ -187,6 +206,7 @@ final class Dispatcher implements AutoCloseable {
                 } catch (RejectedExecutionException closing) {
                     // Closed: RUNNING with no attempt, handed back with this node's other claims (runs again).
                     queue.release(entry.tenant());
+                    gate.notStarted(entry);
                 }
             }
         });
@@ -223,7 +243,8 @@ final class Dispatcher implements AutoCloseable {
         Thread worker = Thread.currentThread();
         Duration timeout = job.timeout() != null ? job.timeout() : config.defaultTimeout();
         JobHandler handler = handlers.get(job.handler());
-        AttemptDelivery delivery = new AttemptDelivery(job, handler, startedAt, delays.ticker().nanoTime());
+        AttemptDelivery delivery = new AttemptDelivery(job, handler, targetNames.of(job), startedAt,
+                delays.ticker().nanoTime());
         Delays.Delayed watchdog = startWatchdog(() -> {
             if (finished.compareAndSet(false, true)) {
                 worker.interrupt();
@@ -245,6 +266,8 @@ final class Dispatcher implements AutoCloseable {
      */
     private AttemptRecord delivered(Job job, AttemptDelivery delivery, DeliveryAttempt attempt, Outcome outcome) {
         metrics.deliveryAttempted(job, attempt);
+        gate.attemptEnded(job.tenant(), attempt.target(), job.id(),
+                attempt.outcome() == DeliveryAttempt.Result.SUCCESS);
         try {
             deliveries.delivered(job, attempt);
         } catch (RuntimeException e) {

@@ -40,6 +40,7 @@ final class HorizonLoader {
     private static final int FAILED_ROUNDS_PER_WARNING = 60;
 
     private final EngineConfig config;
+    private final TargetNames targets;
     private final InstantSource wallClock;
     private final GroupCommitter committer;
     /**
@@ -74,6 +75,13 @@ final class HorizonLoader {
      */
     HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer,
             Ticker ticker, JobStore store, Runnable claimAnswerLost, EngineMetrics metrics) {
+        this(config, wallClock, committer, timer, ticker, store, claimAnswerLost, metrics, TargetNames.OFF);
+    }
+
+    /** @param targets names the targets of the jobs it claims */
+    HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer,
+            Ticker ticker, JobStore store, Runnable claimAnswerLost, EngineMetrics metrics, TargetNames targets) {
+        this.targets = targets;
         this.config = config;
         this.wallClock = wallClock;
         this.committer = committer;
@@ -186,7 +194,7 @@ final class HorizonLoader {
                 throw e;
             }
             for (Job job : claimed) {
-                timer.add(TimerEntry.of(job));
+                timer.add(TimerEntry.of(job, targets));
             }
             if (claimed.size() < room) {
                 return;

@@ -23,6 +23,9 @@ import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.TransactionalInsert;
+import dev.hourglass.core.targets.TargetEventListener;
+import dev.hourglass.core.targets.TargetMonitor;
+import dev.hourglass.core.targets.TargetPolicy;
 import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.StoreClock;
 import dev.hourglass.core.time.SystemTime;
@@ -41,6 +44,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,6 +94,10 @@ public final class Hourglass implements AutoCloseable {
     /** Measures how long schedule calls wait for their commit (monotonic). */
     private final Ticker ticker;
     private volatile boolean closed;
+    /** Watches every target and holds paused targets' jobs ({@link Builder#watchTargets}); null when off. */
+    private final TargetMonitor targetMonitor;
+    /** Names the targets of the timer's entries (when watched) and of the attempts. */
+    private final TargetNames targetNames;
     /** The store's announcements of jobs committed unowned (transactional enqueue), until close. */
     private volatile JobStore.Subscription announcements = () -> {};
 
@@ -112,6 +120,11 @@ public final class Hourglass implements AutoCloseable {
                 Thread.ofPlatform().name("hourglass-background").daemon(true).factory());
         this.delays = new Delays(b.ticker);
         this.manualLoops = b.manualLoops ? new ManualLoops() : null;
+        TargetNames attemptTargets = new TargetNames(b.handlers);
+        this.targetNames = b.targetSettings != null ? attemptTargets : TargetNames.OFF;
+        this.targetMonitor = b.targetSettings == null ? null : new TargetMonitor(store,
+                b.targetSettings.withFromHistory(b.targetSettings.fromHistory() && b.deliveryHistory), wallClock,
+                config.nodeId(), b.targetPolicies, b.targetListener);
         Dispatcher.RetryScheduler retries = new Dispatcher.RetryScheduler() {
             @Override
             public String ownerFor(Instant dueAt) {
@@ -120,19 +133,38 @@ public final class Hourglass implements AutoCloseable {
 
             @Override
             public void retryCommitted(Job job, Instant dueAt) {
-                timer.add(TimerEntry.of(job, dueAt.toEpochMilli()));
+                timer.add(TimerEntry.of(job, dueAt.toEpochMilli(), targetNames));
             }
         };
         // Method references, because the timer and the dispatcher are built below: they are used only once a doubt
         // is settled, after start(). Entries read back from the store keep the timer's entry of the same claim.
         this.reconciler = new ClaimReconciler(config.nodeId(), store, this::putBackInTimer, this::resumeAttempt,
-                this::mayFire, b.ticker);
+                this::mayFire, b.ticker, targetNames);
         this.dispatcher = new Dispatcher(config, wallClock, committer, b.handlers, b.metrics, retries,
                 reconciler, new FairDispatchQueue(config.maxInFlight(), b.tenantShares, b.fairDispatch),
-                this::leaseHeld, delays, b.deliveryListener, b.deliveryHistory);
+                this::leaseHeld, delays, deliveryListener(b), b.deliveryHistory, attemptTargets);
+        if (targetMonitor != null) {
+            targetMonitor.holdWith(dispatcher.gate());
+            dispatcher.gate().onProbeResults(targetMonitor::probeEnded);
+        }
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
         this.loader = new HorizonLoader(config, wallClock, committer, timer, b.ticker, store,
-                reconciler::claimAnswerLost, b.metrics);
+                reconciler::claimAnswerLost, b.metrics, targetNames);
+    }
+
+    /**
+     * The builder's delivery listener, and the target monitor's feed when it counts this node's attempts itself (the
+     * history off); with the history on, the monitor reads every node's attempts from the store instead.
+     */
+    private DeliveryListener deliveryListener(Builder b) {
+        if (targetMonitor == null || targetMonitor.settings().fromHistory()) {
+            return b.deliveryListener;
+        }
+        DeliveryListener outer = b.deliveryListener;
+        return (job, attempt) -> {
+            targetMonitor.recordLocal(job.tenant(), attempt, wallClock.instant(), null);
+            outer.delivered(job, attempt);
+        };
     }
 
     private void start() {
@@ -145,6 +177,13 @@ public final class Hourglass implements AutoCloseable {
         if (manualLoops == null) {
             timer.start();
             delays.start();
+        }
+        if (targetMonitor != null) {
+            // Before the first claims: paused targets' jobs are held from the first due entry on.
+            targetMonitor.load();
+            if (manualLoops == null) {
+                targetMonitor.start();
+            }
         }
         // The first round runs before build() returns: after a restart, due jobs are back in the timer at once.
         loader.runRound(store.exclusive());
@@ -360,7 +399,7 @@ public final class Hourglass implements AutoCloseable {
             try {
                 if (r instanceof InsertResult.Created created) {
                     if (newJob.owner() != null) {
-                        timer.add(TimerEntry.of(created.job()));
+                        timer.add(TimerEntry.of(created.job(), targetNames));
                     }
                     metrics.jobCreated(created.job(), Duration.ofNanos(ticker.nanoTime() - calledAt));
                 }
@@ -438,6 +477,14 @@ public final class Hourglass implements AutoCloseable {
         return store.attempts(id, afterAttempt, limit);
     }
 
+    /**
+     * The target monitor: every target's alarm, counts and pause, and pause and resume by hand; empty when targets
+     * are not watched ({@link Builder#watchTargets}).
+     */
+    public Optional<TargetMonitor> targets() {
+        return Optional.ofNullable(targetMonitor);
+    }
+
     /** One page of jobs, in id order, filtered as {@code query} says. */
     public JobPage list(JobQuery query) {
         return store.list(query);
@@ -492,7 +539,7 @@ public final class Hourglass implements AutoCloseable {
             timer.remove(id);
             if (owner != null) {
                 Job j = changed.job();
-                timer.add(TimerEntry.of(j));
+                timer.add(TimerEntry.of(j, targetNames));
             }
         }
         return result;
@@ -569,6 +616,9 @@ public final class Hourglass implements AutoCloseable {
         }
         closed = true;
         announcements.close();
+        if (targetMonitor != null) {
+            targetMonitor.close();
+        }
         background.shutdown();
         awaitRoundInProgress();
         if (clockSync != null) {
@@ -621,6 +671,9 @@ public final class Hourglass implements AutoCloseable {
         private EngineMetrics metrics = EngineMetrics.NOOP;
         private DeliveryListener deliveryListener = DeliveryListener.NONE;
         private boolean deliveryHistory = true;
+        private TargetMonitor.Settings targetSettings;
+        private Function<String, TargetPolicy> targetPolicies = tenant -> TargetPolicy.DEFAULTS;
+        private TargetEventListener targetListener = event -> {};
         private TenantShares tenantShares = TenantShares.EQUAL;
         private boolean fairDispatch = true;
         private boolean manualLoops;
@@ -685,7 +738,23 @@ public final class Hourglass implements AutoCloseable {
             return this;
         }
 
-        /** Hears how every attempt's delivery went (the target monitor's feed). None by default. */
+        /**
+         * Watches every target (a tenant's webhook origin, an in-process handler): alarms when its error rate crosses
+         * its tenant's thresholds, pauses it when its tenant opted in, holds a paused target's due jobs, probes it, and
+         * lets an operator pause and resume it ({@link Hourglass#targets}). Off by default.
+         *
+         * @param policies each tenant's thresholds and auto-pause
+         * @param listener hears each change (raised, cleared, paused, resumed) once over the cluster
+         */
+        public Builder watchTargets(TargetMonitor.Settings settings, Function<String, TargetPolicy> policies,
+                TargetEventListener listener) {
+            this.targetSettings = Objects.requireNonNull(settings, "settings");
+            this.targetPolicies = Objects.requireNonNull(policies, "policies");
+            this.targetListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Hears how every attempt's delivery went. None by default. */
         public Builder deliveryListener(DeliveryListener value) {
             this.deliveryListener = Objects.requireNonNull(value, "deliveryListener");
             return this;

@@ -67,6 +67,28 @@ public interface JobStore extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no delivery history");
     }
 
+    /**
+     * The delivery history of every job and node, recorded with an end at or after {@code since}, in end order (then
+     * job and attempt), at most {@code limit}: what the target monitor reads to count each target's attempts over all
+     * nodes. A read beside the writer, through the history's index on the end time. Rows committed late (a batch
+     * whose commit took longer than others) may show up behind rows already read: readers overlap their windows.
+     *
+     * @throws UnsupportedOperationException if this store keeps no history (the default)
+     */
+    default List<FinishedAttempt> attemptsFinishedSince(Instant since, int limit) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no delivery history");
+    }
+
+    /**
+     * The state of every watched target ({@link TargetState}), of every tenant. Small: one row per target that was
+     * ever alarming or paused.
+     *
+     * @throws UnsupportedOperationException if this store keeps no target states (the default)
+     */
+    default List<TargetState> targetStates() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no target states");
+    }
+
     /** A short name for this kind of store, as a metric label: {@code sqlite}, {@code postgres}. */
     default String kind() {
         return getClass().getSimpleName();

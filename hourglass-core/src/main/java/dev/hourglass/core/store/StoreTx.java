@@ -76,6 +76,16 @@ public interface StoreTx {
      */
     int rescueExpired(RescueParams params);
 
+    /**
+     * Writes target states, each a compare-and-set: a state of version 1 is inserted if the target has none; a later
+     * version replaces the one just before it. Returns, per state, whether it was written (false: another node wrote
+     * this target's state first; read it again). Stores that keep no target states throw
+     * {@link UnsupportedOperationException}.
+     */
+    default List<Boolean> putTargetStates(List<TargetState> states) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps no target states");
+    }
+
     /** Deletes up to {@code limit} terminal jobs that finished before {@code finishedBefore}. */
     int pruneFinished(PruneParams params);
 }

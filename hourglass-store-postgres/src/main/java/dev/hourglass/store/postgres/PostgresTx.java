@@ -22,9 +22,11 @@ import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.TargetState;
 import dev.hourglass.store.jdbc.AttemptRows;
 import dev.hourglass.store.jdbc.StoreTxRules;
 import dev.hourglass.store.jdbc.StoreValues;
+import dev.hourglass.store.jdbc.TargetStateRows;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -154,6 +156,10 @@ final class PostgresTx implements StoreTx {
             + "SELECT r.id, r.started_at, r.ended_at, r.duration_us, r.attempt, r.status, done.tenant, r.node, "
             + "r.outcome, r.target, r.detail FROM done JOIN r ON r.id = done.id WHERE r.attempt IS NOT NULL) "
             + "SELECT id FROM done";
+
+    static final String ATTEMPTS_SINCE = "SELECT attempt, node, started_at, finished_at, outcome, status, target, "
+            + "detail, duration_us, job_id, tenant FROM job_attempts WHERE finished_at >= ? "
+            + "ORDER BY finished_at, job_id, attempt LIMIT ?";
 
     static final String ATTEMPTS = "SELECT attempt, node, started_at, finished_at, outcome, status, target, detail, "
             + "duration_us FROM job_attempts WHERE job_id = ? AND attempt > ? ORDER BY attempt LIMIT ?";
@@ -574,6 +580,27 @@ final class PostgresTx implements StoreTx {
             return results;
         } catch (SQLException e) {
             throw failed("finish of " + runs.size() + " runs", e);
+        }
+    }
+
+    @Override
+    public List<Boolean> putTargetStates(List<TargetState> states) {
+        List<Boolean> results = new ArrayList<>(states.size());
+        try {
+            for (TargetState state : states) {
+                String sql = state.version() == 1 ? TargetStateRows.INSERT_FIRST : TargetStateRows.REPLACE_PREVIOUS;
+                try (PreparedStatement write = statement(sql)) {
+                    if (state.version() == 1) {
+                        TargetStateRows.bindInsert(write, state);
+                    } else {
+                        TargetStateRows.bindReplace(write, state);
+                    }
+                    results.add(write.executeUpdate() == 1);
+                }
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("write of " + states.size() + " target states", e);
         }
     }
 

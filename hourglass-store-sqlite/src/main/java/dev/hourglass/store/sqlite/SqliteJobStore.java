@@ -8,6 +8,7 @@ import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.ClaimsOfParams;
 import dev.hourglass.core.store.Durability;
+import dev.hourglass.core.store.FinishedAttempt;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
@@ -18,8 +19,10 @@ import dev.hourglass.core.store.PendingCountParams;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.store.TargetState;
 import dev.hourglass.core.time.Ticker;
 import dev.hourglass.store.jdbc.AttemptRows;
+import dev.hourglass.store.jdbc.EpochMillis;
 import dev.hourglass.store.jdbc.JobPageQuery;
 import dev.hourglass.store.jdbc.JobPageQuery.RowSize;
 import dev.hourglass.store.jdbc.PendingCountQuery;
@@ -27,6 +30,7 @@ import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.jdbc.SqlFailures;
 import dev.hourglass.store.jdbc.SqlWork;
+import dev.hourglass.store.jdbc.TargetStateRows;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -406,6 +410,39 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
                     }
                 }
                 return attempts;
+            }
+        });
+    }
+
+    @Override
+    public List<FinishedAttempt> attemptsFinishedSince(Instant since, int limit) {
+        Objects.requireNonNull(since, "since");
+        return readSql("attempts finished since " + since, connection -> {
+            try (PreparedStatement select = connection.prepareStatement(SqliteTx.ATTEMPTS_SINCE)) {
+                select.setLong(1, EpochMillis.millis(since));
+                select.setInt(2, limit);
+                List<FinishedAttempt> attempts = new ArrayList<>();
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        attempts.add(new FinishedAttempt(new JobId(rs.getLong(10), rs.getLong(11)), rs.getString(12),
+                                AttemptRows.read(rs)));
+                    }
+                }
+                return attempts;
+            }
+        });
+    }
+
+    @Override
+    public List<TargetState> targetStates() {
+        return readSql("target states", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(TargetStateRows.SELECT_ALL);
+                    ResultSet rs = select.executeQuery()) {
+                List<TargetState> states = new ArrayList<>();
+                while (rs.next()) {
+                    states.add(TargetStateRows.read(rs));
+                }
+                return states;
             }
         });
     }

@@ -23,9 +23,11 @@ import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.TargetState;
 import dev.hourglass.store.jdbc.AttemptRows;
 import dev.hourglass.store.jdbc.StoreTxRules;
 import dev.hourglass.store.jdbc.StoreValues;
+import dev.hourglass.store.jdbc.TargetStateRows;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -104,6 +106,10 @@ final class SqliteTx implements StoreTx {
 
     static final String ATTEMPTS = "SELECT attempt, node, started_at, finished_at, outcome, status, target, detail, "
             + "duration_us FROM job_attempts WHERE job_seq = ? AND job_lo = ? AND attempt > ? ORDER BY attempt LIMIT ?";
+
+    static final String ATTEMPTS_SINCE = "SELECT attempt, node, started_at, finished_at, outcome, status, target, "
+            + "detail, duration_us, job_seq, job_lo, tenant FROM job_attempts WHERE finished_at >= ? "
+            + "ORDER BY finished_at, job_seq, attempt LIMIT ?";
 
     /** The history of the jobs a prune deleted, a job at a time through the primary key. */
     static final String PRUNE_ATTEMPTS = "DELETE FROM job_attempts WHERE job_seq = ? AND job_lo = ?";
@@ -420,6 +426,27 @@ final class SqliteTx implements StoreTx {
         }
         if (insert != null) {
             insert.executeBatch();
+        }
+    }
+
+    @Override
+    public List<Boolean> putTargetStates(List<TargetState> states) {
+        List<Boolean> results = new ArrayList<>(states.size());
+        try {
+            for (TargetState state : states) {
+                PreparedStatement write;
+                if (state.version() == 1) {
+                    write = statement(TargetStateRows.INSERT_FIRST);
+                    TargetStateRows.bindInsert(write, state);
+                } else {
+                    write = statement(TargetStateRows.REPLACE_PREVIOUS);
+                    TargetStateRows.bindReplace(write, state);
+                }
+                results.add(write.executeUpdate() == 1);
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("write of " + states.size() + " target states", e);
         }
     }
 
