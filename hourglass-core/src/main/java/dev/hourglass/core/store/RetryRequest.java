@@ -25,9 +25,19 @@ public record RetryRequest(JobId id, String tenant, Instant dueAt, int freshAtte
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(dueAt, "dueAt");
         Objects.requireNonNull(now, "now");
+        requireFreshAttempts(freshAttempts);
+    }
+
+    /**
+     * Returns {@code freshAttempts} if a retry may add that many attempts.
+     *
+     * @throws IllegalArgumentException unless it is between 1 and {@value #MAX_FRESH_ATTEMPTS}
+     */
+    public static int requireFreshAttempts(int freshAttempts) {
         if (freshAttempts < 1 || freshAttempts > MAX_FRESH_ATTEMPTS) {
             throw new IllegalArgumentException("freshAttempts must be between 1 and " + MAX_FRESH_ATTEMPTS + ", was "
                     + freshAttempts);
         }
+        return freshAttempts;
     }
 }
