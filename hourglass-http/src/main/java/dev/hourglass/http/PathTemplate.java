@@ -9,8 +9,8 @@ import java.util.Set;
  */
 final class PathTemplate {
     static final String UNMATCHED = "(unmatched)";
-    private static final Set<String> FIXED = Set.of("/healthz", "/readyz", "/v1/jobs", AdminApi.PREFIX,
-            "/v1/openapi.yaml");
+    private static final Set<String> FIXED = Set.of("/healthz", "/readyz", "/v1/jobs", "/v1/jobs/retry",
+            AdminApi.PREFIX, "/v1/openapi.yaml");
 
     private PathTemplate() {}
 
@@ -23,7 +23,11 @@ final class PathTemplate {
         if (rawPath.startsWith("/v1/jobs/")) {
             return switch (parts.length) {
                 case 4 -> "/v1/jobs/{id}";
-                case 5 -> parts[4].equals("reschedule") ? "/v1/jobs/{id}/reschedule" : UNMATCHED;
+                case 5 -> switch (parts[4]) {
+                    case "reschedule" -> "/v1/jobs/{id}/reschedule";
+                    case "retry" -> "/v1/jobs/{id}/retry";
+                    default -> UNMATCHED;
+                };
                 default -> UNMATCHED;
             };
         }
