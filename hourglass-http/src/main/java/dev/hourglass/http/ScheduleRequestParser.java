@@ -42,8 +42,8 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * Reads and validates what clients send: the body of {@code POST /v1/jobs} and of a reschedule, the
- * {@code Idempotency-Key} header, and the list query. One method per field, each naming the field and the rule it
+ * Reads and validates what clients send: the body of {@code POST /v1/jobs}, of a reschedule and of a bulk retry,
+ * the {@code Idempotency-Key} header, and the list query. One method per field, each naming the field and the rule it
  * checks; all broken rules of a request are reported together. Nothing here touches the engine: a request that
  * passes is handed over whole, one that fails is answered with a problem and never stored.
  *
