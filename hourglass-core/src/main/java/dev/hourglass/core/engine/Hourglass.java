@@ -469,7 +469,7 @@ public final class Hourglass implements AutoCloseable {
 
     /**
      * Retries by hand every FAILED job that {@code filter} selects, of every tenant, as {@link #retry(JobId, String)}
-     * does one: in transactions of at most {@value #RETRY_BATCH} jobs, each durable before the next is read, so a
+     * does one: in transactions of at most 500 jobs, each durable before the next is read, so a
      * failure part-way leaves the jobs already moved SCHEDULED. A job that fails again while this runs is not moved
      * twice (the jobs are taken in id order, once).
      *
@@ -519,7 +519,7 @@ public final class Hourglass implements AutoCloseable {
     /** {@link #retry(JobId, int, String)}, of a job of {@code tenant} (null: any tenant). */
     ChangeResult retry(JobId id, String tenant, int freshAttempts, String by) {
         ensureOpen();
-        Instant now = wallClock.instant();
+        Instant now = Instants.ceilMillis(wallClock.instant()); // whole ms as stored, rounded up: not due before now
         ChangeResult result = join(committer.retryFailed(new RetryRequest(id, tenant, now, freshAttempts, by, now)));
         if (result instanceof ChangeResult.Changed changed) {
             timer.remove(id); // a FAILED job has no entry; should a stale one be left, its token is now stale too
@@ -541,7 +541,7 @@ public final class Hourglass implements AutoCloseable {
             if (page.jobs().isEmpty()) {
                 break;
             }
-            Instant now = wallClock.instant();
+            Instant now = Instants.ceilMillis(wallClock.instant());
             List<RetryRequest> batch = new ArrayList<>(page.jobs().size());
             for (Job job : page.jobs()) {
                 batch.add(new RetryRequest(job.id(), tenant, now, freshAttempts, by, now));
