@@ -18,6 +18,7 @@ import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.model.TraceParent;
 import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.DeadLetterFilter;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.HeartbeatParams;
@@ -45,6 +46,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -253,6 +255,91 @@ abstract class EngineContract {
         } finally {
             pool.shutdown();
         }
+    }
+
+    /**
+     * Runs what is due until {@code done}, a bounded number of times: on PostgreSQL the store's announcement of a job
+     * made claimable (a retry by hand) may let the engine claim it on its own thread while a step runs, and the next
+     * step fires it.
+     */
+    private static void runDueUntil(ManualEngine engine, BooleanSupplier done) {
+        for (int i = 0; i < 50 && !done.getAsBoolean(); i++) {
+            engine.runDue();
+        }
+        assertThat(done.getAsBoolean()).as("done after running what is due").isTrue();
+    }
+
+    @Test
+    void aFailedJobRetriedByHandRunsAgainWithItsAttemptNumbersContinuing() {
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        ManualEngine engine = engine("a", ctx -> {
+            attempts.add(ctx.attempt());
+            return switch (ctx.attempt()) {
+                case 1 -> Outcome.failed("the receiver is gone");
+                case 2 -> Outcome.retry("the receiver is warming up");
+                default -> Outcome.succeeded();
+            };
+        });
+        JobId id = engine.hourglass().schedule(work("dead letter").withMaxAttempts(3), When.after(Duration.ZERO))
+                .job().id();
+        engine.runDue();
+        Job dead = engine.hourglass().getStatus(id).orElseThrow();
+        assertThat(dead.state()).isEqualTo(JobState.FAILED);
+        assertThat(dead.attempts()).isEqualTo(1);
+        assertThat(engine.hourglass().forTenant("someone-else").retry(id, "someone-else"))
+                .isInstanceOf(ChangeResult.NotFound.class);
+
+        engine.advance(Duration.ofMinutes(5));
+        ChangeResult retried = engine.hourglass().forTenant("default").retry(id, 2, "ops");
+
+        assertThat(retried).isInstanceOfSatisfying(ChangeResult.Changed.class, changed -> {
+            assertThat(changed.job().state()).isEqualTo(JobState.SCHEDULED);
+            assertThat(changed.job().dueAt()).isEqualTo(engine.now());
+            assertThat(changed.job().attempts()).isEqualTo(1);
+            assertThat(changed.job().maxAttempts()).isEqualTo(1 + 2);
+            assertThat(changed.job().lastError()).isEqualTo("the receiver is gone");
+        });
+        runDueUntil(engine, () -> attempts.size() == 2);
+        assertThat(stateOf(id)).as("attempt 2 asked for a retry").isEqualTo(JobState.SCHEDULED);
+        engine.advance(Duration.ofSeconds(2)); // past the backoff (1 s)
+        runDueUntil(engine, () -> stateOf(id) == JobState.SUCCEEDED);
+
+        assertThat(attempts).containsExactly(1, 2, 3);
+        Job done = engine.hourglass().getStatus(id).orElseThrow();
+        assertThat(done.attempts()).isEqualTo(3);
+        assertThat(engine.hourglass().retry(id, "ops")).as("only a FAILED job")
+                .isInstanceOf(ChangeResult.WrongState.class);
+        assertThat(engine.hourglass().retry(new JobIdGenerator(clock).next()))
+                .isInstanceOf(ChangeResult.NotFound.class);
+    }
+
+    @Test
+    void retryFailedMovesEveryFailedJobOfTheTenantThatTheFilterSelects() {
+        ManualEngine engine = engine("a", ctx -> ctx.attempt() == 1 ? Outcome.failed("no") : Outcome.succeeded());
+        List<JobId> mine = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            mine.add(engine.hourglass().schedule(work("mine " + i), When.after(Duration.ZERO)).job().id());
+        }
+        JobId theirs = engine.hourglass().schedule(work("theirs").withTenant("other"), When.after(Duration.ZERO))
+                .job().id();
+        JobId healthy = engine.hourglass().schedule(work("later"), When.after(Duration.ofHours(1))).job().id();
+        engine.runDue();
+        assertThat(mine).allSatisfy(id -> assertThat(stateOf(id)).isEqualTo(JobState.FAILED));
+        engine.advance(Duration.ofMinutes(1));
+
+        assertThat(engine.hourglass().forTenant("default")
+                .retryFailed(new DeadLetterFilter(null, null, engine.now()), "ops"))
+                .as("none finished since now").isZero();
+        assertThat(engine.hourglass().forTenant("default").retryFailed(DeadLetterFilter.ANY, "ops")).isEqualTo(3);
+        assertThat(stateOf(theirs)).isEqualTo(JobState.FAILED);
+        assertThat(stateOf(healthy)).isEqualTo(JobState.SCHEDULED);
+        runDueUntil(engine, () -> mine.stream().allMatch(id -> stateOf(id) == JobState.SUCCEEDED));
+        assertThat(mine).allSatisfy(id -> assertThat(runsOf(id)).isEqualTo(2));
+        assertThat(engine.hourglass().retryFailed(DeadLetterFilter.ANY, 1, "admin")).as("every tenant").isEqualTo(1);
+        assertThat(stateOf(theirs)).isEqualTo(JobState.SCHEDULED);
+        assertThat(store.find(theirs).orElseThrow().maxAttempts()).as("1 used + 1 fresh").isEqualTo(2);
+        assertThat(store.find(mine.getFirst()).orElseThrow().maxAttempts())
+                .as("1 used + the engine's default").isEqualTo(1 + EngineConfig.DEFAULT_MAX_ATTEMPTS);
     }
 
     @Test

@@ -9,7 +9,9 @@ import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.TraceParent;
 import dev.hourglass.core.store.AttemptRecord;
+import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.DeadLetterFilter;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
@@ -49,11 +51,14 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * POST   /v1/jobs                  schedule (201, or 200 for a repeat with the same Idempotency-Key and body)
- * GET    /v1/jobs?state=&amp;limit=&amp;cursor=&amp;include=   list, in id (creation) order
+ * GET    /v1/jobs?state=&amp;limit=&amp;cursor=&amp;include=&amp;target=&amp;outcome=&amp;since=
+ *                                  list, in id (creation) order
  * GET    /v1/jobs/{id}             status
  * DELETE /v1/jobs/{id}             cancel a SCHEDULED job
  * POST   /v1/jobs/{id}/reschedule  move a SCHEDULED job
  * GET    /v1/jobs/{id}/attempts    the job's delivery history, in attempt order
+ * POST   /v1/jobs/{id}/retry       retry a FAILED job by hand
+ * POST   /v1/jobs/retry            retry by hand every FAILED job a filter selects
  * GET    /healthz                  liveness: 200 while the server answers, whatever the store does
  * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached
  * GET    /v1/openapi.yaml          this API's contract (no key needed)
@@ -80,6 +85,7 @@ public final class ApiHandler {
     static final String JSON = "application/json";
     static final String PROBLEM_JSON = "application/problem+json";
     private static final String JOBS = "/v1/jobs";
+    private static final String RETRY = "retry";
 
     private final Hourglass hourglass;
     private final ScheduleRequestParser parser;
@@ -244,7 +250,10 @@ public final class ApiHandler {
             Tenant tenant = auth.tenant(ex);
             String rest = path.substring(JOBS.length() + 1);
             int slash = rest.indexOf('/');
-            if (slash < 0) {
+            if (rest.equals(RETRY)) { // not a job id: ids are UUIDs
+                allow(method, "POST");
+                retryFailed(ex, tenant.name());
+            } else if (slash < 0) {
                 switch (allow(method, "GET", "DELETE")) {
                     case "GET" -> get(ex, tenant.name(), jobId(rest));
                     default -> cancel(ex, tenant.name(), jobId(rest));
@@ -255,6 +264,9 @@ public final class ApiHandler {
             } else if (rest.substring(slash).equals("/attempts")) {
                 allow(method, "GET");
                 attempts(ex, tenant.name(), jobId(rest.substring(0, slash)));
+            } else if (rest.substring(slash).equals("/" + RETRY)) {
+                allow(method, "POST");
+                retry(ex, tenant.name(), jobId(rest.substring(0, slash)));
             } else {
                 throw notFound(path);
             }
@@ -314,7 +326,8 @@ public final class ApiHandler {
      */
     private void list(HttpCall ex, String tenant) throws IOException {
         ListQuery q = parser.listQuery(ex.rawQuery());
-        JobQuery query = new JobQuery(tenant, q.state(), q.after(), q.limit(), q.payloads(), DEFAULT_MAX_PAGE_BYTES);
+        JobQuery query = new JobQuery(tenant, q.state(), q.after(), q.limit(), q.payloads(), DEFAULT_MAX_PAGE_BYTES)
+                .filtered(q.deadLetters());
         JobPage page = deadline.call(() -> hourglass.list(query));
         ex.respond(200, Map.of("Content-Type", JSON), out -> pageWriter.write(page, q.payloads(), out));
     }
@@ -334,7 +347,28 @@ public final class ApiHandler {
 
     private void cancel(HttpCall ex, String tenant, JobId id) throws IOException {
         ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant).cancel(id));
-        send(ex, 200, jobJson.job(changed(result, id, "cancelled")), Map.of());
+        send(ex, 200, jobJson.job(changed(result, id, JobState.SCHEDULED, "cancelled")), Map.of());
+    }
+
+    /**
+     * A FAILED job runs again, due now, with the engine's default number of attempts on top of those it used (its
+     * attempt numbers continue). The retry is recorded as the tenant's whose key asked. No body is read. Not a
+     * quota matter: the job was admitted when it was scheduled, and a retry adds no schedule.
+     */
+    private void retry(HttpCall ex, String tenant, JobId id) throws IOException {
+        ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant).retry(id, tenant));
+        send(ex, 200, jobJson.job(changed(result, id, JobState.FAILED, "retried")), Map.of());
+    }
+
+    /**
+     * Retries by hand every FAILED job of the tenant that the body's filters select, in bounded transactions; answers
+     * how many were moved. Bounded by the store timeout like every call: past it the answer is a 503, and the jobs
+     * moved until then stay moved (each batch is committed before the next is read).
+     */
+    private void retryFailed(HttpCall ex, String tenant) throws IOException {
+        DeadLetterFilter filter = parser.retryFilter(jsonBody(ex));
+        int retried = deadline.call(() -> hourglass.forTenant(tenant).retryFailed(filter, tenant));
+        send(ex, 200, jobJson.retried(retried), Map.of());
     }
 
     /** A reschedule passes the same quotas as a schedule where they apply ({@link QuotaGate#admitReschedule}). */
@@ -346,7 +380,7 @@ public final class ApiHandler {
             throw overQuota(refusal, "the job was not changed");
         }
         ChangeResult result = deadline.call(() -> hourglass.forTenant(tenant.name()).reschedule(id, when));
-        send(ex, 200, jobJson.job(changed(result, id, "rescheduled")), Map.of());
+        send(ex, 200, jobJson.job(changed(result, id, JobState.SCHEDULED, "rescheduled")), Map.of());
     }
 
     /**
@@ -379,13 +413,17 @@ public final class ApiHandler {
         return ApiProblem.of(503, "store-unavailable", "Service unavailable", detail).withHeader("Retry-After", "1");
     }
 
-    /** The job after a cancel or reschedule, or the problem: 404 unknown, 409 naming the state it is in. */
-    private static Job changed(ChangeResult result, JobId id, String verb) {
+    /**
+     * The job after a cancel, reschedule or retry, or the problem: 404 unknown, 409 naming the state it is in
+     * ({@code needed}: the state the change needs).
+     */
+    private static Job changed(ChangeResult result, JobId id, JobState needed, String verb) {
         return switch (result) {
             case ChangeResult.Changed changed -> changed.job();
             case ChangeResult.NotFound notFound -> throw unknownJob(id.toString());
-            case ChangeResult.WrongState wrong -> throw ApiProblem.of(409, "wrong-state", "Job not scheduled",
-                    "job " + id + " is " + wrong.job().state() + "; only a SCHEDULED job can be " + verb)
+            case ChangeResult.WrongState wrong -> throw ApiProblem.of(409, "wrong-state",
+                    "Job not " + needed.name().toLowerCase(java.util.Locale.ROOT),
+                    "job " + id + " is " + wrong.job().state() + "; only a " + needed + " job can be " + verb)
                     .withExtension("jobId", id.toString())
                     .withExtension("state", wrong.job().state().name())
                     .exception();

@@ -136,6 +136,11 @@ public final class JobJson {
         return node;
     }
 
+    /** The answer to a retry by hand of many jobs: {@code {"retried": n}}. */
+    public ObjectNode retried(int retried) {
+        return json.createObjectNode().put("retried", retried);
+    }
+
     public ObjectNode health() {
         return json.createObjectNode().put("status", "ok");
     }

@@ -9,8 +9,8 @@ import java.util.Set;
  */
 final class PathTemplate {
     static final String UNMATCHED = "(unmatched)";
-    private static final Set<String> FIXED = Set.of("/healthz", "/readyz", "/v1/jobs", AdminApi.PREFIX,
-            "/v1/openapi.yaml");
+    private static final Set<String> FIXED = Set.of("/healthz", "/readyz", "/v1/jobs", "/v1/jobs/retry",
+            AdminApi.PREFIX, "/v1/openapi.yaml");
 
     private PathTemplate() {}
 
@@ -26,6 +26,7 @@ final class PathTemplate {
                 case 5 -> switch (parts[4]) {
                     case "reschedule" -> "/v1/jobs/{id}/reschedule";
                     case "attempts" -> "/v1/jobs/{id}/attempts";
+                    case "retry" -> "/v1/jobs/{id}/retry";
                     default -> UNMATCHED;
                 };
                 default -> UNMATCHED;

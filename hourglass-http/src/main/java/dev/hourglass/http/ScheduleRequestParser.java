@@ -4,11 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hourglass.core.api.DeliveryAttempt;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.When;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.store.DeadLetterFilter;
 import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.Rfc3339;
 import dev.hourglass.webhook.WebhookHandler;
@@ -40,8 +42,8 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * Reads and validates what clients send: the body of {@code POST /v1/jobs} and of a reschedule, the
- * {@code Idempotency-Key} header, and the list query. One method per field, each naming the field and the rule it
+ * Reads and validates what clients send: the body of {@code POST /v1/jobs}, of a reschedule and of a bulk retry,
+ * the {@code Idempotency-Key} header, and the list query. One method per field, each naming the field and the rule it
  * checks; all broken rules of a request are reported together. Nothing here touches the engine: a request that
  * passes is handed over whole, one that fails is answered with a problem and never stored.
  *
@@ -54,8 +56,14 @@ public final class ScheduleRequestParser {
     static final Set<String> RESCHEDULE_FIELDS = Set.of("delaySeconds", "runAt");
     static final Set<String> TARGET_FIELDS = Set.of("type", "url", "headers");
     static final Set<String> BACKOFF_FIELDS = Set.of("initialSeconds", "maxSeconds");
-    static final Set<String> LIST_PARAMETERS = Set.of("state", "limit", "cursor", "include");
     static final Set<String> ATTEMPT_PARAMETERS = Set.of("limit", "cursor");
+    static final Set<String> LIST_PARAMETERS =
+            Set.of("state", "limit", "cursor", "include", "target", "outcome", "since");
+    static final Set<String> RETRY_FIELDS = Set.of("target", "outcome", "since");
+    /** The longest {@code target} filter: an origin ({@code scheme://host:port}) is far shorter. */
+    static final int MAX_TARGET_FILTER_LENGTH = 2_048;
+    private static final String OUTCOMES = Arrays.stream(DeliveryAttempt.Result.values())
+            .map(DeliveryAttempt.Result::label).collect(Collectors.joining(", "));
 
     static final int MIN_ATTEMPTS = 1;
     static final int MAX_ATTEMPTS = 1_000;
@@ -84,9 +92,10 @@ public final class ScheduleRequestParser {
 
     /**
      * A valid list query. {@code state} and {@code after} may be null; {@code payloads}: the page carries the jobs'
-     * payloads ({@code include=payload}).
+     * payloads ({@code include=payload}); {@code deadLetters}: the filters on the last delivery and the finish time
+     * ({@code target}, {@code outcome}, {@code since}), {@link DeadLetterFilter#ANY} when none is given.
      */
-    public record ListQuery(JobState state, int limit, JobId after, boolean payloads) {}
+    public record ListQuery(JobState state, int limit, JobId after, boolean payloads, DeadLetterFilter deadLetters) {}
 
     /** A page of a job's delivery history: the attempts numbered above {@code afterAttempt}, at most {@code limit}. */
     public record AttemptsQuery(int afterAttempt, int limit) {}
@@ -136,8 +145,8 @@ public final class ScheduleRequestParser {
     }
 
     /**
-     * Parses the query of {@code GET /v1/jobs}: {@code state}, {@code limit}, {@code cursor}, {@code include}; all
-     * optional.
+     * Parses the query of {@code GET /v1/jobs}: {@code state}, {@code limit}, {@code cursor}, {@code include}, and the
+     * dead-letter filters {@code target}, {@code outcome}, {@code since}; all optional.
      */
     public ListQuery listQuery(String rawQuery) {
         Map<String, String> params = queryParameters(rawQuery);
@@ -151,8 +160,38 @@ public final class ScheduleRequestParser {
         int limit = limitParameter(given(params, "limit"), errors);
         JobId after = cursorParameter(given(params, "cursor"), errors);
         boolean payloads = includeParameter(given(params, "include"), errors);
+        DeadLetterFilter deadLetters = new DeadLetterFilter(targetFilter(given(params, "target"), errors),
+                outcomeFilter(given(params, "outcome"), errors), sinceFilter(given(params, "since"), errors));
         errors.throwIfAny();
-        return new ListQuery(state, limit, after, payloads);
+        return new ListQuery(state, limit, after, payloads, deadLetters);
+    }
+
+    /**
+     * Parses the body of {@code POST /v1/jobs/retry}: which FAILED jobs to retry, by the same filters as the list
+     * ({@code target}, {@code outcome}, {@code since}; all optional, each a string).
+     */
+    public DeadLetterFilter retryFilter(byte[] body) {
+        ObjectNode root = object(body);
+        Errors errors = new Errors();
+        unknownFields(root, RETRY_FIELDS, "", errors);
+        String target = targetFilter(stringField(root, "target", errors), errors);
+        DeliveryAttempt.Result outcome = outcomeFilter(stringField(root, "outcome", errors), errors);
+        Instant since = sinceFilter(stringField(root, "since", errors), errors);
+        errors.throwIfAny();
+        return new DeadLetterFilter(target, outcome, since);
+    }
+
+    /** A filter's string field; null when absent or JSON null, or not a string (then reported). */
+    private static String stringField(ObjectNode root, String field, Errors errors) {
+        JsonNode node = present(root.get(field));
+        if (node == null) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            errors.add(field, "must be a string, was " + kind(node));
+            return null;
+        }
+        return node.textValue();
     }
 
     /** The query of {@code GET /v1/jobs/{id}/attempts}: {@code limit} and {@code cursor} (an attempt number). */
@@ -527,6 +566,52 @@ public final class ScheduleRequestParser {
         } catch (IllegalArgumentException e) {
             errors.add("state", "must be one of " + Arrays.toString(JobState.values()) + ", was \""
                     + abbreviate(value) + "\"");
+            return null;
+        }
+    }
+
+    /**
+     * {@code target}: optional, matched exactly against where a job's last attempt went (a webhook's origin,
+     * {@code https://host:443}). Control characters are refused: no target holds one, and a store cannot compare a
+     * NUL.
+     */
+    private static String targetFilter(String value, Errors errors) {
+        if (value == null) {
+            return null;
+        }
+        if (value.length() > MAX_TARGET_FILTER_LENGTH || value.chars().anyMatch(Character::isISOControl)) {
+            errors.add("target", "must be a target as a job's last attempt names it (a webhook's origin, e.g. "
+                    + "https://example.com:443), at most " + MAX_TARGET_FILTER_LENGTH
+                    + " characters and no control characters");
+            return null;
+        }
+        return value;
+    }
+
+    /** {@code outcome}: optional, how a job's last attempt ended, one of the outcome labels (any case). */
+    private static DeliveryAttempt.Result outcomeFilter(String value, Errors errors) {
+        if (value == null) {
+            return null;
+        }
+        for (DeliveryAttempt.Result outcome : DeliveryAttempt.Result.values()) {
+            if (outcome.label().equalsIgnoreCase(value)) {
+                return outcome;
+            }
+        }
+        errors.add("outcome", "must be one of " + OUTCOMES + ", was \"" + abbreviate(value) + "\"");
+        return null;
+    }
+
+    /** {@code since}: optional, an RFC 3339 timestamp: only jobs that finished at or after it. */
+    private static Instant sinceFilter(String value, Errors errors) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Rfc3339.parseCeilMillis(value);
+        } catch (DateTimeParseException | ArithmeticException e) {
+            errors.add("since", "must be an RFC 3339 timestamp with a four-digit year (e.g. 2026-11-26T17:00:00Z), "
+                    + "was \"" + abbreviate(value) + "\"");
             return null;
         }
     }

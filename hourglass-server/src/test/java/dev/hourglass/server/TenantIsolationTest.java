@@ -66,7 +66,8 @@ class TenantIsolationTest {
         List<Response> asB = List.of(
                 api.get(path, bearer(keyB)),
                 api.delete(path, bearer(keyB)),
-                api.post(path + "/reschedule", "{\"delaySeconds\": 1}", bearer(keyB)));
+                api.post(path + "/reschedule", "{\"delaySeconds\": 1}", bearer(keyB)),
+                api.post(path + "/retry", "", bearer(keyB)));
         for (Response r : asB) {
             BadInputTest.assertProblem(r, 404, "no job with id " + id);
             assertThat(r.json().get("type")).isEqualTo(unknown.json().get("type"));

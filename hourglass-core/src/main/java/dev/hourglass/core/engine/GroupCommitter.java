@@ -10,6 +10,7 @@ import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.RescheduleRequest;
+import dev.hourglass.core.store.RetryRequest;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
@@ -52,7 +53,8 @@ import org.slf4j.LoggerFactory;
  *       a transaction it is committed or failed like any other, and its future says which;</li>
  *   <li>the thread never dies of a failed batch, whatever the store throws (an {@link Error} too): otherwise every
  *       later caller would wait forever;</li>
- *   <li>the commit is fsync'd if any operation in it was promised to a caller (insert, cancel, reschedule).</li>
+ *   <li>the commit is fsync'd if any operation in it was promised to a caller (insert, cancel, reschedule, retry by
+ *       hand).</li>
  * </ul>
  */
 final class GroupCommitter implements AutoCloseable {
@@ -73,6 +75,8 @@ final class GroupCommitter implements AutoCloseable {
     private record CancelOp(CancelRequest request, CompletableFuture<ChangeResult> future) implements Op {}
 
     private record RescheduleOp(RescheduleRequest request, CompletableFuture<ChangeResult> future) implements Op {}
+
+    private record RetryOp(RetryRequest request, CompletableFuture<ChangeResult> future) implements Op {}
 
     private record TaskOp(Function<StoreTx, Object> work, Durability durability, CompletableFuture<Object> future)
             implements Op {}
@@ -150,6 +154,10 @@ final class GroupCommitter implements AutoCloseable {
         return enqueue(new RescheduleOp(request, new CompletableFuture<>()));
     }
 
+    CompletableFuture<ChangeResult> retryFailed(RetryRequest request) {
+        return enqueue(new RetryOp(request, new CompletableFuture<>()));
+    }
+
     /** Runs arbitrary store work (claims, heartbeats, rescue, pruning) in the next transaction. */
     @SuppressWarnings("unchecked")
     <R> CompletableFuture<R> task(Durability durability, Function<StoreTx, R> work) {
@@ -210,11 +218,11 @@ final class GroupCommitter implements AutoCloseable {
      * Gathers the callers the last commit released. With N callers each waiting for its own commit, a commit of n
      * releases n of them; by the time they have scheduled again the writer has already taken the few that were
      * left over and committed them alone, so batches alternate between big and small and average well below N.
-     * So when a batch of caller-acknowledged writes (inserts, cancels, reschedules) is smaller than the last batch,
-     * the writer waits for more, until the batch is as large as the last one, or a quarter of the last commit's
-     * time has passed, or {@link #maxGatherNanos}, whichever is first. Batches then stay close to N, so the same
-     * callers need fewer commits. A batch with a start, finish or task in it is never held back (firing and leases
-     * do not wait), and a lone caller never waits (the last batch was 1). Measured in docs/perf-log.md.
+     * So when a batch of caller-acknowledged writes (inserts, cancels, reschedules, retries by hand) is smaller than
+     * the last batch, the writer waits for more, until the batch is as large as the last one, or a quarter of the
+     * last commit's time has passed, or {@link #maxGatherNanos}, whichever is first. Batches then stay close to N, so
+     * the same callers need fewer commits. A batch with a start, finish or task in it is never held back (firing and
+     * leases do not wait), and a lone caller never waits (the last batch was 1). Measured in docs/perf-log.md.
      */
     private void gather(List<Op> batch) throws InterruptedException {
         int expected = Math.min(lastBatch, maxBatch);
@@ -237,7 +245,8 @@ final class GroupCommitter implements AutoCloseable {
     }
 
     private static boolean acknowledged(Op op) {
-        return op instanceof InsertOp || op instanceof CancelOp || op instanceof RescheduleOp;
+        return op instanceof InsertOp || op instanceof CancelOp || op instanceof RescheduleOp
+                || op instanceof RetryOp;
     }
 
     private void commit(List<Op> batch) {
@@ -353,7 +362,7 @@ final class GroupCommitter implements AutoCloseable {
 
     private static Durability durabilityOf(List<Op> batch) {
         for (Op op : batch) {
-            if (op instanceof InsertOp || op instanceof CancelOp || op instanceof RescheduleOp
+            if (op instanceof InsertOp || op instanceof CancelOp || op instanceof RescheduleOp || op instanceof RetryOp
                     || (op instanceof TaskOp t && t.durability() == Durability.FSYNC)) {
                 return Durability.FSYNC;
             }
@@ -382,6 +391,7 @@ final class GroupCommitter implements AutoCloseable {
         List<InsertOp> inserts = new ArrayList<>();
         List<CancelOp> cancels = new ArrayList<>();
         List<RescheduleOp> reschedules = new ArrayList<>();
+        List<RetryOp> retries = new ArrayList<>();
         List<StartOp> starts = new ArrayList<>();
         List<FinishOp> finishes = new ArrayList<>();
         List<TaskOp> tasks = new ArrayList<>();
@@ -390,6 +400,7 @@ final class GroupCommitter implements AutoCloseable {
                 case InsertOp o -> inserts.add(o);
                 case CancelOp o -> cancels.add(o);
                 case RescheduleOp o -> reschedules.add(o);
+                case RetryOp o -> retries.add(o);
                 case StartOp o -> starts.add(o);
                 case FinishOp o -> finishes.add(o);
                 case TaskOp o -> tasks.add(o);
@@ -405,6 +416,10 @@ final class GroupCommitter implements AutoCloseable {
         if (!reschedules.isEmpty()) {
             complete(done, reschedules, applyKind(reschedules,
                     ops -> tx.reschedule(ops.stream().map(RescheduleOp::request).toList())));
+        }
+        if (!retries.isEmpty()) {
+            complete(done, retries, applyKind(retries,
+                    ops -> tx.retryFailed(ops.stream().map(RetryOp::request).toList())));
         }
         if (!starts.isEmpty()) {
             complete(done, starts, applyKind(starts, ops -> tx.start(ops.stream().map(StartOp::run).toList())));

@@ -8,10 +8,12 @@ import dev.hourglass.core.api.When;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobIdGenerator;
+import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
+import dev.hourglass.core.store.DeadLetterFilter;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.InvalidDataException;
@@ -20,6 +22,7 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
+import dev.hourglass.core.store.RetryRequest;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.TransactionalInsert;
@@ -33,6 +36,7 @@ import dev.hourglass.core.time.Ticker;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,6 +75,8 @@ public final class Hourglass implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Hourglass.class);
     /** How long {@link #close} waits for a horizon round that is running; a healthy round takes milliseconds. */
     private static final Duration ROUND_AT_CLOSE = Duration.ofSeconds(5);
+    /** How many FAILED jobs a bulk retry by hand moves per transaction (see {@link #retryFailed}). */
+    static final int RETRY_BATCH = 500;
 
     private final EngineConfig config;
     private final JobStore store;
@@ -100,6 +106,8 @@ public final class Hourglass implements AutoCloseable {
     private final TargetNames targetNames;
     /** The store's announcements of jobs committed unowned (transactional enqueue), until close. */
     private volatile JobStore.Subscription announcements = () -> {};
+    /** Claims unowned jobs due soon at once (announced ones, retried ones); set by {@link #start}. */
+    private volatile EarlyClaims earlyClaims;
 
     private Hourglass(Builder b) {
         this.config = b.config.validate();
@@ -197,6 +205,7 @@ public final class Hourglass implements AutoCloseable {
         // A job committed in a caller's transaction is unowned: claim it at once if it is due soon, on the loader's
         // thread, rather than at the next round.
         EarlyClaims early = new EarlyClaims(wallClock, config.horizon(), background, loader::claimNow);
+        earlyClaims = early;
         announcements = store.onNewJobs(early::announced);
         log.info("Hourglass node {} started (horizon {}, lease {}{})", config.nodeId(), config.horizon(),
                 config.leaseTtl(), manualLoops == null ? "" : ", loops driven manually");
@@ -461,6 +470,63 @@ public final class Hourglass implements AutoCloseable {
         return reschedule(id, null, when);
     }
 
+    /**
+     * Retries a FAILED job by hand ({@link dev.hourglass.core.model.Transition#RETRY_BY_HAND}): it is SCHEDULED
+     * again, due now, with the engine's default number of attempts ({@link EngineConfig#defaultMaxAttempts}) on top
+     * of those it used; the store records no one as having asked. See {@link #retry(JobId, int, String)}.
+     */
+    public ChangeResult retry(JobId id) {
+        return retry(id, null);
+    }
+
+    /** {@link #retry(JobId)}, recording {@code by} (an operator, a tenant) as who asked. */
+    public ChangeResult retry(JobId id, String by) {
+        return retry(id, config.defaultMaxAttempts(), by);
+    }
+
+    /**
+     * Retries a FAILED job by hand: it becomes SCHEDULED, unowned and due now, and this node claims it at once
+     * (another node may claim it first). Its attempt numbers continue where they stopped: a job that failed after 5
+     * attempts runs attempt 6 next, and may run {@code freshAttempts} more before it fails again. Its last error is
+     * kept until an attempt replaces it. Returns after the change is durable, like {@link #cancel}.
+     *
+     * <p>Why fresh attempts are counted from the attempts used rather than reset: the attempt number stays unique per
+     * job (the delivery history and receivers' idempotency keys, {@code <job id>:<attempt>}, rely on it), and the
+     * job's {@code maxAttempts} still says when it gives up. The default ({@link #retry(JobId, String)}) is the
+     * engine's default budget, not the job's own {@code maxAttempts}: that value already counts the attempts used,
+     * and grows with every retry by hand.
+     *
+     * @param freshAttempts how many more attempts the job may make, 1 to {@value RetryRequest#MAX_FRESH_ATTEMPTS}
+     * @param by who asked, as the store records it ({@code retried_by}); null when not said
+     * @return {@link ChangeResult.Changed} (now SCHEDULED), {@link ChangeResult.WrongState} (not FAILED) or
+     *     {@link ChangeResult.NotFound}
+     * @throws IllegalArgumentException when {@code freshAttempts} is out of range
+     * @throws dev.hourglass.core.store.InvalidDataException when the store cannot keep {@code by} (a NUL in it)
+     */
+    public ChangeResult retry(JobId id, int freshAttempts, String by) {
+        return retry(id, null, freshAttempts, by);
+    }
+
+    /**
+     * Retries by hand every FAILED job that {@code filter} selects, of every tenant, as {@link #retry(JobId, String)}
+     * does one: in transactions of at most 500 jobs, each durable before the next is read, so a
+     * failure part-way leaves the jobs already moved SCHEDULED. A job that fails again while this runs is not moved
+     * twice (the jobs are taken in id order, once).
+     *
+     * @return how many jobs were moved to SCHEDULED
+     */
+    public int retryFailed(DeadLetterFilter filter, String by) {
+        return retryFailed(null, filter, config.defaultMaxAttempts(), by);
+    }
+
+    /**
+     * {@link #retryFailed(DeadLetterFilter, String)} with {@code freshAttempts} each, as in
+     * {@link #retry(JobId, int, String)}.
+     */
+    public int retryFailed(DeadLetterFilter filter, int freshAttempts, String by) {
+        return retryFailed(null, filter, freshAttempts, by);
+    }
+
     /** The job as the store holds it now, or empty if there is none (or it was pruned after the retention). */
     public Optional<Job> getStatus(JobId id) {
         return store.find(id);
@@ -507,6 +573,67 @@ public final class Hourglass implements AutoCloseable {
             metrics.jobCancelled(changed.job());
         }
         return result;
+    }
+
+    /** {@link #retry(JobId, int, String)}, of a job of {@code tenant} (null: any tenant). */
+    ChangeResult retry(JobId id, String tenant, int freshAttempts, String by) {
+        ensureOpen();
+        Instant now = Instants.ceilMillis(wallClock.instant()); // whole ms as stored, rounded up: not due before now
+        ChangeResult result = join(committer.retryFailed(new RetryRequest(id, tenant, now, freshAttempts, by, now)));
+        if (result instanceof ChangeResult.Changed changed) {
+            timer.remove(id); // a FAILED job has no entry; should a stale one be left, its token is now stale too
+            claimSoon(changed.job().dueAt());
+        }
+        return result;
+    }
+
+    /** {@link #retryFailed(DeadLetterFilter, int, String)}, of the jobs of {@code tenant} (null: every tenant). */
+    int retryFailed(String tenant, DeadLetterFilter filter, int freshAttempts, String by) {
+        Objects.requireNonNull(filter, "filter");
+        ensureOpen();
+        RetryRequest.requireFreshAttempts(freshAttempts); // before anything is read
+        JobQuery query = new JobQuery(tenant, JobState.FAILED, null, RETRY_BATCH, false, JobQuery.UNBOUNDED)
+                .filtered(filter);
+        int moved = 0;
+        while (true) {
+            JobPage page = store.list(query);
+            if (page.jobs().isEmpty()) {
+                break;
+            }
+            Instant now = Instants.ceilMillis(wallClock.instant());
+            List<RetryRequest> batch = new ArrayList<>(page.jobs().size());
+            for (Job job : page.jobs()) {
+                batch.add(new RetryRequest(job.id(), tenant, now, freshAttempts, by, now));
+            }
+            List<ChangeResult> results = join(committer.task(Durability.FSYNC, tx -> tx.retryFailed(batch)));
+            int changed = 0;
+            for (ChangeResult result : results) {
+                if (result instanceof ChangeResult.Changed) {
+                    changed++;
+                }
+            }
+            if (changed > 0) {
+                moved += changed;
+                claimSoon(now);
+            }
+            if (page.next() == null) {
+                break;
+            }
+            query = query.withCursor(page.next());
+        }
+        return moved;
+    }
+
+    /**
+     * Jobs due at {@code dueAt} were committed unowned (retried by hand): claim them now if they are due soon, on the
+     * loader's thread, rather than at the next horizon round. On PostgreSQL the store also announces them to every
+     * node; the claims coalesce.
+     */
+    private void claimSoon(Instant dueAt) {
+        EarlyClaims early = earlyClaims;
+        if (early != null && manualLoops == null) { // driven loops: the driver's next horizon round claims them
+            early.announced(dueAt);
+        }
     }
 
     /** {@link #reschedule}, of a job of {@code tenant} (null: any tenant). */

@@ -6,6 +6,7 @@ import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.store.ChangeResult;
 import java.util.List;
+import dev.hourglass.core.store.DeadLetterFilter;
 import java.util.Optional;
 
 /**
@@ -30,6 +31,31 @@ public final class TenantScope {
     /** {@link Hourglass#reschedule}, of this tenant's job only. */
     public ChangeResult reschedule(JobId id, When when) {
         return hourglass.reschedule(id, tenant, when);
+    }
+
+    /** {@link Hourglass#retry(JobId)}, of this tenant's job only. */
+    public ChangeResult retry(JobId id) {
+        return retry(id, null);
+    }
+
+    /** {@link Hourglass#retry(JobId, String)}, of this tenant's job only. */
+    public ChangeResult retry(JobId id, String by) {
+        return retry(id, hourglass.config().defaultMaxAttempts(), by);
+    }
+
+    /** {@link Hourglass#retry(JobId, int, String)}, of this tenant's job only. */
+    public ChangeResult retry(JobId id, int freshAttempts, String by) {
+        return hourglass.retry(id, tenant, freshAttempts, by);
+    }
+
+    /** {@link Hourglass#retryFailed(DeadLetterFilter, String)}, of this tenant's jobs only. */
+    public int retryFailed(DeadLetterFilter filter, String by) {
+        return retryFailed(filter, hourglass.config().defaultMaxAttempts(), by);
+    }
+
+    /** {@link Hourglass#retryFailed(DeadLetterFilter, int, String)}, of this tenant's jobs only. */
+    public int retryFailed(DeadLetterFilter filter, int freshAttempts, String by) {
+        return hourglass.retryFailed(tenant, filter, freshAttempts, by);
     }
 
     /** {@link Hourglass#getStatus}, of this tenant's job only. */

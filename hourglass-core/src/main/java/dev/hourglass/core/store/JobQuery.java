@@ -1,8 +1,10 @@
 package dev.hourglass.core.store;
 
+import dev.hourglass.core.api.DeliveryAttempt;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
+import java.time.Instant;
 
 /**
  * A page of jobs in id (creation) order, bounded by a row count and by a byte budget.
@@ -19,8 +21,13 @@ import dev.hourglass.core.model.JobState;
  * @param limit page size, 1..1000
  * @param payloads whether the page carries the jobs' payloads (read and counted against the budget)
  * @param maxBytes the byte budget of the page, at least 1 ({@link #UNBOUNDED}: no budget)
+ * @param target only jobs whose last recorded attempt went to exactly this target, or null for all (see
+ *     {@link DeadLetterFilter})
+ * @param outcome only jobs whose last recorded attempt ended so, or null for all
+ * @param finishedSince only jobs that finished at or after this instant, or null for all
  */
-public record JobQuery(String tenant, JobState state, JobId after, int limit, boolean payloads, long maxBytes) {
+public record JobQuery(String tenant, JobState state, JobId after, int limit, boolean payloads, long maxBytes,
+        String target, DeliveryAttempt.Result outcome, Instant finishedSince) {
     public static final int MAX_LIMIT = 1000;
     /** No byte budget: the page ends at {@code limit} rows only. */
     public static final long UNBOUNDED = Long.MAX_VALUE;
@@ -39,9 +46,30 @@ public record JobQuery(String tenant, JobState state, JobId after, int limit, bo
         }
     }
 
+    /** Without the dead-letter filters. */
+    public JobQuery(String tenant, JobState state, JobId after, int limit, boolean payloads, long maxBytes) {
+        this(tenant, state, after, limit, payloads, maxBytes, null, null, null);
+    }
+
     /** Every row up to {@code limit}, with its payload, and no byte budget. */
     public JobQuery(String tenant, JobState state, JobId after, int limit) {
         this(tenant, state, after, limit, true, UNBOUNDED);
+    }
+
+    /** This query, filtered as well by {@code filter} (replacing the dead-letter filters it had). */
+    public JobQuery filtered(DeadLetterFilter filter) {
+        return new JobQuery(tenant, state, after, limit, payloads, maxBytes, filter.target(), filter.outcome(),
+                filter.finishedSince());
+    }
+
+    /** This query after {@code cursor}: its next page. */
+    public JobQuery withCursor(JobId cursor) {
+        return new JobQuery(tenant, state, cursor, limit, payloads, maxBytes, target, outcome, finishedSince);
+    }
+
+    /** The dead-letter filters of this query. */
+    public DeadLetterFilter deadLetters() {
+        return new DeadLetterFilter(target, outcome, finishedSince);
     }
 
     /**

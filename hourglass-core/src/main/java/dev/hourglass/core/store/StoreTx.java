@@ -46,6 +46,16 @@ public interface StoreTx {
     List<ChangeResult> reschedule(List<RescheduleRequest> requests);
 
     /**
+     * FAILED -> SCHEDULED ({@link dev.hourglass.core.model.Transition#RETRY_BY_HAND}), by hand: the job becomes
+     * unowned and due at the request's {@code dueAt}, its {@code max_attempts} becomes {@code attempts + freshAttempts}
+     * (attempt numbers continue), its token increments, its finish time is cleared, its last error is kept, and who
+     * retried it and when are recorded. A compare-and-set on state FAILED: {@link ChangeResult.WrongState} for a job
+     * in any other state, {@link ChangeResult.NotFound} for a job that does not exist or is another tenant's. The
+     * horizon loader finds the job like any unowned SCHEDULED one.
+     */
+    List<ChangeResult> retryFailed(List<RetryRequest> requests);
+
+    /**
      * Records that {@code node} is alive until {@code leaseUntil}. Returns true when the lease was renewed, false
      * when the store refused because another node is rescuing this node's claims at this moment (it found the lease
      * run out): the caller must then not count its lease as renewed. Never waits for that other node.

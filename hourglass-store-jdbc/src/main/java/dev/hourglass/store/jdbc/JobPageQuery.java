@@ -7,6 +7,7 @@ import dev.hourglass.core.store.JobQuery;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,11 +19,11 @@ import java.util.Map;
  * <p>A page is read in two steps, so that what it costs is bounded by the query's byte budget before any large
  * value is read (a JDBC driver may hold a whole result in memory):
  * <ol>
- *   <li>{@link #sizesSql}: the ids of the jobs after the cursor, of the query's tenant and state, in id order, one
- *       more than the page holds (to tell whether there is a next page), each with the lengths of its
- *       variable-length values ({@link RowSize}) and none of the values;
+ *   <li>{@link #sizesSql}: the ids of the jobs after the cursor that pass the query's filters (tenant, state,
+ *       dead letters), in id order, one more than the page holds (to tell whether there is a next page), each with
+ *       the lengths of its variable-length values ({@link RowSize}) and none of the values;
  *   <li>{@link #cut}: the first of them that fit the limit and the budget;
- *   <li>the store reads those rows by id, with the same tenant and state filters, and with their payloads only if
+ *   <li>the store reads those rows by id, with the same filters, and with their payloads only if
  *       the query wants them ({@link #page}). A page without payloads never selects the payload column.
  * </ol>
  */
@@ -60,24 +61,45 @@ public final class JobPageQuery {
     }
 
     /**
-     * {@code glue tenant = ?}, {@code AND state = ?}, as far as the query filters by them (bind with
-     * {@link #bindFilters}, which binds the limit after them in {@link #sizesSql} only).
+     * {@code glue tenant = ?}, {@code AND state = ?}, then the dead-letter filters ({@code last_target = ?},
+     * {@code last_outcome = ?}, {@code finished_at >= ?}), as far as the query filters by them (bind with
+     * {@link #bindFilters}, which binds the limit after them in {@link #sizesSql} only). The dead-letter filters
+     * narrow the rows the tenant and state filters reach (no index of their own: a FAILED tenant's dead letters are
+     * few beside its other jobs, and a page stops at its limit).
      */
     public static String filters(JobQuery query, String glue) {
         StringBuilder sql = new StringBuilder();
-        if (query.tenant() != null) {
-            sql.append(glue).append("tenant = ?");
+        for (String condition : conditions(query)) {
+            sql.append(glue).append(condition);
             glue = " AND ";
-        }
-        if (query.state() != null) {
-            sql.append(glue).append("state = ?");
         }
         return sql.toString();
     }
 
+    private static List<String> conditions(JobQuery query) {
+        List<String> conditions = new ArrayList<>(5);
+        if (query.tenant() != null) {
+            conditions.add("tenant = ?");
+        }
+        if (query.state() != null) {
+            conditions.add("state = ?");
+        }
+        if (query.target() != null) {
+            conditions.add("last_target = ?");
+        }
+        if (query.outcome() != null) {
+            conditions.add("last_outcome = ?");
+        }
+        if (query.finishedSince() != null) {
+            conditions.add("finished_at >= ?");
+        }
+        return conditions;
+    }
+
     /**
-     * Binds the tenant and state filters the query sets, from parameter {@code index} on (the store binds its
-     * cursor, if any, before them), and returns the next index.
+     * Binds the filters the query sets, in the order {@link #filters} names them, from parameter {@code index} on
+     * (the store binds its cursor, if any, before them), and returns the next index. The outcome is bound as its
+     * label ({@code http_error}, as the schema's CHECK names it), the instant as epoch milliseconds.
      */
     public static int bindFilters(PreparedStatement statement, int index, JobQuery query) throws SQLException {
         if (query.tenant() != null) {
@@ -86,7 +108,28 @@ public final class JobPageQuery {
         if (query.state() != null) {
             statement.setString(index++, query.state().name());
         }
+        if (query.target() != null) {
+            statement.setString(index++, query.target());
+        }
+        if (query.outcome() != null) {
+            statement.setString(index++, query.outcome().label());
+        }
+        if (query.finishedSince() != null) {
+            statement.setLong(index++, sinceMillis(query.finishedSince()));
+        }
         return index;
+    }
+
+    /**
+     * An instant as a lower bound on epoch milliseconds: one the store cannot represent is below or above every kept
+     * time, so the filter keeps everything or nothing rather than failing the read.
+     */
+    private static long sinceMillis(Instant since) {
+        try {
+            return EpochMillis.millis(since);
+        } catch (ArithmeticException e) {
+            return since.isBefore(Instant.EPOCH) ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
     }
 
     /** Binds the first step's limit: one more row than the page holds. */

@@ -10,6 +10,7 @@ import dev.hourglass.core.store.PruneParams;
 import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.RescueParams;
+import dev.hourglass.core.store.RetryRequest;
 import dev.hourglass.core.store.StartRun;
 import java.time.Duration;
 import java.time.Instant;
@@ -94,6 +95,13 @@ public final class StoreValues {
         text("tenant", request.tenant());
         instant("dueAt", request.dueAt());
         text("owner", request.owner());
+        instant("now", request.now());
+    }
+
+    public static void retryFailed(RetryRequest request) {
+        text("tenant", request.tenant());
+        instant("dueAt", request.dueAt());
+        text("by", request.by());
         instant("now", request.now());
     }
 

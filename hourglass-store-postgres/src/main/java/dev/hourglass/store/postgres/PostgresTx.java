@@ -19,6 +19,7 @@ import dev.hourglass.core.store.PruneParams;
 import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.RescueParams;
+import dev.hourglass.core.store.RetryRequest;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
@@ -176,6 +177,20 @@ final class PostgresTx implements StoreTx {
             + "FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], ?::bigint[]) "
             + "AS r(id, tenant, due_at, owner, now) "
             + "WHERE j.id = r.id AND j.state = '" + SCHEDULED + "' AND (r.tenant IS NULL OR j.tenant = r.tenant) "
+            + "RETURNING " + JobRows.columnsOf("j");
+
+    /**
+     * A retry by hand: unowned, due when asked, the used attempts kept (numbers continue) and fresh ones added; the
+     * last error stays until an attempt replaces it.
+     */
+    static final String RETRY_FAILED = "UPDATE jobs AS j SET state = '" + Transition.RETRY_BY_HAND.to().name() + "', "
+            + "due_at = r.due_at, owner = NULL, finished_at = NULL, token = j.token + 1, "
+            + "max_attempts = j.attempts + r.fresh_attempts, retried_at = r.now, retried_by = r.retried_by, "
+            + "updated_at = r.now "
+            + "FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::integer[], ?::text[], ?::bigint[]) "
+            + "AS r(id, tenant, due_at, fresh_attempts, retried_by, now) "
+            + "WHERE j.id = r.id AND j.state = '" + Transition.RETRY_BY_HAND.from().name() + "' "
+            + "AND (r.tenant IS NULL OR j.tenant = r.tenant) "
             + "RETURNING " + JobRows.columnsOf("j");
 
     static final String HEARTBEAT = "INSERT INTO nodes (node, lease_until) VALUES (?, ?) "
@@ -648,6 +663,48 @@ final class PostgresTx implements StoreTx {
         }
     }
 
+    /**
+     * Retried jobs are unowned: like the claims a release hands back, they are announced on the store's channel
+     * (delivered only if this transaction commits), so that a node claims those due soon at once rather than at its
+     * next horizon round.
+     */
+    @Override
+    public List<ChangeResult> retryFailed(List<RetryRequest> requests) {
+        StoreValues.checkEach(requests, StoreValues::retryFailed);
+        List<ChangeResult> results = new ArrayList<>(requests.size());
+        try {
+            Instant earliestDue = null;
+            for (List<RetryRequest> segment : segments(requests, RetryRequest::id)) {
+                Map<JobId, Job> changed;
+                try (PreparedStatement retry = statement(RETRY_FAILED)) {
+                    retry.setArray(1, uuids(map(segment, RetryRequest::id)));
+                    retry.setArray(2, texts(map(segment, RetryRequest::tenant)));
+                    retry.setArray(3, bigints(map(segment, r -> millis(r.dueAt()))));
+                    retry.setArray(4, integers(map(segment, RetryRequest::freshAttempts)));
+                    retry.setArray(5, texts(map(segment, RetryRequest::by)));
+                    retry.setArray(6, bigints(map(segment, r -> millis(r.now()))));
+                    changed = byId(JobRows.query(retry));
+                }
+                for (Job job : changed.values()) {
+                    if (earliestDue == null || job.dueAt().isBefore(earliestDue)) {
+                        earliestDue = job.dueAt();
+                    }
+                }
+                resolve(segment, RetryRequest::id, RetryRequest::tenant, changed, results);
+            }
+            if (earliestDue != null && channel != null) {
+                try (PreparedStatement notify = statement("SELECT pg_notify(?, ?)")) {
+                    notify.setString(1, channel.name());
+                    notify.setString(2, NewJobChannel.payload(earliestDue));
+                    notify.execute();
+                }
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("retry of " + requests.size() + " failed jobs", e);
+        }
+    }
+
     private static Map<JobId, Job> byId(List<Job> jobs) {
         Map<JobId, Job> map = new HashMap<>();
         for (Job job : jobs) {
@@ -657,7 +714,7 @@ final class PostgresTx implements StoreTx {
     }
 
     /**
-     * The results of one segment of cancels or reschedules. Why a request changed nothing (the job is in another
+     * The results of one segment of cancels, reschedules or retries. Why a request changed nothing (the job is in another
      * state, or not this tenant's, or absent) is read in one query for all of them, right after the segment's
      * update, so each sees the job as the earlier elements of the batch left it.
      */

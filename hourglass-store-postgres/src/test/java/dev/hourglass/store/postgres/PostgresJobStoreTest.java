@@ -43,6 +43,7 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -108,6 +109,34 @@ class PostgresJobStoreTest extends JobStoreContract {
 
     private Connection raw() throws SQLException {
         return TestDatabase.raw(schema());
+    }
+
+    @Override
+    protected void setLastDelivery(JobId id, String outcome, String target) {
+        try (Connection connection = raw(); PreparedStatement update = connection.prepareStatement(
+                "UPDATE jobs SET last_outcome = ?, last_target = ? WHERE id = ?")) {
+            update.setString(1, outcome);
+            update.setString(2, target);
+            update.setObject(3, JobRows.uuid(id));
+            assertThat(update.executeUpdate()).isEqualTo(1);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    protected Retried retried(JobId id) {
+        try (Connection connection = raw(); PreparedStatement select = connection.prepareStatement(
+                "SELECT retried_at, retried_by FROM jobs WHERE id = ?")) {
+            select.setObject(1, JobRows.uuid(id));
+            try (ResultSet rs = select.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                long at = rs.getLong(1);
+                return new Retried(rs.wasNull() ? null : Instant.ofEpochMilli(at), rs.getString(2));
+            }
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** A transaction kept open by {@link #heldOpen} until {@code letGo} counts down, and what its work returned. */

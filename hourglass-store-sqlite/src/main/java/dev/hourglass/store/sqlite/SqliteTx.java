@@ -20,6 +20,7 @@ import dev.hourglass.core.store.PruneParams;
 import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.RescueParams;
+import dev.hourglass.core.store.RetryRequest;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
@@ -119,6 +120,14 @@ final class SqliteTx implements StoreTx {
             + "RETURNING " + COLUMNS;
 
     static final String RESCHEDULE = "UPDATE jobs SET due_at = ?, owner = ?, token = token + 1, updated_at = ? "
+            + "WHERE seq = ? AND id_lo = ? AND state = ? AND (? IS NULL OR tenant = ?) RETURNING " + COLUMNS;
+
+    /**
+     * A retry by hand: unowned, due when asked, the used attempts kept (numbers continue) and fresh ones added; the
+     * last error stays until an attempt replaces it.
+     */
+    static final String RETRY_FAILED = "UPDATE jobs SET state = ?, due_at = ?, owner = NULL, finished_at = NULL, "
+            + "token = token + 1, max_attempts = attempts + ?, retried_at = ?, retried_by = ?, updated_at = ? "
             + "WHERE seq = ? AND id_lo = ? AND state = ? AND (? IS NULL OR tenant = ?) RETURNING " + COLUMNS;
 
     static final String HEARTBEAT = "INSERT INTO nodes (node, lease_until) VALUES (?, ?) "
@@ -500,7 +509,38 @@ final class SqliteTx implements StoreTx {
         }
     }
 
-    /** Why a cancel or reschedule changed nothing: the job is in another state, or not this tenant's, or absent. */
+    @Override
+    public List<ChangeResult> retryFailed(List<RetryRequest> requests) {
+        StoreValues.checkEach(requests, StoreValues::retryFailed);
+        List<ChangeResult> results = new ArrayList<>(requests.size());
+        try {
+            for (RetryRequest request : requests) {
+                PreparedStatement retry = statement(RETRY_FAILED);
+                retry.setString(1, Transition.RETRY_BY_HAND.to().name());
+                retry.setLong(2, millis(request.dueAt()));
+                retry.setInt(3, request.freshAttempts());
+                retry.setLong(4, millis(request.now()));
+                retry.setString(5, request.by());
+                retry.setLong(6, millis(request.now()));
+                retry.setLong(7, request.id().hi());
+                retry.setLong(8, request.id().lo());
+                retry.setString(9, Transition.RETRY_BY_HAND.from().name());
+                retry.setString(10, request.tenant());
+                retry.setString(11, request.tenant());
+                Job changed = JobRows.readOne(retry);
+                results.add(changed != null ? new ChangeResult.Changed(changed) : unchanged(request.id(),
+                        request.tenant()));
+            }
+            return results;
+        } catch (SQLException e) {
+            throw failed("retry of " + requests.size() + " failed jobs", e);
+        }
+    }
+
+    /**
+     * Why a cancel, reschedule or retry changed nothing: the job is in another state, or not this tenant's, or
+     * absent.
+     */
     private ChangeResult unchanged(JobId id, String tenant) throws SQLException {
         PreparedStatement find = statement(FIND_BY_ID);
         find.setLong(1, id.hi());

@@ -34,6 +34,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -70,6 +71,36 @@ class SqliteJobStoreTest extends JobStoreContract {
 
     private static Connection raw(Path file) throws SQLException {
         return DriverManager.getConnection("jdbc:sqlite:" + file);
+    }
+
+    @Override
+    protected void setLastDelivery(JobId id, String outcome, String target) {
+        try (Connection connection = raw(sqlite().file()); PreparedStatement update = connection.prepareStatement(
+                "UPDATE jobs SET last_outcome = ?, last_target = ? WHERE seq = ? AND id_lo = ?")) {
+            update.setString(1, outcome);
+            update.setString(2, target);
+            update.setLong(3, id.hi());
+            update.setLong(4, id.lo());
+            assertThat(update.executeUpdate()).isEqualTo(1);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    protected Retried retried(JobId id) {
+        try (Connection connection = raw(sqlite().file()); PreparedStatement select = connection.prepareStatement(
+                "SELECT retried_at, retried_by FROM jobs WHERE seq = ? AND id_lo = ?")) {
+            select.setLong(1, id.hi());
+            select.setLong(2, id.lo());
+            try (ResultSet rs = select.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                long at = rs.getLong(1);
+                return new Retried(rs.wasNull() ? null : Instant.ofEpochMilli(at), rs.getString(2));
+            }
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Nested

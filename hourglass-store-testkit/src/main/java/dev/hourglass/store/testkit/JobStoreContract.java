@@ -19,6 +19,7 @@ import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.Claim;
 import dev.hourglass.core.store.ClaimDueParams;
 import dev.hourglass.core.store.ClaimsOfParams;
+import dev.hourglass.core.store.DeadLetterFilter;
 import dev.hourglass.core.store.DueWindow;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
@@ -34,6 +35,7 @@ import dev.hourglass.core.store.PruneParams;
 import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.RescueParams;
+import dev.hourglass.core.store.RetryRequest;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
@@ -74,6 +76,18 @@ public abstract class JobStoreContract {
 
     /** A fresh, empty store; the suite closes it after each test. */
     protected abstract JobStore openStore();
+
+    /**
+     * Sets a job's last delivery ({@code last_outcome}, {@code last_target}) in the store's database directly, as a
+     * recorded attempt leaves them: what the dead-letter filters read.
+     */
+    protected abstract void setLastDelivery(JobId id, String outcome, String target);
+
+    /** Who retried a job by hand and when, as the store's database holds them ({@code retried_by, retried_at}). */
+    protected abstract Retried retried(JobId id);
+
+    /** A job's {@code retried_at} (null: never) and {@code retried_by}. */
+    public record Retried(Instant at, String by) {}
 
     protected JobStore store;
 
@@ -141,6 +155,19 @@ public abstract class JobStoreContract {
 
     protected ChangeResult reschedule(JobId id, String tenant, Instant dueAt, String owner, Instant now) {
         return fsync(tx -> tx.reschedule(List.of(new RescheduleRequest(id, tenant, dueAt, owner, now)))).getFirst();
+    }
+
+    protected ChangeResult retryFailed(JobId id, String tenant, Instant dueAt, int freshAttempts, String by,
+            Instant now) {
+        return fsync(tx -> tx.retryFailed(List.of(new RetryRequest(id, tenant, dueAt, freshAttempts, by, now))))
+                .getFirst();
+    }
+
+    /** A FAILED job: inserted, started by {@code node} and failed at {@code failedAt} with its only attempt. */
+    protected Job failed(String node, TestJobs.Builder builder, Instant failedAt) {
+        Job run = running(node, builder.maxAttempts(1), failedAt.minusSeconds(1));
+        assertThat(finish(run, JobState.FAILED, null, null, "HTTP 503", failedAt)).isTrue();
+        return get(run.id());
     }
 
     protected int rescue(Instant now, String rescuer, boolean allOtherNodes) {
@@ -992,6 +1019,211 @@ public abstract class JobStoreContract {
         }
     }
 
+    /** {@code Transition.RETRY_BY_HAND}: an operator sends a FAILED job round again. */
+    @Nested
+    class RetryByHand {
+
+        @Test
+        void aFailedJobIsScheduledAgainWithFreshAttemptsItsNumbersContinuing() {
+            Job dead = failed("node-a", job().tenant("t1"), at(2));
+            assertThat(dead.attempts()).isEqualTo(1);
+
+            ChangeResult result = retryFailed(dead.id(), "t1", at(10), 3, "ops@example", at(5));
+
+            assertThat(result).isInstanceOf(ChangeResult.Changed.class);
+            Job job = ((ChangeResult.Changed) result).job();
+            assertThat(job.state()).isEqualTo(JobState.SCHEDULED);
+            assertThat(job.dueAt()).isEqualTo(at(10));
+            assertThat(job.owner()).isNull();
+            assertThat(job.attempts()).as("the used attempts are kept").isEqualTo(1);
+            assertThat(job.maxAttempts()).isEqualTo(1 + 3);
+            assertThat(job.fencingToken()).isEqualTo(dead.fencingToken() + 1);
+            assertThat(job.lastError()).as("kept until an attempt replaces it").isEqualTo("HTTP 503");
+            assertThat(job.updatedAt()).isEqualTo(at(5));
+            assertSameJob(get(dead.id()), job);
+            assertThat(retried(dead.id())).isEqualTo(new Retried(at(5), "ops@example"));
+
+            assertThat(claim("node-b", at(9), 10, at(6))).as("not due yet").isEmpty();
+            Job claimed = claim("node-b", at(10), 10, at(6)).getFirst();
+            assertThat(claimed.id()).isEqualTo(dead.id());
+            Job second = start(claimed, at(10)).orElseThrow();
+            assertThat(second.attempts()).as("the next attempt is number 2").isEqualTo(2);
+            assertThat(second.attemptsExhausted()).isFalse();
+            assertThat(succeed(second, at(11))).isTrue();
+            assertThat(get(dead.id()).state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(prune(at(11), 10)).as("finished again, at 11: kept until then").isZero();
+            assertThat(prune(at(12), 10)).isEqualTo(1);
+        }
+
+        @Test
+        void aRetriedJobHasNoFinishTimeUntilItFinishesAgain() {
+            Job dead = failed("node-a", job(), at(2));
+            assertThat(retryFailed(dead.id(), null, at(3), 1, null, at(3))).isInstanceOf(ChangeResult.Changed.class);
+
+            assertThat(prune(at(100), 10)).as("a SCHEDULED job is never pruned").isZero();
+            assertThat(retried(dead.id())).isEqualTo(new Retried(at(3), null));
+        }
+
+        @Test
+        void onlyAFailedJobCanBeRetried() {
+            NewJob scheduled = job().build();
+            insertOne(scheduled);
+            Job run = running("node-a", job(), at(1));
+            Job done = running("node-a", job(), at(1));
+            assertThat(succeed(done, at(2))).isTrue();
+            NewJob cancelled = job().build();
+            insertOne(cancelled);
+            assertThat(cancel(cancelled.id(), null, at(2))).isInstanceOf(ChangeResult.Changed.class);
+
+            for (JobId id : List.of(scheduled.id(), run.id(), done.id(), cancelled.id())) {
+                Job before = get(id);
+                ChangeResult result = retryFailed(id, null, at(5), 2, "ops", at(5));
+                assertThat(result).as(before.state().name()).isInstanceOfSatisfying(ChangeResult.WrongState.class,
+                        wrong -> assertSameJob(wrong.job(), before));
+                assertSameJob(get(id), before);
+                assertThat(retried(id)).isEqualTo(new Retried(null, null));
+            }
+        }
+
+        @Test
+        void anUnknownIdOrAnotherTenantsJobIsNotFound() {
+            Job dead = failed("node-a", job().tenant("t1"), at(2));
+
+            assertThat(retryFailed(dead.id(), "t2", at(5), 1, "t2", at(5))).isInstanceOf(ChangeResult.NotFound.class);
+            assertThat(retryFailed(TestJobs.nextId(), null, at(5), 1, null, at(5)))
+                    .isInstanceOf(ChangeResult.NotFound.class);
+            assertSameJob(get(dead.id()), dead);
+            assertThat(retryFailed(dead.id(), null, at(5), 1, "admin", at(5)))
+                    .as("an operator's retry (any tenant)").isInstanceOf(ChangeResult.Changed.class);
+        }
+
+        @Test
+        void retryingTwiceInOneBatchChangesOnce() {
+            Job dead = failed("node-a", job(), at(2));
+
+            List<ChangeResult> results = fsync(tx -> tx.retryFailed(List.of(
+                    new RetryRequest(dead.id(), null, at(5), 2, "a", at(5)),
+                    new RetryRequest(dead.id(), null, at(6), 4, "b", at(6)))));
+
+            assertThat(results.get(0)).isInstanceOf(ChangeResult.Changed.class);
+            assertThat(results.get(1)).isInstanceOfSatisfying(ChangeResult.WrongState.class,
+                    wrong -> assertThat(wrong.job().state()).isEqualTo(JobState.SCHEDULED));
+            assertThat(get(dead.id()).maxAttempts()).isEqualTo(3);
+            assertThat(retried(dead.id())).isEqualTo(new Retried(at(5), "a"));
+        }
+
+        @Test
+        void aBatchRetriesEachJobOfTheTenantAndAnswersInOrder() {
+            Job a = failed("node-a", job().tenant("t1"), at(2));
+            Job other = failed("node-a", job().tenant("t2"), at(2));
+            Job b = failed("node-a", job().tenant("t1"), at(3));
+
+            List<ChangeResult> results = fsync(tx -> tx.retryFailed(List.of(
+                    new RetryRequest(a.id(), "t1", at(5), 1, "t1", at(5)),
+                    new RetryRequest(other.id(), "t1", at(5), 1, "t1", at(5)),
+                    new RetryRequest(b.id(), "t1", at(7), 1, "t1", at(5)))));
+
+            assertThat(results.get(0)).isInstanceOfSatisfying(ChangeResult.Changed.class,
+                    c -> assertThat(c.job().id()).isEqualTo(a.id()));
+            assertThat(results.get(1)).isInstanceOf(ChangeResult.NotFound.class);
+            assertThat(results.get(2)).isInstanceOfSatisfying(ChangeResult.Changed.class,
+                    c -> assertThat(c.job().dueAt()).isEqualTo(at(7)));
+            assertThat(get(other.id()).state()).isEqualTo(JobState.FAILED);
+        }
+
+        @Test
+        void aRetryByHandThatFailsAgainIsFailedWithItsNewError() {
+            Job dead = failed("node-a", job(), at(2));
+            retryFailed(dead.id(), null, at(3), 1, "ops", at(3));
+            Job again = start(claim("node-a", at(3), 1, at(3)).getFirst(), at(3)).orElseThrow();
+
+            assertThat(again.attempts()).isEqualTo(2);
+            assertThat(again.attemptsExhausted()).isTrue();
+            assertThat(finish(again, JobState.FAILED, null, null, "HTTP 500", at(4))).isTrue();
+            assertThat(get(dead.id()).lastError()).isEqualTo("HTTP 500");
+            assertThat(retryFailed(dead.id(), null, at(5), 1, "ops", at(5))).isInstanceOf(ChangeResult.Changed.class);
+            assertThat(get(dead.id()).maxAttempts()).isEqualTo(3);
+        }
+    }
+
+    /** The dead-letter list: FAILED jobs filtered by their last delivery's target and outcome, and by finish time. */
+    @Nested
+    class DeadLetterFilters {
+
+        private List<JobId> listed(String tenant, JobState state, DeadLetterFilter filter, int pageSize) {
+            List<JobId> all = new ArrayList<>();
+            JobQuery query = new JobQuery(tenant, state, null, pageSize).filtered(filter);
+            for (int pages = 0; ; pages++) {
+                assertThat(pages).as("paging terminates").isLessThan(1_000);
+                JobPage page = store.list(query);
+                all.addAll(ids(page.jobs()));
+                if (page.next() == null) {
+                    return all;
+                }
+                query = query.withCursor(page.next());
+            }
+        }
+
+        @Test
+        void filtersByTargetOutcomeAndFinishTimeTogetherAndAlone() {
+            Job timeoutA = failed("node-a", job().tenant("t1"), at(10));
+            Job httpA = failed("node-a", job().tenant("t1"), at(20));
+            Job httpB = failed("node-a", job().tenant("t1"), at(30));
+            Job noAttempt = failed("node-a", job().tenant("t1"), at(40));
+            Job otherTenant = failed("node-a", job().tenant("t2"), at(40));
+            Job succeeded = running("node-a", job().tenant("t1"), at(1));
+            assertThat(succeed(succeeded, at(50))).isTrue();
+            String a = "https://a.example:443";
+            String b = "https://b.example:443";
+            setLastDelivery(timeoutA.id(), "timeout", a);
+            setLastDelivery(httpA.id(), "http_error", a);
+            setLastDelivery(httpB.id(), "http_error", b);
+            setLastDelivery(otherTenant.id(), "http_error", a);
+            setLastDelivery(succeeded.id(), "success", a);
+            DeliveryAttempt.Result http = DeliveryAttempt.Result.HTTP_ERROR;
+
+            assertThat(listed("t1", JobState.FAILED, DeadLetterFilter.ANY, 10))
+                    .containsExactly(timeoutA.id(), httpA.id(), httpB.id(), noAttempt.id());
+            assertThat(listed("t1", JobState.FAILED, new DeadLetterFilter(a, null, null), 10))
+                    .containsExactly(timeoutA.id(), httpA.id());
+            assertThat(listed("t1", null, new DeadLetterFilter(a, null, null), 10))
+                    .containsExactly(timeoutA.id(), httpA.id(), succeeded.id());
+            assertThat(listed("t1", JobState.FAILED, new DeadLetterFilter(null, http, null), 10))
+                    .containsExactly(httpA.id(), httpB.id());
+            assertThat(listed("t1", JobState.FAILED, new DeadLetterFilter(a, http, null), 10))
+                    .containsExactly(httpA.id());
+            assertThat(listed(null, JobState.FAILED, new DeadLetterFilter(a, http, null), 1))
+                    .containsExactly(httpA.id(), otherTenant.id());
+            assertThat(listed("t1", JobState.FAILED, new DeadLetterFilter(null, null, at(20)), 1))
+                    .as("finished at or after").containsExactly(httpA.id(), httpB.id(), noAttempt.id());
+            assertThat(listed("t1", JobState.FAILED, new DeadLetterFilter(null, http, at(21)), 10))
+                    .containsExactly(httpB.id());
+            assertThat(listed("t1", JobState.FAILED, new DeadLetterFilter("https://a.example", null, null), 10))
+                    .as("an exact match").isEmpty();
+            assertThat(listed("t1", JobState.FAILED, new DeadLetterFilter(null, null, Instant.MIN), 10))
+                    .hasSize(4);
+            assertThat(listed("t1", JobState.FAILED, new DeadLetterFilter(null, null, Instant.MAX), 10)).isEmpty();
+            assertThat(listed("t1", JobState.SCHEDULED, new DeadLetterFilter(null, null, at(0)), 10))
+                    .as("an unfinished job has no finish time").isEmpty();
+        }
+
+        @Test
+        void theFilteredPagesCarryTheirPayloadsOnlyWhenAsked() {
+            Job dead = failed("node-a", job().payload("body"), at(10));
+            setLastDelivery(dead.id(), "refused", "https://x.example:443");
+            JobQuery filter = new JobQuery(null, JobState.FAILED, null, 10, false, JobQuery.UNBOUNDED)
+                    .filtered(new DeadLetterFilter(null, DeliveryAttempt.Result.REFUSED, null));
+
+            assertThat(store.list(filter).jobs()).singleElement().satisfies(j -> {
+                assertThat(j.id()).isEqualTo(dead.id());
+                assertThat(j.payload()).isEmpty();
+            });
+            JobQuery withPayloads = new JobQuery(null, JobState.FAILED, null, 10, true, JobQuery.UNBOUNDED)
+                    .filtered(filter.deadLetters());
+            assertThat(new String(store.list(withPayloads).jobs().getFirst().payload())).isEqualTo("body");
+        }
+    }
+
     @Nested
     class LeasesAndRescue {
 
@@ -1586,6 +1818,31 @@ public abstract class JobStoreContract {
             assertThat(reschedule(a.id(), "t1", at(5), null, at(1))).isInstanceOf(ChangeResult.Changed.class);
             assertThat(get(a.id()).dueAt()).isEqualTo(at(5));
             assertThat(get(a.id()).fencingToken()).isEqualTo(1);
+            assertSameJob(get(b.id()), b);
+        }
+
+        @Test
+        void aRefusedRetryLeavesTheOthersToCommitAlone() {
+            Job a = failed("node-a", job(), at(2));
+            Job b = failed("node-a", job(), at(2));
+
+            assertRefused(() -> fsync(tx -> tx.retryFailed(List.of(
+                    new RetryRequest(a.id(), null, at(5), 1, "ops", at(5)),
+                    new RetryRequest(b.id(), null, BEYOND, 1, "ops", at(5))))), "dueAt", 1);
+            assertRefused(() -> fsync(tx -> tx.retryFailed(List.of(
+                    new RetryRequest(a.id(), null, at(5), 1, "ops", at(5)),
+                    new RetryRequest(b.id(), null, at(5), 1, NUL, at(5))))), "by", 1);
+            assertRefused(() -> fsync(tx -> tx.retryFailed(List.of(
+                    new RetryRequest(b.id(), NUL, at(5), 1, "ops", at(5)),
+                    new RetryRequest(a.id(), null, at(5), 1, "ops", at(5))))), "tenant", 0);
+            assertRefused(() -> fsync(tx -> tx.retryFailed(List.of(
+                    new RetryRequest(a.id(), null, at(5), 1, "ops", at(5)),
+                    new RetryRequest(b.id(), null, at(5), 1, "ops", BEYOND)))), "now", 1);
+
+            assertSameJob(get(a.id()), a);
+            assertSameJob(get(b.id()), b);
+            assertThat(retryFailed(a.id(), null, at(5), 1, "ops", at(5))).isInstanceOf(ChangeResult.Changed.class);
+            assertThat(get(a.id()).state()).isEqualTo(JobState.SCHEDULED);
             assertSameJob(get(b.id()), b);
         }
 
