@@ -4,6 +4,8 @@ import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.targets.TargetMonitor;
+import dev.hourglass.core.targets.TargetPolicy;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.time.SystemTime;
@@ -37,6 +39,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.io.CloseMode;
@@ -173,10 +176,16 @@ public final class HourglassServer implements AutoCloseable {
             // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
             GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
-            Hourglass hourglass = startEngine(store, engine, tenants, new WebhookHandler(client,
-                    config.webhookConnectTimeout(), engine.defaultTimeout(),
-                    new WebhookSigner(tenants, wallClock), telemetry.openTelemetry()),
-                    wallClock, ticker, engineMetrics);
+            WebhookHandler webhooks = new WebhookHandler(client, config.webhookConnectTimeout(),
+                    engine.defaultTimeout(), new WebhookSigner(tenants, wallClock), telemetry.openTelemetry());
+            OperationsEvents operations = new OperationsEvents(tenant -> Optional.empty(), wallClock);
+            TargetWatch targets = new TargetWatch(operations, tenant -> TargetPolicy.DEFAULTS);
+            Hourglass hourglass = startEngine(store, engine, tenants, webhooks, wallClock, ticker, engineMetrics,
+                    targets);
+            operations.sendWith(hourglass);
+            if (metrics != null) {
+                metrics.bindTargets(targets, hourglass.targets().orElseThrow());
+            }
             ApiHandler api = new ApiHandler(hourglass, config.maxBodyBytes(), config.storeTimeout(), addressGuard,
                     tenants, quotas, config.keys().adminKey(),
                     new AuthFailureThrottle(ticker, AuthFailureThrottle.DEFAULT_FAILURES_PER_MINUTE),
@@ -309,8 +318,14 @@ public final class HourglassServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The engine, with the webhook handler under two names: {@code webhook} for the tenants' jobs and
+     * {@value OperationsEvents#HANDLER} for the operations events ({@link OperationsEvents}); and the target monitor
+     * ({@link TargetWatch}).
+     */
     private static Hourglass startEngine(JobStore store, EngineConfig engine, TenantShares shares,
-            WebhookHandler webhooks, InstantSource wallClock, Ticker ticker, EngineMetrics metrics) {
+            WebhookHandler webhooks, InstantSource wallClock, Ticker ticker, EngineMetrics metrics,
+            TargetWatch targets) {
         try {
             return Hourglass.builder()
                     .store(store)
@@ -319,7 +334,10 @@ public final class HourglassServer implements AutoCloseable {
                     .config(engine)
                     .tenantShares(shares)
                     .handler(WebhookHandler.NAME, webhooks)
+                    .handler(OperationsEvents.HANDLER, webhooks)
                     .metrics(metrics)
+                    .deliveryListener(targets.operations())
+                    .watchTargets(TargetMonitor.Settings.DEFAULTS, targets.policies(), targets)
                     .build();
         } catch (StoreException e) {
             throw new StartupException("cannot start on the store: " + firstLine(e.getMessage()), e);

@@ -1,8 +1,10 @@
 package dev.hourglass.server;
 
 import dev.hourglass.core.api.DeliveryAttempt;
+import dev.hourglass.core.targets.TargetMonitor;
 import dev.hourglass.http.MetricsExposition;
 import dev.hourglass.metrics.HourglassMetrics;
+import dev.hourglass.metrics.TargetMeters;
 import dev.hourglass.webhook.WebhookHandler;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -32,7 +34,8 @@ final class ServerMetrics implements MetricsExposition, AutoCloseable {
     ServerMetrics(MetricsOptions options) {
         this.engine = HourglassMetrics.builder(registry)
                 .source("api")
-                .targetType(job -> job.handler().equals(WebhookHandler.NAME) ? WebhookHandler.TARGET_TYPE
+                .targetType(job -> job.handler().equals(WebhookHandler.NAME)
+                        || job.handler().equals(OperationsEvents.HANDLER) ? WebhookHandler.TARGET_TYPE
                         : DeliveryAttempt.IN_PROCESS)
                 .tenantLabels(options.tenantLabels())
                 .pendingEvery(options.pendingEvery())
@@ -49,6 +52,11 @@ final class ServerMetrics implements MetricsExposition, AutoCloseable {
     /** The binding the engine, the webhook handler and the quota gate report to. */
     HourglassMetrics engine() {
         return engine;
+    }
+
+    /** The target monitor's meters ({@link TargetMeters}): its changes as {@code targets} tells them. */
+    void bindTargets(TargetWatch targets, TargetMonitor monitor) {
+        targets.alsoTell(new TargetMeters(registry, engine.tenantLabels(), () -> monitor.targets(null)));
     }
 
     PrometheusMeterRegistry registry() {

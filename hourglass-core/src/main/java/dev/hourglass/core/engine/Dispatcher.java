@@ -336,6 +336,13 @@ final class Dispatcher implements AutoCloseable {
                 retryOutcome(job, finish, failures + 1, error);
                 return;
             }
+            if (won && finish.to() == JobState.FAILED) {
+                try {
+                    deliveries.jobFailed(job, finish.error());
+                } catch (RuntimeException e) {
+                    log.warn("delivery listener failed on failed job {}: {}", job.id(), e.toString());
+                }
+            }
             if (won) {
                 if (failures > 0) {
                     log.info("recorded the outcome of job {} attempt {} after {} failed writes", job.id(),

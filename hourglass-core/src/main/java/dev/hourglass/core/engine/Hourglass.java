@@ -1,5 +1,6 @@
 package dev.hourglass.core.engine;
 
+import dev.hourglass.core.api.DeliveryAttempt;
 import dev.hourglass.core.api.InvalidJobException;
 import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.api.JobRequest;
@@ -169,9 +170,17 @@ public final class Hourglass implements AutoCloseable {
             return b.deliveryListener;
         }
         DeliveryListener outer = b.deliveryListener;
-        return (job, attempt) -> {
-            targetMonitor.recordLocal(job.tenant(), attempt, wallClock.instant(), null);
-            outer.delivered(job, attempt);
+        return new DeliveryListener() {
+            @Override
+            public void delivered(Job job, DeliveryAttempt attempt) {
+                targetMonitor.recordLocal(job.tenant(), attempt, wallClock.instant(), null);
+                outer.delivered(job, attempt);
+            }
+
+            @Override
+            public void jobFailed(Job job, String error) {
+                outer.jobFailed(job, error);
+            }
         };
     }
 
