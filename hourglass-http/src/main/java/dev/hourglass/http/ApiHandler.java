@@ -5,6 +5,8 @@ import dev.hourglass.core.api.InvalidJobException;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.targets.TargetMonitor;
+import dev.hourglass.core.targets.TargetStatus;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.TraceParent;
@@ -32,11 +34,14 @@ import dev.hourglass.webhook.address.WebhookAllowlist;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +64,9 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/jobs/{id}/attempts    the job's delivery history, in attempt order
  * POST   /v1/jobs/{id}/retry       retry a FAILED job by hand
  * POST   /v1/jobs/retry            retry by hand every FAILED job a filter selects
+ * GET    /v1/targets               the tenant's watched targets: alarms, counts, pauses
+ * GET    /v1/targets/{target}      one of them (by id or URL-encoded origin)
+ * POST   /v1/targets/{target}/pause|resume  hold its due jobs, or let them go again
  * GET    /healthz                  liveness: 200 while the server answers, whatever the store does
  * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached
  * GET    /v1/openapi.yaml          this API's contract (no key needed)
@@ -85,6 +93,7 @@ public final class ApiHandler {
     static final String JSON = "application/json";
     static final String PROBLEM_JSON = "application/problem+json";
     private static final String JOBS = "/v1/jobs";
+    private static final String TARGETS = "/v1/targets";
     private static final String RETRY = "retry";
 
     private final Hourglass hourglass;
@@ -240,6 +249,8 @@ public final class ApiHandler {
             byte[] body = AdminApi.takesBody(method, path) ? jsonBody(ex) : null;
             AdminApi.Reply reply = deadline.call(() -> admin.handle(method, path, body));
             send(ex, reply.status(), reply.body(), reply.headers());
+        } else if (path.equals(TARGETS) || path.startsWith(TARGETS + "/")) {
+            targets(ex, auth.tenant(ex).name(), path, method);
         } else if (path.equals(JOBS)) {
             Tenant tenant = auth.tenant(ex);
             switch (allow(method, "GET", "POST")) {
@@ -541,6 +552,44 @@ public final class ApiHandler {
 
     private static ApiException notFound(String path) {
         return ApiProblem.of(404, "not-found", "Not found", "no resource at " + path).exception();
+    }
+
+    /**
+     * The tenant's watched targets: {@code GET /v1/targets}, {@code GET /v1/targets/{target}},
+     * {@code POST /v1/targets/{target}/pause} and {@code .../resume}. {@code {target}} is the target's id or its
+     * URL-encoded name (a webhook's origin). The tenant is recorded as who paused or resumed it.
+     */
+    private void targets(HttpCall ex, String tenant, String path, String method) throws IOException {
+        TargetMonitor monitor = hourglass.targets().orElseThrow(() -> ApiProblem.of(404, "targets-not-watched",
+                "Targets not watched", "this server does not watch its targets").exception());
+        if (path.equals(TARGETS)) {
+            allow(method, "GET");
+            List<TargetStatus> all = deadline.call(() -> monitor.targets(tenant));
+            send(ex, 200, jobJson.targets(all), Map.of());
+            return;
+        }
+        String[] parts = path.substring(TARGETS.length() + 1).split("/", -1);
+        String target = URLDecoder.decode(parts[0], StandardCharsets.UTF_8);
+        Optional<TargetStatus> result;
+        if (parts.length == 1) {
+            allow(method, "GET");
+            result = deadline.call(() -> monitor.target(tenant, target));
+        } else if (parts.length == 2 && (parts[1].equals("pause") || parts[1].equals("resume"))) {
+            allow(method, "POST");
+            boolean pause = parts[1].equals("pause");
+            result = deadline.call(() -> pause ? monitor.pause(tenant, target, tenant)
+                    : monitor.resume(tenant, target, tenant));
+        } else {
+            throw notFound(path);
+        }
+        TargetStatus status = result.orElseThrow(() -> unknownTarget(target));
+        send(ex, 200, jobJson.target(status), Map.of());
+    }
+
+    private static ApiException unknownTarget(String target) {
+        String shown = target.length() > 200 ? target.substring(0, 197) + "..." : target;
+        return ApiProblem.of(404, "target-not-found", "Target not found", "no target " + shown
+                + " of this tenant: a target is known once a delivery to it was recorded").exception();
     }
 
     private static ApiException unknownJob(String id) {

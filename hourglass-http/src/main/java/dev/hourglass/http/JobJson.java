@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.AttemptRecord;
+import dev.hourglass.core.targets.TargetStatus;
 import dev.hourglass.core.time.Rfc3339;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -116,6 +117,38 @@ public final class JobJson {
         } else {
             node.putNull("nextCursor");
         }
+        return node;
+    }
+
+    /** The tenant's targets: {@code {"targets": [...]}}, each as {@link #target}. */
+    public ObjectNode targets(List<TargetStatus> targets) {
+        ObjectNode node = json.createObjectNode();
+        ArrayNode list = node.putArray("targets");
+        targets.forEach(t -> list.add(target(t)));
+        return node;
+    }
+
+    /**
+     * One target: its id and name, its alarm level and since when, its pause, its counts over the window (summed over
+     * every node), moving average, failures in a row, last error, and the due jobs this node holds for it.
+     */
+    public ObjectNode target(TargetStatus t) {
+        ObjectNode node = json.createObjectNode();
+        node.put("id", t.id());
+        node.put("target", t.key().target());
+        node.put("level", t.level().name());
+        node.put("since", t.since() == null ? null : Rfc3339.format(t.since()));
+        node.put("paused", t.paused() == null ? null : t.paused().name());
+        node.put("pausedAt", t.pausedAt() == null ? null : Rfc3339.format(t.pausedAt()));
+        node.put("pausedBy", t.pausedBy());
+        node.put("attempts", t.total());
+        node.put("errors", t.errors());
+        node.put("errorRate", t.errorRate());
+        node.put("movingAverage", t.movingAverage());
+        node.put("consecutiveFailures", t.consecutiveFailures());
+        node.put("lastError", t.lastError());
+        node.put("lastErrorAt", t.lastErrorAt() == null ? null : Rfc3339.format(t.lastErrorAt()));
+        node.put("held", t.held());
         return node;
     }
 

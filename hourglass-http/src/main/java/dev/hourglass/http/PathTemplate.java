@@ -10,7 +10,7 @@ import java.util.Set;
 final class PathTemplate {
     static final String UNMATCHED = "(unmatched)";
     private static final Set<String> FIXED = Set.of("/healthz", "/readyz", "/v1/jobs", "/v1/jobs/retry",
-            AdminApi.PREFIX, "/v1/openapi.yaml");
+            "/v1/targets", AdminApi.PREFIX, "/v1/openapi.yaml");
 
     private PathTemplate() {}
 
@@ -29,6 +29,14 @@ final class PathTemplate {
                     case "retry" -> "/v1/jobs/{id}/retry";
                     default -> UNMATCHED;
                 };
+                default -> UNMATCHED;
+            };
+        }
+        if (rawPath.startsWith("/v1/targets/")) {
+            return switch (parts.length) {
+                case 4 -> "/v1/targets/{target}";
+                case 5 -> parts[4].equals("pause") || parts[4].equals("resume")
+                        ? "/v1/targets/{target}/" + parts[4] : UNMATCHED;
                 default -> UNMATCHED;
             };
         }

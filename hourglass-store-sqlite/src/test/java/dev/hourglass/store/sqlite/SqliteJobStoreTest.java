@@ -683,8 +683,10 @@ class SqliteJobStoreTest extends JobStoreContract {
                 }
                 assertThat(rows(connection, "nodes")).isEqualTo(nodes);
                 assertThat(rows(connection, "id_high_water")).isEqualTo(highWater);
-                assertThat(indexesAndTriggers(connection)).as("the indexes and the trigger, as they were")
-                        .isEqualTo(schemaObjects);
+                // V6's tables (the delivery history, the target states) bring indexes of their own.
+                assertThat(indexesAndTriggers(connection).stream()
+                        .filter(o -> !o.contains(" on job_attempts:") && !o.contains(" on target_states:")).toList())
+                        .as("the indexes and the trigger, as they were").isEqualTo(schemaObjects);
             }
         }
 
