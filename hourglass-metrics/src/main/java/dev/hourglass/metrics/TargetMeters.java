@@ -3,8 +3,10 @@ package dev.hourglass.metrics;
 import dev.hourglass.core.monitor.AlarmLevel;
 import dev.hourglass.core.targets.TargetEvent;
 import dev.hourglass.core.targets.TargetEventListener;
+import dev.hourglass.core.targets.TargetMonitor;
 import dev.hourglass.core.targets.TargetStatus;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
@@ -17,7 +19,9 @@ import java.util.function.Supplier;
  * The target monitor's meters: {@code hourglass_target_alarm_transitions_total{tenant, type}} counts each change of a
  * target's state (alarm raised or cleared, paused, resumed) on the node that made it, so the sum over nodes counts
  * each change once; {@code hourglass_targets{state}} is how many targets are {@code healthy}, {@code alarming} or
- * {@code paused} (a paused target counts as paused only) as this node sees them, read at each scrape.
+ * {@code paused} (a paused target counts as paused only) as this node sees them, read at each scrape;
+ * {@code hourglass_target_late_attempts_total} counts attempts the monitor dropped because they ended before its
+ * window when it read them (they are in the history, not in any alarm's counts).
  */
 public final class TargetMeters implements TargetEventListener {
     private final MeterRegistry registry;
@@ -25,13 +29,17 @@ public final class TargetMeters implements TargetEventListener {
     private final Map<String, Counter> transitions = new ConcurrentHashMap<>();
 
     /**
-     * @param targets every target as the monitor sees it now (read at each scrape)
+     * @param monitor the monitor whose targets the gauges read (at each scrape)
      * @param tenants the bounded tenant labels (shared with the other meters)
      */
-    public TargetMeters(MeterRegistry registry, TenantLabels tenants, Supplier<List<TargetStatus>> targets) {
+    public TargetMeters(MeterRegistry registry, TenantLabels tenants, TargetMonitor monitor) {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.tenants = Objects.requireNonNull(tenants, "tenants");
-        Objects.requireNonNull(targets, "targets");
+        Objects.requireNonNull(monitor, "monitor");
+        Supplier<List<TargetStatus>> targets = () -> monitor.targets(null);
+        FunctionCounter.builder("hourglass.target.late.attempts", monitor, TargetMonitor::lateEvents)
+                .description("Attempts read after they had left the monitor's window, dropped from its counts")
+                .register(registry);
         for (String state : List.of("healthy", "alarming", "paused")) {
             Gauge.builder("hourglass.targets", targets, t -> count(t.get(), state))
                     .description("Watched targets by state, as this node sees them")

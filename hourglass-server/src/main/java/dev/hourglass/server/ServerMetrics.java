@@ -56,7 +56,7 @@ final class ServerMetrics implements MetricsExposition, AutoCloseable {
 
     /** The target monitor's meters ({@link TargetMeters}): its changes as {@code targets} tells them. */
     void bindTargets(TargetWatch targets, TargetMonitor monitor) {
-        targets.alsoTell(new TargetMeters(registry, engine.tenantLabels(), () -> monitor.targets(null)));
+        targets.alsoTell(new TargetMeters(registry, engine.tenantLabels(), monitor));
     }
 
     PrometheusMeterRegistry registry() {
