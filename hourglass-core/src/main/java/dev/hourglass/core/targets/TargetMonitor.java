@@ -124,8 +124,11 @@ public final class TargetMonitor implements AutoCloseable {
     private final Map<TargetKey, Probe> probes = new HashMap<>();
     /** The latest end time read from the history; the next read starts pollOverlap before it. */
     private Instant cursor;
-    /** Attempts read within the overlap ("job/attempt" -> end time), so none is counted twice. */
-    private final LinkedHashMap<String, Instant> seen = new LinkedHashMap<>();
+    /**
+     * Attempts read within the overlap (a 64-bit digest of job and attempt number -> end time), so none is counted
+     * twice. In read order, which is end order but for rows committed late, so pruning stops at the first it keeps.
+     */
+    private final LinkedHashMap<Long, Instant> seen = new LinkedHashMap<>();
 
     private volatile Thread thread;
     private volatile boolean running;
@@ -228,7 +231,7 @@ public final class TargetMonitor implements AutoCloseable {
                 List<FinishedAttempt> rows = store.attemptsFinishedSince(since, settings.pollBatch());
                 for (FinishedAttempt row : rows) {
                     AttemptRecord a = row.attempt();
-                    String id = row.jobId() + "/" + a.attempt();
+                    long id = (row.jobId().hi() * 31 + row.jobId().lo()) * 1_000_003L + a.attempt();
                     if (seen.putIfAbsent(id, a.finishedAt()) != null || a.target() == null) {
                         continue;
                     }
@@ -254,10 +257,11 @@ public final class TargetMonitor implements AutoCloseable {
     }
 
     private void forgetSeenBefore(Instant limit) {
-        for (Iterator<Map.Entry<String, Instant>> it = seen.entrySet().iterator(); it.hasNext(); ) {
-            if (it.next().getValue().isBefore(limit)) {
-                it.remove();
+        for (Iterator<Map.Entry<Long, Instant>> it = seen.entrySet().iterator(); it.hasNext(); ) {
+            if (!it.next().getValue().isBefore(limit)) {
+                return; // the rest were read later; a late row among them goes at a later prune
             }
+            it.remove();
         }
     }
 
