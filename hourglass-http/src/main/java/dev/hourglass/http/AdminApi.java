@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The admin API: tenants, their keys and quotas. Only the admin key may call it ({@link Authenticator#admin}).
@@ -309,8 +310,9 @@ final class AdminApi {
 
     /**
      * The target settings in {@code node} over {@code base}: fields not given keep their value in {@code base}
-     * ({@code "operationsWebhook": null} removes the webhook). Each field is checked on its own, then together
-     * (clearAt below raiseAt), every error named {@code targets.<field>}.
+     * ({@code "operationsWebhook": null} removes the webhook). Each field is checked on its own, then the fields that
+     * passed are checked together ({@link TargetSettings#problems}: clearAt below raiseAt), every error named
+     * {@code targets.<field>}.
      */
     private TargetSettings targets(JsonNode node, TargetSettings base, List<FieldError> errors) {
         if (node == null) {
@@ -321,7 +323,6 @@ final class AdminApi {
             return base;
         }
         int before = errors.size();
-        unknownFields(node, TARGET_FIELDS, "targets.", errors);
         double raiseAt = fraction(node, "raiseAt", base.raiseAt(), errors);
         double clearAt = fraction(node, "clearAt", base.clearAt(), errors);
         long minAttempts = targetInteger(node, "minAttempts", base.minAttempts(), 1, Long.MAX_VALUE, errors);
@@ -347,18 +348,19 @@ final class AdminApi {
             OutboundUrls.Checked checked = OutboundUrls.check(url.textValue(), addressGuard);
             if (checked.url() == null) {
                 errors.add(new FieldError("targets.operationsWebhook", checked.refusal()));
+            } else {
+                webhook = checked.url();
             }
-            webhook = checked.url();
         }
-        if (errors.size() > before) {
-            return base;
-        }
-        List<TargetSettings.Problem> problems = TargetSettings.problems(raiseAt, clearAt, minAttempts,
-                (int) failures, after, webhook);
-        problems.forEach(p -> errors.add(new FieldError("targets." + p.field(), p.rule())));
-        return problems.isEmpty()
-                ? new TargetSettings(raiseAt, clearAt, minAttempts, (int) failures, autoPause, after, webhook)
-                : base;
+        // A field that failed on its own is at its fallback (valid) value now: not named twice.
+        Set<String> failed = errors.subList(before, errors.size()).stream().map(FieldError::field)
+                .collect(Collectors.toSet());
+        TargetSettings.problems(raiseAt, clearAt, minAttempts, (int) failures, after, webhook).stream()
+                .filter(p -> !failed.contains("targets." + p.field()))
+                .forEach(p -> errors.add(new FieldError("targets." + p.field(), p.rule())));
+        unknownFields(node, TARGET_FIELDS, "targets.", errors);
+        return errors.size() > before ? base
+                : new TargetSettings(raiseAt, clearAt, minAttempts, (int) failures, autoPause, after, webhook);
     }
 
     /** A rate of {@code targets}: a number from 0 to 1 ({@link TargetSettings} narrows it further). */
