@@ -8,51 +8,66 @@ import dev.hourglass.core.time.Rfc3339;
 import dev.hourglass.tenancy.ApiKey;
 import dev.hourglass.tenancy.ApiKeys;
 import dev.hourglass.tenancy.Quotas;
+import dev.hourglass.tenancy.TargetSettings;
 import dev.hourglass.tenancy.Tenant;
 import dev.hourglass.tenancy.TenantDirectory;
+import dev.hourglass.webhook.address.GuardedDnsResolver;
 import dev.hourglass.webhook.signing.SigningSecret;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The admin API: tenants, their keys and quotas. Only the admin key may call it ({@link Authenticator#admin}).
  *
  * <pre>
- * POST   /v1/admin/tenants                     create: {"name", "weight"?, "quotas"?} -> 201 with apiKey (shown once)
+ * POST   /v1/admin/tenants                     create: {"name", "weight"?, "quotas"?, "targets"?} -> 201 with apiKey
+ *                                              (shown once)
  * GET    /v1/admin/tenants                     list
- * GET    /v1/admin/tenants/{name}              one tenant: weight, quotas, webhook secrets, keys (never a key's text)
- * PATCH  /v1/admin/tenants/{name}              {"weight"?, "quotas"? (only the fields given change),
- *                                               "rotateWebhookSecret"?, "retireOldWebhookSecrets"?}
+ * GET    /v1/admin/tenants/{name}              one tenant: weight, quotas, webhook secrets, target settings, keys
+ *                                              (never a key's text)
+ * PATCH  /v1/admin/tenants/{name}              {"weight"?, "quotas"?, "targets"? (of both, only the fields given
+ *                                               change), "rotateWebhookSecret"?, "retireOldWebhookSecrets"?}
  * POST   /v1/admin/tenants/{name}/keys         issue another key (rotation) -> 201 with apiKey (shown once)
  * DELETE /v1/admin/tenants/{name}/keys/{id}    revoke a key
  * </pre>
  *
  * A change applies at once on this node and within the directory's refresh interval on the others; no restart.
+ * {@code targets} ({@link TargetSettings}) are answered with every field, defaults filled in; a tenant's
+ * {@code operationsWebhook} passes the same checks as a job's {@code target.url} ({@link OutboundUrls}), and the
+ * default tenant's target settings are the server's, changed in its configuration, not here.
  * Timestamps are written as the jobs' are ({@link Rfc3339#format}: UTC, exactly three fraction digits), so an answer
  * to a create and a later read of the same tenant carry the same text.
  */
 final class AdminApi {
     static final String PREFIX = "/v1/admin/tenants";
-    private static final Set<String> CREATE_FIELDS = Set.of("name", "weight", "quotas");
-    private static final Set<String> PATCH_FIELDS = Set.of("weight", "quotas", "rotateWebhookSecret",
+    private static final Set<String> CREATE_FIELDS = Set.of("name", "weight", "quotas", "targets");
+    private static final Set<String> PATCH_FIELDS = Set.of("weight", "quotas", "targets", "rotateWebhookSecret",
             "retireOldWebhookSecrets");
     private static final Set<String> QUOTA_FIELDS = Set.of("maxPendingJobs", "schedulesPerSecond", "scheduleBurst",
             "maxPayloadBytes", "maxDelaySeconds", "maxInFlight");
+    private static final Set<String> TARGET_FIELDS = Set.of("raiseAt", "clearAt", "minAttempts",
+            "consecutiveFailures", "autoPause", "autoPauseAfterSeconds", "operationsWebhook");
 
     /** An answer: status, body (null for none) and extra headers. */
     record Reply(int status, JsonNode body, Map<String, String> headers) {}
 
     private final TenantDirectory directory;
     private final ObjectMapper json;
+    private final GuardedDnsResolver addressGuard;
 
-    AdminApi(TenantDirectory directory, ObjectMapper json) {
+    /** @param addressGuard the guard a job's {@code target.url} is checked with; checks operations webhooks too */
+    AdminApi(TenantDirectory directory, ObjectMapper json, GuardedDnsResolver addressGuard) {
         this.directory = directory;
         this.json = json;
+        this.addressGuard = Objects.requireNonNull(addressGuard, "addressGuard");
     }
 
     /** Whether the operation at {@code method path} takes a JSON body (read before {@link #handle}). */
@@ -118,9 +133,10 @@ final class AdminApi {
         }
         int weight = weight(root.get("weight"), 1, errors);
         Quotas quotas = quotas(root.get("quotas"), Quotas.DEFAULTS, errors);
+        TargetSettings targets = targets(root.get("targets"), TargetSettings.DEFAULTS, errors);
         throwIfAny(errors);
         String created = name;
-        TenantDirectory.Created c = directory.create(name, weight, quotas).orElseThrow(() -> ApiProblem.of(409,
+        TenantDirectory.Created c = directory.create(name, weight, quotas, targets).orElseThrow(() -> ApiProblem.of(409,
                 "tenant-exists", "Tenant exists", "a tenant named '" + created + "' exists already").exception());
         ObjectNode out = tenantJson(c.tenant(), List.of(c.key().stored()));
         out.put("apiKey", c.key().text());
@@ -136,9 +152,16 @@ final class AdminApi {
         Tenant current = directory.find(name).orElseThrow(() -> unknownTenant(name));
         int weight = weight(root.get("weight"), current.weight(), errors);
         Quotas quotas = quotas(root.get("quotas"), current.quotas(), errors);
+        TargetSettings targets = targets(root.get("targets"), current.targets(), errors);
         boolean rotate = flag(root, "rotateWebhookSecret", errors);
         boolean retire = flag(root, "retireOldWebhookSecrets", errors);
         throwIfAny(errors);
+        if (root.has("targets") && name.equals(TenantDirectory.DEFAULT_TENANT)) {
+            // TenantDirectory watches it with the server's settings, and writes them into its row at each start.
+            throw ApiProblem.of(409, "configured-targets", "Target settings are configured", "tenant '" + name
+                    + "' is watched with the server's target settings (--target-auto-pause, "
+                    + "--target-auto-pause-after, --operations-webhook); change them there").exception();
+        }
         if ((rotate || retire) && name.equals(TenantDirectory.DEFAULT_TENANT)) {
             throw ApiProblem.of(409, "configured-secret", "Secret is configured", "tenant '" + name
                     + "' signs with the server's configured webhook secret (HOURGLASS_WEBHOOK_SECRETS, or the "
@@ -153,7 +176,7 @@ final class AdminApi {
             if (retire) {
                 secrets = List.of(secrets.getFirst());
             }
-            return t.withWeight(weight).withQuotas(quotas).withWebhookSecrets(secrets);
+            return t.withWeight(weight).withQuotas(quotas).withTargets(targets).withWebhookSecrets(secrets);
         }).orElseThrow(() -> unknownTenant(name));
         return new Reply(200, tenantJson(updated, directory.keys(name)), Map.of());
     }
@@ -187,6 +210,19 @@ final class AdminApi {
         quotas.put("maxInFlight", q.maxInFlight());
         ArrayNode secrets = node.putArray("webhookSecrets");
         t.webhookSecrets().forEach(secrets::add);
+        TargetSettings s = t.targets();
+        ObjectNode targets = node.putObject("targets");
+        targets.put("raiseAt", s.raiseAt());
+        targets.put("clearAt", s.clearAt());
+        targets.put("minAttempts", s.minAttempts());
+        targets.put("consecutiveFailures", s.consecutiveFailures());
+        targets.put("autoPause", s.autoPause());
+        targets.put("autoPauseAfterSeconds", s.autoPauseAfterSeconds());
+        if (s.operationsWebhook() == null) {
+            targets.putNull("operationsWebhook");
+        } else {
+            targets.put("operationsWebhook", s.operationsWebhook().toString());
+        }
         if (keys != null) {
             ArrayNode k = node.putArray("keys");
             keys.forEach(key -> k.add(keyJson(key)));
@@ -266,6 +302,91 @@ final class AdminApi {
         Long value = JsonNumbers.integerIn(node, min, max);
         if (value == null) {
             errors.add(new FieldError("quotas." + field, "must be an integer between " + min + " and " + max
+                    + ", was " + describe(node)));
+            return fallback;
+        }
+        return value;
+    }
+
+    /**
+     * The target settings in {@code node} over {@code base}: fields not given keep their value in {@code base}
+     * ({@code "operationsWebhook": null} removes the webhook). Each field is checked on its own, then the fields that
+     * passed are checked together ({@link TargetSettings#problems}: clearAt below raiseAt), every error named
+     * {@code targets.<field>}.
+     */
+    private TargetSettings targets(JsonNode node, TargetSettings base, List<FieldError> errors) {
+        if (node == null) {
+            return base;
+        }
+        if (!node.isObject()) {
+            errors.add(new FieldError("targets", "must be an object"));
+            return base;
+        }
+        int before = errors.size();
+        double raiseAt = fraction(node, "raiseAt", base.raiseAt(), errors);
+        double clearAt = fraction(node, "clearAt", base.clearAt(), errors);
+        long minAttempts = targetInteger(node, "minAttempts", base.minAttempts(), 1, Long.MAX_VALUE, errors);
+        long failures = targetInteger(node, "consecutiveFailures", base.consecutiveFailures(), 1, Integer.MAX_VALUE,
+                errors);
+        boolean autoPause = base.autoPause();
+        JsonNode pause = node.get("autoPause");
+        if (pause != null && !pause.isBoolean()) {
+            errors.add(new FieldError("targets.autoPause", "must be true or false"));
+        } else if (pause != null) {
+            autoPause = pause.booleanValue();
+        }
+        long after = targetInteger(node, "autoPauseAfterSeconds", base.autoPauseAfterSeconds(),
+                TargetSettings.MIN_AUTO_PAUSE_AFTER_SECONDS, TargetSettings.MAX_AUTO_PAUSE_AFTER_SECONDS, errors);
+        URI webhook = base.operationsWebhook();
+        JsonNode url = node.get("operationsWebhook");
+        if (url != null && url.isNull()) {
+            webhook = null;
+        } else if (url != null && !url.isTextual()) {
+            errors.add(new FieldError("targets.operationsWebhook", "must be a URL (a string) or null, was "
+                    + describe(url)));
+        } else if (url != null) {
+            OutboundUrls.Checked checked = OutboundUrls.check(url.textValue(), addressGuard);
+            if (checked.url() == null) {
+                errors.add(new FieldError("targets.operationsWebhook", checked.refusal()));
+            } else {
+                webhook = checked.url();
+            }
+        }
+        // A field that failed on its own is at its fallback (valid) value now: not named twice.
+        Set<String> failed = errors.subList(before, errors.size()).stream().map(FieldError::field)
+                .collect(Collectors.toSet());
+        TargetSettings.problems(raiseAt, clearAt, minAttempts, (int) failures, after, webhook).stream()
+                .filter(p -> !failed.contains("targets." + p.field()))
+                .forEach(p -> errors.add(new FieldError("targets." + p.field(), p.rule())));
+        unknownFields(node, TARGET_FIELDS, "targets.", errors);
+        return errors.size() > before ? base
+                : new TargetSettings(raiseAt, clearAt, minAttempts, (int) failures, autoPause, after, webhook);
+    }
+
+    /** A rate of {@code targets}: a number from 0 to 1 ({@link TargetSettings} narrows it further). */
+    private static double fraction(JsonNode targets, String field, double fallback, List<FieldError> errors) {
+        JsonNode node = targets.get(field);
+        if (node == null) {
+            return fallback;
+        }
+        Double value = JsonNumbers.fractionIn0To1(node);
+        if (value == null) {
+            errors.add(new FieldError("targets." + field, "must be a number between 0 and 1, was "
+                    + describe(node)));
+            return fallback;
+        }
+        return value;
+    }
+
+    private static long targetInteger(JsonNode targets, String field, long fallback, long min, long max,
+            List<FieldError> errors) {
+        JsonNode node = targets.get(field);
+        if (node == null) {
+            return fallback;
+        }
+        Long value = JsonNumbers.integerIn(node, min, max);
+        if (value == null) {
+            errors.add(new FieldError("targets." + field, "must be an integer between " + min + " and " + max
                     + ", was " + describe(node)));
             return fallback;
         }

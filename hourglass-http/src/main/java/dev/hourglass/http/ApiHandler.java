@@ -151,7 +151,7 @@ public final class ApiHandler {
         this.deadline = new StoreDeadline(storeTimeout);
         this.auth = new Authenticator(tenants, adminKey, Objects.requireNonNull(authThrottle, "authThrottle"));
         this.quotas = Objects.requireNonNull(quotas, "quotas");
-        this.admin = new AdminApi(tenants, mapper);
+        this.admin = new AdminApi(tenants, mapper, addressGuard);
         this.metricsNeedAdminKey = adminKey != null;
     }
 

@@ -16,6 +16,7 @@ import java.math.RoundingMode;
  */
 final class JsonNumbers {
     private static final BigDecimal MILLISECOND = new BigDecimal("0.001");
+    private static final BigDecimal SMALLEST_FRACTION = new BigDecimal("1e-300");
 
     private JsonNumbers() {}
 
@@ -48,6 +49,25 @@ final class JsonNumbers {
         // seconds >= 10^-3 means unscaled >= 10^(scale - 3), so scale <= precision + 2, and precision is bounded
         // by the number's written length: the rescale below is cheap.
         return seconds.movePointRight(3).setScale(0, RoundingMode.CEILING).longValueExact();
+    }
+
+    /**
+     * The number as a double when it is 0 or between {@code 1e-300} and 1 (a rate, a share); null for anything else.
+     * The floor keeps {@link BigDecimal#doubleValue} cheap (as {@link #secondsToCeilMillis}'s keeps its rescale), and
+     * no rate that small means anything but 0.
+     */
+    static Double fractionIn0To1(JsonNode node) {
+        if (node == null || !node.isNumber()) {
+            return null;
+        }
+        BigDecimal value = node.decimalValue();
+        if (value.signum() == 0) {
+            return 0.0;
+        }
+        if (value.compareTo(SMALLEST_FRACTION) < 0 || value.compareTo(BigDecimal.ONE) > 0) {
+            return null;
+        }
+        return value.doubleValue();
     }
 
     /** The number as written, shortened for an error message. */

@@ -162,8 +162,13 @@ public final class HourglassServer implements AutoCloseable {
             WebhookSigningSetup signing = WebhookSigningSetup.resolve(config,
                     storeFile != null ? storeFile.getParent() : null);
             TenantStore tenantStore = tenantStoreOf(store);
+            // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
+            GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());
+            checkOperationsWebhook(config, addressGuard);
+            // The server's target settings watch the default tenant and tenants without a row: the engine's target
+            // monitor reads them through tenants.targetPolicy(name) and tenants.operationsWebhook(name).
             tenants = new TenantDirectory(tenantStore, wallClock,
-                    signing.secrets().secretsFor(TenantDirectory.DEFAULT_TENANT));
+                    signing.secrets().secretsFor(TenantDirectory.DEFAULT_TENANT), config.targets());
             TenantDirectory.Bootstrap bootstrap = startTenants(tenants, config.keys());
             quotas = startQuotas(tenantStore, ticker);
             EngineMetrics engineMetrics = metrics != null ? metrics.engine() : EngineMetrics.NOOP;
@@ -173,8 +178,6 @@ public final class HourglassServer implements AutoCloseable {
                     pg.bindPoolMetrics(metrics.registry()); // HikariCP's own meters: hikaricp_connections_*
                 }
             }
-            // One guard for both checks: the API's at schedule time and the client's resolver at delivery time.
-            GuardedDnsResolver addressGuard = GuardedDnsResolver.system(config.webhookAllowlist());
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
             WebhookHandler webhooks = new WebhookHandler(client, config.webhookConnectTimeout(),
                     engine.defaultTimeout(), new WebhookSigner(tenants, wallClock), telemetry.openTelemetry());
@@ -220,6 +223,21 @@ public final class HourglassServer implements AutoCloseable {
             telemetry.close();
             throw e;
         }
+    }
+
+    /**
+     * Refuses an operations webhook whose host is, or resolves to, a blocked address that is not allowlisted: the
+     * same rule as a job's target URL, so that the operator's setting cannot reach what a job may not.
+     */
+    private static void checkOperationsWebhook(ServerConfig config, GuardedDnsResolver addressGuard) {
+        URI webhook = config.targets().operationsWebhook();
+        if (webhook == null) {
+            return;
+        }
+        addressGuard.check(webhook.getHost()).ifPresent(refused -> {
+            throw new StartupException("operations-webhook must not reach a " + refused.rule() + " address: "
+                    + refused.describe() + "; allowlist it with --webhook-allowlist if it is meant to");
+        });
     }
 
     /** Creates the data directory if needed; refuses a file, or a directory this process cannot write. */

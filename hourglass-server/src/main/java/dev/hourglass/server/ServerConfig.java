@@ -4,6 +4,7 @@ import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.http.ApiHandler;
 import dev.hourglass.http.HttpLimits;
 import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.tenancy.TargetSettings;
 import dev.hourglass.webhook.WebhookHandler;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import dev.hourglass.webhook.signing.SigningSecret;
@@ -33,6 +34,9 @@ import java.util.Objects;
  * @param keys the admin key and the preset key of the {@code default} tenant, if given
  * @param http the HTTP server's limits (headers, connections, concurrent requests, timeouts) and TLS
  * @param metrics whether and where {@code /metrics} is served, and how its labels are bounded
+ * @param targets the server's target settings ({@code --target-auto-pause}, {@code --target-auto-pause-after},
+ *     {@code --operations-webhook}, the alarm thresholds at their defaults): those of the {@code default} tenant and
+ *     of tenants without a row ({@link dev.hourglass.tenancy.TenantDirectory#targetSettings})
  */
 public record ServerConfig(
         String bind,
@@ -48,7 +52,8 @@ public record ServerConfig(
         WebhookAllowlist webhookAllowlist,
         ServerKeys keys,
         HttpLimits http,
-        MetricsOptions metrics) {
+        MetricsOptions metrics,
+        TargetSettings targets) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -67,90 +72,97 @@ public record ServerConfig(
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(targets, "targets");
     }
 
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, DEFAULT_DATA_DIR, null, ApiHandler.DEFAULT_MAX_BODY_BYTES,
                 WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE, null, ApiHandler.DEFAULT_STORE_TIMEOUT,
                 List.of(), WebhookAllowlist.none(), ServerKeys.NONE, HttpLimits.DEFAULTS,
-                MetricsOptions.DEFAULTS);
+                MetricsOptions.DEFAULTS, TargetSettings.DEFAULTS);
     }
 
     public ServerConfig withBind(String value) {
         return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
     }
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
     }
 
     public ServerConfig withEngine(EngineConfig value) {
         return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
     }
 
     public ServerConfig withMaxBodyBytes(int value) {
         return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
     }
 
     public ServerConfig withWebhookConnectTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace, postgres, storeTimeout,
-                webhookSecrets, webhookAllowlist, keys, http, metrics);
+                webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
     }
 
     public ServerConfig withStopGrace(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
     }
 
     /** Runs on PostgreSQL instead of the embedded SQLite file ({@code dataDir} is then unused). */
     public ServerConfig withPostgres(PostgresOptions value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, value,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
     }
 
     /** How long an API request waits for the store before it is answered 503. */
     public ServerConfig withStoreTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                value, webhookSecrets, webhookAllowlist, keys, http, metrics);
+                value, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
     }
 
     /** Signs webhooks with these secrets (newest first) instead of the generated one. */
     public ServerConfig withWebhookSecrets(List<SigningSecret> value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, value, webhookAllowlist, keys, http, metrics);
+                storeTimeout, value, webhookAllowlist, keys, http, metrics, targets);
     }
 
     /** Lets webhooks reach these otherwise blocked addresses and host names. */
     public ServerConfig withWebhookAllowlist(WebhookAllowlist value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, value, keys, http, metrics);
+                storeTimeout, webhookSecrets, value, keys, http, metrics, targets);
     }
 
     /** The admin API key and the default tenant's preset key. */
     public ServerConfig withKeys(ServerKeys value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, value, http, metrics);
+                storeTimeout, webhookSecrets, webhookAllowlist, value, http, metrics, targets);
     }
 
     /** The HTTP server's limits and TLS. */
     public ServerConfig withHttp(HttpLimits value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, value, metrics);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, value, metrics, targets);
     }
 
     /** Whether and where the metrics are served. */
     public ServerConfig withMetrics(MetricsOptions value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, value);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, value, targets);
+    }
+
+    /** The server's target settings: the default tenant's, and those of tenants without a row. */
+    public ServerConfig withTargets(TargetSettings value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, value);
     }
 
     /**

@@ -70,6 +70,8 @@ class NumericFieldsTest {
         JsonNode acme = api.get("/v1/admin/tenants/acme", bearer(ADMIN_KEY)).json();
         assertThat(acme.get("weight").asInt()).isEqualTo(1);
         assertThat(acme.get("quotas").get("maxDelaySeconds").asLong()).isEqualTo(315_360_000L);
+        assertThat(acme.get("targets").get("raiseAt").asDouble()).isEqualTo(0.5);
+        assertThat(acme.get("targets").get("autoPauseAfterSeconds").asLong()).isEqualTo(1_800);
     }
 
     /** A request template with {@code N} where the number goes, and the field it is refused on. */
@@ -99,6 +101,13 @@ class NumericFieldsTest {
                     + quota + "\": N}}"));
             cases.add(new Case("quotas." + quota, "PATCH", "/v1/admin/tenants/acme", "{\"quotas\": {\"" + quota
                     + "\": N}}"));
+        }
+        for (String setting : List.of("raiseAt", "clearAt", "minAttempts", "consecutiveFailures",
+                "autoPauseAfterSeconds")) {
+            cases.add(new Case("targets." + setting, "POST", "/v1/admin/tenants", "{\"name\": \"evil\", "
+                    + "\"targets\": {\"" + setting + "\": N}}"));
+            cases.add(new Case("targets." + setting, "PATCH", "/v1/admin/tenants/acme", "{\"targets\": {\""
+                    + setting + "\": N}}"));
         }
         return cases;
     }

@@ -52,3 +52,25 @@ CREATE TABLE target_states (
 -- changes, the table is not rewritten.
 ALTER TABLE jobs ADD COLUMN last_outcome text, ADD COLUMN last_target text, ADD COLUMN retried_at bigint,
     ADD COLUMN retried_by text;
+
+-- Each tenant's target settings (dev.hourglass.tenancy.TargetSettings), as in the SQLite schema: the alarm thresholds
+-- of its targets, whether a target alarming for long is paused and after how many seconds, and the URL its operations
+-- events are sent to. NULL means the setting's default (every tenant that existed before this version). The checks
+-- repeat TargetSettings, as V2's repeat Tenant and Quotas; clear_at is below raise_at only when both are set (a NULL
+-- raise_at means the default, which TargetSettings compares). Nullable columns without defaults: the catalog changes,
+-- the table is not rewritten (the checks read its handful of rows once).
+ALTER TABLE tenants
+    ADD COLUMN target_raise_at double precision
+        CONSTRAINT tenants_target_raise_at_range CHECK (target_raise_at > 0 AND target_raise_at <= 1),
+    ADD COLUMN target_clear_at double precision
+        CONSTRAINT tenants_target_clear_at_range CHECK (target_clear_at >= 0 AND target_clear_at < 1),
+    ADD COLUMN target_min_attempts bigint
+        CONSTRAINT tenants_target_min_attempts_positive CHECK (target_min_attempts >= 1),
+    ADD COLUMN target_consecutive_failures integer
+        CONSTRAINT tenants_target_consecutive_failures_positive CHECK (target_consecutive_failures >= 1),
+    ADD COLUMN target_auto_pause boolean,
+    ADD COLUMN target_auto_pause_after_s integer
+        CONSTRAINT tenants_target_auto_pause_after_range CHECK (target_auto_pause_after_s BETWEEN 60 AND 2592000),
+    -- NULL: no operations webhook (it has no default).
+    ADD COLUMN operations_webhook text,
+    ADD CONSTRAINT tenants_target_clear_below_raise CHECK (target_clear_at < target_raise_at);

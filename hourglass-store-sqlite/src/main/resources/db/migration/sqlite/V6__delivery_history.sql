@@ -53,3 +53,25 @@ ALTER TABLE jobs ADD COLUMN last_outcome TEXT;
 ALTER TABLE jobs ADD COLUMN last_target TEXT;
 ALTER TABLE jobs ADD COLUMN retried_at INTEGER;
 ALTER TABLE jobs ADD COLUMN retried_by TEXT;
+
+-- Each tenant's target settings (dev.hourglass.tenancy.TargetSettings): the alarm thresholds of its targets, whether a
+-- target alarming for long is paused and after how many seconds, and the URL its operations events are sent to.
+-- NULL means the setting's default (every tenant that existed before this version). The checks repeat TargetSettings,
+-- as V2's repeat Tenant and Quotas, so that no row can hold settings the record would refuse to build; clear_at is
+-- below raise_at only when both are set (a NULL raise_at means the default, which TargetSettings compares).
+ALTER TABLE tenants ADD COLUMN target_raise_at REAL
+    CONSTRAINT tenants_target_raise_at_range CHECK (target_raise_at > 0 AND target_raise_at <= 1);
+ALTER TABLE tenants ADD COLUMN target_clear_at REAL
+    CONSTRAINT tenants_target_clear_at_range CHECK (target_clear_at >= 0 AND target_clear_at < 1
+        AND (target_raise_at IS NULL OR target_clear_at < target_raise_at));
+ALTER TABLE tenants ADD COLUMN target_min_attempts INTEGER
+    CONSTRAINT tenants_target_min_attempts_positive CHECK (target_min_attempts >= 1);
+ALTER TABLE tenants ADD COLUMN target_consecutive_failures INTEGER
+    CONSTRAINT tenants_target_consecutive_failures_positive CHECK (target_consecutive_failures >= 1);
+-- 0 or 1 (SQLite has no boolean).
+ALTER TABLE tenants ADD COLUMN target_auto_pause INTEGER
+    CONSTRAINT tenants_target_auto_pause_boolean CHECK (target_auto_pause IN (0, 1));
+ALTER TABLE tenants ADD COLUMN target_auto_pause_after_s INTEGER
+    CONSTRAINT tenants_target_auto_pause_after_range CHECK (target_auto_pause_after_s BETWEEN 60 AND 2592000);
+-- NULL: no operations webhook (it has no default).
+ALTER TABLE tenants ADD COLUMN operations_webhook TEXT;

@@ -2,6 +2,7 @@ package dev.hourglass.tenancy;
 
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.jdbc.SqlDialect;
+import java.net.URI;
 import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -29,18 +30,25 @@ import java.util.Optional;
  * {@code ON CONFLICT DO NOTHING}, which waits for a concurrent insert of the same name to commit or roll back and then
  * inserts or reports the name taken, so exactly one of two racing creates wins.
  *
- * <p>Times are epoch milliseconds, so anything finer is truncated; so is {@link Quotas#maxDelay()}.
+ * <p>Times are epoch milliseconds, so anything finer is truncated; so is {@link Quotas#maxDelay()}. A tenant's
+ * {@link TargetSettings} are nullable columns added in V6: a NULL (a row older than V6) reads as the default.
  */
 public final class JdbcTenantStore implements TenantStore {
+    /** {@link TargetSettings}' fields in the order of the record (V6); NULL in any of them reads as its default. */
+    private static final String TARGET_COLUMNS = "target_raise_at, target_clear_at, target_min_attempts, "
+            + "target_consecutive_failures, target_auto_pause, target_auto_pause_after_s, operations_webhook";
     private static final String TENANT_COLUMNS = "name, weight, max_pending_jobs, schedules_per_second, "
-            + "schedule_burst, max_payload_bytes, max_delay_ms, max_in_flight, webhook_secrets, created_at, updated_at";
+            + "schedule_burst, max_payload_bytes, max_delay_ms, max_in_flight, webhook_secrets, " + TARGET_COLUMNS
+            + ", created_at, updated_at";
     private static final String KEY_COLUMNS = "id, tenant, hash, created_at, revoked_at";
 
     private static final String INSERT_TENANT = "INSERT INTO tenants (" + TENANT_COLUMNS + ") "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING";
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING";
     private static final String UPDATE_TENANT = "UPDATE tenants SET weight = ?, max_pending_jobs = ?, "
             + "schedules_per_second = ?, schedule_burst = ?, max_payload_bytes = ?, max_delay_ms = ?, "
-            + "max_in_flight = ?, webhook_secrets = ?, updated_at = ? WHERE name = ?";
+            + "max_in_flight = ?, webhook_secrets = ?, target_raise_at = ?, target_clear_at = ?, "
+            + "target_min_attempts = ?, target_consecutive_failures = ?, target_auto_pause = ?, "
+            + "target_auto_pause_after_s = ?, operations_webhook = ?, updated_at = ? WHERE name = ?";
     private static final String INSERT_KEY = "INSERT INTO api_keys (" + KEY_COLUMNS + ") VALUES (?, ?, ?, ?, ?)";
     /** Inserts the key only if its tenant exists: "false for an unknown tenant" in one statement. */
     private static final String ADD_KEY = "INSERT INTO api_keys (" + KEY_COLUMNS + ") SELECT ?, ?, ?, ?, ? "
@@ -209,8 +217,28 @@ public final class JdbcTenantStore implements TenantStore {
     private Tenant readTenant(ResultSet rs) throws SQLException {
         Quotas quotas = new Quotas(rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getInt(6),
                 Duration.ofMillis(rs.getLong(7)), rs.getInt(8));
-        return new Tenant(rs.getString(1), rs.getInt(2), quotas, readSecrets(rs, 9),
-                Instant.ofEpochMilli(rs.getLong(10)), Instant.ofEpochMilli(rs.getLong(11)));
+        return new Tenant(rs.getString(1), rs.getInt(2), quotas, readSecrets(rs, 9), readTargets(rs, 10),
+                Instant.ofEpochMilli(rs.getLong(17)), Instant.ofEpochMilli(rs.getLong(18)));
+    }
+
+    /** Reads {@link #TARGET_COLUMNS} from column {@code first} on; a NULL column takes its default. */
+    private static TargetSettings readTargets(ResultSet rs, int first) throws SQLException {
+        TargetSettings d = TargetSettings.DEFAULTS;
+        double raiseAt = rs.getDouble(first);
+        raiseAt = rs.wasNull() ? d.raiseAt() : raiseAt;
+        double clearAt = rs.getDouble(first + 1);
+        clearAt = rs.wasNull() ? d.clearAt() : clearAt;
+        long minAttempts = rs.getLong(first + 2);
+        minAttempts = rs.wasNull() ? d.minAttempts() : minAttempts;
+        int consecutiveFailures = rs.getInt(first + 3);
+        consecutiveFailures = rs.wasNull() ? d.consecutiveFailures() : consecutiveFailures;
+        boolean autoPause = rs.getBoolean(first + 4);
+        autoPause = rs.wasNull() ? d.autoPause() : autoPause;
+        long autoPauseAfter = rs.getLong(first + 5);
+        autoPauseAfter = rs.wasNull() ? d.autoPauseAfterSeconds() : autoPauseAfter;
+        String webhook = rs.getString(first + 6);
+        return new TargetSettings(raiseAt, clearAt, minAttempts, consecutiveFailures, autoPause, autoPauseAfter,
+                webhook == null ? null : URI.create(webhook));
     }
 
     private static ApiKey readKey(ResultSet rs) throws SQLException {
@@ -256,7 +284,11 @@ public final class JdbcTenantStore implements TenantStore {
         revoke.setString(3, keyId);
     }
 
-    /** Binds weight, the quotas and the secrets from {@code index} on, in that order; returns the next index. */
+    /**
+     * Binds weight, the quotas, the secrets and the target settings from {@code index} on, in that order; returns
+     * the next index. Every target setting is written as its value, a default included, so that a row says what it
+     * was set to; only a missing operations webhook is NULL.
+     */
     private int bindSettings(PreparedStatement statement, int index, Tenant tenant) throws SQLException {
         Quotas quotas = tenant.quotas();
         statement.setInt(index++, tenant.weight());
@@ -267,6 +299,21 @@ public final class JdbcTenantStore implements TenantStore {
         statement.setLong(index++, quotas.maxDelay().toMillis());
         statement.setInt(index++, quotas.maxInFlight());
         bindSecrets(statement, index++, tenant.webhookSecrets());
+        TargetSettings targets = tenant.targets();
+        statement.setDouble(index++, targets.raiseAt());
+        statement.setDouble(index++, targets.clearAt());
+        statement.setLong(index++, targets.minAttempts());
+        statement.setInt(index++, targets.consecutiveFailures());
+        switch (database.dialect()) {
+            case SQLITE -> statement.setInt(index++, targets.autoPause() ? 1 : 0);
+            case POSTGRESQL -> statement.setBoolean(index++, targets.autoPause());
+        }
+        statement.setLong(index++, targets.autoPauseAfterSeconds());
+        if (targets.operationsWebhook() == null) {
+            statement.setNull(index++, Types.VARCHAR);
+        } else {
+            statement.setString(index++, targets.operationsWebhook().toString());
+        }
         return index;
     }
 

@@ -15,14 +15,17 @@ import java.util.Objects;
  *     newest first, never empty (two during a rotation). Stored as given: signing needs the secret itself. No
  *     secret may be blank or contain a line break (the Standard Webhooks form never does; a store may keep the
  *     list as lines of text).
+ * @param targets how its webhook targets are watched (alarm thresholds, auto-pause) and where its operations events
+ *     go; {@link TargetSettings#DEFAULTS} unless set
  * @param createdAt when it was created
- * @param updatedAt when its weight, quotas or secrets last changed
+ * @param updatedAt when its weight, quotas, secrets or target settings last changed
  */
 public record Tenant(
         String name,
         int weight,
         Quotas quotas,
         List<String> webhookSecrets,
+        TargetSettings targets,
         Instant createdAt,
         Instant updatedAt) {
 
@@ -31,6 +34,7 @@ public record Tenant(
     public Tenant {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(quotas, "quotas");
+        Objects.requireNonNull(targets, "targets");
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(updatedAt, "updatedAt");
         webhookSecrets = List.copyOf(webhookSecrets);
@@ -56,18 +60,22 @@ public record Tenant(
     }
 
     public Tenant withWeight(int value) {
-        return new Tenant(name, value, quotas, webhookSecrets, createdAt, updatedAt);
+        return new Tenant(name, value, quotas, webhookSecrets, targets, createdAt, updatedAt);
     }
 
     public Tenant withQuotas(Quotas value) {
-        return new Tenant(name, weight, value, webhookSecrets, createdAt, updatedAt);
+        return new Tenant(name, weight, value, webhookSecrets, targets, createdAt, updatedAt);
     }
 
     public Tenant withWebhookSecrets(List<String> value) {
-        return new Tenant(name, weight, quotas, value, createdAt, updatedAt);
+        return new Tenant(name, weight, quotas, value, targets, createdAt, updatedAt);
+    }
+
+    public Tenant withTargets(TargetSettings value) {
+        return new Tenant(name, weight, quotas, webhookSecrets, value, createdAt, updatedAt);
     }
 
     public Tenant withUpdatedAt(Instant value) {
-        return new Tenant(name, weight, quotas, webhookSecrets, createdAt, value);
+        return new Tenant(name, weight, quotas, webhookSecrets, targets, createdAt, value);
     }
 }

@@ -2,13 +2,16 @@ package dev.hourglass.tenancy;
 
 import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.targets.TargetPolicy;
 import dev.hourglass.webhook.signing.SigningSecret;
 import dev.hourglass.webhook.signing.WebhookSecrets;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * <p>Webhook secrets: every tenant signs with its own stored secrets, except {@value #DEFAULT_TENANT}, whose
  * secrets are the server's configured ones (copied into its row at each start), so that a single-team install keeps
  * one secret in one place. A tenant unknown to the directory (jobs scheduled by the library) signs with those too.
+ *
+ * <p>Target settings ({@link #targetPolicy}, {@link #operationsWebhook}) follow the same rule: every tenant is
+ * watched by its own stored {@link TargetSettings}, except {@value #DEFAULT_TENANT} and tenants the directory does not
+ * know, which take the server's ({@code --target-auto-pause}, {@code --target-auto-pause-after},
+ * {@code --operations-webhook}; copied into the default tenant's row at each start, so that the admin API shows
+ * them). The server passes both to {@code Hourglass.Builder#watchTargets}, which asks them per tenant as it judges
+ * each target, so a change applies within one refresh, without a restart.
  */
 public final class TenantDirectory implements WebhookSecrets, TenantShares, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TenantDirectory.class);
@@ -50,6 +60,7 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
     private final TenantStore store;
     private final InstantSource wallClock;
     private final List<SigningSecret> serverSecrets;
+    private final TargetSettings serverTargets;
     private final ScheduledExecutorService refresher;
     private volatile Snapshot snapshot = new Snapshot(Map.of(), Map.of(), Map.of());
     /** Whether the last refresh failed: logs an outage once, not once per interval. */
@@ -60,9 +71,21 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
      *     of tenants the directory does not know
      */
     public TenantDirectory(TenantStore store, InstantSource wallClock, List<SigningSecret> serverSecrets) {
+        this(store, wallClock, serverSecrets, TargetSettings.DEFAULTS);
+    }
+
+    /**
+     * @param serverSecrets the server's configured webhook secrets, newest first: the default tenant's, and those
+     *     of tenants the directory does not know
+     * @param serverTargets the server's configured target settings: the default tenant's, and those of tenants the
+     *     directory does not know
+     */
+    public TenantDirectory(TenantStore store, InstantSource wallClock, List<SigningSecret> serverSecrets,
+            TargetSettings serverTargets) {
         this.store = store;
         this.wallClock = wallClock;
         this.serverSecrets = List.copyOf(serverSecrets);
+        this.serverTargets = Objects.requireNonNull(serverTargets, "serverTargets");
         this.refresher = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("hourglass-tenants").daemon(true).factory());
     }
@@ -76,7 +99,8 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
     }
 
     /**
-     * Makes sure the {@value #DEFAULT_TENANT} tenant exists with the server's webhook secrets, and, when
+     * Makes sure the {@value #DEFAULT_TENANT} tenant exists with the server's webhook secrets and target settings,
+     * and, when
      * {@code presetKey} is given ({@code HOURGLASS_DEFAULT_API_KEY}), that this key is one of its keys. On the first
      * start of an empty store without a preset key, a key is generated and returned, to be shown once. Then loads
      * the snapshot and starts the periodic refresh.
@@ -93,7 +117,7 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
             boolean firstStart = store.list().isEmpty();
             ApiKeys.Issued key = presetKey != null ? ApiKeys.preset(DEFAULT_TENANT, presetKey, now)
                     : ApiKeys.issue(DEFAULT_TENANT, now);
-            Tenant tenant = new Tenant(DEFAULT_TENANT, 1, Quotas.DEFAULTS, secrets, now, now);
+            Tenant tenant = new Tenant(DEFAULT_TENANT, 1, Quotas.DEFAULTS, secrets, serverTargets, now, now);
             if (store.create(tenant, key.stored())) {
                 if (presetKey == null) {
                     generated = key.text();
@@ -101,8 +125,9 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
                 log.info("created tenant '{}' with key {}{}", DEFAULT_TENANT, key.stored().id(),
                         firstStart ? " (first start)" : "");
             }
-        } else if (!existing.get().webhookSecrets().equals(secrets)) {
-            store.update(existing.get().withWebhookSecrets(secrets).withUpdatedAt(now));
+        } else if (!existing.get().webhookSecrets().equals(secrets)
+                || !existing.get().targets().equals(serverTargets)) {
+            store.update(existing.get().withWebhookSecrets(secrets).withTargets(serverTargets).withUpdatedAt(now));
         }
         if (presetKey != null) {
             ensurePresetKey(presetKey, now);
@@ -188,6 +213,38 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
         return own == null || tenant.equals(DEFAULT_TENANT) ? serverSecrets : own;
     }
 
+    /**
+     * The tenant's target settings, from the snapshot; the server's for {@value #DEFAULT_TENANT} and for a tenant the
+     * directory does not know. Never touches the store.
+     */
+    public TargetSettings targetSettings(String tenant) {
+        Tenant t = snapshot.tenants().get(tenant);
+        return t == null || tenant.equals(DEFAULT_TENANT) ? serverTargets : t.targets();
+    }
+
+    /**
+     * What the target monitor judges the tenant's targets by ({@link TargetSettings#policy()} of
+     * {@link #targetSettings}); the server passes it to {@code Hourglass.Builder#watchTargets}.
+     */
+    public TargetPolicy targetPolicy(String tenant) {
+        return targetSettings(tenant).policy();
+    }
+
+    /**
+     * Where the tenant's operations events ({@code target.alarm.raised}, {@code target.alarm.cleared},
+     * {@code target.paused}, {@code target.resumed}, {@code job.failed}) are sent, if anywhere
+     * ({@link #targetSettings}); the server passes it to {@code Hourglass.Builder#watchTargets} with
+     * {@link #targetPolicy}.
+     */
+    public Optional<URI> operationsWebhook(String tenant) {
+        return Optional.ofNullable(targetSettings(tenant).operationsWebhook());
+    }
+
+    /** The server's target settings: the default tenant's, and those of tenants the directory does not know. */
+    public TargetSettings serverTargets() {
+        return serverTargets;
+    }
+
     // ---- changes (the admin API); each writes the store, then reloads the snapshot ----
 
     /** A tenant as created: the stored tenant and its first key's text (to show once). */
@@ -195,9 +252,17 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
 
     /** Creates a tenant with one key and one new webhook secret; empty if the name is taken. */
     public Optional<Created> create(String name, int weight, Quotas quotas) {
+        return create(name, weight, quotas, TargetSettings.DEFAULTS);
+    }
+
+    /**
+     * Creates a tenant with one key, one new webhook secret and these target settings; empty if the
+     * name is taken.
+     */
+    public Optional<Created> create(String name, int weight, Quotas quotas, TargetSettings targets) {
         Instant now = wallClock.instant();
         Tenant tenant = new Tenant(name, weight, quotas.validate(), List.of(SigningSecret.generate().encoded()),
-                now, now);
+                targets, now, now);
         ApiKeys.Issued key = ApiKeys.issue(name, now);
         if (!store.create(tenant, key.stored())) {
             return Optional.empty();

@@ -34,8 +34,8 @@ public interface TenantStore {
     List<Tenant> list();
 
     /**
-     * Replaces the weight, quotas, secrets and updatedAt of the tenant of that name (its createdAt stays); false if
-     * there is none.
+     * Replaces the weight, quotas, secrets, target settings and updatedAt of the tenant of that name (its createdAt
+     * stays); false if there is none.
      *
      * @throws IllegalArgumentException if the quotas fail {@link Quotas#validate()}
      */

@@ -26,7 +26,8 @@ class QuotaGateTest {
     Path dir;
 
     private static Tenant tenant(String name, Quotas quotas) {
-        return new Tenant(name, 1, quotas, List.of("whsec_0WcasmH8iDw+lQygKj54sVgujKPVrm4ikWvP9VQw2PA="), T0, T0);
+        return new Tenant(name, 1, quotas, List.of("whsec_0WcasmH8iDw+lQygKj54sVgujKPVrm4ikWvP9VQw2PA="),
+                TargetSettings.DEFAULTS, T0, T0);
     }
 
     private static Quotas rate(long perSecond, long burst) {

@@ -17,6 +17,7 @@ import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.store.jdbc.SqlDatabase;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -71,10 +72,17 @@ public abstract class TenantStoreContract {
     protected static final Quotas QUOTAS = new Quotas(1_234_567, 89, 1_011, 12_345, Duration.ofDays(7).plusMillis(5),
             17);
 
+    /**
+     * Target settings unlike {@link TargetSettings#DEFAULTS} in every field; the thresholds are not binary fractions,
+     * so that a store keeping them in less than a double's precision fails.
+     */
+    protected static final TargetSettings TARGETS = new TargetSettings(0.3, 0.1, 33, 7, true, 3_601,
+            URI.create("https://ops.example.com/hooks/hourglass?team=a%20b"));
+
     /** A tenant with non-default values everywhere and three secrets in no sorted order. */
     protected static Tenant tenant(String name) {
-        return new Tenant(name, 7, QUOTAS, List.of("whsec_bbbb", "whsec_cccc", "whsec_aaaa"), T0.plusMillis(123),
-                T0.plusMillis(456));
+        return new Tenant(name, 7, QUOTAS, List.of("whsec_bbbb", "whsec_cccc", "whsec_aaaa"), TARGETS,
+                T0.plusMillis(123), T0.plusMillis(456));
     }
 
     /** An active key {@code id} of {@code tenant}, issued at {@code createdAt}, hashed from its id. */
@@ -140,6 +148,14 @@ public abstract class TenantStoreContract {
             assertThat(found.quotas().maxInFlight()).isEqualTo(17);
             assertThat(found.webhookSecrets()).as("newest first, as given")
                     .containsExactly("whsec_bbbb", "whsec_cccc", "whsec_aaaa");
+            assertThat(found.targets().raiseAt()).isEqualTo(0.3);
+            assertThat(found.targets().clearAt()).isEqualTo(0.1);
+            assertThat(found.targets().minAttempts()).isEqualTo(33);
+            assertThat(found.targets().consecutiveFailures()).isEqualTo(7);
+            assertThat(found.targets().autoPause()).isTrue();
+            assertThat(found.targets().autoPauseAfterSeconds()).isEqualTo(3_601);
+            assertThat(found.targets().operationsWebhook())
+                    .isEqualTo(URI.create("https://ops.example.com/hooks/hourglass?team=a%20b"));
             assertThat(found.createdAt()).isEqualTo(T0.plusMillis(123));
             assertThat(found.updatedAt()).isEqualTo(T0.plusMillis(456));
 
@@ -153,8 +169,9 @@ public abstract class TenantStoreContract {
             Quotas largest = new Quotas(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE,
                     Duration.ofMillis(Long.MAX_VALUE), Integer.MAX_VALUE);
             Quotas smallest = new Quotas(1, 1, 1, 0, Duration.ofMillis(1), 1);
-            Tenant large = new Tenant("large", Tenant.MAX_WEIGHT, largest, List.of("whsec_x"), T0, T0);
-            Tenant small = new Tenant("small", 1, smallest, List.of("whsec_y"), T0.minusMillis(1), T0.plusMillis(1));
+            Tenant large = new Tenant("large", Tenant.MAX_WEIGHT, largest, List.of("whsec_x"), TARGETS, T0, T0);
+            Tenant small = new Tenant("small", 1, smallest, List.of("whsec_y"), TARGETS, T0.minusMillis(1),
+                    T0.plusMillis(1));
 
             create(large);
             create(small);
@@ -165,11 +182,44 @@ public abstract class TenantStoreContract {
 
         @Test
         void roundTripsASingleSecretAndTheDefaultQuotas() {
-            Tenant tenant = new Tenant("one", 1, Quotas.DEFAULTS, List.of("whsec_only"), T0, T0);
+            Tenant tenant = new Tenant("one", 1, Quotas.DEFAULTS, List.of("whsec_only"), TargetSettings.DEFAULTS,
+                    T0, T0);
 
             create(tenant);
 
             assertThat(found("one")).isEqualTo(tenant);
+        }
+
+        @Test
+        void roundTripsTargetSettingsAtTheEdgesOfTheirRanges() {
+            TargetSettings widest = new TargetSettings(1.0, 0.0, Long.MAX_VALUE, Integer.MAX_VALUE, false,
+                    TargetSettings.MAX_AUTO_PAUSE_AFTER_SECONDS, URI.create("http://[2001:db8::1]:8443/ops"));
+            TargetSettings narrowest = new TargetSettings(Double.MIN_VALUE, 0.0, 1, 1, true,
+                    TargetSettings.MIN_AUTO_PAUSE_AFTER_SECONDS, null);
+            Tenant wide = tenant("wide").withTargets(widest);
+            Tenant narrow = tenant("narrow").withTargets(narrowest);
+
+            create(wide);
+            create(narrow);
+
+            assertThat(found("wide").targets()).isEqualTo(widest);
+            assertThat(found("narrow").targets()).isEqualTo(narrowest);
+        }
+
+        @Test
+        void targetSettingsLeftNullReadAsTheirDefaults() {
+            create(tenant("acme"));
+            // A row written before V6 had these columns: NULL in every one.
+            ((SqlDatabase) store).writeSql("clear target settings", connection -> {
+                try (var clear = connection.prepareStatement("UPDATE tenants SET target_raise_at = NULL, "
+                        + "target_clear_at = NULL, target_min_attempts = NULL, target_consecutive_failures = NULL, "
+                        + "target_auto_pause = NULL, target_auto_pause_after_s = NULL, operations_webhook = NULL")) {
+                    return clear.executeUpdate();
+                }
+            });
+
+            assertThat(found("acme").targets()).isEqualTo(TargetSettings.DEFAULTS);
+            assertThat(found("acme")).isEqualTo(tenant("acme").withTargets(TargetSettings.DEFAULTS));
         }
 
         @Test
@@ -194,8 +244,8 @@ public abstract class TenantStoreContract {
         void createOfAnExistingNameReturnsFalseAndChangesNothing() {
             Tenant original = tenant("acme");
             ApiKey first = create(original);
-            Tenant other = new Tenant("acme", 99, Quotas.DEFAULTS, List.of("whsec_other"), T0.plusSeconds(9),
-                    T0.plusSeconds(9));
+            Tenant other = new Tenant("acme", 99, Quotas.DEFAULTS, List.of("whsec_other"), TargetSettings.DEFAULTS,
+                    T0.plusSeconds(9), T0.plusSeconds(9));
             ApiKey second = key("acme-k2", "acme");
 
             assertThat(tenants.create(other, second)).isFalse();
@@ -309,7 +359,7 @@ public abstract class TenantStoreContract {
             create(tenant("other"));
             Quotas quotas = new Quotas(5, 6, 7, 8, Duration.ofMillis(9_001), 10);
             Tenant changed = new Tenant("acme", 3, quotas, List.of("whsec_new", "whsec_bbbb"),
-                    T0.plusSeconds(1_000), T0.plusMillis(99_999));
+                    TargetSettings.DEFAULTS.withAutoPause(true, 60), T0.plusSeconds(1_000), T0.plusMillis(99_999));
 
             assertThat(tenants.update(changed)).isTrue();
 
@@ -317,6 +367,8 @@ public abstract class TenantStoreContract {
             assertThat(found.weight()).isEqualTo(3);
             assertThat(found.quotas()).isEqualTo(quotas);
             assertThat(found.webhookSecrets()).containsExactly("whsec_new", "whsec_bbbb");
+            assertThat(found.targets()).as("target settings, the operations webhook removed")
+                    .isEqualTo(TargetSettings.DEFAULTS.withAutoPause(true, 60));
             assertThat(found.updatedAt()).isEqualTo(T0.plusMillis(99_999));
             assertThat(found.createdAt()).as("createdAt is not updated").isEqualTo(T0.plusMillis(123));
             assertThat(found("other")).as("other tenants are untouched").isEqualTo(tenant("other"));

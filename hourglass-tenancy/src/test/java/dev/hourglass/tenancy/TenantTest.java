@@ -12,7 +12,7 @@ class TenantTest {
     private static final Instant T = Instant.parse("2030-01-01T00:00:00Z");
 
     private static Tenant withSecrets(List<String> secrets) {
-        return new Tenant("acme", 1, Quotas.DEFAULTS, secrets, T, T);
+        return new Tenant("acme", 1, Quotas.DEFAULTS, secrets, TargetSettings.DEFAULTS, T, T);
     }
 
     @Test

@@ -14,8 +14,11 @@ import dev.hourglass.server.StartupException;
 import dev.hourglass.server.logging.LogFormat;
 import dev.hourglass.server.logging.LogOptions;
 import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.tenancy.TargetSettings;
+import dev.hourglass.webhook.WebhookUrls;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import dev.hourglass.webhook.signing.SigningSecret;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,7 +80,32 @@ public final class ServerSettings {
         }
         ServerKeys keys = new ServerKeys(s.text(ADMIN_KEY), s.text(DEFAULT_API_KEY))
                 .check(s.label(ADMIN_KEY), s.label(DEFAULT_API_KEY));
-        return config.withKeys(keys).withEngine(engine(s)).withMetrics(metrics(s));
+        return config.withKeys(keys).withEngine(engine(s)).withMetrics(metrics(s)).withTargets(targets(s));
+    }
+
+    /**
+     * The server's target settings: auto-pause and the operations webhook as configured, the alarm thresholds at
+     * their defaults. The webhook's host is checked against the blocked addresses when the server starts, with the
+     * guard the webhook client resolves through.
+     */
+    static TargetSettings targets(ResolvedSettings s) {
+        Duration after = s.duration(TARGET_AUTO_PAUSE_AFTER, false, null);
+        long seconds = after.toSeconds();
+        if (after.toMillis() % 1000 != 0 || seconds < TargetSettings.MIN_AUTO_PAUSE_AFTER_SECONDS
+                || seconds > TargetSettings.MAX_AUTO_PAUSE_AFTER_SECONDS) {
+            throw s.invalid(TARGET_AUTO_PAUSE_AFTER, "a whole number of seconds from 1m to 30d");
+        }
+        URI webhook = null;
+        String url = s.text(OPERATIONS_WEBHOOK);
+        if (url != null) {
+            WebhookUrls.Checked checked = WebhookUrls.check(url);
+            if (!checked.ok()) {
+                throw s.invalid(OPERATIONS_WEBHOOK, "a URL Hourglass can POST to: it " + checked.refusal());
+            }
+            webhook = checked.url();
+        }
+        return TargetSettings.DEFAULTS.withAutoPause(s.bool(TARGET_AUTO_PAUSE), seconds)
+                .withOperationsWebhook(webhook);
     }
 
     /** Whether and where /metrics is served, and how its tenant labels are bounded. */

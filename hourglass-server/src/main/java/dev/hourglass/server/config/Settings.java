@@ -11,6 +11,7 @@ import dev.hourglass.server.ServerConfig;
 import dev.hourglass.server.ServerKeys;
 import dev.hourglass.server.logging.LogFormat;
 import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.tenancy.TargetSettings;
 import dev.hourglass.webhook.WebhookHandler;
 import java.util.List;
 import java.util.Map;
@@ -103,6 +104,16 @@ public final class Settings {
                     + "addresses and host names, comma-separated, e.g. 127.0.0.0/8,::1 for local experiments.");
     public static final Setting WEBHOOK_CONNECT_TIMEOUT = Setting.of("webhook-connect-timeout", DURATION,
             format(WebhookHandler.DEFAULT_CONNECT_TIMEOUT), "How long a webhook delivery may take to connect.");
+    public static final Setting TARGET_AUTO_PAUSE = Setting.of("target-auto-pause", "true|false",
+            Boolean.toString(TargetSettings.DEFAULTS.autoPause()), "Pause a webhook target of tenant 'default' that "
+                    + "alarms for --target-auto-pause-after: its due jobs wait, without spending attempts, until a "
+                    + "probe succeeds. Other tenants choose their own (admin API).");
+    public static final Setting TARGET_AUTO_PAUSE_AFTER = Setting.of("target-auto-pause-after", DURATION,
+            format(TargetSettings.DEFAULTS.autoPauseAfter()), "How long a target alarms before it is paused, with "
+                    + "--target-auto-pause (whole seconds, 1m..30d).");
+    public static final Setting OPERATIONS_WEBHOOK = Setting.of("operations-webhook", "URL", null,
+            "Where tenant 'default''s operations events are POSTed (target.alarm.raised, target.alarm.cleared, "
+                    + "target.paused, target.resumed, job.failed); checked as a job's target URL is.");
     public static final Setting ADMIN_KEY = Setting.secretOf("admin-key", "KEY", "The admin API's key (at least "
             + ServerKeys.MIN_ADMIN_KEY_LENGTH + " characters, e.g. openssl rand -hex 32). Without it the admin API "
             + "is off.");
@@ -166,7 +177,8 @@ public final class Settings {
     public static final List<Setting> ALL = List.of(CONFIG, PORT, BIND, DATA, STORE, JDBC_URL, DB_USER, DB_PASSWORD,
             DB_SCHEMA, DB_POOL_SIZE, DB_CONNECT_TIMEOUT, DB_SOCKET_TIMEOUT, STORE_TIMEOUT, NODE_ID, MAX_BODY_BYTES,
             HTTP_STOP_GRACE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_CONNECTIONS, MAX_CONCURRENT_REQUESTS, IDLE_TIMEOUT,
-            READ_TIMEOUT, TLS_CERT, TLS_KEY, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT, ADMIN_KEY,
+            READ_TIMEOUT, TLS_CERT, TLS_KEY, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT,
+            TARGET_AUTO_PAUSE, TARGET_AUTO_PAUSE_AFTER, OPERATIONS_WEBHOOK, ADMIN_KEY,
             DEFAULT_API_KEY, METRICS, METRICS_PORT, METRICS_TENANT_LABELS, METRICS_PENDING_EVERY, LOG_FORMAT,
             ACCESS_LOG, HORIZON, LOAD_INTERVAL, LEASE_TTL, MAX_TIMER_ENTRIES, MAX_IN_FLIGHT, COMMIT_BATCH,
             DEFAULT_MAX_ATTEMPTS, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_ATTEMPT_TIMEOUT, MAX_DELAY,

@@ -11,6 +11,8 @@ import dev.hourglass.server.StartupException;
 import dev.hourglass.server.config.ResolvedSettings.Source;
 import dev.hourglass.server.logging.LogFormat;
 import dev.hourglass.server.logging.LogOptions;
+import dev.hourglass.tenancy.TargetSettings;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -229,6 +231,29 @@ class ServerSettingsTest {
                 .containsOnlyKeys(Settings.BY_KEY.keySet().stream().filter(k -> !Settings.BY_KEY.get(k).secret())
                         .toList());
         assertThat(config.engine()).isNotNull();
+    }
+
+    @Test
+    void theTargetSettingsAreTheDefaultsUnlessGivenAndAPauseIsWholeSecondsFromAMinuteToThirtyDays() {
+        assertThat(ServerSettings.toServerConfig(ResolvedSettings.resolve(Map.of(), Map.of())).targets())
+                .isEqualTo(TargetSettings.DEFAULTS);
+
+        ServerConfig config = ServerSettings.toServerConfig(ResolvedSettings.resolve(Map.of(
+                Settings.TARGET_AUTO_PAUSE, "true", Settings.TARGET_AUTO_PAUSE_AFTER, "2m"),
+                env("HOURGLASS_OPERATIONS_WEBHOOK", "https://ops.example.com/hourglass")));
+        assertThat(config.targets()).isEqualTo(TargetSettings.DEFAULTS.withAutoPause(true, 120)
+                .withOperationsWebhook(URI.create("https://ops.example.com/hourglass")));
+        assertThat(config.targets().policy().pauseAfter()).isEqualTo(Duration.ofMinutes(2));
+
+        for (String after : List.of("59s", "2592000001ms", "31d", "90500ms")) {
+            assertThatThrownBy(() -> ServerSettings.toServerConfig(ResolvedSettings.resolve(
+                    Map.of(Settings.TARGET_AUTO_PAUSE_AFTER, after), Map.of())))
+                    .as(after).isInstanceOf(StartupException.class)
+                    .hasMessageStartingWith("--target-auto-pause-after must be a whole number of seconds");
+        }
+        assertThatThrownBy(() -> ServerSettings.toServerConfig(ResolvedSettings.resolve(Map.of(),
+                env("HOURGLASS_OPERATIONS_WEBHOOK", "ftp://ops.example.com/x"))))
+                .isInstanceOf(StartupException.class).hasMessageStartingWith("HOURGLASS_OPERATIONS_WEBHOOK must be");
     }
 
     @Test
