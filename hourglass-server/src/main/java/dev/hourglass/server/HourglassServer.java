@@ -5,7 +5,6 @@ import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.targets.TargetMonitor;
-import dev.hourglass.core.targets.TargetPolicy;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.time.SystemTime;
@@ -181,8 +180,8 @@ public final class HourglassServer implements AutoCloseable {
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
             WebhookHandler webhooks = new WebhookHandler(client, config.webhookConnectTimeout(),
                     engine.defaultTimeout(), new WebhookSigner(tenants, wallClock), telemetry.openTelemetry());
-            OperationsEvents operations = new OperationsEvents(tenant -> Optional.empty(), wallClock);
-            TargetWatch targets = new TargetWatch(operations, tenant -> TargetPolicy.DEFAULTS);
+            OperationsEvents operations = new OperationsEvents(tenants::operationsWebhook, wallClock);
+            TargetWatch targets = new TargetWatch(operations, tenants::targetPolicy);
             Hourglass hourglass = startEngine(store, engine, tenants, webhooks, wallClock, ticker, engineMetrics,
                     targets);
             operations.sendWith(hourglass);
