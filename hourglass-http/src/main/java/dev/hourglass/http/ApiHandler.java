@@ -560,8 +560,8 @@ public final class ApiHandler {
      * URL-encoded name (a webhook's origin). The tenant is recorded as who paused or resumed it.
      */
     private void targets(HttpCall ex, String tenant, String path, String method) throws IOException {
-        TargetMonitor monitor = hourglass.targets().orElseThrow(() -> ApiProblem.of(404, "targets-not-watched",
-                "Targets not watched", "this server does not watch its targets").exception());
+        TargetMonitor monitor = hourglass.targets().orElseThrow(() -> ApiProblem.of(404, "not-found", "Not found",
+                "this server does not watch its targets").exception());
         if (path.equals(TARGETS)) {
             allow(method, "GET");
             List<TargetStatus> all = deadline.call(() -> monitor.targets(tenant));

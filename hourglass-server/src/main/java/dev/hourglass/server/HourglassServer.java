@@ -180,9 +180,11 @@ public final class HourglassServer implements AutoCloseable {
             WebhookHandler webhooks = new WebhookHandler(client, config.webhookConnectTimeout(),
                     engine.defaultTimeout(), new WebhookSigner(tenants, wallClock), telemetry.openTelemetry());
             OperationsEvents operations = new OperationsEvents(tenants::operationsWebhook, wallClock);
-            TargetWatch targets = new TargetWatch(operations, tenants::targetPolicy);
+            TenantDirectory directory = tenants;
+            TargetWatch targets = new TargetWatch(operations,
+                    tenant -> config.watching().tuning().apply(directory.targetPolicy(tenant)));
             Hourglass hourglass = startEngine(store, engine, tenants, webhooks, wallClock, ticker, engineMetrics,
-                    targets);
+                    targets, config.watching().monitor());
             operations.sendWith(hourglass);
             if (metrics != null) {
                 metrics.bindTargets(targets, hourglass.targets().orElseThrow());
@@ -341,7 +343,7 @@ public final class HourglassServer implements AutoCloseable {
      */
     private static Hourglass startEngine(JobStore store, EngineConfig engine, TenantShares shares,
             WebhookHandler webhooks, InstantSource wallClock, Ticker ticker, EngineMetrics metrics,
-            TargetWatch targets) {
+            TargetWatch targets, TargetMonitor.Settings monitor) {
         try {
             return Hourglass.builder()
                     .store(store)
@@ -353,7 +355,7 @@ public final class HourglassServer implements AutoCloseable {
                     .handler(OperationsEvents.HANDLER, webhooks)
                     .metrics(metrics)
                     .deliveryListener(targets.operations())
-                    .watchTargets(TargetMonitor.Settings.DEFAULTS, targets.policies(), targets)
+                    .watchTargets(monitor, targets.policies(), targets)
                     .build();
         } catch (StoreException e) {
             throw new StartupException("cannot start on the store: " + firstLine(e.getMessage()), e);

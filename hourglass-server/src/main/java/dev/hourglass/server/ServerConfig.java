@@ -37,6 +37,7 @@ import java.util.Objects;
  * @param targets the server's target settings ({@code --target-auto-pause}, {@code --target-auto-pause-after},
  *     {@code --operations-webhook}, the alarm thresholds at their defaults): those of the {@code default} tenant and
  *     of tenants without a row ({@link dev.hourglass.tenancy.TenantDirectory#targetSettings})
+ * @param watching how the target monitor runs (not a command-line setting: {@link TargetWatching})
  */
 public record ServerConfig(
         String bind,
@@ -53,7 +54,8 @@ public record ServerConfig(
         ServerKeys keys,
         HttpLimits http,
         MetricsOptions metrics,
-        TargetSettings targets) {
+        TargetSettings targets,
+        TargetWatching watching) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -72,6 +74,7 @@ public record ServerConfig(
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(watching, "watching");
         Objects.requireNonNull(targets, "targets");
     }
 
@@ -79,90 +82,95 @@ public record ServerConfig(
         return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, DEFAULT_DATA_DIR, null, ApiHandler.DEFAULT_MAX_BODY_BYTES,
                 WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE, null, ApiHandler.DEFAULT_STORE_TIMEOUT,
                 List.of(), WebhookAllowlist.none(), ServerKeys.NONE, HttpLimits.DEFAULTS,
-                MetricsOptions.DEFAULTS, TargetSettings.DEFAULTS);
+                MetricsOptions.DEFAULTS, TargetSettings.DEFAULTS, TargetWatching.DEFAULTS);
     }
 
     public ServerConfig withBind(String value) {
         return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     public ServerConfig withEngine(EngineConfig value) {
         return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     public ServerConfig withMaxBodyBytes(int value) {
         return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     public ServerConfig withWebhookConnectTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace, postgres, storeTimeout,
-                webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
+                webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     public ServerConfig withStopGrace(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     /** Runs on PostgreSQL instead of the embedded SQLite file ({@code dataDir} is then unused). */
     public ServerConfig withPostgres(PostgresOptions value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, value,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     /** How long an API request waits for the store before it is answered 503. */
     public ServerConfig withStoreTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                value, webhookSecrets, webhookAllowlist, keys, http, metrics, targets);
+                value, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     /** Signs webhooks with these secrets (newest first) instead of the generated one. */
     public ServerConfig withWebhookSecrets(List<SigningSecret> value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, value, webhookAllowlist, keys, http, metrics, targets);
+                storeTimeout, value, webhookAllowlist, keys, http, metrics, targets, watching);
     }
 
     /** Lets webhooks reach these otherwise blocked addresses and host names. */
     public ServerConfig withWebhookAllowlist(WebhookAllowlist value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, value, keys, http, metrics, targets);
+                storeTimeout, webhookSecrets, value, keys, http, metrics, targets, watching);
     }
 
     /** The admin API key and the default tenant's preset key. */
     public ServerConfig withKeys(ServerKeys value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, value, http, metrics, targets);
+                storeTimeout, webhookSecrets, webhookAllowlist, value, http, metrics, targets, watching);
     }
 
     /** The HTTP server's limits and TLS. */
     public ServerConfig withHttp(HttpLimits value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, value, metrics, targets);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, value, metrics, targets, watching);
     }
 
     /** Whether and where the metrics are served. */
     public ServerConfig withMetrics(MetricsOptions value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, value, targets);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, value, targets, watching);
     }
 
     /** The server's target settings: the default tenant's, and those of tenants without a row. */
+    public ServerConfig withWatching(TargetWatching value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, value);
+    }
+
     public ServerConfig withTargets(TargetSettings value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, value);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, value, watching);
     }
 
     /**

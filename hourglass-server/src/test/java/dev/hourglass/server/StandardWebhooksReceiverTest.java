@@ -2,29 +2,22 @@ package dev.hourglass.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hourglass.webhook.signing.SigningSecret;
 import dev.hourglass.webhook.signing.WebhookSigner;
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,58 +31,29 @@ import org.junit.jupiter.api.io.TempDir;
  * Skipped (an assumption, with the reason) when {@code node} or {@code npm} is not on the PATH.
  */
 class StandardWebhooksReceiverTest {
-    private static final Path SOURCES = Path.of("src/test/node").toAbsolutePath();
-    private static final Path INSTALL = Path.of("target/standardwebhooks-receiver").toAbsolutePath();
     private static final SigningSecret NEW = SigningSecret.generate();
     private static final SigningSecret OLD = ServerFixture.WEBHOOK_SECRET;
 
     @TempDir
     Path dir;
 
-    private Process node;
+    private NodeReceiver node;
     private URI receiver;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private HttpClient http;
 
     @BeforeEach
     void startTheNodeReceiver() throws Exception {
-        Path nodeBin = onPath("node");
-        Path npm = onPath("npm");
-        assumeTrue(nodeBin != null && npm != null, "node and npm are not on the PATH: the Standard Webhooks "
-                + "interoperability test (a Node.js receiver using the official library) is skipped");
-        install(npm);
-        ProcessBuilder pb = new ProcessBuilder(nodeBin.toString(), "receiver.js").directory(INSTALL.toFile())
-                .redirectErrorStream(true);
-        pb.environment().put("RECEIVER_SECRETS", ServerFixture.JSON.writeValueAsString(Map.of(
-                "/new", NEW.encoded(), "/old", OLD.encoded(), "/other", SigningSecret.generate().encoded())));
-        node = pb.start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
-        String line = out.readLine();
-        assertThat(line).as("the receiver's first line").startsWith("LISTENING ");
-        receiver = URI.create("http://127.0.0.1:" + line.substring("LISTENING ".length()).trim());
-        Thread.ofVirtual().start(() -> out.lines().forEach(l -> { })); // keep its pipe from filling up
+        node = NodeReceiver.start(Map.of(
+                "/new", NEW.encoded(), "/old", OLD.encoded(), "/other", SigningSecret.generate().encoded()));
+        receiver = node.resolve("/");
+        http = node.http();
     }
 
     @AfterEach
     void stop() throws InterruptedException {
         if (node != null) {
-            node.destroy();
-            node.waitFor(5, TimeUnit.SECONDS);
-            node.destroyForcibly();
+            node.close();
         }
-        http.close();
-    }
-
-    /** The sources (package.json, package-lock.json, receiver.js) into target/, then {@code npm ci} there. */
-    private static void install(Path npm) throws Exception {
-        Files.createDirectories(INSTALL);
-        for (String file : List.of("package.json", "package-lock.json", "receiver.js")) {
-            Files.copy(SOURCES.resolve(file), INSTALL.resolve(file), StandardCopyOption.REPLACE_EXISTING);
-        }
-        Process ci = new ProcessBuilder(npm.toString(), "ci", "--no-audit", "--no-fund", "--prefer-offline")
-                .directory(INSTALL.toFile()).redirectErrorStream(true).start();
-        String output = new String(ci.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(ci.waitFor(180, TimeUnit.SECONDS)).as("npm ci finished").isTrue();
-        assertThat(ci.exitValue()).as("npm ci in %s:%n%s", INSTALL, output).isZero();
     }
 
     @Test
@@ -153,24 +117,6 @@ class StandardWebhooksReceiverTest {
     }
 
     private List<JsonNode> seen() throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(receiver.resolve("/seen")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        List<JsonNode> all = new ArrayList<>();
-        ServerFixture.JSON.readTree(r.body()).forEach(all::add);
-        return all;
-    }
-
-    private static Path onPath(String name) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return null;
-        }
-        for (String d : path.split(File.pathSeparator)) {
-            Path candidate = Path.of(d, name);
-            if (Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
+        return node.seen();
     }
 }

@@ -298,7 +298,7 @@ public final class TargetMonitor implements AutoCloseable {
                 } else {
                     alarms.put(key, next);
                 }
-                autoPause(key, policy, now, events);
+                autoPause(key, policy, s, now, events);
             }
             probe(now);
         } finally {
@@ -307,10 +307,16 @@ public final class TargetMonitor implements AutoCloseable {
         tell(events);
     }
 
-    /** Pauses the target when it has alarmed longer than its tenant allows (with auto-pause on). Under the lock. */
-    private void autoPause(TargetKey key, TargetPolicy policy, Instant now, List<TargetEvent> events) {
+    /**
+     * Pauses the target when it has alarmed longer than its tenant allows (with auto-pause on) and its latest attempt
+     * failed: a target that was resumed and now delivers is not paused again on the failures still in its window.
+     * The alarm's time counts from its raise or from the last resume ({@link #resumed}). Under the lock.
+     */
+    private void autoPause(TargetKey key, TargetPolicy policy, SourceStats stats, Instant now,
+            List<TargetEvent> events) {
         TargetState state = shared.get(key);
         if (!policy.autoPause() || state == null || state.isPaused() || state.level() != AlarmLevel.ALARMING
+                || stats == null || stats.consecutiveFailures() == 0
                 || Duration.between(state.since(), now).compareTo(policy.pauseAfter()) < 0) {
             return;
         }
@@ -356,7 +362,7 @@ public final class TargetMonitor implements AutoCloseable {
                 return;
             }
             Instant now = clock.instant();
-            if (write(key, state, state.level(), state.since(), null, null, null, now) != null) {
+            if (write(key, state, state.level(), resumed(state, now), null, null, null, now) != null) {
                 probes.remove(key);
                 holds.resume(key);
                 event = new TargetEvent(TargetEvent.Type.RESUMED, now, status(key, statsByKey().get(key)), node);
@@ -405,7 +411,7 @@ public final class TargetMonitor implements AutoCloseable {
                 Instant since = state == null ? now : state.since();
                 TargetState written = pause
                         ? write(key, state, level, since, TargetState.Pause.MANUAL, now, by, now)
-                        : write(key, state, level, since, null, null, null, now);
+                        : write(key, state, level, resumed(state, now), null, null, null, now);
                 if (written != null) {
                     if (pause) {
                         probes.remove(key);
@@ -427,6 +433,14 @@ public final class TargetMonitor implements AutoCloseable {
             tell(List.of(event));
         }
         return Optional.of(result);
+    }
+
+    /**
+     * The alarm's {@code since} after a resume: now for a target still alarming, so that an auto-pause waits its
+     * whole delay again before it pauses the target anew.
+     */
+    private static Instant resumed(TargetState state, Instant now) {
+        return state == null ? now : state.level() == AlarmLevel.ALARMING ? now : state.since();
     }
 
     /** The tenant's targets (every tenant's when {@code tenant} is null), by target name. */
