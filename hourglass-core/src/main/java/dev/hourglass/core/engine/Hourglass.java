@@ -752,9 +752,6 @@ public final class Hourglass implements AutoCloseable {
         }
         closed = true;
         announcements.close();
-        if (targetMonitor != null) {
-            targetMonitor.close();
-        }
         background.shutdown();
         awaitRoundInProgress();
         if (clockSync != null) {
@@ -770,6 +767,9 @@ public final class Hourglass implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("could not hand back claims at shutdown ({}); they are rescued when the lease expires",
                     e.toString());
+        }
+        if (targetMonitor != null) {
+            targetMonitor.close(); // after the hand-back: nothing of it may delay another node's claims
         }
         committer.close();
         background.shutdownNow();

@@ -26,6 +26,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -50,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * told once, and survives restarts and failover.
  *
  * <p><b>Clocks.</b> The injected wall clock (the cluster's) decides which attempts are in the window and when a
- * target has alarmed long enough to pause; the monitor's thread waits on the monotonic clock ({@code Thread.sleep}).
+ * target has alarmed long enough to pause; the monitor's thread waits on the monotonic clock (a scheduled executor).
  *
  * <p><b>Threads.</b> {@link #lock} guards the alarm states, the shared states, the probe schedule and the read
  * cursor: the monitor's thread, API calls (pause, resume) and probe results take it for short work and one store
@@ -130,8 +133,8 @@ public final class TargetMonitor implements AutoCloseable {
      */
     private final LinkedHashMap<Long, Instant> seen = new LinkedHashMap<>();
 
-    private volatile Thread thread;
-    private volatile boolean running;
+    /** The monitor's thread, once started. */
+    private volatile ScheduledExecutorService loop;
 
     private record Probe(Instant due, Duration interval) {}
 
@@ -175,28 +178,26 @@ public final class TargetMonitor implements AutoCloseable {
         poll();
     }
 
-    /** Starts the monitor's thread: reads the history every pollEvery, evaluates every evaluateEvery. */
+    /**
+     * Starts the monitor's thread: reads the history every pollEvery and evaluates every evaluateEvery (waits on the
+     * executor's monotonic clock). A round that fails is logged and the next one tries again.
+     */
     public void start() {
-        running = true;
-        thread = Thread.ofPlatform().name("hourglass-targets").daemon(true).start(this::run);
+        ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("hourglass-targets").daemon(true).factory());
+        long poll = settings.pollEvery().toMillis();
+        long evaluate = settings.evaluateEvery().toMillis();
+        loop.scheduleWithFixedDelay(() -> guarded("read", this::poll), poll, poll, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(() -> guarded("evaluation", this::evaluate), evaluate, evaluate,
+                TimeUnit.MILLISECONDS);
+        this.loop = loop;
     }
 
-    private void run() {
-        long pollMillis = settings.pollEvery().toMillis();
-        long evaluateEveryPolls = Math.max(1, settings.evaluateEvery().toMillis() / Math.max(1, pollMillis));
-        long polls = 0;
-        while (running) {
-            try {
-                Thread.sleep(Math.max(1, pollMillis));
-                poll();
-                if (++polls % evaluateEveryPolls == 0) {
-                    evaluate();
-                }
-            } catch (InterruptedException e) {
-                return;
-            } catch (RuntimeException e) {
-                log.warn("target monitor round failed; trying again next round: {}", e.toString());
-            }
+    private static void guarded(String what, Runnable round) {
+        try {
+            round.run();
+        } catch (RuntimeException e) {
+            log.warn("target monitor {} failed; trying again next round: {}", what, e.toString());
         }
     }
 
@@ -574,17 +575,12 @@ public final class TargetMonitor implements AutoCloseable {
         }
     }
 
+    /** Stops the monitor's thread without waiting for a round in progress (it ends with its store call). */
     @Override
     public void close() {
-        running = false;
-        Thread t = thread;
-        if (t != null) {
-            t.interrupt();
-            try {
-                t.join(2_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        ScheduledExecutorService l = loop;
+        if (l != null) {
+            l.shutdownNow();
         }
     }
 }
