@@ -301,6 +301,9 @@ public final class TargetMonitor implements AutoCloseable {
                 }
                 autoPause(key, policy, s, now, events);
             }
+            // Targets the counts forgot (evicted past maxSources) and the store holds no state of: their streaks go
+            // too, so this map stays as bounded as the counts.
+            alarms.keySet().retainAll(keys);
             probe(now);
         } finally {
             lock.unlock();
