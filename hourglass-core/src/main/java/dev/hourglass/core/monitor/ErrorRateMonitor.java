@@ -160,29 +160,23 @@ public final class ErrorRateMonitor {
 
     /** Events dropped because their bucket was no longer in the window. */
     public long lateEvents() {
-        lock.lock();
-        try {
-            return lateEvents;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> lateEvents);
     }
 
     /** Sources forgotten to stay within {@code maxSources}. */
     public long evictedSources() {
-        lock.lock();
-        try {
-            return evictedSources;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> evictedSources);
     }
 
     /** Sources currently kept. */
     public int sourceCount() {
+        return locked(() -> sources.size());
+    }
+
+    private <T> T locked(java.util.function.Supplier<T> read) {
         lock.lock();
         try {
-            return sources.size();
+            return read.get();
         } finally {
             lock.unlock();
         }

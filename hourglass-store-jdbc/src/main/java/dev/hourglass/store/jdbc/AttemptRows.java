@@ -2,10 +2,13 @@ package dev.hourglass.store.jdbc;
 
 import dev.hourglass.core.api.DeliveryAttempt;
 import dev.hourglass.core.store.AttemptRecord;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Rows of {@code job_attempts}, the delivery history, as both stores read them: the columns {@code attempt, node,
@@ -21,6 +24,23 @@ public final class AttemptRows {
         } catch (ArithmeticException tooLong) {
             return Long.MAX_VALUE;
         }
+    }
+
+    /** A row of a history query, with what the query reads beyond the attempt's columns. */
+    @FunctionalInterface
+    public interface RowReader<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    /** Runs the bound query {@code select} and reads each of its rows with {@code reader}. */
+    public static <T> List<T> query(PreparedStatement select, RowReader<T> reader) throws SQLException {
+        List<T> rows = new ArrayList<>();
+        try (ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+                rows.add(reader.read(rs));
+            }
+        }
+        return rows;
     }
 
     /** The history row the result set is on. */

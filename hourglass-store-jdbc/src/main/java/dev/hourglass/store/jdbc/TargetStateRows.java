@@ -2,11 +2,14 @@ package dev.hourglass.store.jdbc;
 
 import dev.hourglass.core.monitor.AlarmLevel;
 import dev.hourglass.core.store.TargetState;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Rows of {@code target_states}, as both stores read and write them. The statements are the same SQL on both: a
@@ -25,6 +28,17 @@ public final class TargetStateRows {
             + "WHERE tenant = ? AND target = ? AND version = ?";
 
     private TargetStateRows() {}
+
+    /** Every target state, read on {@code connection}. */
+    public static List<TargetState> readAll(Connection connection) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(SELECT_ALL); ResultSet rs = select.executeQuery()) {
+            List<TargetState> states = new ArrayList<>();
+            while (rs.next()) {
+                states.add(read(rs));
+            }
+            return states;
+        }
+    }
 
     /** The row the result set is on, from the columns of {@link #SELECT_ALL}. */
     public static TargetState read(ResultSet rs) throws SQLException {

@@ -575,13 +575,7 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
                 select.setObject(1, JobRows.uuid(id));
                 select.setInt(2, afterAttempt);
                 select.setInt(3, limit);
-                List<AttemptRecord> attempts = new ArrayList<>();
-                try (ResultSet rs = select.executeQuery()) {
-                    while (rs.next()) {
-                        attempts.add(AttemptRows.read(rs));
-                    }
-                }
-                return attempts;
+                return AttemptRows.query(select, AttemptRows::read);
             }
         });
     }
@@ -593,30 +587,15 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
             try (PreparedStatement select = connection.prepareStatement(PostgresTx.ATTEMPTS_SINCE)) {
                 select.setLong(1, EpochMillis.millis(since));
                 select.setInt(2, limit);
-                List<FinishedAttempt> attempts = new ArrayList<>();
-                try (ResultSet rs = select.executeQuery()) {
-                    while (rs.next()) {
-                        attempts.add(new FinishedAttempt(JobRows.jobId(rs.getObject(10, java.util.UUID.class)),
-                                rs.getString(11), AttemptRows.read(rs)));
-                    }
-                }
-                return attempts;
+                return AttemptRows.query(select, rs -> new FinishedAttempt(
+                        JobRows.jobId(rs.getObject(10, java.util.UUID.class)), rs.getString(11), AttemptRows.read(rs)));
             }
         });
     }
 
     @Override
     public List<TargetState> targetStates() {
-        return readSql("target states", connection -> {
-            try (PreparedStatement select = connection.prepareStatement(TargetStateRows.SELECT_ALL);
-                    ResultSet rs = select.executeQuery()) {
-                List<TargetState> states = new ArrayList<>();
-                while (rs.next()) {
-                    states.add(TargetStateRows.read(rs));
-                }
-                return states;
-            }
-        });
+        return readSql("target states", TargetStateRows::readAll);
     }
 
     /**

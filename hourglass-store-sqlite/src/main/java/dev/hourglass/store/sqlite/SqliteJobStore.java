@@ -403,13 +403,7 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
                 select.setLong(2, id.lo());
                 select.setInt(3, afterAttempt);
                 select.setInt(4, limit);
-                List<AttemptRecord> attempts = new ArrayList<>();
-                try (ResultSet rs = select.executeQuery()) {
-                    while (rs.next()) {
-                        attempts.add(AttemptRows.read(rs));
-                    }
-                }
-                return attempts;
+                return AttemptRows.query(select, AttemptRows::read);
             }
         });
     }
@@ -421,30 +415,15 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
             try (PreparedStatement select = connection.prepareStatement(SqliteTx.ATTEMPTS_SINCE)) {
                 select.setLong(1, EpochMillis.millis(since));
                 select.setInt(2, limit);
-                List<FinishedAttempt> attempts = new ArrayList<>();
-                try (ResultSet rs = select.executeQuery()) {
-                    while (rs.next()) {
-                        attempts.add(new FinishedAttempt(new JobId(rs.getLong(10), rs.getLong(11)), rs.getString(12),
-                                AttemptRows.read(rs)));
-                    }
-                }
-                return attempts;
+                return AttemptRows.query(select, rs -> new FinishedAttempt(new JobId(rs.getLong(10), rs.getLong(11)),
+                        rs.getString(12), AttemptRows.read(rs)));
             }
         });
     }
 
     @Override
     public List<TargetState> targetStates() {
-        return readSql("target states", connection -> {
-            try (PreparedStatement select = connection.prepareStatement(TargetStateRows.SELECT_ALL);
-                    ResultSet rs = select.executeQuery()) {
-                List<TargetState> states = new ArrayList<>();
-                while (rs.next()) {
-                    states.add(TargetStateRows.read(rs));
-                }
-                return states;
-            }
-        });
+        return readSql("target states", TargetStateRows::readAll);
     }
 
     /**
