@@ -62,8 +62,15 @@ final class MetricsCost {
     }
 
     private static Map<String, Object> figures(int callers, List<Double> off, List<Double> on) {
-        Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("callers", callers);
+        return onOff(Map.of("callers", callers), off, on);
+    }
+
+    /**
+     * The report of an off/on comparison, after {@code labels}: the median rates, and on/off as the median of the
+     * rounds' ratios. {@code off.get(i)} and {@code on.get(i)} are round i's pair.
+     */
+    static Map<String, Object> onOff(Map<String, Object> labels, List<Double> off, List<Double> on) {
+        Map<String, Object> figures = new LinkedHashMap<>(labels);
         figures.put("rounds", off.size());
         figures.put("off_per_s", median(off));
         figures.put("on_per_s", median(on));

@@ -1,0 +1,121 @@
+package dev.hourglass.bench;
+
+import dev.hourglass.core.api.Outcome;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the delivery history costs: S2 drains with {@code deliveryHistory} off and on, alternated in one run (off,
+ * on, on, off, ...) so that the machine's drift falls on both alike: the library drain (no-op handler) and the
+ * webhook drain (the local receiver of {@link WebhookDrain}) on SQLite, and optionally the library drain on
+ * PostgreSQL. Each drain runs on a fresh store. Prints each drain's rate, then per drain the medians and on/off as
+ * the median of each round's ratio.
+ *
+ * <p>After each drain it counts the history the store kept: with the history on, exactly one row per job (every job
+ * succeeds at its first attempt), with it off, none. Anything else throws: a figure measured without the row it
+ * claims to pay for would be worthless.
+ */
+final class HistoryCost {
+    /** Attempts in flight for the library drain, as the {@code drain} scenario runs it. */
+    private static final int LIBRARY_IN_FLIGHT = 512;
+
+    private HistoryCost() {}
+
+    /** One drain of the comparison: what it is called, and how a drain with the history off or on is run. */
+    private record Kind(String name, String resultName, Map<String, Object> labels, Run run) {}
+
+    @FunctionalInterface
+    private interface Run {
+        DrainRate.Drain drain(boolean history) throws Exception;
+    }
+
+    /**
+     * @param lead how far ahead the jobs are due when their insert begins; null: {@link DrainRate#lead} of the count
+     * @param postgres the server the library drain also runs on; null: SQLite only
+     */
+    static void run(Report report, Path workDir, int libraryJobs, int webhookJobs, int webhookInFlight, int rounds,
+            Duration lead, PgServer postgres) throws Exception {
+        List<Kind> kinds = new ArrayList<>();
+        kinds.add(new Kind("library sqlite", "history-cost-library", labels("sqlite", libraryJobs, LIBRARY_IN_FLIGHT),
+                history -> {
+                    try (DrainStore store = DrainStore.sqlite(workDir, "history-" + onOff(history))) {
+                        return library(store, libraryJobs, lead, history);
+                    }
+                }));
+        kinds.add(new Kind("webhook sqlite", "history-cost-webhook", labels("sqlite", webhookJobs, webhookInFlight),
+                history -> {
+                    try (DrainStore store = DrainStore.sqlite(workDir, "history-webhook-" + onOff(history))) {
+                        return WebhookDrain.drain(workDir, store, webhookJobs,
+                                lead != null ? lead : DrainRate.lead(webhookJobs), webhookInFlight, history).drain();
+                    }
+                }));
+        if (postgres != null) {
+            Report.progress("history: PostgreSQL %s at %s", postgres.version(), postgres.safeUrl());
+            kinds.add(new Kind("library pg", "history-cost-library-pg",
+                    labels("postgres", libraryJobs, LIBRARY_IN_FLIGHT), history -> {
+                        // Dirty pages of the previous drain are flushed now, not in the middle of this one.
+                        postgres.checkpoint();
+                        try (DrainStore store = DrainStore.postgres(postgres, "history_" + onOff(history))) {
+                            return library(store, libraryJobs, lead, history);
+                        }
+                    }));
+        }
+        Map<Kind, List<Double>> off = new LinkedHashMap<>();
+        Map<Kind, List<Double>> on = new LinkedHashMap<>();
+        for (Kind kind : kinds) {
+            off.put(kind, new ArrayList<>());
+            on.put(kind, new ArrayList<>());
+        }
+        for (int round = 0; round < rounds; round++) {
+            boolean onFirst = round % 2 == 1;
+            for (Kind kind : kinds) {
+                for (boolean history : new boolean[] {onFirst, !onFirst}) {
+                    DrainRate.Drain drain = kind.run().drain(history);
+                    check(kind, history, drain);
+                    (history ? on : off).get(kind).add(drain.perSecond());
+                    Report.progress("history round %d: %-14s %s %,.0f jobs/s (%.2f s); history rows %,d of %,d jobs",
+                            round + 1, kind.name(), history ? "on " : "off", drain.perSecond(), drain.seconds(),
+                            drain.history().rows(), drain.jobs());
+                }
+            }
+        }
+        for (Kind kind : kinds) {
+            report.result(kind.resultName(), MetricsCost.onOff(kind.labels(), off.get(kind), on.get(kind)));
+        }
+    }
+
+    private static DrainRate.Drain library(DrainStore store, int jobs, Duration lead, boolean history)
+            throws Exception {
+        return DrainRate.drain(store, "drain-library", jobs, lead != null ? lead : DrainRate.lead(jobs), "noop",
+                ctx -> Outcome.succeeded(), null, LIBRARY_IN_FLIGHT, history);
+    }
+
+    /** Every job done, succeeded at its one attempt, and the history exactly as the switch says. */
+    private static void check(Kind kind, boolean history, DrainRate.Drain drain) {
+        long expected = history ? drain.jobs() : 0;
+        DrainStore.HistoryRows rows = drain.history();
+        if (drain.finished() != drain.jobs() || drain.succeeded() != drain.jobs() || rows.rows() != expected
+                || rows.jobs() != expected) {
+            throw new IllegalStateException(String.format(
+                    "history %s, %s: %,d jobs, %,d finished, %,d succeeded; job_attempts holds %,d rows of %,d "
+                            + "jobs, expected %,d of %,d", onOff(history), kind.name(), drain.jobs(),
+                    drain.finished(), drain.succeeded(), rows.rows(), rows.jobs(), expected, expected));
+        }
+    }
+
+    private static Map<String, Object> labels(String store, int jobs, int inFlight) {
+        Map<String, Object> labels = new LinkedHashMap<>();
+        labels.put("store", store);
+        labels.put("jobs", jobs);
+        labels.put("in_flight", inFlight);
+        return labels;
+    }
+
+    private static String onOff(boolean history) {
+        return history ? "on" : "off";
+    }
+}
