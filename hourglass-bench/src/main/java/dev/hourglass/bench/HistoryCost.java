@@ -46,7 +46,9 @@ final class HistoryCost {
                         return library(store, libraryJobs, lead, history);
                     }
                 }));
-        kinds.add(new Kind("webhook sqlite", "history-cost-webhook", labels("sqlite", webhookJobs, webhookInFlight),
+        Map<String, Object> webhookLabels = labels("sqlite", webhookJobs, webhookInFlight);
+        webhookLabels.put("receiver", WebhookDrain.receiverKind());
+        kinds.add(new Kind("webhook sqlite", "history-cost-webhook", webhookLabels,
                 history -> {
                     try (DrainStore store = DrainStore.sqlite(workDir, "history-webhook-" + onOff(history))) {
                         return WebhookDrain.drain(workDir, store, webhookJobs,
@@ -54,6 +56,7 @@ final class HistoryCost {
                     }
                 }));
         if (postgres != null) {
+            QuietLogs.forPostgresSuite();
             Report.progress("history: PostgreSQL %s at %s", postgres.version(), postgres.safeUrl());
             kinds.add(new Kind("library pg", "history-cost-library-pg",
                     labels("postgres", libraryJobs, LIBRARY_IN_FLIGHT), history -> {

@@ -66,7 +66,7 @@ final class WebhookDrain {
     static Drained drain(Path workDir, DrainStore store, int count, Duration lead, int concurrency,
             boolean deliveryHistory) throws Exception {
         Path dir = BenchEngines.scratch(workDir, "receiver");
-        Receiver receiver = HttpThroughput.findOnPath("node") != null ? nodeReceiver(dir) : jdkReceiver();
+        Receiver receiver = receiverKind().equals("node") ? nodeReceiver(dir) : jdkReceiver();
         // The receiver is on loopback, which webhooks may not reach unless allowlisted: allowlisted explicitly. Every
         // delivery is signed, as the server signs it, so the figure includes the HMAC.
         try (CloseableHttpClient client = WebhookHandler.newClient(WebhookHandler.DEFAULT_CONNECT_TIMEOUT,
@@ -81,6 +81,11 @@ final class WebhookDrain {
             receiver.stop().close();
             BenchEngines.delete(dir);
         }
+    }
+
+    /** The receiver the drains deliver to: "node" when Node.js is on the PATH, else "jdk-httpserver". */
+    static String receiverKind() {
+        return HttpThroughput.findOnPath("node") != null ? "node" : "jdk-httpserver";
     }
 
     private static Receiver nodeReceiver(Path dir) throws IOException {
