@@ -12,8 +12,8 @@ import java.util.Map;
  * What the delivery history costs: S2 drains with {@code deliveryHistory} off and on, alternated in one run (off,
  * on, on, off, ...) so that the machine's drift falls on both alike: the library drain (no-op handler) and the
  * webhook drain (the local receiver of {@link WebhookDrain}) on SQLite, and optionally the library drain on
- * PostgreSQL. Each drain runs on a fresh store. Prints each drain's rate, then per drain the medians and on/off as
- * the median of each round's ratio.
+ * PostgreSQL. Each drain runs on a fresh store. Prints each drain's rate and this process's CPU a job, then per
+ * drain the medians and on/off as the median of each round's ratio, for the rate and for the CPU.
  *
  * <p>After each drain it counts the history the store kept: with the history on, exactly one row per job (every job
  * succeeds at its first attempt), with it off, none. Anything else throws: a figure measured without the row it
@@ -69,9 +69,13 @@ final class HistoryCost {
         }
         Map<Kind, List<Double>> off = new LinkedHashMap<>();
         Map<Kind, List<Double>> on = new LinkedHashMap<>();
+        Map<Kind, List<Double>> cpuOff = new LinkedHashMap<>();
+        Map<Kind, List<Double>> cpuOn = new LinkedHashMap<>();
         for (Kind kind : kinds) {
             off.put(kind, new ArrayList<>());
             on.put(kind, new ArrayList<>());
+            cpuOff.put(kind, new ArrayList<>());
+            cpuOn.put(kind, new ArrayList<>());
         }
         for (int round = 0; round < rounds; round++) {
             boolean onFirst = round % 2 == 1;
@@ -80,14 +84,23 @@ final class HistoryCost {
                     DrainRate.Drain drain = kind.run().drain(history);
                     check(kind, history, drain);
                     (history ? on : off).get(kind).add(drain.perSecond());
-                    Report.progress("history round %d: %-14s %s %,.0f jobs/s (%.2f s); history rows %,d of %,d jobs",
-                            round + 1, kind.name(), history ? "on " : "off", drain.perSecond(), drain.seconds(),
-                            drain.history().rows(), drain.jobs());
+                    (history ? cpuOn : cpuOff).get(kind).add(drain.cpuMicrosPerJob());
+                    Report.progress("history round %d: %-14s %s %,.0f jobs/s (%.2f s), %.1f µs CPU a job; history "
+                            + "rows %,d of %,d jobs", round + 1, kind.name(), history ? "on " : "off",
+                            drain.perSecond(), drain.seconds(), drain.cpuMicrosPerJob(), drain.history().rows(),
+                            drain.jobs());
                 }
             }
         }
         for (Kind kind : kinds) {
-            report.result(kind.resultName(), MetricsCost.onOff(kind.labels(), off.get(kind), on.get(kind)));
+            Map<String, Object> figures = MetricsCost.onOff(kind.labels(), off.get(kind), on.get(kind));
+            // CPU a job is the steadier measure on a shared machine: the neighbours slow a drain, not its CPU.
+            List<Double> cpuRatios = MetricsCost.roundRatios(cpuOff.get(kind), cpuOn.get(kind));
+            figures.put("cpu_us_per_job_off", MetricsCost.median(cpuOff.get(kind)));
+            figures.put("cpu_us_per_job_on", MetricsCost.median(cpuOn.get(kind)));
+            figures.put("cpu_on_over_off", MetricsCost.median(cpuRatios));
+            figures.put("cpu_round_ratios", MetricsCost.listed(cpuRatios));
+            report.result(kind.resultName(), figures);
         }
     }
 
