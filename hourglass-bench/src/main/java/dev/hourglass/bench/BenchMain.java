@@ -210,7 +210,7 @@ public final class BenchMain implements Callable<Integer> {
                 // Smoke: T 3 s ahead instead of 10, enough for 2,000 jobs, so that four drains stay seconds long.
                 case "history" -> HistoryCost.run(report, dir, drain, Math.min(drain, smoke ? 2_000 : 50_000),
                         webhookConcurrency, historyRounds != null ? historyRounds : smoke || quick ? 1 : 3,
-                        smoke ? Duration.ofSeconds(3) : null, historyPostgres
+                        smoke ? Duration.ofSeconds(3) : null, !smoke, historyPostgres
                                 ? new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD")) : null);
                 case "metrics-scrape" -> MetricsScrape.run(report, dir, metricsScrapeJobs != null ? metricsScrapeJobs
                         : smoke ? 10_000 : quick ? 100_000 : 10_000_000, metricsScrapeTenants);

@@ -23,49 +23,65 @@ final class HistoryCost {
     /** Attempts in flight for the library drain, as the {@code drain} scenario runs it. */
     private static final int LIBRARY_IN_FLIGHT = 512;
 
+    /** Warm-up drains are this fraction of the measured ones, due this far ahead. */
+    private static final int WARM_UP_DIVISOR = 10;
+    private static final Duration WARM_UP_LEAD = Duration.ofSeconds(3);
+
     private HistoryCost() {}
 
-    /** One drain of the comparison: what it is called, and how a drain with the history off or on is run. */
-    private record Kind(String name, String resultName, Map<String, Object> labels, Run run) {}
+    /** One drain of the comparison: what it is called, its size, and how one drain of it is run. */
+    private record Kind(String name, String resultName, int jobs, Map<String, Object> labels, Run run) {}
 
     @FunctionalInterface
     private interface Run {
-        DrainRate.Drain drain(boolean history) throws Exception;
+        /** One drain of {@code jobs} jobs on a fresh store, due {@code lead} after their insert begins. */
+        DrainRate.Drain drain(boolean history, int jobs, Duration lead) throws Exception;
     }
 
     /**
      * @param lead how far ahead the jobs are due when their insert begins; null: {@link DrainRate#lead} of the count
+     * @param warmUp whether a drain of a tenth of the jobs, history off and on, runs first for each kind, so that
+     *     the JIT compiles what the measured drains run, and the first of them does not pay for it
      * @param postgres the server the library drain also runs on; null: SQLite only
      */
     static void run(Report report, Path workDir, int libraryJobs, int webhookJobs, int webhookInFlight, int rounds,
-            Duration lead, PgServer postgres) throws Exception {
+            Duration lead, boolean warmUp, PgServer postgres) throws Exception {
         List<Kind> kinds = new ArrayList<>();
-        kinds.add(new Kind("library sqlite", "history-cost-library", labels("sqlite", libraryJobs, LIBRARY_IN_FLIGHT),
-                history -> {
+        kinds.add(new Kind("library sqlite", "history-cost-library", libraryJobs,
+                labels("sqlite", libraryJobs, LIBRARY_IN_FLIGHT), (history, jobs, due) -> {
                     try (DrainStore store = DrainStore.sqlite(workDir, "history-" + onOff(history))) {
-                        return library(store, libraryJobs, lead, history);
+                        return library(store, jobs, due, history);
                     }
                 }));
         Map<String, Object> webhookLabels = labels("sqlite", webhookJobs, webhookInFlight);
         webhookLabels.put("receiver", WebhookDrain.receiverKind());
-        kinds.add(new Kind("webhook sqlite", "history-cost-webhook", webhookLabels,
-                history -> {
+        kinds.add(new Kind("webhook sqlite", "history-cost-webhook", webhookJobs, webhookLabels,
+                (history, jobs, due) -> {
                     try (DrainStore store = DrainStore.sqlite(workDir, "history-webhook-" + onOff(history))) {
-                        return WebhookDrain.drain(workDir, store, webhookJobs,
-                                lead != null ? lead : DrainRate.lead(webhookJobs), webhookInFlight, history).drain();
+                        return WebhookDrain.drain(workDir, store, jobs, due, webhookInFlight, history).drain();
                     }
                 }));
         if (postgres != null) {
             QuietLogs.forPostgresSuite();
             Report.progress("history: PostgreSQL %s at %s", postgres.version(), postgres.safeUrl());
-            kinds.add(new Kind("library pg", "history-cost-library-pg",
-                    labels("postgres", libraryJobs, LIBRARY_IN_FLIGHT), history -> {
+            kinds.add(new Kind("library pg", "history-cost-library-pg", libraryJobs,
+                    labels("postgres", libraryJobs, LIBRARY_IN_FLIGHT), (history, jobs, due) -> {
                         // Dirty pages of the previous drain are flushed now, not in the middle of this one.
                         postgres.checkpoint();
                         try (DrainStore store = DrainStore.postgres(postgres, "history_" + onOff(history))) {
-                            return library(store, libraryJobs, lead, history);
+                            return library(store, jobs, due, history);
                         }
                     }));
+        }
+        if (warmUp) {
+            for (Kind kind : kinds) {
+                for (boolean history : new boolean[] {false, true}) {
+                    DrainRate.Drain drain = kind.run().drain(history, Math.max(1, kind.jobs() / WARM_UP_DIVISOR),
+                            WARM_UP_LEAD);
+                    check(kind, history, drain);
+                    Report.progress("history warm-up: %-14s %s %,d jobs", kind.name(), onOff(history), drain.jobs());
+                }
+            }
         }
         Map<Kind, List<Double>> off = new LinkedHashMap<>();
         Map<Kind, List<Double>> on = new LinkedHashMap<>();
@@ -81,7 +97,8 @@ final class HistoryCost {
             boolean onFirst = round % 2 == 1;
             for (Kind kind : kinds) {
                 for (boolean history : new boolean[] {onFirst, !onFirst}) {
-                    DrainRate.Drain drain = kind.run().drain(history);
+                    DrainRate.Drain drain = kind.run().drain(history, kind.jobs(),
+                            lead != null ? lead : DrainRate.lead(kind.jobs()));
                     check(kind, history, drain);
                     (history ? on : off).get(kind).add(drain.perSecond());
                     (history ? cpuOn : cpuOff).get(kind).add(drain.cpuMicrosPerJob());
@@ -106,7 +123,7 @@ final class HistoryCost {
 
     private static DrainRate.Drain library(DrainStore store, int jobs, Duration lead, boolean history)
             throws Exception {
-        return DrainRate.drain(store, "drain-library", jobs, lead != null ? lead : DrainRate.lead(jobs), "noop",
+        return DrainRate.drain(store, "drain-library", jobs, lead, "noop",
                 ctx -> Outcome.succeeded(), null, LIBRARY_IN_FLIGHT, history);
     }
 
