@@ -12,7 +12,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code hourglass bench}: prints figures, asserts nothing. Each scenario runs on a fresh store in a scratch
+ * {@code hourglass bench}: prints figures, asserts nothing (but that the history scenario's drains leave the
+ * history rows they claim to pay for, {@link HistoryCost}). Each scenario runs on a fresh store in a scratch
  * directory; progress lines start with "..", and one machine-readable RESULT line per scenario is repeated in the
  * summary at the end; the lateness and postgres scenarios also write SVG plots ({@link BenchPlots}) into
  * {@code --plots}. The {@code postgres} scenario (not in the default list: it needs a PostgreSQL server) runs
