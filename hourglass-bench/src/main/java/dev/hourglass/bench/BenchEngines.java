@@ -4,6 +4,7 @@ import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.store.JobStore;
 import dev.hourglass.store.sqlite.SqliteJobStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,11 +32,19 @@ final class BenchEngines {
 
     static Hourglass engine(Path dir, JobHandler handler, EngineMetrics metrics, int maxInFlight,
             String handlerName) {
+        return engine(SqliteJobStore.open(dir.resolve("hourglass.db")), handler, metrics, maxInFlight, handlerName,
+                true);
+    }
+
+    /** An engine that closes {@code store} with it; {@code deliveryHistory} as the library's builder takes it. */
+    static Hourglass engine(JobStore store, JobHandler handler, EngineMetrics metrics, int maxInFlight,
+            String handlerName, boolean deliveryHistory) {
         EngineConfig config = EngineConfig.builder("bench").maxInFlight(maxInFlight).build();
         return Hourglass.builder()
-                .store(SqliteJobStore.open(dir.resolve("hourglass.db")))
+                .store(store)
                 .config(config)
                 .metrics(metrics)
+                .deliveryHistory(deliveryHistory)
                 .handler(handlerName, handler)
                 .build();
     }

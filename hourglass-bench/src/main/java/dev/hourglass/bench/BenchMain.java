@@ -12,7 +12,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code hourglass bench}: prints figures, asserts nothing. Each scenario runs on a fresh store in a scratch
+ * {@code hourglass bench}: prints figures, asserts nothing (but that the history scenario's drains leave the
+ * history rows they claim to pay for, {@link HistoryCost}). Each scenario runs on a fresh store in a scratch
  * directory; progress lines start with "..", and one machine-readable RESULT line per scenario is repeated in the
  * summary at the end; the lateness and postgres scenarios also write SVG plots ({@link BenchPlots}) into
  * {@code --plots}. The {@code postgres} scenario (not in the default list: it needs a PostgreSQL server) runs
@@ -26,11 +27,11 @@ import picocli.CommandLine.Option;
 public final class BenchMain implements Callable<Integer> {
 
     static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
-            "metrics", "metrics-scrape", "postgres", "scale");
+            "metrics", "history", "metrics-scrape", "postgres", "scale");
 
 
     @Option(names = "--scenarios", split = ",",
-            defaultValue = "schedule,http,lateness,drain,webhook-drain,mixed,metrics",
+            defaultValue = "schedule,http,lateness,drain,webhook-drain,mixed,metrics,history",
             description = "Comma-separated: ${DEFAULT-VALUE}; or postgres: Hourglass, db-scheduler and Quartz "
                     + "side by side on one PostgreSQL server (see the --pg-* options); or scale: 10^7 pending jobs "
                     + "in SQLite and PostgreSQL (see the --scale-* options); or metrics-scrape: /metrics at 10^7 "
@@ -40,6 +41,14 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--metrics-rounds", description = "metrics scenario: rounds of off/on pairs (default 3; "
             + "smoke: 1).")
     Integer metricsRounds;
+
+    @Option(names = "--history-rounds", description = "history scenario: rounds of off/on pairs of each drain "
+            + "(default 3; quick, smoke: 1).")
+    Integer historyRounds;
+
+    @Option(names = "--history-postgres", description = "history scenario: also the library drain on PostgreSQL "
+            + "(see --jdbc-url, --db-user).")
+    boolean historyPostgres;
 
     @Option(names = "--metrics-scrape-jobs", description = "metrics-scrape scenario: pending jobs in the store "
             + "(default 10000000; quick: 100000; smoke: 10000).")
@@ -199,6 +208,11 @@ public final class BenchMain implements Callable<Integer> {
                 }
                 case "metrics" -> MetricsCost.run(report, dir, 64, measured,
                         metricsRounds != null ? metricsRounds : smoke ? 1 : 3);
+                // Smoke: T 3 s ahead instead of 10, enough for 2,000 jobs, so that four drains stay seconds long.
+                case "history" -> HistoryCost.run(report, dir, drain, Math.min(drain, smoke ? 2_000 : 50_000),
+                        webhookConcurrency, historyRounds != null ? historyRounds : smoke || quick ? 1 : 3,
+                        smoke ? Duration.ofSeconds(3) : null, !smoke, historyPostgres
+                                ? new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD")) : null);
                 case "metrics-scrape" -> MetricsScrape.run(report, dir, metricsScrapeJobs != null ? metricsScrapeJobs
                         : smoke ? 10_000 : quick ? 100_000 : 10_000_000, metricsScrapeTenants);
                 case "scale" -> new ScaleScenario(report, scale, profile, seconds,

@@ -62,20 +62,38 @@ final class MetricsCost {
     }
 
     private static Map<String, Object> figures(int callers, List<Double> off, List<Double> on) {
-        Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("callers", callers);
+        return onOff(Map.of("callers", callers), off, on);
+    }
+
+    /**
+     * The report of an off/on comparison, after {@code labels}: the median rates, and on/off as the median of the
+     * rounds' ratios. {@code off.get(i)} and {@code on.get(i)} are round i's pair.
+     */
+    static Map<String, Object> onOff(Map<String, Object> labels, List<Double> off, List<Double> on) {
+        Map<String, Object> figures = new LinkedHashMap<>(labels);
         figures.put("rounds", off.size());
         figures.put("off_per_s", median(off));
         figures.put("on_per_s", median(on));
+        List<Double> ratios = roundRatios(off, on);
+        // A round's pair runs back to back, so its ratio leaves out the drift between rounds.
+        figures.put("on_over_off", median(ratios));
+        figures.put("round_ratios", listed(ratios));
+        return figures;
+    }
+
+    /** Each round's on/off, in round order. */
+    static List<Double> roundRatios(List<Double> off, List<Double> on) {
         List<Double> ratios = new ArrayList<>();
         for (int i = 0; i < off.size(); i++) {
             ratios.add(on.get(i) / off.get(i));
         }
-        // A round's pair runs back to back, so its ratio leaves out the drift between rounds.
-        figures.put("on_over_off", median(ratios));
-        figures.put("round_ratios", ratios.stream().map(r -> String.format(java.util.Locale.ROOT, "%.3f", r))
-                .collect(java.util.stream.Collectors.joining(",")));
-        return figures;
+        return ratios;
+    }
+
+    /** Ratios as a RESULT line lists them: {@code 0.981,1.006}. */
+    static String listed(List<Double> ratios) {
+        return ratios.stream().map(r -> String.format(java.util.Locale.ROOT, "%.3f", r))
+                .collect(java.util.stream.Collectors.joining(","));
     }
 
     private static double library(Path workDir, int callers, Duration duration, boolean on) throws Exception {

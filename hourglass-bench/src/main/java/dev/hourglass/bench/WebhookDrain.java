@@ -18,6 +18,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -51,8 +52,21 @@ final class WebhookDrain {
     private record Receiver(String kind, URI url, AutoCloseable stop) {}
 
     static void run(Report report, Path workDir, int count, int concurrency) throws Exception {
+        try (DrainStore store = DrainStore.sqlite(workDir, "s2-drain-webhook")) {
+            Drained drained = drain(workDir, store, count, DrainRate.lead(count), concurrency, true);
+            report.result("drain-webhook", drained.drain().figures(
+                    Map.of("receiver", drained.receiver(), "in_flight", concurrency)));
+        }
+    }
+
+    /** One webhook drain and the kind of receiver it delivered to. */
+    record Drained(String receiver, DrainRate.Drain drain) {}
+
+    /** One drain of {@code count} webhooks on {@code store} (fresh and empty), to a receiver started for it. */
+    static Drained drain(Path workDir, DrainStore store, int count, Duration lead, int concurrency,
+            boolean deliveryHistory) throws Exception {
         Path dir = BenchEngines.scratch(workDir, "receiver");
-        Receiver receiver = HttpThroughput.findOnPath("node") != null ? nodeReceiver(dir) : jdkReceiver();
+        Receiver receiver = receiverKind().equals("node") ? nodeReceiver(dir) : jdkReceiver();
         // The receiver is on loopback, which webhooks may not reach unless allowlisted: allowlisted explicitly. Every
         // delivery is signed, as the server signs it, so the figure includes the HMAC.
         try (CloseableHttpClient client = WebhookHandler.newClient(WebhookHandler.DEFAULT_CONNECT_TIMEOUT,
@@ -61,12 +75,17 @@ final class WebhookDrain {
             WebhookHandler handler = new WebhookHandler(client, WebhookHandler.DEFAULT_CONNECT_TIMEOUT,
                     EngineConfig.DEFAULT_TIMEOUT, new WebhookSigner(WebhookSecrets.of(List.of(
                             SigningSecret.generate())), SystemTime.wallClock()));
-            DrainRate.run(report, workDir, "drain-webhook", count, WebhookHandler.NAME, handler, target,
-                    concurrency, Map.of("receiver", receiver.kind(), "in_flight", concurrency));
+            return new Drained(receiver.kind(), DrainRate.drain(store, "drain-webhook", count, lead,
+                    WebhookHandler.NAME, handler, target, concurrency, deliveryHistory));
         } finally {
             receiver.stop().close();
             BenchEngines.delete(dir);
         }
+    }
+
+    /** The receiver the drains deliver to: "node" when Node.js is on the PATH, else "jdk-httpserver". */
+    static String receiverKind() {
+        return HttpThroughput.findOnPath("node") != null ? "node" : "jdk-httpserver";
     }
 
     private static Receiver nodeReceiver(Path dir) throws IOException {
