@@ -311,12 +311,12 @@ final class Dispatcher implements AutoCloseable {
             case Outcome.Cancelled c -> finish(job, JobState.CANCELLED, job.dueAt(), null, c.reason(), now);
             case Outcome.Retry r -> retryOrFail(job, r, now);
         };
-        writeOutcome(job, attempt == null ? finish : withAttempt(finish, attempt), 0);
+        writeOutcome(job, attempt == null ? finish : withAttempt(finish, job.tenant(), attempt), 0);
     }
 
-    private static FinishRun withAttempt(FinishRun f, AttemptRecord attempt) {
+    private static FinishRun withAttempt(FinishRun f, String tenant, AttemptRecord attempt) {
         return new FinishRun(f.id(), f.owner(), f.fencingToken(), f.to(), f.dueAt(), f.nextOwner(), f.error(), f.now(),
-                attempt);
+                tenant, attempt);
     }
 
     /**

@@ -97,13 +97,10 @@ final class SqliteTx implements StoreTx {
             + "last_outcome = COALESCE(?, last_outcome), last_target = COALESCE(?, last_target) "
             + "WHERE seq = ? AND id_lo = ? AND state = ? AND owner = ? AND token = ?";
 
-    /**
-     * The history row of a finish that won its compare-and-set, in the same transaction. The tenant is read from
-     * the row just updated (its page is in the cache), so the engine's record need not repeat it.
-     */
+    /** The history row of a finish that won its compare-and-set, in the same transaction. */
     static final String RECORD_ATTEMPT = "INSERT INTO job_attempts (job_seq, job_lo, attempt, tenant, node, "
             + "started_at, finished_at, outcome, status, target, detail, duration_us) "
-            + "SELECT seq, id_lo, ?, tenant, ?, ?, ?, ?, ?, ?, ?, ? FROM jobs WHERE seq = ? AND id_lo = ?";
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     static final String ATTEMPTS = "SELECT attempt, node, started_at, finished_at, outcome, status, target, detail, "
             + "duration_us FROM job_attempts WHERE job_seq = ? AND job_lo = ? AND attempt > ? ORDER BY attempt LIMIT ?";
@@ -416,21 +413,23 @@ final class SqliteTx implements StoreTx {
             if (insert == null) {
                 insert = statement(RECORD_ATTEMPT);
             }
-            insert.setInt(1, attempt.attempt());
-            insert.setString(2, attempt.node());
-            insert.setLong(3, millis(attempt.startedAt()));
-            insert.setLong(4, millis(attempt.finishedAt()));
-            insert.setString(5, attempt.outcome().label());
+            FinishRun run = runs.get(i);
+            insert.setLong(1, run.id().hi());
+            insert.setLong(2, run.id().lo());
+            insert.setInt(3, attempt.attempt());
+            insert.setString(4, run.tenant());
+            insert.setString(5, attempt.node());
+            insert.setLong(6, millis(attempt.startedAt()));
+            insert.setLong(7, millis(attempt.finishedAt()));
+            insert.setString(8, attempt.outcome().label());
             if (attempt.status() != 0) {
-                insert.setInt(6, attempt.status());
+                insert.setInt(9, attempt.status());
             } else {
-                insert.setNull(6, Types.INTEGER);
+                insert.setNull(9, Types.INTEGER);
             }
-            insert.setString(7, attempt.target());
-            insert.setString(8, StoreValues.diagnostic(attempt.detail()));
-            insert.setLong(9, AttemptRows.micros(attempt.duration()));
-            insert.setLong(10, runs.get(i).id().hi());
-            insert.setLong(11, runs.get(i).id().lo());
+            insert.setString(10, attempt.target());
+            insert.setString(11, StoreValues.diagnostic(attempt.detail()));
+            insert.setLong(12, AttemptRows.micros(attempt.duration()));
             insert.addBatch();
         }
         if (insert != null) {

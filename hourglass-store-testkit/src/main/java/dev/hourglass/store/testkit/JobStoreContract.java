@@ -774,7 +774,8 @@ public abstract class JobStoreContract {
 
         private boolean finishRecording(Job run, JobState to, Instant dueAt, String error, AttemptRecord attempt) {
             return lazy(tx -> tx.finish(List.of(new FinishRun(run.id(), run.owner(), run.fencingToken(), to, dueAt,
-                    to == JobState.SCHEDULED ? run.owner() : null, error, attempt.finishedAt(), attempt)))).getFirst();
+                    to == JobState.SCHEDULED ? run.owner() : null, error, attempt.finishedAt(), run.tenant(),
+                    attempt)))).getFirst();
         }
 
         @Test
@@ -809,9 +810,9 @@ public abstract class JobStoreContract {
 
             List<Boolean> results = lazy(tx -> tx.finish(List.of(
                     new FinishRun(run.id(), "node-a", run.fencingToken() - 1, JobState.SUCCEEDED, null, null, null,
-                            at(2), stale),
+                            at(2), run.tenant(), stale),
                     new FinishRun(run.id(), "node-b", run.fencingToken(), JobState.SUCCEEDED, null, null, null,
-                            at(2), stale))));
+                            at(2), run.tenant(), stale))));
             assertThat(results).containsExactly(false, false);
             assertThat(store.attempts(run.id(), 0, 10)).as("the history holds only attempts whose end is recorded")
                     .isEmpty();
@@ -829,11 +830,11 @@ public abstract class JobStoreContract {
 
             List<Boolean> results = lazy(tx -> tx.finish(List.of(
                     new FinishRun(a.id(), "node-a", a.fencingToken(), JobState.SUCCEEDED, null, null, null, at(2),
-                            ofA),
+                            a.tenant(), ofA),
                     new FinishRun(a.id(), "node-a", a.fencingToken(), JobState.FAILED, null, null, "late", at(2),
-                            ofA),
+                            a.tenant(), ofA),
                     new FinishRun(b.id(), "node-a", b.fencingToken(), JobState.FAILED, null, null,
-                            "connection refused", at(2), ofB))));
+                            "connection refused", at(2), b.tenant(), ofB))));
 
             assertThat(results).containsExactly(true, false, true);
             assertThat(store.attempts(a.id(), 0, 10)).containsExactly(ofA);
