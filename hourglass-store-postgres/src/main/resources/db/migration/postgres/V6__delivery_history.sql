@@ -2,11 +2,11 @@
 -- of the watched targets, as in the SQLite schema (db/migration/sqlite/V6__delivery_history.sql). Never edit a
 -- released migration, add V7__... instead.
 --
--- job_attempts: one row per attempt whose outcome was recorded, written in the same transaction as the outcome (so
--- a row exists exactly when the job's state says the attempt ended). The primary key (job_id, attempt) serves the
--- listing of one job's attempts; a job's attempt numbers never repeat (a retry by hand continues them). Rows are
--- deleted with their job when it is pruned: attempts follow the job's retention. Insert-only until then, so the
--- default fillfactor. Times are epoch milliseconds, as in jobs.
+-- job_attempts: one row per attempt whose outcome was recorded and was not a success (a successful attempt, always a
+-- job's last, is kept in the job's row: see the columns last_* below), written in the same transaction as the
+-- outcome. The primary key (job_id, attempt) serves the listing of one job's attempts; a job's attempt numbers never
+-- repeat (a retry by hand continues them). Rows are deleted with their job when it is pruned: attempts follow the
+-- job's retention. Insert-only until then, so the default fillfactor. Times are epoch milliseconds, as in jobs.
 CREATE TABLE job_attempts (
     job_id      uuid    NOT NULL,
     started_at  bigint  NOT NULL,
@@ -52,6 +52,12 @@ CREATE TABLE target_states (
 -- changes, the table is not rewritten.
 ALTER TABLE jobs ADD COLUMN last_outcome text, ADD COLUMN last_target text, ADD COLUMN retried_at bigint,
     ADD COLUMN retried_by text;
+
+-- The last recorded attempt's node, start (epoch ms), HTTP status (NULL: none) and duration (µs): with last_outcome,
+-- last_target and finished_at, the history's row of a successful last attempt, which has no row in job_attempts
+-- (see the SQLite schema: a job's success is always its last attempt, and most jobs have no other).
+ALTER TABLE jobs ADD COLUMN last_node text, ADD COLUMN last_started_at bigint, ADD COLUMN last_status integer,
+    ADD COLUMN last_duration_us bigint;
 
 -- Each tenant's target settings (dev.hourglass.tenancy.TargetSettings), as in the SQLite schema: the alarm thresholds
 -- of its targets, whether a target alarming for long is paused and after how many seconds, and the URL its operations

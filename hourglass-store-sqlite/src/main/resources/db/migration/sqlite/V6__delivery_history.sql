@@ -1,8 +1,13 @@
 -- Hourglass SQLite schema, version 6: the delivery history, what the dead-letter list filters on, and the state of
 -- the watched targets. Never edit a released migration, add V7__... instead.
 --
--- job_attempts: one row per attempt whose outcome was recorded, written in the same transaction as the outcome (so
--- a row exists exactly when the job's state says the attempt ended). Keyed by (job, attempt) and clustered that way
+-- The delivery history is every attempt whose outcome was recorded, written in the same transaction as the outcome
+-- (so the history holds an attempt exactly when the job's state says it ended). A job's successful attempt is always
+-- its last, and most jobs have no other: it is kept in the job's own row (last_outcome = 'success', last_node,
+-- last_started_at, last_status, last_duration_us, finished_at), which the outcome's update writes anyway, so the
+-- common case adds no row. Every other attempt is a row of job_attempts.
+--
+-- job_attempts: one row per attempt that did not succeed. Keyed by (job, attempt) and clustered that way
 -- (WITHOUT ROWID), so a job's attempts are one range of the b-tree; a job's attempt numbers never repeat (a retry by
 -- hand continues them). Rows are deleted with their job when it is pruned: attempts follow the job's retention.
 -- Times are epoch milliseconds, as in jobs.
@@ -53,6 +58,12 @@ ALTER TABLE jobs ADD COLUMN last_outcome TEXT;
 ALTER TABLE jobs ADD COLUMN last_target TEXT;
 ALTER TABLE jobs ADD COLUMN retried_at INTEGER;
 ALTER TABLE jobs ADD COLUMN retried_by TEXT;
+-- The last recorded attempt's node, start (epoch ms), HTTP status (NULL: none) and duration (µs): with last_outcome,
+-- last_target and finished_at, the history's row of a successful last attempt.
+ALTER TABLE jobs ADD COLUMN last_node TEXT;
+ALTER TABLE jobs ADD COLUMN last_started_at INTEGER;
+ALTER TABLE jobs ADD COLUMN last_status INTEGER;
+ALTER TABLE jobs ADD COLUMN last_duration_us INTEGER;
 
 -- Each tenant's target settings (dev.hourglass.tenancy.TargetSettings): the alarm thresholds of its targets, whether a
 -- target alarming for long is paused and after how many seconds, and the URL its operations events are sent to.

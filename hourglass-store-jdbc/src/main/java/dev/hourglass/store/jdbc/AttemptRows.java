@@ -43,16 +43,27 @@ public final class AttemptRows {
         return rows;
     }
 
+    /** {@code rows} followed by {@code last} (the job's successful last attempt, from its row; empty if none). */
+    public static List<AttemptRecord> withLast(List<AttemptRecord> rows, List<AttemptRecord> last) {
+        if (last.isEmpty()) {
+            return rows;
+        }
+        List<AttemptRecord> all = new ArrayList<>(rows);
+        all.addAll(last);
+        return all;
+    }
+
     /** The history row the result set is on. */
     public static AttemptRecord read(ResultSet rs) throws SQLException {
         int status = rs.getInt(6);
+        boolean noStatus = rs.wasNull();
         return new AttemptRecord(
                 rs.getInt(1),
                 rs.getString(2),
                 Instant.ofEpochMilli(rs.getLong(3)),
                 Instant.ofEpochMilli(rs.getLong(4)),
                 DeliveryAttempt.Result.ofLabel(rs.getString(5)),
-                rs.wasNull() ? 0 : status,
+                noStatus ? 0 : status,
                 rs.getString(7),
                 rs.getString(8),
                 Duration.ofNanos(rs.getLong(9) * 1_000));

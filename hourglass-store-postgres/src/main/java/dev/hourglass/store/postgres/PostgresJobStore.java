@@ -571,11 +571,21 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
     public List<AttemptRecord> attempts(JobId id, int afterAttempt, int limit) {
         Objects.requireNonNull(id, "id");
         return readSql("attempts of " + id, connection -> {
+            List<AttemptRecord> attempts;
             try (PreparedStatement select = connection.prepareStatement(PostgresTx.ATTEMPTS)) {
                 select.setObject(1, JobRows.uuid(id));
                 select.setInt(2, afterAttempt);
                 select.setInt(3, limit);
-                return AttemptRows.query(select, AttemptRows::read);
+                attempts = AttemptRows.query(select, AttemptRows::read);
+            }
+            if (attempts.size() == limit) {
+                return attempts;
+            }
+            // A successful attempt is the job's last, kept in its row: it comes after every row of job_attempts.
+            try (PreparedStatement success = connection.prepareStatement(PostgresTx.SUCCESS_OF_JOB)) {
+                success.setObject(1, JobRows.uuid(id));
+                success.setInt(2, afterAttempt);
+                return AttemptRows.withLast(attempts, AttemptRows.query(success, AttemptRows::read));
             }
         });
     }
@@ -586,7 +596,8 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
         return readSql("attempts finished since " + since, connection -> {
             try (PreparedStatement select = connection.prepareStatement(PostgresTx.ATTEMPTS_SINCE)) {
                 select.setLong(1, EpochMillis.millis(since));
-                select.setInt(2, limit);
+                select.setLong(2, EpochMillis.millis(since));
+                select.setInt(3, limit);
                 return AttemptRows.query(select, rs -> new FinishedAttempt(
                         JobRows.jobId(rs.getObject(10, java.util.UUID.class)), rs.getString(11), AttemptRows.read(rs)));
             }

@@ -138,8 +138,9 @@ final class PostgresTx implements StoreTx {
 
     /**
      * Each run brings its own expected and new state (from {@link Transition#finishingIn}), and its attempt for the
-     * delivery history (null columns when it records none). The history rows are inserted in the same statement, for
-     * the runs that won their compare-and-set only, with the tenant the update returned.
+     * delivery history (null columns when it records none). A successful attempt, always the job's last, is kept in
+     * the job's row ({@code last_*}); any other is a row of job_attempts, inserted in the same statement, for the runs
+     * that won their compare-and-set only, with the tenant the update returned.
      */
     static final String FINISH = "WITH r AS (SELECT * FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], "
             + "?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], "
@@ -149,18 +150,35 @@ final class PostgresTx implements StoreTx {
             + "done AS (UPDATE jobs AS j SET state = r.to_state, due_at = COALESCE(r.due_at, j.due_at), "
             + "owner = r.next_owner, updated_at = r.now, finished_at = r.finished_at, "
             + "last_error = COALESCE(r.error, j.last_error), last_outcome = COALESCE(r.outcome, j.last_outcome), "
-            + "last_target = COALESCE(r.target, j.last_target) "
+            + "last_target = COALESCE(r.target, j.last_target), last_node = COALESCE(r.node, j.last_node), "
+            + "last_started_at = COALESCE(r.started_at, j.last_started_at), "
+            + "last_status = CASE WHEN r.outcome IS NULL THEN j.last_status ELSE r.status END, "
+            + "last_duration_us = COALESCE(r.duration_us, j.last_duration_us) "
             + "FROM r WHERE j.id = r.id AND j.state = r.from_state AND j.owner = r.owner AND j.token = r.token "
             + "RETURNING j.id, j.tenant), "
             + "history AS (INSERT INTO job_attempts (job_id, started_at, finished_at, duration_us, attempt, status, "
             + "tenant, node, outcome, target, detail) "
             + "SELECT r.id, r.started_at, r.ended_at, r.duration_us, r.attempt, r.status, done.tenant, r.node, "
-            + "r.outcome, r.target, r.detail FROM done JOIN r ON r.id = done.id WHERE r.attempt IS NOT NULL) "
+            + "r.outcome, r.target, r.detail FROM done JOIN r ON r.id = done.id "
+            + "WHERE r.attempt IS NOT NULL AND r.outcome <> 'success') "
             + "SELECT id FROM done";
 
-    static final String ATTEMPTS_SINCE = "SELECT attempt, node, started_at, finished_at, outcome, status, target, "
-            + "detail, duration_us, job_id, tenant FROM job_attempts WHERE finished_at >= ? "
-            + "ORDER BY finished_at, job_id, attempt LIMIT ?";
+    /**
+     * Every node's attempts ended since a time, in end order: the rows of job_attempts through their index on the end,
+     * and the successes kept in the jobs' rows through {@code jobs_finished}, merged.
+     */
+    static final String ATTEMPTS_SINCE = "SELECT * FROM ("
+            + "SELECT attempt, node, started_at, finished_at, outcome, status, target, detail, duration_us, job_id, "
+            + "tenant FROM job_attempts WHERE finished_at >= ? "
+            + "UNION ALL SELECT attempts, last_node, last_started_at, finished_at, last_outcome, last_status, "
+            + "last_target, NULL, last_duration_us, id, tenant FROM jobs "
+            + "WHERE finished_at IS NOT NULL AND finished_at >= ? AND last_outcome = 'success') AS a "
+            + "ORDER BY finished_at, job_id LIMIT ?";
+
+    /** A job's successful last attempt, from its row, in the columns of {@link #ATTEMPTS}; none unless it succeeded. */
+    static final String SUCCESS_OF_JOB = "SELECT attempts, last_node, last_started_at, finished_at, last_outcome, "
+            + "last_status, last_target, NULL::text, last_duration_us FROM jobs WHERE id = ? "
+            + "AND last_outcome = 'success' AND finished_at IS NOT NULL AND attempts > ?";
 
     static final String ATTEMPTS = "SELECT attempt, node, started_at, finished_at, outcome, status, target, detail, "
             + "duration_us FROM job_attempts WHERE job_id = ? AND attempt > ? ORDER BY attempt LIMIT ?";

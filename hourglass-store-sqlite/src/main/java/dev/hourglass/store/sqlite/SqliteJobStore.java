@@ -398,12 +398,23 @@ public final class SqliteJobStore implements JobStore, SqlDatabase {
     public List<AttemptRecord> attempts(JobId id, int afterAttempt, int limit) {
         Objects.requireNonNull(id, "id");
         return readSql("attempts of " + id, connection -> {
+            List<AttemptRecord> attempts;
             try (PreparedStatement select = connection.prepareStatement(SqliteTx.ATTEMPTS)) {
                 select.setLong(1, id.hi());
                 select.setLong(2, id.lo());
                 select.setInt(3, afterAttempt);
                 select.setInt(4, limit);
-                return AttemptRows.query(select, AttemptRows::read);
+                attempts = AttemptRows.query(select, AttemptRows::read);
+            }
+            if (attempts.size() == limit) {
+                return attempts;
+            }
+            // A successful attempt is the job's last, kept in its row: it comes after every row of job_attempts.
+            try (PreparedStatement success = connection.prepareStatement(SqliteTx.SUCCESS_OF_JOB)) {
+                success.setLong(1, id.hi());
+                success.setLong(2, id.lo());
+                success.setInt(3, afterAttempt);
+                return AttemptRows.withLast(attempts, AttemptRows.query(success, AttemptRows::read));
             }
         });
     }

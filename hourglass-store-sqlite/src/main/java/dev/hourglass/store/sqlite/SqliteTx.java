@@ -94,10 +94,16 @@ final class SqliteTx implements StoreTx {
 
     static final String FINISH = "UPDATE jobs SET state = ?, due_at = COALESCE(?, due_at), owner = ?, "
             + "updated_at = ?, finished_at = ?, last_error = COALESCE(?, last_error), "
-            + "last_outcome = COALESCE(?, last_outcome), last_target = COALESCE(?, last_target) "
+            + "last_outcome = COALESCE(?, last_outcome), last_target = COALESCE(?, last_target), "
+            + "last_node = COALESCE(?, last_node), last_started_at = COALESCE(?, last_started_at), "
+            + "last_status = CASE WHEN ? THEN ? ELSE last_status END, "
+            + "last_duration_us = COALESCE(?, last_duration_us) "
             + "WHERE seq = ? AND id_lo = ? AND state = ? AND owner = ? AND token = ?";
 
-    /** The history row of a finish that won its compare-and-set, in the same transaction. */
+    /**
+     * The history row of an attempt that did not succeed, for a finish that won its compare-and-set, in the same
+     * transaction. A successful attempt has none: FINISH keeps it in the job's row ({@code last_*}).
+     */
     static final String RECORD_ATTEMPT = "INSERT INTO job_attempts (job_seq, job_lo, attempt, tenant, node, "
             + "started_at, finished_at, outcome, status, target, detail, duration_us) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -105,9 +111,22 @@ final class SqliteTx implements StoreTx {
     static final String ATTEMPTS = "SELECT attempt, node, started_at, finished_at, outcome, status, target, detail, "
             + "duration_us FROM job_attempts WHERE job_seq = ? AND job_lo = ? AND attempt > ? ORDER BY attempt LIMIT ?";
 
-    static final String ATTEMPTS_SINCE = "SELECT attempt, node, started_at, finished_at, outcome, status, target, "
-            + "detail, duration_us, job_seq, job_lo, tenant FROM job_attempts WHERE finished_at >= ? "
-            + "ORDER BY finished_at, job_seq, attempt LIMIT ?";
+    /** A job's successful last attempt, from its row, in the columns of {@link #ATTEMPTS}; none unless it succeeded. */
+    static final String SUCCESS_OF_JOB = "SELECT attempts, last_node, last_started_at, finished_at, last_outcome, "
+            + "last_status, last_target, NULL, last_duration_us FROM jobs WHERE seq = ? AND id_lo = ? "
+            + "AND last_outcome = 'success' AND finished_at IS NOT NULL AND attempts > ?";
+
+    /**
+     * Every node's attempts ended since a time, in end order: the rows of job_attempts through their index on the end,
+     * and the successes kept in the jobs' rows through {@code jobs_finished}, merged.
+     */
+    static final String ATTEMPTS_SINCE = "SELECT * FROM ("
+            + "SELECT attempt, node, started_at, finished_at, outcome, status, target, detail, duration_us, "
+            + "job_seq, job_lo, tenant FROM job_attempts WHERE finished_at >= ?1 "
+            + "UNION ALL SELECT attempts, last_node, last_started_at, finished_at, last_outcome, last_status, "
+            + "last_target, NULL, last_duration_us, seq, id_lo, tenant FROM jobs "
+            + "WHERE finished_at IS NOT NULL AND finished_at >= ?1 AND last_outcome = 'success') "
+            + "ORDER BY finished_at LIMIT ?2";
 
     /** The history of the jobs a prune deleted, a job at a time through the primary key. */
     static final String PRUNE_ATTEMPTS = "DELETE FROM job_attempts WHERE job_seq = ? AND job_lo = ?";
@@ -381,13 +400,27 @@ final class SqliteTx implements StoreTx {
                 setMillisOrNull(finish, 5, retry ? null : run.now());
                 finish.setString(6, StoreValues.diagnostic(run.error()));
                 AttemptRecord attempt = run.attempt();
-                finish.setString(7, attempt != null ? attempt.outcome().label() : null);
-                finish.setString(8, attempt != null ? attempt.target() : null);
-                finish.setLong(9, run.id().hi());
-                finish.setLong(10, run.id().lo());
-                finish.setString(11, transition.from().name());
-                finish.setString(12, run.owner());
-                finish.setLong(13, run.fencingToken());
+                boolean recorded = attempt != null;
+                finish.setString(7, recorded ? attempt.outcome().label() : null);
+                finish.setString(8, recorded ? attempt.target() : null);
+                finish.setString(9, recorded ? attempt.node() : null);
+                setMillisOrNull(finish, 10, recorded ? attempt.startedAt() : null);
+                finish.setBoolean(11, recorded);
+                if (recorded && attempt.status() != 0) {
+                    finish.setInt(12, attempt.status());
+                } else {
+                    finish.setNull(12, Types.INTEGER);
+                }
+                if (recorded) {
+                    finish.setLong(13, AttemptRows.micros(attempt.duration()));
+                } else {
+                    finish.setNull(13, Types.BIGINT);
+                }
+                finish.setLong(14, run.id().hi());
+                finish.setLong(15, run.id().lo());
+                finish.setString(16, transition.from().name());
+                finish.setString(17, run.owner());
+                finish.setLong(18, run.fencingToken());
                 finish.addBatch();
             }
             int[] counts = finish.executeBatch();
@@ -407,8 +440,8 @@ final class SqliteTx implements StoreTx {
         PreparedStatement insert = null;
         for (int i = 0; i < runs.size(); i++) {
             AttemptRecord attempt = runs.get(i).attempt();
-            if (attempt == null || !won.get(i)) {
-                continue;
+            if (attempt == null || attempt.succeeded() || !won.get(i)) {
+                continue; // a success lives in the job's row (FINISH)
             }
             if (insert == null) {
                 insert = statement(RECORD_ATTEMPT);

@@ -672,10 +672,11 @@ class SqliteJobStoreTest extends JobStoreContract {
                 List<List<Object>> after = rows(connection, "jobs");
                 assertThat(after).hasSameSizeAs(jobs);
                 for (int i = 0; i < jobs.size(); i++) {
-                    // V5 added trace_parent, V6 last_outcome, last_target, retried_at and retried_by, the last
-                    // columns: NULL for every job of a version 3 file.
+                    // V5 added trace_parent, V6 last_outcome, last_target, retried_at, retried_by, last_node,
+                    // last_started_at, last_status and last_duration_us, the last columns: NULL for every job of a
+                    // version 3 file.
                     List<Object> row = after.get(i);
-                    assertThat(row).as("row " + i).hasSize(jobs.get(i).size() + 5);
+                    assertThat(row).as("row " + i).hasSize(jobs.get(i).size() + 9);
                     assertThat(row.subList(jobs.get(i).size(), row.size())).as("row " + i).containsOnlyNulls();
                     if (!row.get(0).equals(runningJob.hi())) {
                         assertThat(row.subList(0, jobs.get(i).size())).as("row " + i).isEqualTo(jobs.get(i));
