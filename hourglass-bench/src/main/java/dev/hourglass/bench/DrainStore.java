@@ -18,7 +18,10 @@ import java.sql.Statement;
  */
 interface DrainStore extends AutoCloseable {
 
-    /** Rows of {@code job_attempts}, and how many distinct jobs they belong to. */
+    /**
+     * The delivery history's attempts (the rows of {@code job_attempts} and the successful attempts kept in the jobs'
+     * rows), and how many distinct jobs they belong to.
+     */
     record HistoryRows(long rows, long jobs) {}
 
     /** Opens the store; each call a new instance on the same data. */
@@ -47,7 +50,7 @@ interface DrainStore extends AutoCloseable {
             @Override
             public HistoryRows historyRows() {
                 try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-                    return count(c, "job_seq"); // unique per job, as the jobs table's primary key
+                    return count(c, "job_seq", "seq"); // unique per job, as the jobs table's primary key
                 } catch (SQLException e) {
                     throw new IllegalStateException("cannot count the delivery history in " + file, e);
                 }
@@ -79,7 +82,7 @@ interface DrainStore extends AutoCloseable {
             @Override
             public HistoryRows historyRows() {
                 try (Connection c = server.connect(schema)) {
-                    return count(c, "job_id");
+                    return count(c, "job_id", "id");
                 } catch (SQLException e) {
                     throw new IllegalStateException("cannot count the delivery history in schema " + schema, e);
                 }
@@ -97,9 +100,12 @@ interface DrainStore extends AutoCloseable {
         };
     }
 
-    private static HistoryRows count(Connection c, String jobColumn) throws SQLException {
+    /** @param jobColumn how job_attempts names its job; {@code idColumn} the jobs table's id */
+    private static HistoryRows count(Connection c, String jobColumn, String idColumn) throws SQLException {
         try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT count(*), count(DISTINCT " + jobColumn + ") FROM job_attempts")) {
+                ResultSet rs = s.executeQuery("SELECT count(*), count(DISTINCT job) FROM ("
+                        + "SELECT " + jobColumn + " AS job FROM job_attempts UNION ALL "
+                        + "SELECT " + idColumn + " FROM jobs WHERE last_outcome = 'success') AS history")) {
             rs.next();
             return new HistoryRows(rs.getLong(1), rs.getLong(2));
         }

@@ -134,7 +134,7 @@ final class HistoryCost {
         if (drain.finished() != drain.jobs() || drain.succeeded() != drain.jobs() || rows.rows() != expected
                 || rows.jobs() != expected) {
             throw new IllegalStateException(String.format(
-                    "history %s, %s: %,d jobs, %,d finished, %,d succeeded; job_attempts holds %,d rows of %,d "
+                    "history %s, %s: %,d jobs, %,d finished, %,d succeeded; the history holds %,d attempts of %,d "
                             + "jobs, expected %,d of %,d", onOff(history), kind.name(), drain.jobs(),
                     drain.finished(), drain.succeeded(), rows.rows(), rows.jobs(), expected, expected));
         }

@@ -244,8 +244,7 @@ abstract class TargetMonitorContract {
             assertThat(engine.hourglass().getStatus(j).orElseThrow().attempts()).as("held").isZero();
         }
 
-        engines.remove(engine);
-        engine.close();
+        stop(engine);
         ManualEngine restarted = engine("a");
         restarted.runDue();
         assertThat(status(restarted).paused()).isEqualTo(TargetState.Pause.MANUAL);

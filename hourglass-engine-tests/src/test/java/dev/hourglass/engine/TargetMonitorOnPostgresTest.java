@@ -50,10 +50,16 @@ class TargetMonitorOnPostgresTest extends TargetMonitorContract {
         assertThat(status(b).level()).isEqualTo(AlarmLevel.ALARMING);
         assertThat(eventTypes()).as("raised once over both nodes").containsExactly(TargetEvent.Type.ALARM_RAISED);
 
-        stop(a); // a node goes: the alarm stays, and is not raised again
+        // Node a is killed: it does nothing more (its engine runs no step from here on; it is closed only at the end).
+        // The alarm is in the store, not in a: b keeps it, neither clears nor raises it again, and a node that starts
+        // in a's place adopts it.
+        b.advance(Duration.ofSeconds(20)); // past a's lease: b may rescue its claims
+        ManualEngine replacement = engine("c");
         evaluate(b);
         evaluate(b);
+        evaluate(replacement);
         assertThat(status(b).level()).isEqualTo(AlarmLevel.ALARMING);
+        assertThat(status(replacement).level()).isEqualTo(AlarmLevel.ALARMING);
         assertThat(eventTypes()).containsExactly(TargetEvent.Type.ALARM_RAISED);
     }
 }
