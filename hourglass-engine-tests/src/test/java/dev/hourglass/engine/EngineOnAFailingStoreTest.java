@@ -294,15 +294,22 @@ class EngineOnAFailingStoreTest {
     }
 
     @Test
-    void theWriterSurvivesAStoreThatThrowsAnErrorAndOnlyThatWriteFails() throws Exception {
-        failing.errorOnInsert = new AssertionError("a bug in the store (simulated)");
+    void aStoreThatThrowsAnErrorFailsOnlyThatWriteAndTheEngineReportsIt() throws Exception {
+        AssertionError bug = new AssertionError("a bug in the store (simulated)");
+        failing.errorOnInsert = bug;
         CompletableFuture<InsertResult> failed = engine.scheduleAsync(work("bug"), When.after(Duration.ZERO));
         assertThatThrownBy(() -> failed.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOf(StoreException.class);
+        // An Error is never survived silently: the engine has failed and says so (it stops firing; see
+        // EngineThreadDeathOnSqliteTest), but the writer stays up, so callers are still answered truthfully.
+        assertThat(engine.failure()).hasValueSatisfying(failure -> {
+            assertThat(failure.thread()).isEqualTo("hourglass-committer");
+            assertThat(failure.error()).isSameAs(bug);
+        });
 
         failing.errorOnInsert = null;
         InsertResult next = engine.scheduleAsync(work("next"), When.after(Duration.ZERO)).get(5, TimeUnit.SECONDS);
-        awaitState(next.job().id(), JobState.SUCCEEDED);
+        assertThat(stored(next.job().id()).state()).isEqualTo(JobState.SCHEDULED);
         assertThat(sqlite.list(new JobQuery(null, null, null, 10)).jobs()).hasSize(1);
     }
 

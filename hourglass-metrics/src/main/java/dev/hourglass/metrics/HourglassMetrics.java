@@ -5,6 +5,7 @@ import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.engine.EngineView;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.supervision.Supervision;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -143,7 +144,8 @@ public final class HourglassMetrics implements EngineMetrics {
             pendingGauges.start(engine.store(), engine.wallClock());
         }
         long every = REBALANCE_EVERY.toMillis();
-        rebalancer.scheduleWithFixedDelay(tenants::rebalance, every, every, TimeUnit.MILLISECONDS);
+        rebalancer.scheduleWithFixedDelay(Supervision.reportingErrors("tenant labels", tenants::rebalance), every,
+                every, TimeUnit.MILLISECONDS);
     }
 
     private <M extends Meter> M register(Object builder) {

@@ -4,6 +4,7 @@ import dev.hourglass.core.store.DueWindow;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.PendingCount;
 import dev.hourglass.core.store.PendingCountParams;
+import dev.hourglass.core.supervision.Supervision;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import io.micrometer.core.instrument.Gauge;
@@ -100,7 +101,8 @@ final class PendingGauges implements AutoCloseable {
         }
         long delay = Math.max(every.toNanos(), REST_FACTOR * took);
         try {
-            sampler.schedule(() -> sampleAndReschedule(store, wallClock), delay, TimeUnit.NANOSECONDS);
+            sampler.schedule(Supervision.reportingErrors("pending-jobs sample",
+                    () -> sampleAndReschedule(store, wallClock)), delay, TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closed) {
             // closed meanwhile: no more samples
         }

@@ -1,5 +1,6 @@
 package dev.hourglass.tenancy;
 
+import dev.hourglass.core.supervision.Supervision;
 import dev.hourglass.core.time.Ticker;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
@@ -83,7 +84,8 @@ public final class QuotaGate implements AutoCloseable {
     public QuotaGate start() {
         recount();
         long every = recountEvery.toMillis();
-        recounter.scheduleWithFixedDelay(this::recountQuietly, every, every, TimeUnit.MILLISECONDS);
+        recounter.scheduleWithFixedDelay(Supervision.reportingErrors("quota recount", this::recountQuietly), every,
+                every, TimeUnit.MILLISECONDS);
         return this;
     }
 

@@ -2,6 +2,7 @@ package dev.hourglass.tenancy;
 
 import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.supervision.Supervision;
 import dev.hourglass.core.targets.TargetPolicy;
 import dev.hourglass.webhook.signing.SigningSecret;
 import dev.hourglass.webhook.signing.WebhookSecrets;
@@ -134,7 +135,8 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
         }
         refresh();
         long every = refreshEvery.toMillis();
-        refresher.scheduleWithFixedDelay(this::refreshQuietly, every, every, TimeUnit.MILLISECONDS);
+        refresher.scheduleWithFixedDelay(Supervision.reportingErrors("tenant refresh", this::refreshQuietly), every,
+                every, TimeUnit.MILLISECONDS);
         return new Bootstrap(generated);
     }
 

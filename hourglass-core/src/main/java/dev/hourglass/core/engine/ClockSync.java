@@ -1,6 +1,7 @@
 package dev.hourglass.core.engine;
 
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.supervision.Supervision;
 import dev.hourglass.core.time.StoreClock;
 import dev.hourglass.core.time.Ticker;
 import java.time.Duration;
@@ -83,9 +84,10 @@ final class ClockSync implements AutoCloseable {
     }
 
     /** Samples every {@link #INTERVAL} until {@link #close}. */
-    void start() {
+    void start(Supervision supervision) {
         long every = INTERVAL.toMillis();
-        thread.scheduleWithFixedDelay(this::sampleQuietly, every, every, TimeUnit.MILLISECONDS);
+        thread.scheduleWithFixedDelay(supervision.supervised("clock sample", this::sampleQuietly), every, every,
+                TimeUnit.MILLISECONDS);
     }
 
     private void sampleQuietly() {

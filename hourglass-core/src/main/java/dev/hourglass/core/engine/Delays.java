@@ -75,6 +75,12 @@ final class Delays implements AutoCloseable {
         thread.start();
     }
 
+    /** Starts the thread; what escapes its loop (an {@link Error}) goes to {@code supervisor}. */
+    void start(Thread.UncaughtExceptionHandler supervisor) {
+        thread.setUncaughtExceptionHandler(supervisor);
+        thread.start();
+    }
+
     /**
      * Runs {@code work} once {@code delay} has passed on the ticker.
      *

@@ -124,6 +124,12 @@ final class Dispatcher implements AutoCloseable {
         thread.start();
     }
 
+    /** Starts the thread; what escapes its loop (an {@link Error}) goes to {@code supervisor}. */
+    void start(Thread.UncaughtExceptionHandler supervisor) {
+        thread.setUncaughtExceptionHandler(supervisor);
+        thread.start();
+    }
+
     /**
      * Called by the timer thread with entries that are due; never waits for a slot, only for the queue's lock, which
      * is held for short non-blocking work.

@@ -76,6 +76,12 @@ final class FiringLoop implements AutoCloseable {
         thread.start();
     }
 
+    /** Starts the thread; what escapes its loop (an {@link Error}) goes to {@code supervisor}. */
+    void start(Thread.UncaughtExceptionHandler supervisor) {
+        thread.setUncaughtExceptionHandler(supervisor);
+        thread.start();
+    }
+
     /**
      * Adds an entry, or replaces the one of the same job, unless that one is under a newer claim (see
      * {@link #schedule}). Safe from any thread.
@@ -247,11 +253,16 @@ final class FiringLoop implements AutoCloseable {
         plannedWakeMillis = Long.MIN_VALUE;
     }
 
+    /** Asks the thread to end after its current turn, without waiting for it (it may be the caller). */
+    void stop() {
+        running = false;
+        LockSupport.unpark(thread);
+    }
+
     /** Stops the loop. Entries that never fired stay claimed in the store; the engine hands them back. */
     @Override
     public void close() {
-        running = false;
-        LockSupport.unpark(thread);
+        stop();
         if (!thread.isAlive()) {
             return; // never started: manual loops
         }

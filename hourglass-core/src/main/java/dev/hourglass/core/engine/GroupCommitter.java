@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  *       {@link #insert(NewJob, BooleanSupplier)}), and completes with a {@link CancellationException}; once inside
  *       a transaction it is committed or failed like any other, and its future says which;</li>
  *   <li>the thread never dies of a failed batch, whatever the store throws (an {@link Error} too): otherwise every
- *       later caller would wait forever;</li>
+ *       later caller would wait forever. An {@link Error} is still told to the engine's {@link Supervision}, which
+ *       stops the node;</li>
  *   <li>the commit is fsync'd if any operation in it was promised to a caller (insert, cancel, reschedule, retry by
  *       hand).</li>
  * </ul>
@@ -102,6 +103,8 @@ final class GroupCommitter implements AutoCloseable {
      * writes those completions enqueue (a start's attempt, a finish's retry) are counted before the batch is not.
      */
     private final AtomicInteger outstanding = new AtomicInteger();
+    /** Told of every {@link Error} the writer survives; set once by {@link #start(Thread.UncaughtExceptionHandler)}. */
+    private volatile Thread.UncaughtExceptionHandler supervisor;
 
     /** The longest a batch of caller writes waits for more callers by default ({@link #gather}). */
     static final long MAX_GATHER_NANOS = 200_000;
@@ -122,6 +125,25 @@ final class GroupCommitter implements AutoCloseable {
 
     void start() {
         thread.start();
+    }
+
+    /**
+     * Starts the writer. The writer never dies of an {@link Error} (every later caller would wait forever); it
+     * fails the batch that met it, tells {@code supervisor} (the engine fails: see {@link Supervision}) and goes on
+     * serving the writes that remain, such as the hand-back of claims at close.
+     */
+    void start(Thread.UncaughtExceptionHandler supervisor) {
+        this.supervisor = supervisor;
+        thread.setUncaughtExceptionHandler(supervisor);
+        thread.start();
+    }
+
+    /** An {@link Error} the writer survived, told to the supervisor so that it is not survived silently. */
+    private void report(Error error) {
+        Thread.UncaughtExceptionHandler to = supervisor;
+        if (to != null) {
+            to.uncaughtException(thread, error);
+        }
     }
 
     CompletableFuture<InsertResult> insert(NewJob job) {
@@ -207,6 +229,9 @@ final class GroupCommitter implements AutoCloseable {
                 // commit() completes every future of its batch itself; this is a bug in the loop, never the store's.
                 log.error("group commit loop error; continuing", e);
                 batch.forEach(op -> fail(op, e));
+                if (e instanceof Error error) {
+                    report(error);
+                }
             } finally {
                 outstanding.addAndGet(-batch.size());
                 batch.clear();
@@ -273,6 +298,9 @@ final class GroupCommitter implements AutoCloseable {
                 return;
             } catch (RuntimeException | Error batchFailure) { // an Error too: a store bug must not kill the only writer
                 storeReachable = true; // the store answered, with an error
+                if (batchFailure instanceof Error error) {
+                    report(error);
+                }
                 if (attempt.size() == 1) {
                     fail(attempt.getFirst(), batchFailure);
                     return;

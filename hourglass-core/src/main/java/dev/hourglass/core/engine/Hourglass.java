@@ -27,6 +27,9 @@ import dev.hourglass.core.store.RetryRequest;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.store.TransactionalInsert;
+import dev.hourglass.core.supervision.EngineFailure;
+import dev.hourglass.core.supervision.FatalErrorHandler;
+import dev.hourglass.core.supervision.Supervision;
 import dev.hourglass.core.targets.TargetEventListener;
 import dev.hourglass.core.targets.TargetMonitor;
 import dev.hourglass.core.targets.TargetPolicy;
@@ -93,6 +96,8 @@ public final class Hourglass implements AutoCloseable {
     private final ClaimReconciler reconciler;
     private final Submissions submissions;
     private final ScheduledExecutorService background;
+    /** Watches the engine's threads: one that dies stops the node and is reported ({@link #failure()}). */
+    private final Supervision supervision;
     /** Attempt timeouts and outcome-write retries, on the ticker. */
     private final Delays delays;
     /** The loops as steps, when a driver runs them ({@link Builder#manualLoops}); else null. */
@@ -127,6 +132,7 @@ public final class Hourglass implements AutoCloseable {
         this.committer = new GroupCommitter(store, config.commitBatch(), b.metrics, b.ticker);
         this.background = Executors.newScheduledThreadPool(1,
                 Thread.ofPlatform().name("hourglass-background").daemon(true).factory());
+        this.supervision = new Supervision(b.fatalErrorHandler, this::stopAfterFailure);
         this.delays = new Delays(b.ticker);
         this.manualLoops = b.manualLoops ? new ManualLoops() : null;
         TargetNames attemptTargets = new TargetNames(b.handlers);
@@ -187,29 +193,29 @@ public final class Hourglass implements AutoCloseable {
     private void start() {
         metrics.engineStarted(new View()); // first: the commits below are measured with the store's label
         if (clockSync != null) {
-            clockSync.start();
+            clockSync.start(supervision);
         }
-        committer.start();
-        dispatcher.start();
+        committer.start(supervision);
+        dispatcher.start(supervision);
         if (manualLoops == null) {
-            timer.start();
-            delays.start();
+            timer.start(supervision);
+            delays.start(supervision);
         }
         if (targetMonitor != null) {
             // Before the first claims: paused targets' jobs are held from the first due entry on.
             targetMonitor.load();
             if (manualLoops == null) {
-                targetMonitor.start();
+                targetMonitor.start(supervision);
             }
         }
         // The first round runs before build() returns: after a restart, due jobs are back in the timer at once.
         loader.runRound(store.exclusive());
         if (manualLoops == null) {
             long interval = config.loadInterval().toMillis();
-            background.scheduleWithFixedDelay(() -> {
+            background.scheduleWithFixedDelay(supervision.supervised("horizon round", () -> {
                 loader.runRound(false);
                 reconciler.runRound();
-            }, interval, interval, TimeUnit.MILLISECONDS);
+            }), interval, interval, TimeUnit.MILLISECONDS);
         }
         // A job committed in a caller's transaction is unowned: claim it at once if it is due soon, on the loader's
         // thread, rather than at the next round.
@@ -710,6 +716,26 @@ public final class Hourglass implements AutoCloseable {
         return committer.storeReachable();
     }
 
+    /**
+     * The engine's failure, if one of its threads died (an {@link Error} such as an {@code OutOfMemoryError}): the
+     * node then claims no more jobs, its timer hands none more on, and it no longer renews its lease, so other
+     * nodes rescue its jobs when the lease runs out. Nothing acknowledged is lost, but this process must be restarted: a health check should report
+     * it. The {@link Builder#onFatalError} handler was told once.
+     */
+    public Optional<EngineFailure> failure() {
+        return supervision.failure();
+    }
+
+    /**
+     * What a failure stops: the horizon rounds (so the lease is no longer renewed and no more jobs are claimed) and
+     * the firing of what is claimed. Runs on the thread that failed, so it waits for nothing. Schedules, cancels and
+     * the hand-back at {@link #close} still go through the writer, which stays up.
+     */
+    private void stopAfterFailure() {
+        background.shutdownNow();
+        timer.stop();
+    }
+
     /** Attempts running now. */
     public int inFlight() {
         return dispatcher.inFlight();
@@ -813,6 +839,7 @@ public final class Hourglass implements AutoCloseable {
         private TenantShares tenantShares = TenantShares.EQUAL;
         private boolean fairDispatch = true;
         private boolean manualLoops;
+        private FatalErrorHandler fatalErrorHandler = FatalErrorHandler.STAY_UP;
         private final Map<String, JobHandler> handlers = new LinkedHashMap<>();
 
         private Builder() {}
@@ -923,6 +950,17 @@ public final class Hourglass implements AutoCloseable {
          */
         public Builder fairDispatch(boolean value) {
             this.fairDispatch = value;
+            return this;
+        }
+
+        /**
+         * What the application does when one of the engine's threads dies ({@link Hourglass#failure()}): told once,
+         * after the engine has logged it and stopped. Default {@link FatalErrorHandler#STAY_UP} (the process stays
+         * up, the failure is reported by {@link Hourglass#failure()}); a process under a supervisor that restarts it
+         * should pass {@link FatalErrorHandler#haltProcess}.
+         */
+        public Builder onFatalError(FatalErrorHandler value) {
+            this.fatalErrorHandler = Objects.requireNonNull(value, "value");
             return this;
         }
 

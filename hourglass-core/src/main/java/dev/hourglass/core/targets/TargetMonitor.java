@@ -12,6 +12,7 @@ import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishedAttempt;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.TargetState;
+import dev.hourglass.core.supervision.Supervision;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -183,12 +184,25 @@ public final class TargetMonitor implements AutoCloseable {
      * executor's monotonic clock). A round that fails is logged and the next one tries again.
      */
     public void start() {
+        start(null);
+    }
+
+    /**
+     * Starts the monitor's thread, with the engine's supervision: an {@link Error} in a round fails the engine
+     * rather than silently ending the rounds. Without one ({@code null}), it goes to the thread's default handler.
+     */
+    public void start(Supervision supervision) {
         ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("hourglass-targets").daemon(true).factory());
         long poll = settings.pollEvery().toMillis();
         long evaluate = settings.evaluateEvery().toMillis();
-        loop.scheduleWithFixedDelay(() -> guarded("read", this::poll), poll, poll, TimeUnit.MILLISECONDS);
-        loop.scheduleWithFixedDelay(() -> guarded("evaluation", this::evaluate), evaluate, evaluate,
+        Runnable read = () -> guarded("read", this::poll);
+        Runnable evaluation = () -> guarded("evaluation", this::evaluate);
+        loop.scheduleWithFixedDelay(supervision == null ? Supervision.reportingErrors("target monitor read", read)
+                : supervision.supervised("target monitor read", read), poll, poll, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(supervision == null
+                ? Supervision.reportingErrors("target monitor evaluation", evaluation)
+                : supervision.supervised("target monitor evaluation", evaluation), evaluate, evaluate,
                 TimeUnit.MILLISECONDS);
         this.loop = loop;
     }
