@@ -67,8 +67,10 @@ import org.slf4j.LoggerFactory;
  * GET    /v1/targets               the tenant's watched targets: alarms, counts, pauses
  * GET    /v1/targets/{target}      one of them (by id or URL-encoded origin)
  * POST   /v1/targets/{target}/pause|resume  hold its due jobs, or let them go again
- * GET    /healthz                  liveness: 200 while the server answers, whatever the store does
- * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached
+ * GET    /healthz                  liveness: 200 while the server answers, whatever the store does; 503 once the engine
+ *                                  has failed (a thread of it died: restart the process)
+ * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached or once the
+ *                                  engine has failed
  * GET    /v1/openapi.yaml          this API's contract (no key needed)
  * GET    /metrics                  Prometheus metrics, when served here ({@link #serveMetrics}; the admin key if set)
  * </pre>
@@ -230,6 +232,7 @@ public final class ApiHandler {
         String method = ex.method();
         if (path.equals("/healthz")) {
             allow(method, "GET");
+            refuseIfFailed();
             send(ex, 200, jobJson.health(), Map.of());
         } else if (path.equals("/readyz")) {
             allow(method, "GET");
@@ -401,11 +404,24 @@ public final class ApiHandler {
      * restarting the process would not bring the database back, and the node recovers by itself when it returns.
      */
     private void ready(HttpCall ex) throws IOException {
+        refuseIfFailed();
         if (!hourglass.storeReachable()) {
             throw storeUnavailable("the job store cannot be reached or cannot write (disk full, I/O error): "
                     + "schedules are refused and firing is paused until a write succeeds again").exception();
         }
         send(ex, 200, jobJson.ready(), Map.of());
+    }
+
+    /**
+     * Liveness and readiness both fail once the engine has failed ({@link Hourglass#failure()}): the process fires
+     * nothing more and only a restart brings it back, which is what a failing liveness probe makes a supervisor do.
+     */
+    private void refuseIfFailed() {
+        hourglass.failure().ifPresent(failure -> {
+            throw ApiProblem.of(503, "engine-failed", "Engine failed", failure.describe()
+                    + "; this node fires no more jobs: restart the process (nothing acknowledged is lost)")
+                    .exception();
+        });
     }
 
     /**

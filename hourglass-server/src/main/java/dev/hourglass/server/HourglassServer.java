@@ -7,6 +7,7 @@ import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.targets.TargetMonitor;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
+import dev.hourglass.core.supervision.EngineFailure;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import dev.hourglass.http.ApiHandler;
@@ -356,11 +357,25 @@ public final class HourglassServer implements AutoCloseable {
                     .metrics(metrics)
                     .deliveryListener(targets.operations())
                     .watchTargets(monitor, targets.policies(), targets)
+                    .onFatalError(HourglassServer::toProcess)
                     .build();
         } catch (StoreException e) {
             throw new StartupException("cannot start on the store: " + firstLine(e.getMessage()), e);
         } catch (IllegalArgumentException e) {
             throw new StartupException("invalid engine settings: " + firstLine(e.getMessage()), e);
+        }
+    }
+
+    /**
+     * An engine failure is the process's own: it goes to the process's default uncaught-exception handler, which the
+     * command line sets to end the process ({@code ProcessSupervisor}), so that its supervisor restarts it. A server
+     * started inside another process (tests, an application) has no such handler unless that process sets one: it
+     * stays up and reports the failure on {@code /healthz} and {@code /readyz}.
+     */
+    private static void toProcess(EngineFailure failure) {
+        Thread.UncaughtExceptionHandler process = Thread.getDefaultUncaughtExceptionHandler();
+        if (process != null) {
+            process.uncaughtException(Thread.currentThread(), failure.error());
         }
     }
 

@@ -77,6 +77,12 @@ public final class ServerFixture implements AutoCloseable {
         return new ServerFixture(HourglassServer.start(config, clock, clock));
     }
 
+    /** A server whose every component reads the time from {@code wallClock} and {@code ticker}. */
+    public static ServerFixture start(ServerConfig config, java.time.InstantSource wallClock,
+            dev.hourglass.core.time.Ticker ticker) {
+        return new ServerFixture(HourglassServer.start(config, wallClock, ticker));
+    }
+
     /** A server on {@code clock} whose webhook attempts are traced with {@code openTelemetry}. */
     public static ServerFixture start(ServerConfig config, ManualClock clock, OpenTelemetry openTelemetry) {
         return new ServerFixture(HourglassServer.start(config, clock, clock, openTelemetry));
