@@ -74,15 +74,7 @@ public final class Supervision implements Thread.UncaughtExceptionHandler {
      * {@link Error} to this supervision, which an executor would otherwise keep in the task's future, unseen.
      */
     public Runnable supervised(String what, Runnable task) {
-        return () -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                log.error("{} failed; trying again next round", what, e);
-            } catch (Error e) {
-                failed(Thread.currentThread().getName(), e);
-            }
-        };
+        return periodic(what, task, this);
     }
 
     /**
@@ -91,6 +83,11 @@ public final class Supervision implements Thread.UncaughtExceptionHandler {
      * task ran on a thread of its own.
      */
     public static Runnable reportingErrors(String what, Runnable task) {
+        return periodic(what, task, null);
+    }
+
+    /** {@code errors} null: the running thread's own handler. */
+    private static Runnable periodic(String what, Runnable task, Thread.UncaughtExceptionHandler errors) {
         return () -> {
             try {
                 task.run();
@@ -98,7 +95,7 @@ public final class Supervision implements Thread.UncaughtExceptionHandler {
                 log.error("{} failed; trying again next round", what, e);
             } catch (Error e) {
                 Thread current = Thread.currentThread();
-                current.getUncaughtExceptionHandler().uncaughtException(current, e);
+                (errors != null ? errors : current.getUncaughtExceptionHandler()).uncaughtException(current, e);
             }
         };
     }
