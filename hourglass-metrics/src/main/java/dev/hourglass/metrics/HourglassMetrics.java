@@ -214,6 +214,20 @@ public final class HourglassMetrics implements EngineMetrics {
         }
     }
 
+    /** The longest duration a timer takes (it records nanoseconds in a long): about 292 years. */
+    private static final Duration LONGEST_RECORDABLE = Duration.ofNanos(Long.MAX_VALUE);
+
+    /**
+     * Lateness as a timer can take it: none for negative, at most {@link #LONGEST_RECORDABLE}. A job due in year 1
+     * (valid input) starts about 2,000 years late, and the timer would throw on it in the attempt's thread.
+     */
+    static Duration recordable(Duration late) {
+        if (late.isNegative()) {
+            return Duration.ZERO;
+        }
+        return late.compareTo(LONGEST_RECORDABLE) > 0 ? LONGEST_RECORDABLE : late;
+    }
+
     @Override
     public void attemptStarted(Job job, Duration late) {
         TenantTarget key = new TenantTarget(tenants.of(job.tenant()), targetType.apply(job));
@@ -221,7 +235,7 @@ public final class HourglassMetrics implements EngineMetrics {
                 .description("How long after its due time (wall clock) each attempt started")
                 .tag("tenant", k.tenant()).tag("target_type", k.targetType())
                 .serviceLevelObjectives(LATENESS_BUCKETS).register(registry))
-                .record(late.isNegative() ? Duration.ZERO : late);
+                .record(recordable(late));
         fired.computeIfAbsent(key, k -> Counter.builder("hourglass.jobs.fired")
                 .description("Attempts started (each fire of a job, first attempts and retries)")
                 .tag("tenant", k.tenant()).tag("target_type", k.targetType()).register(registry)).increment();

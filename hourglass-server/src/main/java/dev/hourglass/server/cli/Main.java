@@ -30,6 +30,9 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // The process's, so here and not in the commands (which tests run inside their own JVM): a thread that dies
+        // ends the process, for its supervisor to restart it.
+        Thread.setDefaultUncaughtExceptionHandler(new ProcessSupervisor(Runtime.getRuntime()::halt));
         // The HTTP server logs through java.util.logging: into the application's one log, not straight to stderr.
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();

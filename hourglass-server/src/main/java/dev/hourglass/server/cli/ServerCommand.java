@@ -78,8 +78,6 @@ final class ServerCommand implements Callable<Integer> {
                 return 0;
             }
             ServerLogging.configure(logging);
-            // Before any thread starts: a thread that dies ends the process, for its supervisor to restart it.
-            Thread.setDefaultUncaughtExceptionHandler(new ProcessSupervisor(Runtime.getRuntime()::halt));
             server = HourglassServer.start(config);
         } catch (StartupException e) {
             err.println("hourglass: " + e.getMessage());
