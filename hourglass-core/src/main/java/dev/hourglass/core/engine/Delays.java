@@ -72,7 +72,7 @@ final class Delays implements AutoCloseable {
 
     /** Starts the thread that runs due tasks. Not called under manual loops: the driver calls {@link #runDue}. */
     void start() {
-        thread.start();
+        start(null);
     }
 
     /** Starts the thread; what escapes its loop (an {@link Error}) goes to {@code supervisor}. */

@@ -121,7 +121,7 @@ final class Dispatcher implements AutoCloseable {
     }
 
     void start() {
-        thread.start();
+        start(null);
     }
 
     /** Starts the thread; what escapes its loop (an {@link Error}) goes to {@code supervisor}. */

@@ -73,7 +73,7 @@ final class FiringLoop implements AutoCloseable {
     }
 
     void start() {
-        thread.start();
+        start(null);
     }
 
     /** Starts the thread; what escapes its loop (an {@link Error}) goes to {@code supervisor}. */

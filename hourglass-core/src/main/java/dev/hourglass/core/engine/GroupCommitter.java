@@ -124,7 +124,7 @@ final class GroupCommitter implements AutoCloseable {
     }
 
     void start() {
-        thread.start();
+        start((Thread.UncaughtExceptionHandler) null);
     }
 
     /**

@@ -719,8 +719,8 @@ public final class Hourglass implements AutoCloseable {
     /**
      * The engine's failure, if one of its threads died (an {@link Error} such as an {@code OutOfMemoryError}): the
      * node then claims no more jobs, its timer hands none more on, and it no longer renews its lease, so other
-     * nodes rescue its jobs when the lease runs out. Nothing acknowledged is lost, but this process must be restarted: a health check should report
-     * it. The {@link Builder#onFatalError} handler was told once.
+     * nodes rescue its jobs when the lease runs out. Nothing acknowledged is lost, but this process must be
+     * restarted: a health check should report it. The {@link Builder#onFatalError} handler was told once.
      */
     public Optional<EngineFailure> failure() {
         return supervision.failure();

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -196,14 +197,12 @@ public final class TargetMonitor implements AutoCloseable {
                 Thread.ofPlatform().name("hourglass-targets").daemon(true).factory());
         long poll = settings.pollEvery().toMillis();
         long evaluate = settings.evaluateEvery().toMillis();
-        Runnable read = () -> guarded("read", this::poll);
-        Runnable evaluation = () -> guarded("evaluation", this::evaluate);
-        loop.scheduleWithFixedDelay(supervision == null ? Supervision.reportingErrors("target monitor read", read)
-                : supervision.supervised("target monitor read", read), poll, poll, TimeUnit.MILLISECONDS);
-        loop.scheduleWithFixedDelay(supervision == null
-                ? Supervision.reportingErrors("target monitor evaluation", evaluation)
-                : supervision.supervised("target monitor evaluation", evaluation), evaluate, evaluate,
-                TimeUnit.MILLISECONDS);
+        BiFunction<String, Runnable, Runnable> watched =
+                supervision == null ? Supervision::reportingErrors : supervision::supervised;
+        loop.scheduleWithFixedDelay(watched.apply("target monitor read", () -> guarded("read", this::poll)), poll,
+                poll, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(watched.apply("target monitor evaluation",
+                () -> guarded("evaluation", this::evaluate)), evaluate, evaluate, TimeUnit.MILLISECONDS);
         this.loop = loop;
     }
 
