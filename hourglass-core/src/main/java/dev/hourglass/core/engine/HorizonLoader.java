@@ -5,6 +5,7 @@ import dev.hourglass.core.store.ClaimDueParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.NodePresence;
 import dev.hourglass.core.store.PruneParams;
 import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StoreException;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It also tells whether this node still holds its lease ({@link #leaseHeld()}): on a shared store, once the
  * lease the node last renewed has run out, another node may rescue its claims at any moment, a RUNNING job too, and
- * an attempt started then would run twice. The node fires nothing until it has renewed its lease.
+ * an attempt started then would run twice. The node fires nothing until it has renewed its lease. The same holds
+ * while its presence mark ({@link NodePresence}) has lapsed: other nodes may take it for dead.
  */
 final class HorizonLoader {
     private static final Logger log = LoggerFactory.getLogger(HorizonLoader.class);
@@ -55,6 +57,8 @@ final class HorizonLoader {
     private final EngineMetrics metrics;
     /** False on an exclusive store: no other node can rescue this one's claims, so its lease never runs out. */
     private final boolean leaseMatters;
+    /** This node's mark of life in the store; other nodes rescue its claims at once while it has lapsed. */
+    private final NodePresence presence;
     /**
      * Until when (monotonic) the lease this node last renewed holds: the start of the round that renewed it plus the
      * lease TTL, no later than the {@code lease_until} it stored, on the wall clock, from the same moment. Written by
@@ -75,12 +79,18 @@ final class HorizonLoader {
      */
     HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer,
             Ticker ticker, JobStore store, Runnable claimAnswerLost, EngineMetrics metrics) {
-        this(config, wallClock, committer, timer, ticker, store, claimAnswerLost, metrics, TargetNames.OFF);
+        this(config, wallClock, committer, timer, ticker, store, claimAnswerLost, metrics, TargetNames.OFF,
+                NodePresence.NONE);
     }
 
-    /** @param targets names the targets of the jobs it claims */
+    /**
+     * @param targets names the targets of the jobs it claims
+     * @param presence this node's mark of life in {@code store}
+     */
     HorizonLoader(EngineConfig config, InstantSource wallClock, GroupCommitter committer, FiringLoop timer,
-            Ticker ticker, JobStore store, Runnable claimAnswerLost, EngineMetrics metrics, TargetNames targets) {
+            Ticker ticker, JobStore store, Runnable claimAnswerLost, EngineMetrics metrics, TargetNames targets,
+            NodePresence presence) {
+        this.presence = presence;
         this.targets = targets;
         this.config = config;
         this.wallClock = wallClock;
@@ -95,11 +105,11 @@ final class HorizonLoader {
     }
 
     /**
-     * True while the lease this node last renewed has not run out (always, on an exclusive store). Safe from any
-     * thread; never blocks.
+     * True while the lease this node last renewed has not run out (always, on an exclusive store) and its presence
+     * mark has not lapsed. Safe from any thread; never blocks.
      */
     boolean leaseHeld() {
-        return !leaseMatters || ticker.nanoTime() - leaseUntilNanos < 0;
+        return !leaseMatters || (ticker.nanoTime() - leaseUntilNanos < 0 && !presence.lapsed());
     }
 
     /**
@@ -119,7 +129,7 @@ final class HorizonLoader {
                         ? RescueParams.allOtherNodes(node, now) : RescueParams.expiredLeases(node, now)));
             }).join();
             if (renewal.rescued() > 0) {
-                log.info("rescued {} jobs from nodes whose lease expired", renewal.rescued());
+                log.info("rescued {} jobs from nodes that died or whose lease expired", renewal.rescued());
                 metrics.claimsRescued(renewal.rescued());
             }
             metrics.leaseRenewal(renewal.renewed() ? EngineMetrics.LeaseRenewal.RENEWED

@@ -21,6 +21,7 @@ import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.NodePresence;
 import dev.hourglass.core.store.ReleaseParams;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.RetryRequest;
@@ -93,6 +94,11 @@ public final class Hourglass implements AutoCloseable {
     private final FiringLoop timer;
     private final Dispatcher dispatcher;
     private final HorizonLoader loader;
+    /**
+     * This node's mark of life in a shared store, dropped by the store when this process dies, so that other nodes
+     * rescue its claims at once; held until the claims are handed back at close.
+     */
+    private final NodePresence presence;
     private final ClaimReconciler reconciler;
     private final Submissions submissions;
     private final ScheduledExecutorService background;
@@ -163,8 +169,9 @@ public final class Hourglass implements AutoCloseable {
             dispatcher.gate().onProbeResults(targetMonitor::probeEnded);
         }
         this.timer = new FiringLoop(wallClock, dispatcher::dispatch);
+        this.presence = store.exclusive() ? NodePresence.NONE : store.holdPresence(config.nodeId());
         this.loader = new HorizonLoader(config, wallClock, committer, timer, b.ticker, store,
-                reconciler::claimAnswerLost, b.metrics, targetNames);
+                reconciler::claimAnswerLost, b.metrics, targetNames, presence);
     }
 
     /**
@@ -794,6 +801,7 @@ public final class Hourglass implements AutoCloseable {
             log.warn("could not hand back claims at shutdown ({}); they are rescued when the lease expires",
                     e.toString());
         }
+        presence.close(); // after the hand-back: until it, another node could take this node for dead
         if (targetMonitor != null) {
             targetMonitor.close(); // after the hand-back: nothing of it may delay another node's claims
         }

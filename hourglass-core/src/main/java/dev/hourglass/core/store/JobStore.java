@@ -148,6 +148,17 @@ public interface JobStore extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Optional: holds a mark of {@code node}'s life in the store that the store drops by itself when the node's
+     * process dies (see {@link NodePresence}), and that {@link StoreTx#rescueExpired} reads: a node whose mark is
+     * gone is rescued at once, whatever its lease. The default holds none: nodes are rescued when their lease runs
+     * out. Waits at most the store's connect timeout for the mark; a mark it could not take is retried in the
+     * background, and the node depends on its lease meanwhile.
+     */
+    default NodePresence holdPresence(String node) {
+        return NodePresence.NONE;
+    }
+
     /** Ends a subscription; idempotent, never throws. */
     @FunctionalInterface
     interface Subscription extends AutoCloseable {

@@ -83,6 +83,10 @@ public interface StoreTx {
      * renewing its lease at this moment (see {@link #heartbeat}), and the jobs another transaction holds locked (a
      * later rescue takes them). A lease renewed after the rescue began but before it reached that node keeps the
      * node's claims: the lease is checked again once the node's renewals are excluded.
+     *
+     * <p>A store that holds presence marks ({@link JobStore#holdPresence}) also rescues, whatever its lease, a node
+     * whose mark was taken while the store's server ran as it runs now and is gone: the node's process died. A mark
+     * taken before the server restarted says nothing (every session ended then) and is left to the lease.
      */
     int rescueExpired(RescueParams params);
 

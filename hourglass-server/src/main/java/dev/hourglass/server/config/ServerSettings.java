@@ -49,7 +49,8 @@ public final class ServerSettings {
                     Map.entry("maxPayloadBytes", MAX_PAYLOAD_BYTES), Map.entry("retention", RETENTION),
                     Map.entry("shutdownGrace", SHUTDOWN_GRACE), Map.entry("jdbcUrl", JDBC_URL),
                     Map.entry("poolSize", DB_POOL_SIZE), Map.entry("connectTimeout", DB_CONNECT_TIMEOUT),
-                    Map.entry("socketTimeout", DB_SOCKET_TIMEOUT), Map.entry("schema", DB_SCHEMA))
+                    Map.entry("socketTimeout", DB_SOCKET_TIMEOUT), Map.entry("schema", DB_SCHEMA),
+                    Map.entry("crashDetection", DB_CRASH_DETECTION))
             .entrySet().stream()
             .sorted(Comparator.comparingInt((Map.Entry<String, Setting> e) -> e.getKey().length()).reversed())
             .toList();
@@ -203,7 +204,8 @@ public final class ServerSettings {
                                     PostgresOptions.MAX_POOL_SIZE))
                             .withSchema(s.text(DB_SCHEMA))
                             .withConnectTimeout(s.duration(DB_CONNECT_TIMEOUT, false, null))
-                            .withSocketTimeout(s.duration(DB_SOCKET_TIMEOUT, false, null)));
+                            .withSocketTimeout(s.duration(DB_SOCKET_TIMEOUT, false, null))
+                            .withCrashDetection(s.bool(DB_CRASH_DETECTION)));
                 } catch (IllegalArgumentException e) {
                     throw libraryProblem(s, e, "PostgreSQL settings");
                 }

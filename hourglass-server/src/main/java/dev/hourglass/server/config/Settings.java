@@ -57,6 +57,10 @@ public final class Settings {
     public static final Setting DB_SOCKET_TIMEOUT = Setting.of("db-socket-timeout", DURATION,
             format(PostgresOptions.DEFAULT_SOCKET_TIMEOUT),
             "PostgreSQL: how long one statement's answer may take before the connection counts as lost.");
+    public static final Setting DB_CRASH_DETECTION = Setting.of("db-crash-detection", "true|false", "true",
+            "PostgreSQL: hold a session lock that the server frees when this process dies, so that other nodes "
+                    + "take over its jobs within about a load interval instead of a lease; false behind a "
+                    + "transaction-mode pooler (PgBouncer), where session locks do not work.");
     public static final Setting STORE_TIMEOUT = Setting.of("store-timeout", DURATION,
             format(ApiHandler.DEFAULT_STORE_TIMEOUT),
             "The longest an API request waits for the store before it is answered 503 with Retry-After (at most 1d).");
@@ -175,7 +179,7 @@ public final class Settings {
 
     /** Every setting, in the order the help lists them. */
     public static final List<Setting> ALL = List.of(CONFIG, PORT, BIND, DATA, STORE, JDBC_URL, DB_USER, DB_PASSWORD,
-            DB_SCHEMA, DB_POOL_SIZE, DB_CONNECT_TIMEOUT, DB_SOCKET_TIMEOUT, STORE_TIMEOUT, NODE_ID, MAX_BODY_BYTES,
+            DB_SCHEMA, DB_POOL_SIZE, DB_CONNECT_TIMEOUT, DB_SOCKET_TIMEOUT, DB_CRASH_DETECTION, STORE_TIMEOUT, NODE_ID, MAX_BODY_BYTES,
             HTTP_STOP_GRACE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_CONNECTIONS, MAX_CONCURRENT_REQUESTS, IDLE_TIMEOUT,
             READ_TIMEOUT, TLS_CERT, TLS_KEY, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT,
             TARGET_AUTO_PAUSE, TARGET_AUTO_PAUSE_AFTER, OPERATIONS_WEBHOOK, ADMIN_KEY,

@@ -43,8 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Promise 5 across real processes: three server nodes (child JVMs started through the CLI) on one real PostgreSQL
  * schema, webhooks to one receiver, thousands of jobs spread over the run, scheduled round-robin through all nodes.
- * Mid-run the node holding the most claims is stopped: with SIGKILL (its claims must be rescued by the others after
- * the lease expires) or with SIGTERM (it must hand its claims back at once, so nothing is late).
+ * Mid-run the node holding the most claims is stopped: with SIGKILL (its session ends with it, so the others must
+ * rescue its claims at their next round, long before its lease runs out) or with SIGTERM (it must hand its claims
+ * back at once, so nothing is late).
  *
  * <p>Lateness is measured on the test's wall clock: receiver arrival minus the acknowledged {@code dueAt}. All
  * processes share one machine clock, so "early" is exact to the millisecond.
@@ -56,6 +57,11 @@ class ClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LEASE_TTL = EngineConfig.DEFAULT_LEASE_TTL;
     private static final String HOOK = "/cluster";
+    /**
+     * The promised failover: a killed node's jobs fire at most this late by default (a rescue within a load
+     * interval, 1 s, of the kill, then the claim and the delivery), a tenth of the lease.
+     */
+    private static final Duration FAILOVER = Duration.ofSeconds(5);
 
     @TempDir
     Path dir;
@@ -84,7 +90,7 @@ class ClusterTest {
     }
 
     @Test
-    void aKilledNodesJobsFireWithinTheLeaseTtlAndOnlyItsRunningJobsRunTwice() throws Exception {
+    void aKilledNodesJobsFireWithinSecondsNotTheLeaseTtlAndOnlyItsRunningJobsRunTwice() throws Exception {
         Run run = runWithStop(3_000, Duration.ofSeconds(60), Duration.ofSeconds(20), false);
 
         Lateness all = Lateness.of(run.lateness().values());
@@ -97,8 +103,8 @@ class ClusterTest {
         assertThat(run.claimsOfStopped()).as("the killed node held claims, so the test shows their rescue")
                 .isPositive();
         assertEveryJobFiredOnceOrMore(run);
-        assertThat(all.max()).as("max lateness (ms) of every job, including those the dead node held")
-                .isLessThanOrEqualTo(LEASE_TTL.toMillis() + 2_000);
+        assertThat(all.max()).as("max lateness (ms) of every job, including those the dead node held (lease %s)",
+                LEASE_TTL).isLessThanOrEqualTo(FAILOVER.toMillis());
         // A job runs twice only if the dead node had started it: its first delivery came before the node was dead.
         for (String id : run.duplicates()) {
             long first = receiver.deliveries(HOOK).stream().filter(d -> id.equals(d.header("Hourglass-Job-Id")))

@@ -18,6 +18,7 @@ import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.NodePresence;
 import dev.hourglass.core.store.PendingCount;
 import dev.hourglass.core.store.PendingCountParams;
 import dev.hourglass.core.store.StoreException;
@@ -49,6 +50,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -149,6 +152,10 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
     /** Where this store announces jobs that became claimable (new in a caller's tx, or handed back at a stop). */
     private final NewJobChannel channel;
     private volatile boolean closed;
+    /** The schema that holds the tables, as {@code current_schema()} names it: part of the presence locks' key. */
+    private final String schema;
+    /** The presence marks this process holds, by node. */
+    private final Map<String, PresenceKeeper> presences = new ConcurrentHashMap<>();
 
     /** @param schema the schema that holds the tables, as {@code current_schema()} names it */
     private PostgresJobStore(PostgresOptions options, String name, HikariDataSource pool, String schemaVersion,
@@ -159,6 +166,7 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
         this.schemaVersion = schemaVersion;
         this.forceSynchronousCommit = forceSynchronousCommit;
         this.channel = NewJobChannel.forSchema(schema);
+        this.schema = schema;
         this.callerTxInsert = new CallerTxInsert(name, schema, channel);
         this.newJobListener = new NewJobListener(() -> openUnpooled(options, "hourglass-listen"), channel, name,
                 options.connectTimeout().plusSeconds(1));
@@ -341,7 +349,7 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
         Objects.requireNonNull(durability, "durability");
         Objects.requireNonNull(work, "work");
         return transaction(durability, "write", connection -> {
-            PostgresTx tx = new PostgresTx(connection, name, channel);
+            PostgresTx tx = new PostgresTx(connection, name, channel, this::presenceEpoch);
             try {
                 return work.apply(tx);
             } finally {
@@ -545,6 +553,42 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
         Objects.requireNonNull(dueAt, "dueAt");
         ensureOpen();
         return newJobListener.subscribe(dueAt);
+    }
+
+    /**
+     * Holds {@code node}'s presence mark ({@link PresenceKeeper}): a session-level advisory lock on a connection of
+     * its own, named {@code hourglass-presence} in {@code pg_stat_activity}, that PostgreSQL frees the moment this
+     * process dies, so that other nodes rescue its claims at their next round instead of when its lease runs out.
+     * Waits at most the connect timeout for the first attempt. Off ({@link NodePresence#NONE}) when
+     * {@link PostgresOptions#crashDetection()} is.
+     *
+     * @throws IllegalStateException when this store already holds {@code node}'s mark
+     */
+    @Override
+    public NodePresence holdPresence(String node) {
+        Objects.requireNonNull(node, "node");
+        ensureOpen();
+        if (!options.crashDetection()) {
+            return NodePresence.NONE;
+        }
+        PresenceKeeper keeper = new PresenceKeeper(() -> openUnpooled(options, "hourglass-presence"), schema, node,
+                name, () -> presences.remove(node));
+        if (presences.putIfAbsent(node, keeper) != null) {
+            throw new IllegalStateException("node " + node + " already holds its presence in " + name);
+        }
+        return keeper.start(options.connectTimeout().plusSeconds(1));
+    }
+
+    /** The server epoch of {@code node}'s presence mark held now by this process, or null. */
+    private Long presenceEpoch(String node) {
+        PresenceKeeper keeper = presences.get(node);
+        return keeper == null ? null : keeper.epoch();
+    }
+
+    /** The server process holding {@code node}'s presence lock, or -1 while none does (for tests). */
+    int presenceBackendPid(String node) {
+        PresenceKeeper keeper = presences.get(node);
+        return keeper == null ? -1 : keeper.backendPid();
     }
 
     /** The server process of the LISTEN connection, or -1 while there is none (for tests). */
@@ -815,6 +859,7 @@ public final class PostgresJobStore implements JobStore, SqlDatabase, Transactio
             closed = true;
         }
         newJobListener.close();
+        List.copyOf(presences.values()).forEach(PresenceKeeper::close);
         pool.close();
         log.info("Closed PostgreSQL job store {}", name);
     }

@@ -28,10 +28,14 @@ import java.util.regex.Pattern;
  * @param schema the schema holding the tables (created by the migration if missing), or null for the connection's
  *     default ({@code public} unless the URL's {@code currentSchema} or the role says otherwise). Lower-case
  *     letters, digits and underscores, so it never needs quoting.
+ * @param crashDetection whether each node holds a presence mark ({@link PostgresJobStore#holdPresence}), so that
+ *     other nodes rescue a dead node's jobs at their next round (about a second) instead of when its lease runs out.
+ *     On by default; turn it off behind a pooler that does not keep a client's session (PgBouncer in transaction
+ *     mode), where a session-level lock does not follow the process that took it.
  */
 public record PostgresOptions(
         String jdbcUrl, String user, String password, int poolSize, Duration connectTimeout, Duration socketTimeout,
-        String schema) {
+        String schema, boolean crashDetection) {
 
     public static final int DEFAULT_POOL_SIZE = 8;
     public static final int MIN_POOL_SIZE = 3;
@@ -77,23 +81,31 @@ public record PostgresOptions(
      */
     public static PostgresOptions of(String jdbcUrl, String user, String password) {
         return new PostgresOptions(jdbcUrl, user, password, DEFAULT_POOL_SIZE, DEFAULT_CONNECT_TIMEOUT,
-                DEFAULT_SOCKET_TIMEOUT, null);
+                DEFAULT_SOCKET_TIMEOUT, null, true);
     }
 
     public PostgresOptions withPoolSize(int value) {
-        return new PostgresOptions(jdbcUrl, user, password, value, connectTimeout, socketTimeout, schema);
+        return new PostgresOptions(jdbcUrl, user, password, value, connectTimeout, socketTimeout, schema,
+                crashDetection);
     }
 
     public PostgresOptions withConnectTimeout(Duration value) {
-        return new PostgresOptions(jdbcUrl, user, password, poolSize, value, socketTimeout, schema);
+        return new PostgresOptions(jdbcUrl, user, password, poolSize, value, socketTimeout, schema,
+                crashDetection);
     }
 
     public PostgresOptions withSocketTimeout(Duration value) {
-        return new PostgresOptions(jdbcUrl, user, password, poolSize, connectTimeout, value, schema);
+        return new PostgresOptions(jdbcUrl, user, password, poolSize, connectTimeout, value, schema,
+                crashDetection);
     }
 
     public PostgresOptions withSchema(String value) {
-        return new PostgresOptions(jdbcUrl, user, password, poolSize, connectTimeout, socketTimeout, value);
+        return new PostgresOptions(jdbcUrl, user, password, poolSize, connectTimeout, socketTimeout, value,
+                crashDetection);
+    }
+
+    public PostgresOptions withCrashDetection(boolean value) {
+        return new PostgresOptions(jdbcUrl, user, password, poolSize, connectTimeout, socketTimeout, schema, value);
     }
 
     /** The URL without its query string (which may carry a password), for messages and logs. */
@@ -106,7 +118,8 @@ public record PostgresOptions(
     public String toString() {
         return "PostgresOptions[jdbcUrl=" + safeUrl() + ", user=" + user + ", password="
                 + (password == null ? "null" : "***") + ", poolSize=" + poolSize + ", connectTimeout="
-                + connectTimeout + ", socketTimeout=" + socketTimeout + ", schema=" + schema + "]";
+                + connectTimeout + ", socketTimeout=" + socketTimeout + ", schema=" + schema + ", crashDetection="
+                + crashDetection + "]";
     }
 
     private static String redact(String url) {

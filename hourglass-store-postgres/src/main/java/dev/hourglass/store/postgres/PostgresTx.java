@@ -33,6 +33,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -211,8 +212,35 @@ final class PostgresTx implements StoreTx {
             + "AND (r.tenant IS NULL OR j.tenant = r.tenant) "
             + "RETURNING " + JobRows.columnsOf("j");
 
-    static final String HEARTBEAT = "INSERT INTO nodes (node, lease_until) VALUES (?, ?) "
-            + "ON CONFLICT (node) DO UPDATE SET lease_until = excluded.lease_until";
+    /**
+     * Renews the lease and records the server epoch of the node's presence mark (null when the node holds none:
+     * a rescue then leaves it to its lease). Parameters: node, lease_until, presence epoch.
+     */
+    static final String HEARTBEAT = "INSERT INTO nodes (node, lease_until, presence_epoch) VALUES (?, ?, ?) "
+            + "ON CONFLICT (node) DO UPDATE SET lease_until = excluded.lease_until, "
+            + "presence_epoch = excluded.presence_epoch";
+
+    /** The running server's life, in microseconds since the epoch: its start time, new at every restart. */
+    static final String SERVER_EPOCH = "(extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint";
+
+    /**
+     * The key of node {@code %s}'s presence lock ({@link PresenceKeeper#LOCK} computes the same from the store's
+     * schema, which is this connection's {@code current_schema()}).
+     */
+    static String presenceKey(String node) {
+        return "hashtextextended('hourglass presence ' || current_schema() || ' ' || " + node + ", 0)";
+    }
+
+    /**
+     * True when the node of nodes row {@code n} died: it recorded a presence mark taken in the server's current
+     * life ({@link PresenceKeeper}), and the mark's lock is free, since the session that held it ended. The lock is
+     * then taken by this transaction, to its end, so that the node cannot take it back while its claims are handed
+     * back (a node that is alive after all, whose session alone broke, waits for this rescue to commit). A mark of an
+     * earlier life says nothing: a server restart ended every session, and live nodes have not yet taken theirs
+     * back. CASE tries the lock only after the epoch matched.
+     */
+    private static final String PRESENCE_GONE = "(CASE WHEN n.presence_epoch = " + SERVER_EPOCH + " THEN "
+            + "pg_try_advisory_xact_lock(" + presenceKey("n.node") + ") ELSE false END)";
 
     /**
      * The advisory lock that keeps a node's lease renewal and a rescue of its claims apart (see {@link #heartbeat}
@@ -234,18 +262,20 @@ final class PostgresTx implements StoreTx {
             + tryNodeLock("o.node");
 
     /**
-     * Of the given nodes, those whose lease ran out by now (2nd parameter), or all of them when the 3rd parameter
-     * is true. Read after their locks were taken: a statement under READ COMMITTED sees every commit made before
+     * Of the given nodes, those whose lease ran out by now (2nd parameter) or that died ({@link #PRESENCE_GONE}), or
+     * all of them when the 3rd parameter is true. Read after their locks were taken: a statement under READ COMMITTED sees every commit made before
      * it began, so a renewal that committed while the rescue was looking elsewhere is seen here.
      */
     static final String STILL_EXPIRED = "SELECT o.node FROM unnest(?::text[]) AS o(node) WHERE ?::boolean "
-            + "OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.node AND n.lease_until >= ?::bigint)";
+            + "OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.node AND n.lease_until >= ?::bigint) "
+            + "OR EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.node AND " + PRESENCE_GONE + ")";
 
     /**
      * The candidates of a rescue: every owner of a job except the rescuer and, unless {@code allOtherNodes} (2nd
-     * parameter), except the nodes with a live lease (lease_until &gt;= now, inclusive); and every nodes row but the
-     * rescuer's whose lease ran out (or any, with {@code allOtherNodes}), owning jobs or not, so that it gets deleted. An
-     * owner without a nodes row counts as expired: it cannot renew. The distinct owners come from a loose index
+     * parameter), except the nodes with a live lease (lease_until &gt;= now, inclusive) that did not die
+     * ({@link #PRESENCE_GONE}); and every nodes row but the rescuer's whose lease ran out or whose node died (or any,
+     * with {@code allOtherNodes}), owning jobs or not, so that it gets deleted. An owner without a nodes row counts
+     * as expired: it cannot renew. The distinct owners come from a loose index
      * scan of {@code jobs_owned} (a recursive CTE: one index seek per owner, and there are as many owners as
      * nodes), where {@code SELECT DISTINCT owner} would read the index entry of every claimed job. Parameters:
      * rescuer, allOtherNodes, now, rescuer, allOtherNodes, now.
@@ -257,10 +287,11 @@ final class PostgresTx implements StoreTx {
             + "FROM owners AS o WHERE o.owner IS NOT NULL) "
             + "SELECT o.owner FROM owners AS o WHERE o.owner IS NOT NULL AND o.owner IS DISTINCT FROM ?::text "
             + "AND (?::boolean OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.owner "
-            + "AND n.lease_until >= ?::bigint)) "
+            + "AND n.lease_until >= ?::bigint) "
+            + "OR EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.owner AND " + PRESENCE_GONE + ")) "
             + "UNION "
             + "SELECT n.node FROM nodes AS n WHERE n.node IS DISTINCT FROM ?::text "
-            + "AND (?::boolean OR n.lease_until < ?::bigint)";
+            + "AND (?::boolean OR n.lease_until < ?::bigint OR " + PRESENCE_GONE + ")";
 
     /**
      * Hands back every claim of the given owners, in one statement: a SCHEDULED job becomes unowned; a RUNNING job
@@ -328,15 +359,18 @@ final class PostgresTx implements StoreTx {
     private final String findByKeysSql;
     /** Where handed-back claims are announced; null in a caller's transaction (it only inserts). */
     private final NewJobChannel channel;
+    /** The server epoch of each node's presence mark held by this process (null: none held), for heartbeats. */
+    private final Function<String, Long> presenceEpochs;
     private boolean active = true;
 
     /** A transaction of the store, on its own connection, whose search path leads to the store's tables. */
-    PostgresTx(Connection connection, String storeName, NewJobChannel channel) {
+    PostgresTx(Connection connection, String storeName, NewJobChannel channel, Function<String, Long> presenceEpochs) {
         this.connection = connection;
         this.storeName = storeName;
         this.insertSql = INSERT;
         this.findByKeysSql = FIND_BY_IDEMPOTENCY_KEYS;
         this.channel = channel;
+        this.presenceEpochs = presenceEpochs;
     }
 
     /**
@@ -349,6 +383,7 @@ final class PostgresTx implements StoreTx {
         this.insertSql = insertInto(qualifiedJobsTable);
         this.findByKeysSql = findByIdempotencyKeysIn(qualifiedJobsTable);
         this.channel = null;
+        this.presenceEpochs = node -> null;
     }
 
     /** Called when the transaction ends: any later use is a bug in the caller. */
@@ -779,6 +814,12 @@ final class PostgresTx implements StoreTx {
             try (PreparedStatement heartbeat = statement(HEARTBEAT)) {
                 heartbeat.setString(1, node);
                 heartbeat.setLong(2, millis(leaseUntil));
+                Long presenceEpoch = presenceEpochs.apply(node);
+                if (presenceEpoch == null) {
+                    heartbeat.setNull(3, Types.BIGINT);
+                } else {
+                    heartbeat.setLong(3, presenceEpoch);
+                }
                 heartbeat.executeUpdate();
             }
             return true;

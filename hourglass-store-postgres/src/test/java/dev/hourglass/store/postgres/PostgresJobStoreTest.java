@@ -21,6 +21,7 @@ import dev.hourglass.core.store.InsertResult;
 import dev.hourglass.core.store.InvalidDataException;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.JobStore;
+import dev.hourglass.core.store.NodePresence;
 import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
@@ -340,13 +341,13 @@ class PostgresJobStoreTest extends JobStoreContract {
                 }
                 go.countDown();
                 for (Future<PostgresJobStore> node : opened) {
-                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("6");
+                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("7");
                 }
             }
             try (Connection connection = TestDatabase.raw(schema); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, count(*) FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL AND success GROUP BY version ORDER BY version")) {
-                for (String version : List.of("1", "2", "3", "4", "5", "6")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6", "7")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getInt(2)).as("version " + version + " applied once").isEqualTo(1);
@@ -412,7 +413,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                 Connection renewalBeforeTheLock = before(rescuer, PostgresTx.TRY_LOCK_NODES, () -> renewed.set(
                         nodeA.write(Durability.LAZY,
                                 tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(9))))));
-                int rescued = new PostgresTx(renewalBeforeTheLock, "rescuer", (NewJobChannel) null)
+                int rescued = new PostgresTx(renewalBeforeTheLock, "rescuer", (NewJobChannel) null, node -> null)
                         .rescueExpired(RescueParams.expiredLeases("node-b", at(11)));
                 rescuer.commit();
 
@@ -493,6 +494,146 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
     }
 
+    /**
+     * Crash detection: a node's presence mark, a session-level lock that PostgreSQL frees when the node's process
+     * dies, lets a rescue take a dead node's claims at once, whatever its lease; never a live node's, and never on
+     * the word of a mark taken before the server restarted.
+     */
+    @Nested
+    class CrashDetection {
+        private PostgresJobStore nodeA;
+        private PresenceKeeper presenceOfA;
+
+        /** node-a holds its presence, renews its lease until second 100 and owns one job; returns the job. */
+        private NewJob aLiveNodeAWithAJob() {
+            nodeA = anotherNode();
+            presenceOfA = (PresenceKeeper) nodeA.holdPresence("node-a");
+            await().atMost(Duration.ofSeconds(5)).until(() -> presenceOfA.epoch() != null);
+            assertThat(nodeA.<Boolean>write(Durability.LAZY,
+                    tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(0))))).isTrue();
+            NewJob ofA = job().owner("node-a").build();
+            insertOne(ofA);
+            return ofA;
+        }
+
+        private Long recordedEpochOfA() throws SQLException {
+            try (Connection connection = raw(); Statement select = connection.createStatement();
+                    ResultSet rs = select.executeQuery("SELECT presence_epoch FROM nodes WHERE node = 'node-a'")) {
+                assertThat(rs.next()).as("node-a's row").isTrue();
+                long epoch = rs.getLong(1);
+                return rs.wasNull() ? null : epoch;
+            }
+        }
+
+        private long serverEpoch() throws SQLException {
+            try (Connection connection = raw(); Statement select = connection.createStatement();
+                    ResultSet rs = select.executeQuery("SELECT " + PostgresTx.SERVER_EPOCH)) {
+                assertThat(rs.next()).isTrue();
+                return rs.getLong(1);
+            }
+        }
+
+        @Test
+        void aNodeWhosePresenceEndsIsRescuedAtOnceWhateverItsLease() throws SQLException {
+            NewJob ofA = aLiveNodeAWithAJob();
+            assertThat(recordedEpochOfA()).as("the heartbeat records the server's life").isEqualTo(serverEpoch());
+            assertThat(rescue(at(11), "node-b", false)).as("alive, lease until 100: left alone").isZero();
+            assertThat(get(ofA.id()).owner()).isEqualTo("node-a");
+
+            presenceOfA.close(); // what PostgreSQL does when node-a's process dies: its session ends
+
+            assertThat(rescue(at(11), "node-b", false)).as("dead: rescued at 11 though its lease runs to 100")
+                    .isEqualTo(1);
+            assertThat(get(ofA.id()).owner()).isNull();
+            try (Connection connection = raw(); Statement select = connection.createStatement();
+                    ResultSet rs = select.executeQuery("SELECT count(*) FROM nodes WHERE node = 'node-a'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).as("its nodes row is gone").isZero();
+            }
+        }
+
+        @Test
+        void aMarkTakenBeforeTheServerRestartedSaysNothingAndTheLeaseDecides() throws SQLException {
+            NewJob ofA = aLiveNodeAWithAJob();
+            try (Connection connection = raw(); Statement update = connection.createStatement()) {
+                update.executeUpdate("UPDATE nodes SET presence_epoch = presence_epoch - 1 WHERE node = 'node-a'");
+            }
+            presenceOfA.close(); // every session ended with the server's earlier life
+
+            assertThat(rescue(at(11), "node-b", false)).as("an earlier life's mark: the lease decides").isZero();
+            assertThat(rescue(at(101), "node-b", false)).as("and runs out in its time").isEqualTo(1);
+            assertThat(get(ofA.id()).owner()).isNull();
+        }
+
+        @Test
+        void aNodeThatHoldsNoPresenceIsLeftToItsLease() throws SQLException {
+            lazy(tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(0))));
+            insertOne(job().owner("node-a").build());
+            assertThat(recordedEpochOfA()).isNull();
+            assertThat(rescue(at(11), "node-b", false)).isZero();
+            assertThat(rescue(at(101), "node-b", false)).isEqualTo(1);
+        }
+
+        @Test
+        void aPresenceWhoseSessionTheServerEndsLapsesUntilItIsHeldAgain() throws Exception {
+            NewJob ofA = aLiveNodeAWithAJob();
+            int firstPid = presenceOfA.backendPid();
+            try (Connection rival = raw(); Statement statement = rival.createStatement()) {
+                statement.execute("SELECT pg_terminate_backend(" + firstPid + ")");
+                // The rival takes the freed lock before node-a's keeper reconnects, so the lapse lasts until it
+                // lets go (as a rescue holding node-a's lock would).
+                String key = "hashtextextended('hourglass presence ' || current_schema() || ' ' || 'node-a', 0)";
+                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
+                    try (ResultSet rs = statement.executeQuery("SELECT pg_try_advisory_lock(" + key + ")")) {
+                        return rs.next() && rs.getBoolean(1);
+                    }
+                });
+                await().atMost(Duration.ofSeconds(5)).until(presenceOfA::lapsed);
+                assertThat(presenceOfA.epoch()).isNull();
+                assertThat(nodeA.<Boolean>write(Durability.LAZY,
+                        tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(1))))).isTrue();
+                assertThat(recordedEpochOfA()).as("a lapsed mark is not recorded").isNull();
+                assertThat(rescue(at(11), "node-b", false)).as("no mark recorded: the lease decides").isZero();
+
+                statement.execute("SELECT pg_advisory_unlock(" + key + ")");
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> !presenceOfA.lapsed() && presenceOfA.epoch() != null);
+            assertThat(presenceOfA.backendPid()).as("a new session").isNotEqualTo(firstPid).isPositive();
+            assertThat(nodeA.<Boolean>write(Durability.LAZY,
+                    tx -> tx.heartbeat(new HeartbeatParams("node-a", at(100), at(2))))).isTrue();
+            assertThat(recordedEpochOfA()).isEqualTo(serverEpoch());
+            assertThat(rescue(at(11), "node-b", false)).as("held again: alive").isZero();
+            assertThat(get(ofA.id()).owner()).isEqualTo("node-a");
+        }
+
+        @Test
+        void aNodeRescuedForDeadCannotTakeItsPresenceBackUntilTheRescueCommits() throws Exception {
+            NewJob ofA = aLiveNodeAWithAJob();
+            presenceOfA.close();
+            try (ExecutorService threads = Executors.newFixedThreadPool(1)) {
+                Held<Integer> rescue = heldOpen(threads, postgres(),
+                        tx -> tx.rescueExpired(RescueParams.expiredLeases("node-b", at(11))));
+                PresenceKeeper again = (PresenceKeeper) nodeA.holdPresence("node-a");
+                assertThat(again.epoch()).as("the rescue holds node-a's lock").isNull();
+                rescue.letGo().countDown();
+                assertThat(rescue.result().get(10, TimeUnit.SECONDS)).isEqualTo(1);
+                await().atMost(Duration.ofSeconds(10)).until(() -> again.epoch() != null);
+                again.close();
+            }
+            assertThat(get(ofA.id()).owner()).isNull();
+        }
+
+        @Test
+        void aStoreHoldsANodesPresenceOnceAndNoneWhenCrashDetectionIsOff() {
+            aLiveNodeAWithAJob();
+            assertThatThrownBy(() -> nodeA.holdPresence("node-a")).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("node-a");
+            PostgresJobStore off = PostgresJobStore.open(postgres().options().withCrashDetection(false));
+            others.add(off);
+            assertThat(off.holdPresence("node-c")).isSameAs(NodePresence.NONE);
+        }
+    }
+
     @Nested
     class LockWaits {
 
@@ -560,12 +701,12 @@ class PostgresJobStoreTest extends JobStoreContract {
             lazy(tx -> tx.insert(List.of(lazyOne)));
             Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
             Job run = start(claimed, at(1)).orElseThrow();
-            assertThat(postgres().schemaVersion()).isEqualTo("6");
+            assertThat(postgres().schemaVersion()).isEqualTo("7");
             store.close();
 
             store = PostgresJobStore.open(options);
 
-            assertThat(postgres().schemaVersion()).isEqualTo("6");
+            assertThat(postgres().schemaVersion()).isEqualTo("7");
             assertSameJob(get(full.id()), full.toJob());
             assertSameJob(get(lazyOne.id()), run);
             assertThat(store.lastJobId()).contains(lazyOne.id());
@@ -573,7 +714,7 @@ class PostgresJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3", "4", "5", "6")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6", "7")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -601,7 +742,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
             }
             store = PostgresJobStore.open(options);
-            assertThat(postgres().schemaVersion()).isEqualTo("6");
+            assertThat(postgres().schemaVersion()).isEqualTo("7");
         }
 
         @Test

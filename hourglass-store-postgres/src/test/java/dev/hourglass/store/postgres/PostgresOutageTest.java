@@ -42,7 +42,7 @@ class PostgresOutageTest {
     void open() {
         proxy = TcpProxy.forJdbcUrl(TestDatabase.URL);
         store = PostgresJobStore.open(new PostgresOptions(proxy.jdbcUrl(TestDatabase.URL), TestDatabase.USER,
-                TestDatabase.PASSWORD, TestDatabase.POOL_SIZE, CONNECT_TIMEOUT, SOCKET_TIMEOUT, schema));
+                TestDatabase.PASSWORD, TestDatabase.POOL_SIZE, CONNECT_TIMEOUT, SOCKET_TIMEOUT, schema, true));
     }
 
     @AfterEach
