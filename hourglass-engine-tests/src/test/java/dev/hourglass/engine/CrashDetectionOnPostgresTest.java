@@ -14,6 +14,7 @@ import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.store.postgres.PostgresJobStore;
 import dev.hourglass.store.postgres.PostgresOptions;
+import dev.hourglass.store.postgres.TcpProxy;
 import dev.hourglass.store.postgres.TestDatabase;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -122,6 +123,58 @@ class CrashDetectionOnPostgresTest {
         System.out.printf("killed node's jobs: RUNNING one rescued and run %d ms after the kill, last due-soon "
                 + "job run %d ms after it (lease %d s)%n", firstRun - killedAt, lastRun - killedAt,
                 LEASE.toSeconds());
+    }
+
+    /**
+     * The other side of crash detection: a node that lives but whose connections are all cut at once (a proxy
+     * restarting) loses its presence too. It renews its lease within the rescue's grace once it reconnects, so the
+     * other node leaves its claims alone, and its RUNNING job is not run a second time.
+     */
+    @Test
+    void aLiveNodeWhoseConnectionsAreAllCutForAMomentKeepsItsJobs() throws Exception {
+        Duration loadInterval = Duration.ofMillis(500); // a grace of 1 s
+        List<String> runs = new CopyOnWriteArrayList<>();
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
+        try (TcpProxy proxy = TcpProxy.forJdbcUrl(TestDatabase.URL);
+                PostgresJobStore storeOfA = PostgresJobStore.open(new PostgresOptions(proxy.jdbcUrl(TestDatabase.URL),
+                        TestDatabase.USER, TestDatabase.PASSWORD, 4, Duration.ofSeconds(2), Duration.ofSeconds(5),
+                        schema, true))) {
+            survivor = Hourglass.builder()
+                    .store(store, false)
+                    .clock(SystemTime.wallClock(), SystemTime.ticker())
+                    .config(EngineConfig.builder("b").loadInterval(loadInterval).leaseTtl(LEASE).build())
+                    .handler("work", ctx -> {
+                        runs.add("b " + ctx.id());
+                        return Outcome.succeeded();
+                    })
+                    .build();
+            try (Hourglass a = Hourglass.builder()
+                    .store(storeOfA, false)
+                    .clock(SystemTime.wallClock(), SystemTime.ticker())
+                    .config(EngineConfig.builder("a").loadInterval(loadInterval).leaseTtl(LEASE).build())
+                    .handler("work", ctx -> {
+                        runs.add("a " + ctx.id());
+                        started.countDown();
+                        release.await(30, TimeUnit.SECONDS);
+                        return Outcome.succeeded();
+                    })
+                    .build()) {
+                JobId id = a.schedule(JobRequest.of("work", new byte[0]), When.after(Duration.ZERO)).job().id();
+                assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+                proxy.cut(TcpProxy.Fault.REFUSE); // every connection of a closes: PostgreSQL frees its presence
+                Thread.sleep(100);
+                proxy.restore();
+                // Several of b's rounds, well past the grace: none may take a for dead.
+                Thread.sleep(loadInterval.multipliedBy(8).toMillis());
+                assertThat(store.find(id).map(Job::owner)).as("still a's").contains("a");
+                release.countDown();
+                await().atMost(Duration.ofSeconds(10)).until(() -> store.find(id).map(Job::state).orElseThrow()
+                        == JobState.SUCCEEDED);
+                assertThat(runs).as("run once, on a").containsExactly("a " + id);
+            }
+        }
     }
 
     private static EngineConfig config(String node) {

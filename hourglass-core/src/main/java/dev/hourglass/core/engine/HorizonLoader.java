@@ -126,7 +126,8 @@ final class HorizonLoader {
             Renewal renewal = committer.<Renewal>task(Durability.LAZY, tx -> {
                 boolean renewed = tx.heartbeat(new HeartbeatParams(node, now.plus(config.leaseTtl()), now));
                 return new Renewal(renewed, tx.rescueExpired(takeOverAll && firstRound
-                        ? RescueParams.allOtherNodes(node, now) : RescueParams.expiredLeases(node, now)));
+                        ? RescueParams.allOtherNodes(node, now)
+                        : RescueParams.expiredLeases(node, now, config.loadInterval().multipliedBy(2))));
             }).join();
             if (renewal.rescued() > 0) {
                 log.info("rescued {} jobs from nodes that died or whose lease expired", renewal.rescued());

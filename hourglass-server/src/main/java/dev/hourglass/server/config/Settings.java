@@ -59,7 +59,7 @@ public final class Settings {
             "PostgreSQL: how long one statement's answer may take before the connection counts as lost.");
     public static final Setting DB_CRASH_DETECTION = Setting.of("db-crash-detection", "true|false", "true",
             "PostgreSQL: hold a session lock that the server frees when this process dies, so that other nodes "
-                    + "take over its jobs within about a load interval instead of a lease; false behind a "
+                    + "take over its jobs within a few seconds instead of a lease; false behind a "
                     + "transaction-mode pooler (PgBouncer), where session locks do not work.");
     public static final Setting STORE_TIMEOUT = Setting.of("store-timeout", DURATION,
             format(ApiHandler.DEFAULT_STORE_TIMEOUT),
@@ -179,8 +179,8 @@ public final class Settings {
 
     /** Every setting, in the order the help lists them. */
     public static final List<Setting> ALL = List.of(CONFIG, PORT, BIND, DATA, STORE, JDBC_URL, DB_USER, DB_PASSWORD,
-            DB_SCHEMA, DB_POOL_SIZE, DB_CONNECT_TIMEOUT, DB_SOCKET_TIMEOUT, DB_CRASH_DETECTION, STORE_TIMEOUT, NODE_ID, MAX_BODY_BYTES,
-            HTTP_STOP_GRACE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_CONNECTIONS, MAX_CONCURRENT_REQUESTS, IDLE_TIMEOUT,
+            DB_SCHEMA, DB_POOL_SIZE, DB_CONNECT_TIMEOUT, DB_SOCKET_TIMEOUT, DB_CRASH_DETECTION, STORE_TIMEOUT, NODE_ID,
+            MAX_BODY_BYTES, HTTP_STOP_GRACE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_CONNECTIONS, MAX_CONCURRENT_REQUESTS, IDLE_TIMEOUT,
             READ_TIMEOUT, TLS_CERT, TLS_KEY, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT,
             TARGET_AUTO_PAUSE, TARGET_AUTO_PAUSE_AFTER, OPERATIONS_WEBHOOK, ADMIN_KEY,
             DEFAULT_API_KEY, METRICS, METRICS_PORT, METRICS_TENANT_LABELS, METRICS_PENDING_EVERY, LOG_FORMAT,

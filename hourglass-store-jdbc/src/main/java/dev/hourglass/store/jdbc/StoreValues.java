@@ -132,6 +132,7 @@ public final class StoreValues {
         single(() -> {
             text("rescuer", params.rescuer());
             instant("now", params.now());
+            instant("now - presenceGrace", params.silentSince());
         });
     }
 

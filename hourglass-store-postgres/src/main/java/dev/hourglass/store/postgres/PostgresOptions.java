@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  *     default ({@code public} unless the URL's {@code currentSchema} or the role says otherwise). Lower-case
  *     letters, digits and underscores, so it never needs quoting.
  * @param crashDetection whether each node holds a presence mark ({@link PostgresJobStore#holdPresence}), so that
- *     other nodes rescue a dead node's jobs at their next round (about a second) instead of when its lease runs out.
+ *     other nodes rescue a dead node's jobs within a few seconds instead of when its lease runs out.
  *     On by default; turn it off behind a pooler that does not keep a client's session (PgBouncer in transaction
  *     mode), where a session-level lock does not follow the process that took it.
  */

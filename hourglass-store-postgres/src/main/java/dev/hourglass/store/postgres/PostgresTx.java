@@ -213,12 +213,12 @@ final class PostgresTx implements StoreTx {
             + "RETURNING " + JobRows.columnsOf("j");
 
     /**
-     * Renews the lease and records the server epoch of the node's presence mark (null when the node holds none:
-     * a rescue then leaves it to its lease). Parameters: node, lease_until, presence epoch.
+     * Renews the lease and records when, and the server epoch of the node's presence mark (null when the node holds
+     * none: a rescue then leaves it to its lease). Parameters: node, lease_until, renewed_at, presence epoch.
      */
-    static final String HEARTBEAT = "INSERT INTO nodes (node, lease_until, presence_epoch) VALUES (?, ?, ?) "
-            + "ON CONFLICT (node) DO UPDATE SET lease_until = excluded.lease_until, "
-            + "presence_epoch = excluded.presence_epoch";
+    static final String HEARTBEAT = "INSERT INTO nodes (node, lease_until, renewed_at, presence_epoch) "
+            + "VALUES (?, ?, ?, ?) ON CONFLICT (node) DO UPDATE SET lease_until = excluded.lease_until, "
+            + "renewed_at = excluded.renewed_at, presence_epoch = excluded.presence_epoch";
 
     /** The running server's life, in microseconds since the epoch: its start time, new at every restart. */
     static final String SERVER_EPOCH = "(extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint";
@@ -233,13 +233,15 @@ final class PostgresTx implements StoreTx {
 
     /**
      * True when the node of nodes row {@code n} died: it recorded a presence mark taken in the server's current
-     * life ({@link PresenceKeeper}), and the mark's lock is free, since the session that held it ended. The lock is
+     * life ({@link PresenceKeeper}), has not renewed its lease since the parameter ({@link RescueParams#silentSince}),
+     * and the mark's lock is free, since the session that held it ended. The lock is
      * then taken by this transaction, to its end, so that the node cannot take it back while its claims are handed
      * back (a node that is alive after all, whose session alone broke, waits for this rescue to commit). A mark of an
      * earlier life says nothing: a server restart ended every session, and live nodes have not yet taken theirs
      * back. CASE tries the lock only after the epoch matched.
      */
-    private static final String PRESENCE_GONE = "(CASE WHEN n.presence_epoch = " + SERVER_EPOCH + " THEN "
+    private static final String PRESENCE_GONE = "(CASE WHEN n.presence_epoch = " + SERVER_EPOCH
+            + " AND n.renewed_at < ?::bigint THEN "
             + "pg_try_advisory_xact_lock(" + presenceKey("n.node") + ") ELSE false END)";
 
     /**
@@ -262,9 +264,10 @@ final class PostgresTx implements StoreTx {
             + tryNodeLock("o.node");
 
     /**
-     * Of the given nodes, those whose lease ran out by now (2nd parameter) or that died ({@link #PRESENCE_GONE}), or
-     * all of them when the 3rd parameter is true. Read after their locks were taken: a statement under READ COMMITTED sees every commit made before
-     * it began, so a renewal that committed while the rescue was looking elsewhere is seen here.
+     * Of the given nodes, those whose lease ran out by now or that died ({@link #PRESENCE_GONE}), or all of them
+     * with {@code allOtherNodes}. Read after their locks were taken: a statement under READ COMMITTED sees every
+     * commit made before it began, so a renewal that committed while the rescue was looking elsewhere is seen here.
+     * Parameters: nodes, allOtherNodes, now, silentSince.
      */
     static final String STILL_EXPIRED = "SELECT o.node FROM unnest(?::text[]) AS o(node) WHERE ?::boolean "
             + "OR NOT EXISTS (SELECT 1 FROM nodes AS n WHERE n.node = o.node AND n.lease_until >= ?::bigint) "
@@ -278,7 +281,7 @@ final class PostgresTx implements StoreTx {
      * as expired: it cannot renew. The distinct owners come from a loose index
      * scan of {@code jobs_owned} (a recursive CTE: one index seek per owner, and there are as many owners as
      * nodes), where {@code SELECT DISTINCT owner} would read the index entry of every claimed job. Parameters:
-     * rescuer, allOtherNodes, now, rescuer, allOtherNodes, now.
+     * rescuer, allOtherNodes, now, silentSince, rescuer, allOtherNodes, now, silentSince.
      */
     static final String EXPIRED_OWNERS = "WITH RECURSIVE owners(owner) AS ("
             + "(SELECT owner FROM jobs WHERE owner IS NOT NULL ORDER BY owner LIMIT 1) "
@@ -814,11 +817,12 @@ final class PostgresTx implements StoreTx {
             try (PreparedStatement heartbeat = statement(HEARTBEAT)) {
                 heartbeat.setString(1, node);
                 heartbeat.setLong(2, millis(leaseUntil));
+                heartbeat.setLong(3, millis(now));
                 Long presenceEpoch = presenceEpochs.apply(node);
                 if (presenceEpoch == null) {
-                    heartbeat.setNull(3, Types.BIGINT);
+                    heartbeat.setNull(4, Types.BIGINT);
                 } else {
-                    heartbeat.setLong(3, presenceEpoch);
+                    heartbeat.setLong(4, presenceEpoch);
                 }
                 heartbeat.executeUpdate();
             }
@@ -892,15 +896,18 @@ final class PostgresTx implements StoreTx {
         String rescuer = params.rescuer();
         boolean allOtherNodes = params.allOtherNodes();
         StoreValues.rescue(params);
+        long silentSince = millis(params.silentSince());
         try {
             List<String> candidates;
             try (PreparedStatement owners = statement(EXPIRED_OWNERS)) {
                 owners.setString(1, rescuer);
                 owners.setBoolean(2, allOtherNodes);
                 owners.setLong(3, millis(now));
-                owners.setString(4, rescuer);
-                owners.setBoolean(5, allOtherNodes);
-                owners.setLong(6, millis(now));
+                owners.setLong(4, silentSince);
+                owners.setString(5, rescuer);
+                owners.setBoolean(6, allOtherNodes);
+                owners.setLong(7, millis(now));
+                owners.setLong(8, silentSince);
                 candidates = readNodes(owners);
             }
             if (candidates.isEmpty()) {
@@ -919,6 +926,7 @@ final class PostgresTx implements StoreTx {
                 recheck.setArray(1, texts(locked));
                 recheck.setBoolean(2, allOtherNodes);
                 recheck.setLong(3, millis(now));
+                recheck.setLong(4, silentSince);
                 expired = readNodes(recheck);
             }
             if (expired.isEmpty()) {

@@ -39,7 +39,12 @@ final class PresenceKeeper implements NodePresence {
     /** A quiet connection is probed about every 5 s: {@code 5 s / POLL} empty polls. */
     private static final int QUIET_POLLS_BEFORE_PROBE = 20;
     private static final Duration MIN_BACKOFF = Duration.ofMillis(50);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
+    /**
+     * Short: a node that lives but lost every connection at once (a proxy restarting) counts as dead once it has
+     * been silent for the rescue's grace (two load intervals, {@link dev.hourglass.core.store.RescueParams}); taking
+     * the mark back within it keeps its claims.
+     */
+    private static final Duration MAX_BACKOFF = Duration.ofMillis(500);
 
     /**
      * The lock's key, the same expression as the rescue's ({@link PostgresTx#presenceKey}): keyed by schema and

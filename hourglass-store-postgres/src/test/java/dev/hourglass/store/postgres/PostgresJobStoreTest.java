@@ -553,6 +553,20 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
 
         @Test
+        void aNodeWhosePresenceEndedButThatRenewedWithinTheGraceIsLeftAlone() throws SQLException {
+            NewJob ofA = aLiveNodeAWithAJob(); // renewed at second 0
+            presenceOfA.close(); // as when a proxy cut every connection of a node that lives
+
+            assertThat(PostgresJobStoreTest.this.<Integer>lazy(
+                    tx -> tx.rescueExpired(RescueParams.expiredLeases("node-b", at(2), Duration.ofSeconds(2)))))
+                    .as("renewed 2 s ago, within the grace: may be alive and reconnecting").isZero();
+            assertThat(get(ofA.id()).owner()).isEqualTo("node-a");
+            assertThat(PostgresJobStoreTest.this.<Integer>lazy(
+                    tx -> tx.rescueExpired(RescueParams.expiredLeases("node-b", at(3), Duration.ofSeconds(2)))))
+                    .as("silent for longer than the grace: dead").isEqualTo(1);
+        }
+
+        @Test
         void aMarkTakenBeforeTheServerRestartedSaysNothingAndTheLeaseDecides() throws SQLException {
             NewJob ofA = aLiveNodeAWithAJob();
             try (Connection connection = raw(); Statement update = connection.createStatement()) {
