@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 public final class BenchMain implements Callable<Integer> {
 
     static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
-            "metrics", "history", "metrics-scrape", "postgres", "scale");
+            "metrics", "history", "metrics-scrape", "postgres", "scale", "restart");
 
 
     @Option(names = "--scenarios", split = ",",
@@ -35,8 +35,17 @@ public final class BenchMain implements Callable<Integer> {
             description = "Comma-separated: ${DEFAULT-VALUE}; or postgres: Hourglass, db-scheduler and Quartz "
                     + "side by side on one PostgreSQL server (see the --pg-* options); or scale: 10^7 pending jobs "
                     + "in SQLite and PostgreSQL (see the --scale-* options); or metrics-scrape: /metrics at 10^7 "
-                    + "pending jobs (see the --metrics-scrape-* options).")
+                    + "pending jobs (see the --metrics-scrape-* options); or restart: a server killed with SIGKILL "
+                    + "under load and restarted (see the --restart-* options; needs Node.js for its receiver).")
     List<String> scenarios;
+
+    @Option(names = "--restart-rate", defaultValue = "200",
+            description = "restart scenario: schedules per second, before and after the kill: ${DEFAULT-VALUE}")
+    int restartRate;
+
+    @Option(names = "--restart-runs", defaultValue = "3",
+            description = "restart scenario: kill-and-restart runs, each on a fresh server: ${DEFAULT-VALUE}")
+    int restartRuns;
 
     @Option(names = "--metrics-rounds", description = "metrics scenario: rounds of off/on pairs (default 3; "
             + "smoke: 1).")
@@ -217,6 +226,12 @@ public final class BenchMain implements Callable<Integer> {
                         : smoke ? 10_000 : quick ? 100_000 : 10_000_000, metricsScrapeTenants);
                 case "scale" -> new ScaleScenario(report, scale, profile, seconds,
                         dir, new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD"))).run();
+                case "restart" -> {
+                    for (int run = 1; run <= (smoke ? 1 : restartRuns); run++) {
+                        RestartLateness.run(report, dir, restartRate, Duration.ofSeconds(smoke ? 5 : 15),
+                                Duration.ofSeconds(smoke ? 5 : 20));
+                    }
+                }
                 default -> throw new IllegalStateException(scenario);
             }
         }

@@ -69,8 +69,8 @@ import org.slf4j.LoggerFactory;
  * POST   /v1/targets/{target}/pause|resume  hold its due jobs, or let them go again
  * GET    /healthz                  liveness: 200 while the server answers, whatever the store does; 503 once the engine
  *                                  has failed (a thread of it died: restart the process)
- * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached or once the
- *                                  engine has failed
+ * GET    /readyz                   readiness: 200 while the store answers, 503 while it cannot be reached, once the
+ *                                  engine has failed, or while it starts what came due before it started (<= 60 s)
  * GET    /v1/openapi.yaml          this API's contract (no key needed)
  * GET    /metrics                  Prometheus metrics, when served here ({@link #serveMetrics}; the admin key if set)
  * </pre>
@@ -97,6 +97,12 @@ public final class ApiHandler {
     private static final String JOBS = "/v1/jobs";
     private static final String TARGETS = "/v1/targets";
     private static final String RETRY = "retry";
+    /**
+     * How long after start readiness waits, at most, for the node to start its start-up backlog
+     * ({@link Hourglass#caughtUp}): a restart after a long outage may find more due than it can start in a minute,
+     * and a node that never says ready takes the API away from its callers for all that time.
+     */
+    static final Duration CATCH_UP_READINESS_LIMIT = Duration.ofSeconds(60);
 
     private final Hourglass hourglass;
     private final ScheduleRequestParser parser;
@@ -104,6 +110,8 @@ public final class ApiHandler {
     private final JobPageWriter pageWriter;
     private final int maxBodyBytes;
     private final StoreDeadline deadline;
+    /** When this handler was made (the engine's ticker): the start of the catch-up that readiness waits for. */
+    private final long createdNanos;
     private final Authenticator auth;
     private final QuotaGate quotas;
     private final AdminApi admin;
@@ -151,6 +159,7 @@ public final class ApiHandler {
         this.pageWriter = new JobPageWriter(mapper);
         this.maxBodyBytes = maxBodyBytes;
         this.deadline = new StoreDeadline(storeTimeout);
+        this.createdNanos = hourglass.ticker().nanoTime();
         this.auth = new Authenticator(tenants, adminKey, Objects.requireNonNull(authThrottle, "authThrottle"));
         this.quotas = Objects.requireNonNull(quotas, "quotas");
         this.admin = new AdminApi(tenants, mapper, addressGuard);
@@ -408,6 +417,12 @@ public final class ApiHandler {
         if (!hourglass.storeReachable()) {
             throw storeUnavailable("the job store cannot be reached or cannot write (disk full, I/O error): "
                     + "schedules are refused and firing is paused until a write succeeds again").exception();
+        }
+        if (!hourglass.caughtUp()
+                && hourglass.ticker().nanoTime() - createdNanos < CATCH_UP_READINESS_LIMIT.toNanos()) {
+            throw ApiProblem.of(503, "catching-up", "Catching up", "this node is starting the jobs that came due "
+                    + "before it started (after a restart: while it was down); jobs due from now on would wait "
+                    + "behind them").withHeader("Retry-After", "1").exception();
         }
         send(ex, 200, jobJson.ready(), Map.of());
     }

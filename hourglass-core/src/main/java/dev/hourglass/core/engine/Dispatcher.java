@@ -147,6 +147,11 @@ final class Dispatcher implements AutoCloseable {
         return queue.queued();
     }
 
+    /** The earliest due time among the entries waiting for a slot, or {@link Long#MAX_VALUE} when none waits. */
+    long oldestQueuedDueMillis() {
+        return queue.oldestQueuedDueMillis();
+    }
+
     /** Where paused targets' due jobs are held. */
     TargetGate gate() {
         return gate;

@@ -330,6 +330,26 @@ final class FairDispatchQueue {
         }
     }
 
+    /**
+     * The earliest due time of the entries at the heads of the tenants' queues, or {@link Long#MAX_VALUE} when none
+     * waits: each queue is in the order the timer fired its entries, so its head is its oldest.
+     */
+    long oldestQueuedDueMillis() {
+        lock.lock();
+        try {
+            long oldest = Long.MAX_VALUE;
+            for (Lane lane : lanes.values()) {
+                TimerEntry head = lane.entries.peekFirst();
+                if (head != null && head.dueMillis() < oldest) {
+                    oldest = head.dueMillis();
+                }
+            }
+            return oldest;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private String keyOf(String tenant) {
         return fair ? tenant : ALL;
     }

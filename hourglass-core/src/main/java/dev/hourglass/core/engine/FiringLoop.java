@@ -50,6 +50,11 @@ final class FiringLoop implements AutoCloseable {
     /** The wall-clock millisecond the thread plans to wake at; producers unpark it only for earlier entries. */
     private volatile long plannedWakeMillis = Long.MIN_VALUE;
     private volatile boolean running = true;
+    /**
+     * The wall-clock millisecond of the last step that emptied the inbox: every entry added before that step, and due
+     * by then, has been handed on (or held for a clock that stepped back). Long.MIN_VALUE before the first.
+     */
+    private volatile long handedOnThroughMillis = Long.MIN_VALUE;
 
     // Owned by the loop thread only.
     private final TimingWheel<JobId, TimerEntry> wheel;
@@ -116,6 +121,29 @@ final class FiringLoop implements AutoCloseable {
         inbox.add(new Remove(id));
     }
 
+    /**
+     * True once every entry added before {@code millis} (wall clock) that was due by then has been handed to the
+     * dispatcher. When not yet, wakes the thread, whose next step (at once) moves the mark forward: a thread parked
+     * with nothing due would otherwise not step until its next entry. Safe from any thread.
+     */
+    boolean handedOnThrough(long millis) {
+        if (handedOnThroughMillis >= millis) {
+            return true;
+        }
+        LockSupport.unpark(thread);
+        return false;
+    }
+
+    /**
+     * Waits, at most about {@code maxWaitMillis}, until {@link #handedOnThrough} {@code millis}: the thread steps at
+     * once when woken, so this is a millisecond unless the machine is starved.
+     */
+    void awaitHandedOnThrough(long millis, int maxWaitMillis) {
+        for (int waited = 0; waited < maxWaitMillis && !handedOnThrough(millis); waited++) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
+
     /** Entries held in memory, approximately (for the loader's capacity check). */
     int size() {
         return size.get();
@@ -142,11 +170,16 @@ final class FiringLoop implements AutoCloseable {
      * ({@link #fireDue}); never on both.
      */
     Step step() {
+        long began = wallClock.millis(); // before the drain: what was added by then is drained if it empties
         boolean drained = drainInbox(maxCommandsPerWake);
         long now = wallClock.millis();
         wheel.advance(now, (id, entry) -> due.add(entry));
         releaseHeld(now, due);
-        return new Step(handOn(due), drained);
+        Step step = new Step(handOn(due), drained);
+        if (drained) {
+            handedOnThroughMillis = began;
+        }
+        return step;
     }
 
     /**

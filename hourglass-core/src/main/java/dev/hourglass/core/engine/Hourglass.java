@@ -120,6 +120,13 @@ public final class Hourglass implements AutoCloseable {
     private volatile JobStore.Subscription announcements = () -> {};
     /** Claims unowned jobs due soon at once (announced ones, retried ones); set by {@link #start}. */
     private volatile EarlyClaims earlyClaims;
+    /**
+     * The wall-clock millisecond right after the first horizon round: the jobs due by then (after a restart, what came
+     * due while the node was down, and what it took over) are its start-up backlog ({@link #caughtUp}).
+     */
+    private volatile long backlogThroughMillis = Long.MAX_VALUE;
+    /** Set once the start-up backlog has been started; never cleared. */
+    private volatile boolean caughtUp;
 
     private Hourglass(Builder b) {
         this.config = b.config.validate();
@@ -217,6 +224,12 @@ public final class Hourglass implements AutoCloseable {
         }
         // The first round runs before build() returns: after a restart, due jobs are back in the timer at once.
         loader.runRound(store.exclusive());
+        long backlogThrough = wallClock.millis();
+        backlogThroughMillis = backlogThrough;
+        if (manualLoops == null) {
+            // So that a node that found nothing due says caught up from its first answer on.
+            timer.awaitHandedOnThrough(backlogThrough, 1_000);
+        }
         if (manualLoops == null) {
             long interval = config.loadInterval().toMillis();
             background.scheduleWithFixedDelay(supervision.supervised("horizon round", () -> {
@@ -741,6 +754,31 @@ public final class Hourglass implements AutoCloseable {
     private void stopAfterFailure() {
         background.shutdownNow();
         timer.stop();
+    }
+
+    /**
+     * True once this node has started every job that was due when it started: after a restart, the jobs that came
+     * due while it was down and those it took over from the process before it. Until then, jobs due from now on wait
+     * behind that backlog (each tenant's jobs start in due order), so they fire late however soon they are due. Then
+     * true for good: later lateness (an overloaded node) does not turn it back. A readiness check that waits for it
+     * admits traffic when firing is on time again. Safe from any thread; cheap.
+     */
+    public boolean caughtUp() {
+        if (caughtUp) {
+            return true;
+        }
+        long through = backlogThroughMillis;
+        if (through == Long.MAX_VALUE || !timer.handedOnThrough(through)
+                || dispatcher.oldestQueuedDueMillis() <= through) {
+            return false;
+        }
+        caughtUp = true;
+        return true;
+    }
+
+    /** The monotonic clock this engine measures waits, leases and timeouts with. */
+    public Ticker ticker() {
+        return ticker;
     }
 
     /** Attempts running now. */
