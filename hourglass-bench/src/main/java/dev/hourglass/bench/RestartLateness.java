@@ -36,9 +36,10 @@ import java.util.function.LongPredicate;
  * promise); a cancel or reschedule left without an answer makes its job uncertain, left out of the figures.
  *
  * <p>Figures, from the receiver's clock (the machine's: both processes share it): the time from the kill until
- * {@code /readyz} answers 200, until the first job due after the kill fires on time (within 100 ms), and the
- * lateness of the jobs due before the kill (baseline), while the server was down (they fire at once on restart), in
- * the first 2 s after ready, and from 2 s after ready on: the last is what a restart should not disturb.
+ * {@code /healthz} answers 200 (alive), until {@code /readyz} does (ready: caught up) and until the first job due
+ * after the kill fires on time (within 100 ms); and the lateness of the jobs due before the kill (baseline), while the
+ * server was down (they fire at once on restart), from 2 s after alive on (what a harness that waits for liveness
+ * sees), in the first 2 s after ready, and from 2 s after ready on: the last is what a restart should not disturb.
  */
 final class RestartLateness {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -130,7 +131,7 @@ final class RestartLateness {
         Process server = startServer("first");
         ExecutorService load = Executors.newVirtualThreadPerTaskExecutor();
         try {
-            awaitReady(Duration.ofSeconds(60));
+            await("/readyz", Duration.ofSeconds(60));
             Report.progress("restart: server up on port %d; load %d schedules/s for %d s, then kill -9", port, rate,
                     beforeKill.toSeconds());
             long started = System.currentTimeMillis();
@@ -140,10 +141,12 @@ final class RestartLateness {
             server.destroyForcibly();
             server.waitFor(10, TimeUnit.SECONDS);
             server = startServer("restarted");
-            awaitReady(Duration.ofSeconds(60));
+            await("/healthz", Duration.ofSeconds(60));
+            long aliveAt = System.currentTimeMillis();
+            await("/readyz", Duration.ofSeconds(90));
             long readyAt = System.currentTimeMillis();
-            Report.progress("restart: ready %d ms after the kill; load goes on for %d s", readyAt - killedAt,
-                    afterReady.toSeconds());
+            Report.progress("restart: alive (/healthz) %d ms and ready (/readyz) %d ms after the kill; load goes on "
+                    + "for %d s", aliveAt - killedAt, readyAt - killedAt, afterReady.toSeconds());
             Thread.sleep(afterReady.toMillis());
             loader.interrupt();
             loader.join();
@@ -156,7 +159,7 @@ final class RestartLateness {
             }
             fetchArrivals();
             printTimeline(readyAt);
-            report.result("restart", figures(started, killedAt, readyAt));
+            report.result("restart", figures(started, killedAt, aliveAt, readyAt));
         } finally {
             load.shutdownNow();
             server.destroyForcibly();
@@ -178,11 +181,12 @@ final class RestartLateness {
         return builder.start();
     }
 
-    private void awaitReady(Duration within) throws InterruptedException {
+    /** Polls {@code path} every 5 ms until it answers 200. */
+    private void await(String path, Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(api("/readyz"))
+                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(api(path))
                         .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.discarding());
                 if (r.statusCode() == 200) {
                     return;
@@ -192,7 +196,8 @@ final class RestartLateness {
             }
             Thread.sleep(5);
         }
-        throw new IllegalStateException("the server did not answer /readyz within " + within + "; see " + dir);
+        throw new IllegalStateException("the server did not answer " + path + " 200 within " + within + "; see "
+                + dir);
     }
 
     /** Until interrupted: {@link #rate} schedules a second, each followed now and then by a cancel or reschedule. */
@@ -313,9 +318,10 @@ final class RestartLateness {
         return true;
     }
 
-    private Map<String, Object> figures(long started, long killedAt, long readyAt) {
+    private Map<String, Object> figures(long started, long killedAt, long aliveAt, long readyAt) {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("rate_per_s", rate);
+        f.put("kill_to_alive_ms", aliveAt - killedAt);
         f.put("kill_to_ready_ms", readyAt - killedAt);
         long firstOnTime = Long.MAX_VALUE;
         int missing = 0;
@@ -339,6 +345,7 @@ final class RestartLateness {
         f.put("kill_to_first_on_time_fire_ms", firstOnTime == Long.MAX_VALUE ? "none" : firstOnTime - killedAt);
         putLateness(f, "before_kill", due -> due >= started + 3_000 && due < killedAt);
         putLateness(f, "due_while_down", due -> due >= killedAt && due < readyAt);
+        putLateness(f, "from_2s_after_alive", due -> due >= aliveAt + 2_000);
         putLateness(f, "first_2s_after_ready", due -> due >= readyAt && due < readyAt + 2_000);
         putLateness(f, "from_2s_after_ready", due -> due >= readyAt + 2_000);
         f.put("acknowledged", dueAt.size());
