@@ -420,7 +420,7 @@ public final class ApiHandler {
         }
         if (!hourglass.caughtUp()
                 && hourglass.ticker().nanoTime() - createdNanos < CATCH_UP_READINESS_LIMIT.toNanos()) {
-            throw ApiProblem.of(503, "catching-up", "Catching up", "this node is starting the jobs that came due "
+            throw ApiProblem.of(503, "catching-up", "Catching up", "this node is working off the jobs that came due "
                     + "before it started (after a restart: while it was down); jobs due from now on would wait "
                     + "behind them").withHeader("Retry-After", "1").exception();
         }

@@ -147,6 +147,11 @@ final class Dispatcher implements AutoCloseable {
         return queue.queued();
     }
 
+    /** Slots of attempts taken and released since the start. */
+    FairDispatchQueue.SlotCounts slotCounts() {
+        return queue.slotCounts();
+    }
+
     /** The earliest due time among the entries waiting for a slot, or {@link Long#MAX_VALUE} when none waits. */
     long oldestQueuedDueMillis() {
         return queue.oldestQueuedDueMillis();

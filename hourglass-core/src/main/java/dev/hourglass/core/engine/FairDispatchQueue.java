@@ -96,6 +96,9 @@ final class FairDispatchQueue {
     private int queued;
     private int inFlight;
     private int parkedLanes;
+    /** Slots taken and released since the start, never reset ({@link #slotCounts}). */
+    private long slotsTaken;
+    private long slotsReleased;
 
     /**
      * @param maxInFlight the most attempts of all tenants at once (the engine's)
@@ -188,6 +191,7 @@ final class FairDispatchQueue {
             lane.credit--;
             lane.inFlight++;
             inFlight++;
+            slotsTaken++;
             if (lane.entries.isEmpty()) {
                 ring.pollFirst(); // it joins again at the back when it gets entries
                 lane.credit = 0;
@@ -240,6 +244,7 @@ final class FairDispatchQueue {
             }
             lanes.computeIfAbsent(keyOf(tenant), Lane::new).inFlight++;
             inFlight++;
+            slotsTaken++;
             return true;
         } finally {
             lock.unlock();
@@ -259,6 +264,7 @@ final class FairDispatchQueue {
             }
             lane.inFlight--;
             inFlight--;
+            slotsReleased++;
             if (lane.parked && !lane.atLimit()) {
                 unpark(lane); // its next turn asks the shares again, so a lowered limit parks it again
             } else if (lane.inFlight == 0 && lane.entries.isEmpty()) {
@@ -325,6 +331,19 @@ final class FairDispatchQueue {
         lock.lock();
         try {
             return queued;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Slots taken and released since the start, read together. */
+    record SlotCounts(long taken, long released) {}
+
+    /** Slots taken and released so far, read together. */
+    SlotCounts slotCounts() {
+        lock.lock();
+        try {
+            return new SlotCounts(slotsTaken, slotsReleased);
         } finally {
             lock.unlock();
         }

@@ -125,7 +125,12 @@ public final class Hourglass implements AutoCloseable {
      * due while the node was down, and what it took over) are its start-up backlog ({@link #caughtUp}).
      */
     private volatile long backlogThroughMillis = Long.MAX_VALUE;
-    /** Set once the start-up backlog has been started; never cleared. */
+    /**
+     * Slots taken when the start-up backlog was seen all started, or -1 before: the backlog's attempts are over once
+     * as many slots were released (attempts end roughly in the order they started).
+     */
+    private volatile long backlogSlotsTaken = -1;
+    /** Set once the start-up backlog's attempts are over; never cleared. */
     private volatile boolean caughtUp;
 
     private Hourglass(Builder b) {
@@ -757,19 +762,28 @@ public final class Hourglass implements AutoCloseable {
     }
 
     /**
-     * True once this node has started every job that was due when it started: after a restart, the jobs that came
+     * True once this node has worked off every job that was due when it started: after a restart, the jobs that came
      * due while it was down and those it took over from the process before it. Until then, jobs due from now on wait
-     * behind that backlog (each tenant's jobs start in due order), so they fire late however soon they are due. Then
-     * true for good: later lateness (an overloaded node) does not turn it back. A readiness check that waits for it
-     * admits traffic when firing is on time again. Safe from any thread; cheap.
+     * behind that backlog (each tenant's jobs start in due order, and the backlog's attempts fill the slots), so they
+     * fire late however soon they are due. Worked off: every one of those jobs started, and as many attempts ended
+     * as had started by then. Then true for good: later lateness (an overloaded node) does not turn it back. A
+     * readiness check that waits for it admits traffic when firing is on time again. Safe from any thread; cheap.
      */
     public boolean caughtUp() {
         if (caughtUp) {
             return true;
         }
-        long through = backlogThroughMillis;
-        if (through == Long.MAX_VALUE || !timer.handedOnThrough(through)
-                || dispatcher.oldestQueuedDueMillis() <= through) {
+        long mark = backlogSlotsTaken;
+        if (mark < 0) {
+            long through = backlogThroughMillis;
+            if (through == Long.MAX_VALUE || !timer.handedOnThrough(through)
+                    || dispatcher.oldestQueuedDueMillis() <= through) {
+                return false;
+            }
+            mark = dispatcher.slotCounts().taken();
+            backlogSlotsTaken = mark;
+        }
+        if (dispatcher.slotCounts().released() < mark) {
             return false;
         }
         caughtUp = true;
