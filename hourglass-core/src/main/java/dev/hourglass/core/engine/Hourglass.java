@@ -82,6 +82,8 @@ public final class Hourglass implements AutoCloseable {
     private static final Duration ROUND_AT_CLOSE = Duration.ofSeconds(5);
     /** How many FAILED jobs a bulk retry by hand moves per transaction (see {@link #retryFailed}). */
     static final int RETRY_BATCH = 500;
+    /** How late the oldest job waiting for a slot may be for the node to count as caught up ({@link #caughtUp}). */
+    static final Duration CAUGHT_UP_LAG = Duration.ofMillis(100);
 
     private final EngineConfig config;
     private final JobStore store;
@@ -765,8 +767,9 @@ public final class Hourglass implements AutoCloseable {
      * True once this node has worked off every job that was due when it started: after a restart, the jobs that came
      * due while it was down and those it took over from the process before it. Until then, jobs due from now on wait
      * behind that backlog (each tenant's jobs start in due order, and the backlog's attempts fill the slots), so they
-     * fire late however soon they are due. Worked off: every one of those jobs started, and as many attempts ended
-     * as had started by then. Then true for good: later lateness (an overloaded node) does not turn it back. A
+     * fire late however soon they are due. Worked off: every one of those jobs started, as many attempts ended as
+     * had started by then, and no job waits for a slot more than {@link #CAUGHT_UP_LAG} after its due time (jobs
+     * that came due during the catch-up are late too). Then true for good: later lateness (an overloaded node) does not turn it back. A
      * readiness check that waits for it admits traffic when firing is on time again. Safe from any thread; cheap.
      */
     public boolean caughtUp() {
@@ -783,7 +786,8 @@ public final class Hourglass implements AutoCloseable {
             mark = dispatcher.slotCounts().taken();
             backlogSlotsTaken = mark;
         }
-        if (dispatcher.slotCounts().released() < mark) {
+        if (dispatcher.slotCounts().released() < mark
+                || wallClock.millis() - dispatcher.oldestQueuedDueMillis() > CAUGHT_UP_LAG.toMillis()) {
             return false;
         }
         caughtUp = true;
