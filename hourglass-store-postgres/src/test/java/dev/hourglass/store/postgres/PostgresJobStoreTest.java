@@ -516,6 +516,22 @@ class PostgresJobStoreTest extends JobStoreContract {
             return ofA;
         }
 
+        /**
+         * Drops node-a's presence as its process's death would, and waits until PostgreSQL has ended the session
+         * (the lock goes with the backend, a moment after the client closed the connection).
+         */
+        private void endPresenceOfA() {
+            int pid = presenceOfA.backendPid();
+            presenceOfA.close();
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
+                try (Connection connection = raw(); Statement select = connection.createStatement();
+                        ResultSet rs = select.executeQuery(
+                                "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid)) {
+                    return rs.next() && rs.getInt(1) == 0;
+                }
+            });
+        }
+
         private Long recordedEpochOfA() throws SQLException {
             try (Connection connection = raw(); Statement select = connection.createStatement();
                     ResultSet rs = select.executeQuery("SELECT presence_epoch FROM nodes WHERE node = 'node-a'")) {
@@ -540,7 +556,7 @@ class PostgresJobStoreTest extends JobStoreContract {
             assertThat(rescue(at(11), "node-b", false)).as("alive, lease until 100: left alone").isZero();
             assertThat(get(ofA.id()).owner()).isEqualTo("node-a");
 
-            presenceOfA.close(); // what PostgreSQL does when node-a's process dies: its session ends
+            endPresenceOfA(); // what happens when node-a's process dies: its session ends
 
             assertThat(rescue(at(11), "node-b", false)).as("dead: rescued at 11 though its lease runs to 100")
                     .isEqualTo(1);
@@ -555,7 +571,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         @Test
         void aNodeWhosePresenceEndedButThatRenewedWithinTheGraceIsLeftAlone() throws SQLException {
             NewJob ofA = aLiveNodeAWithAJob(); // renewed at second 0
-            presenceOfA.close(); // as when a proxy cut every connection of a node that lives
+            endPresenceOfA(); // as when a proxy cut every connection of a node that lives
 
             assertThat(PostgresJobStoreTest.this.<Integer>lazy(
                     tx -> tx.rescueExpired(RescueParams.expiredLeases("node-b", at(2), Duration.ofSeconds(2)))))
@@ -572,7 +588,7 @@ class PostgresJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(); Statement update = connection.createStatement()) {
                 update.executeUpdate("UPDATE nodes SET presence_epoch = presence_epoch - 1 WHERE node = 'node-a'");
             }
-            presenceOfA.close(); // every session ended with the server's earlier life
+            endPresenceOfA(); // every session ended with the server's earlier life
 
             assertThat(rescue(at(11), "node-b", false)).as("an earlier life's mark: the lease decides").isZero();
             assertThat(rescue(at(101), "node-b", false)).as("and runs out in its time").isEqualTo(1);
@@ -623,7 +639,7 @@ class PostgresJobStoreTest extends JobStoreContract {
         @Test
         void aNodeRescuedForDeadCannotTakeItsPresenceBackUntilTheRescueCommits() throws Exception {
             NewJob ofA = aLiveNodeAWithAJob();
-            presenceOfA.close();
+            endPresenceOfA();
             try (ExecutorService threads = Executors.newFixedThreadPool(1)) {
                 Held<Integer> rescue = heldOpen(threads, postgres(),
                         tx -> tx.rescueExpired(RescueParams.expiredLeases("node-b", at(11))));
@@ -1015,8 +1031,9 @@ class PostgresJobStoreTest extends JobStoreContract {
             fillAndAnalyze();
 
             for (boolean generic : new boolean[] {true, false}) {
-                assertThat(plan(PostgresTx.EXPIRED_OWNERS, generic, "text, boolean, bigint, text, boolean, bigint",
-                        "'node-b', false, 0, 'node-b', false, 0"))
+                assertThat(plan(PostgresTx.EXPIRED_OWNERS, generic,
+                        "text, boolean, bigint, bigint, text, boolean, bigint, bigint",
+                        "'node-b', false, 0, 0, 'node-b', false, 0, 0"))
                         .contains("jobs_owned").doesNotContain("Seq Scan on jobs");
                 assertThat(plan(PostgresTx.HAND_BACK, generic, "boolean, bigint, text, text[], text[]",
                         "true, 0, 'x', ARRAY['node-1'], ARRAY['node-1']"))
