@@ -26,6 +26,7 @@ import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.ChainElement;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
@@ -125,24 +126,35 @@ public final class WebhookHandler implements JobHandler {
     }
 
     /**
-     * The client webhooks are sent with: pooled keep-alive HTTP/1.1 connections, a connect timeout, redirects not
-     * followed (a webhook never lands where its owner did not name), and no retries of its own (the engine retries,
-     * with backoff and a new attempt number) except one resend on a stale pooled connection
+     * The client webhooks are sent with: pooled keep-alive HTTP/1.1 connections, opened to each receiver a few at a
+     * time ({@link ConnectionRamp}: a burst to one receiver must not overflow its accept queue), a connect timeout,
+     * redirects not followed (a webhook never lands where its owner did not name), and no retries of its own (the
+     * engine retries, with backoff and a new attempt number) except one resend on a stale pooled connection
      * ({@link StaleConnectionRetry}). Every host is resolved through {@code resolver}, which refuses blocked
      * addresses: there is no way to make this client without that guard.
      */
     public static CloseableHttpClient newClient(Duration connectTimeout, GuardedDnsResolver resolver) {
+        return newClient(connectTimeout, resolver, ConnectionRamp.STALL_NANOS);
+    }
+
+    /**
+     * {@link #newClient(Duration, GuardedDnsResolver)} whose new connections to a receiver count as opening for at
+     * most {@code rampStallNanos} ({@link ConnectionRamp}; tests make it long, to see the ramp without its stalls).
+     */
+    static CloseableHttpClient newClient(Duration connectTimeout, GuardedDnsResolver resolver, long rampStallNanos) {
         ConnectionConfig connections = ConnectionConfig.custom()
                 .setConnectTimeout(Timeout.of(connectTimeout))
                 .setValidateAfterInactivity(VALIDATE_AFTER_INACTIVITY)
                 .build();
+        ConnectionRamp ramp = new ConnectionRamp(PoolingHttpClientConnectionManagerBuilder.create()
+                .setMaxConnTotal(MAX_CONNECTIONS)
+                .setMaxConnPerRoute(MAX_CONNECTIONS)
+                .setDefaultConnectionConfig(connections)
+                .setDnsResolver(Objects.requireNonNull(resolver, "resolver"))
+                .build(), ConnectionRamp.OPENING, rampStallNanos);
         return HttpClients.custom()
-                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-                        .setMaxConnTotal(MAX_CONNECTIONS)
-                        .setMaxConnPerRoute(MAX_CONNECTIONS)
-                        .setDefaultConnectionConfig(connections)
-                        .setDnsResolver(Objects.requireNonNull(resolver, "resolver"))
-                        .build())
+                .setConnectionManager(ramp)
+                .addExecInterceptorAfter(ChainElement.CONNECT.name(), "hourglass-connection-ramp", ramp.interceptor())
                 .disableRedirectHandling()
                 .setRetryStrategy(new StaleConnectionRetry())
                 .disableCookieManagement()
