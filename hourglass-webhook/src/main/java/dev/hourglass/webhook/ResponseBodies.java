@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -19,8 +20,12 @@ import org.apache.hc.core5.http.HttpEntity;
  * aborted (its connection closed), because closing HttpClient's content stream would read the body to its end, and
  * a receiver can send gigabytes, or one byte a second, forever.
  *
- * <p>Only a body that is already complete in the client's buffer is read to its end, so that the common small answer
- * leaves its keep-alive connection reusable without waiting for a single byte more.
+ * <p>The attempt of a 2xx never waits for a byte of its body. A small body ({@value #MAX_BYTES} bytes at most, its
+ * length announced) is read to its end so that its keep-alive connection stays reusable: at once when it is already
+ * in the client's buffer, else in the background, within {@link #EXCERPT_WAIT}, while the attempt goes on (a
+ * receiver that writes its headers and its body apart, such as a JDK {@code HttpServer} with Nagle's algorithm on,
+ * has its body arrive tens of milliseconds after the status; closing its connection for that would make every
+ * delivery to it open a new one).
  */
 final class ResponseBodies {
     static final int MAX_BYTES = 4096;
@@ -34,14 +39,54 @@ final class ResponseBodies {
     private static final ScheduledExecutorService ABORTS = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("hourglass-webhook-body-abort").daemon(true).factory());
 
+    /**
+     * Reads the bodies of 2xx answers that are still on their way, each on a virtual thread of its own, so that the
+     * attempt that received the status does not wait for them.
+     */
+    private static final Executor DRAINS = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("hourglass-webhook-drain-", 0).factory());
+
     private ResponseBodies() {}
 
-    /** Ends the exchange of a 2xx: keeps the connection if the body is already buffered in full, else aborts it. */
+    /**
+     * Ends the exchange of a 2xx without waiting: keeps the connection if the body is small and buffered in full;
+     * reads a small body that is still on its way in the background and keeps the connection if it arrives within
+     * {@link #EXCERPT_WAIT}; aborts the exchange otherwise.
+     */
     static void finishSuccess(HttpUriRequestBase request, ClassicHttpResponse response) {
-        if (!readIfBuffered(response.getEntity())) {
-            request.cancel();
+        HttpEntity entity = response.getEntity();
+        switch (bufferedState(entity)) {
+            case COMPLETE -> {
+                if (!readToEnd(entity)) {
+                    request.cancel();
+                }
+                closeQuietly(response);
+            }
+            case ON_ITS_WAY -> DRAINS.execute(() -> {
+                ScheduledFuture<?> abort = ABORTS.schedule(request::cancel, EXCERPT_WAIT.toNanos(),
+                        TimeUnit.NANOSECONDS);
+                boolean ended = readToEnd(entity);
+                abort.cancel(false);
+                if (!ended) {
+                    request.cancel();
+                }
+                closeQuietly(response);
+            });
+            case TOO_LONG -> {
+                request.cancel();
+                closeQuietly(response);
+            }
         }
-        closeQuietly(response);
+    }
+
+    /** Where a 2xx's body stands when its status arrives. */
+    private enum Buffered {
+        /** No body, or a small one that is all in the client's buffer. */
+        COMPLETE,
+        /** A small body, announced by its length, that has not all arrived. */
+        ON_ITS_WAY,
+        /** A body of unknown length or longer than {@value #MAX_BYTES} bytes: never read. */
+        TOO_LONG
     }
 
     /**
@@ -82,21 +127,29 @@ final class ResponseBodies {
         return false;
     }
 
-    private static boolean readIfBuffered(HttpEntity entity) {
+    private static Buffered bufferedState(HttpEntity entity) {
         if (entity == null) {
-            return true;
+            return Buffered.COMPLETE;
         }
         long length = entity.getContentLength();
         if (length < 0 || length > MAX_BYTES) {
-            return false;
+            return Buffered.TOO_LONG;
         }
         try {
-            InputStream body = entity.getContent();
-            if (body.available() < length) {
-                return false; // the rest is still on its way: not worth a single wait
-            }
-            body.readNBytes((int) length);
+            return entity.getContent().available() < length ? Buffered.ON_ITS_WAY : Buffered.COMPLETE;
+        } catch (IOException | RuntimeException e) {
+            return Buffered.TOO_LONG; // unreadable: the exchange is aborted
+        }
+    }
+
+    /** Reads a small body of announced length to its end; false if it broke off or could not be read. */
+    private static boolean readToEnd(HttpEntity entity) {
+        if (entity == null) {
             return true;
+        }
+        try {
+            long length = entity.getContentLength();
+            return entity.getContent().readNBytes((int) length).length == length;
         } catch (IOException | RuntimeException e) {
             return false;
         }
