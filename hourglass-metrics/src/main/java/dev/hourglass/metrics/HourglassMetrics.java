@@ -208,6 +208,12 @@ public final class HourglassMetrics implements EngineMetrics {
         created.computeIfAbsent(new TenantValue(tenant, source), k -> Counter.builder("hourglass.jobs.scheduled")
                 .description("Jobs created by schedule calls (not repeats of an idempotency key)")
                 .tag("tenant", k.tenant()).tag("source", k.value()).register(registry)).increment();
+        // The meters of the job's first attempt are made now, off the firing path: making a meter takes the
+        // registry's lock (and the map's entry), and the first attempts of a tenant due together would queue on it,
+        // each behind the others, before their deliveries (seen as a second of lateness on a node's first burst).
+        TenantTarget firing = new TenantTarget(tenant, targetType.apply(job));
+        latenessOf(firing);
+        firedOf(firing);
         Timer timer = scheduleDuration;
         if (durableAfter != null && timer != null) {
             timer.record(durableAfter);
@@ -231,14 +237,23 @@ public final class HourglassMetrics implements EngineMetrics {
     @Override
     public void attemptStarted(Job job, Duration late) {
         TenantTarget key = new TenantTarget(tenants.of(job.tenant()), targetType.apply(job));
-        lateness.computeIfAbsent(key, k -> Timer.builder("hourglass.fire.lateness")
+        latenessOf(key).record(recordable(late));
+        firedOf(key).increment();
+    }
+
+    private Timer latenessOf(TenantTarget key) {
+        Timer timer = lateness.get(key);
+        return timer != null ? timer : lateness.computeIfAbsent(key, k -> Timer.builder("hourglass.fire.lateness")
                 .description("How long after its due time (wall clock) each attempt started")
                 .tag("tenant", k.tenant()).tag("target_type", k.targetType())
-                .serviceLevelObjectives(LATENESS_BUCKETS).register(registry))
-                .record(recordable(late));
-        fired.computeIfAbsent(key, k -> Counter.builder("hourglass.jobs.fired")
+                .serviceLevelObjectives(LATENESS_BUCKETS).register(registry));
+    }
+
+    private Counter firedOf(TenantTarget key) {
+        Counter counter = fired.get(key);
+        return counter != null ? counter : fired.computeIfAbsent(key, k -> Counter.builder("hourglass.jobs.fired")
                 .description("Attempts started (each fire of a job, first attempts and retries)")
-                .tag("tenant", k.tenant()).tag("target_type", k.targetType()).register(registry)).increment();
+                .tag("tenant", k.tenant()).tag("target_type", k.targetType()).register(registry));
     }
 
     @Override
