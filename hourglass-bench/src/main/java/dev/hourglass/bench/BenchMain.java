@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 public final class BenchMain implements Callable<Integer> {
 
     static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
-            "metrics", "history", "metrics-scrape", "postgres", "scale", "restart");
+            "metrics", "history", "metrics-scrape", "postgres", "scale", "restart", "noisy-http");
 
 
     @Option(names = "--scenarios", split = ",",
@@ -36,7 +36,9 @@ public final class BenchMain implements Callable<Integer> {
                     + "side by side on one PostgreSQL server (see the --pg-* options); or scale: 10^7 pending jobs "
                     + "in SQLite and PostgreSQL (see the --scale-* options); or metrics-scrape: /metrics at 10^7 "
                     + "pending jobs (see the --metrics-scrape-* options); or restart: a server killed with SIGKILL "
-                    + "under load and restarted (see the --restart-* options; needs Node.js for its receiver).")
+                    + "under load and restarted (see the --restart-* options; needs Node.js for its receiver); or "
+                    + "noisy-http: one tenant's webhook burst beside another tenant's few webhooks, over HTTP (see "
+                    + "the --noisy-* options).")
     List<String> scenarios;
 
     @Option(names = "--restart-rate", defaultValue = "200",
@@ -140,6 +142,43 @@ public final class BenchMain implements Callable<Integer> {
             + "(default 600, quick 120).")
     Integer pgDrainTimeout;
 
+    @Option(names = "--noisy-default-jobs", description = "noisy-http scenario: webhooks of tenant default due at "
+            + "once (default 20000; smoke: 2000).")
+    Integer noisyDefaultJobs;
+
+    @Option(names = "--noisy-beta-jobs", defaultValue = "50",
+            description = "noisy-http scenario: webhooks of tenant beta, due just after default's: ${DEFAULT-VALUE}")
+    int noisyBetaJobs;
+
+    @Option(names = "--noisy-rate", defaultValue = "2000",
+            description = "noisy-http scenario: requests per second default's receiver answers: ${DEFAULT-VALUE}")
+    int noisyRate;
+
+    @Option(names = "--noisy-beta-offset-ms", defaultValue = "100",
+            description = "noisy-http scenario: how long after default's burst beta's webhooks are due: "
+                    + "${DEFAULT-VALUE}")
+    int noisyBetaOffsetMs;
+
+    @Option(names = "--noisy-shared-receiver", description = "noisy-http scenario: beta's receiver in the same "
+            + "process as default's (by default each has a process of its own).")
+    boolean noisySharedReceiver;
+
+    @Option(names = "--noisy-plain-receivers", description = "noisy-http scenario: receivers with the JDK "
+            + "HttpServer's defaults (accept backlog 50, Nagle on, 200 idle connections kept) answering 200 with a "
+            + "small body, instead of tuned ones answering 204.")
+    boolean noisyPlainReceivers;
+
+    @Option(names = "--noisy-receiver-backlog", defaultValue = "0",
+            description = "noisy-http scenario: the receivers' accept backlog (5 for Python's http.server, 50 for a "
+                    + "JDK server, 511 for Node.js); 0: 4096, or the JDK's default with --noisy-plain-receivers: "
+                    + "${DEFAULT-VALUE}")
+    int noisyReceiverBacklog;
+
+    @Option(names = "--noisy-runs", defaultValue = "2",
+            description = "noisy-http scenario: runs, one after the other, each on a fresh server and store, to the "
+                    + "same receivers; the first is the server's first burst (cold), the rest warm: ${DEFAULT-VALUE}")
+    int noisyRuns;
+
     @Mixin
     ScaleOptions scale = new ScaleOptions();
 
@@ -224,6 +263,11 @@ public final class BenchMain implements Callable<Integer> {
                                 ? new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD")) : null);
                 case "metrics-scrape" -> MetricsScrape.run(report, dir, metricsScrapeJobs != null ? metricsScrapeJobs
                         : smoke ? 10_000 : quick ? 100_000 : 10_000_000, metricsScrapeTenants);
+                case "noisy-http" -> HttpNoisyNeighbour.run(report, dir, new HttpNoisyNeighbour.Options(
+                        noisyDefaultJobs != null ? noisyDefaultJobs : smoke ? 2_000 : 20_000, noisyBetaJobs,
+                        noisyRate, Duration.ofMillis(noisyBetaOffsetMs), noisySharedReceiver, noisyPlainReceivers,
+                        noisyReceiverBacklog),
+                        noisyRuns);
                 case "scale" -> new ScaleScenario(report, scale, profile, seconds,
                         dir, new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD"))).run();
                 case "restart" -> {
