@@ -51,11 +51,44 @@ final class WebhookDrain {
     /** A receiver answering 204 to every POST on /hook, and how to stop it. */
     private record Receiver(String kind, URI url, AutoCloseable stop) {}
 
+    /**
+     * The webhook drain beside the HTTP client's own limit: on one receiver, the client alone (the same client, no
+     * scheduler: {@code concurrency} senders posting the drain's payload as fast as it answers), then the drain, then
+     * the client alone again, so that the ratio compares figures of one sitting. An unmeasured round of each, as long
+     * as a measured one, warms the JIT first.
+     */
     static void run(Report report, Path workDir, int count, int concurrency) throws Exception {
-        try (DrainStore store = DrainStore.sqlite(workDir, "s2-drain-webhook")) {
-            Drained drained = drain(workDir, store, count, DrainRate.lead(count), concurrency, true);
-            report.result("drain-webhook", drained.drain().figures(
-                    Map.of("receiver", drained.receiver(), "in_flight", concurrency)));
+        Path dir = BenchEngines.scratch(workDir, "receiver");
+        Receiver receiver = receiverKind().equals("node") ? nodeReceiver(dir) : jdkReceiver();
+        try {
+            // Warm-ups, unmeasured: both figures are of compiled code, not of the JIT's first compilations.
+            ClientAlone.run(receiver.url(), count, concurrency);
+            try (DrainStore store = DrainStore.sqlite(workDir, "s2-drain-webhook-warm-up")) {
+                drain(receiver, store, count, DrainRate.lead(count), concurrency, true);
+            }
+            ClientAlone.Figures before = ClientAlone.run(receiver.url(), count, concurrency);
+            Report.progress("client alone: %,.0f posts/s", before.perSecond());
+            DrainRate.Drain drained;
+            try (DrainStore store = DrainStore.sqlite(workDir, "s2-drain-webhook")) {
+                drained = drain(receiver, store, count, DrainRate.lead(count), concurrency, true);
+            }
+            Report.progress("drain: %,.0f webhooks/s", drained.perSecond());
+            ClientAlone.Figures after = ClientAlone.run(receiver.url(), count, concurrency);
+            Report.progress("client alone: %,.0f posts/s", after.perSecond());
+            double limit = (before.perSecond() + after.perSecond()) / 2;
+            for (ClientAlone.Figures alone : List.of(before, after)) {
+                report.result("webhook-client-alone", alone.figures(
+                        Map.of("receiver", receiver.kind(), "in_flight", concurrency)));
+            }
+            Map<String, Object> figures = drained.figures(Map.of("receiver", receiver.kind(),
+                    "in_flight", concurrency));
+            figures.put("client_alone_per_s", limit);
+            figures.put("of_client_alone", drained.perSecond() / limit);
+            figures.put("cpu_us_per_job", drained.cpuMicrosPerJob());
+            report.result("drain-webhook", figures);
+        } finally {
+            receiver.stop().close();
+            BenchEngines.delete(dir);
         }
     }
 
@@ -67,6 +100,16 @@ final class WebhookDrain {
             boolean deliveryHistory) throws Exception {
         Path dir = BenchEngines.scratch(workDir, "receiver");
         Receiver receiver = receiverKind().equals("node") ? nodeReceiver(dir) : jdkReceiver();
+        try {
+            return new Drained(receiver.kind(), drain(receiver, store, count, lead, concurrency, deliveryHistory));
+        } finally {
+            receiver.stop().close();
+            BenchEngines.delete(dir);
+        }
+    }
+
+    private static DrainRate.Drain drain(Receiver receiver, DrainStore store, int count, Duration lead,
+            int concurrency, boolean deliveryHistory) throws Exception {
         // The receiver is on loopback, which webhooks may not reach unless allowlisted: allowlisted explicitly. Every
         // delivery is signed, as the server signs it, so the figure includes the HMAC.
         try (CloseableHttpClient client = WebhookHandler.newClient(WebhookHandler.DEFAULT_CONNECT_TIMEOUT,
@@ -75,11 +118,8 @@ final class WebhookDrain {
             WebhookHandler handler = new WebhookHandler(client, WebhookHandler.DEFAULT_CONNECT_TIMEOUT,
                     EngineConfig.DEFAULT_TIMEOUT, new WebhookSigner(WebhookSecrets.of(List.of(
                             SigningSecret.generate())), SystemTime.wallClock()));
-            return new Drained(receiver.kind(), DrainRate.drain(store, "drain-webhook", count, lead,
-                    WebhookHandler.NAME, handler, target, concurrency, deliveryHistory));
-        } finally {
-            receiver.stop().close();
-            BenchEngines.delete(dir);
+            return DrainRate.drain(store, "drain-webhook", count, lead, WebhookHandler.NAME, handler, target,
+                    concurrency, deliveryHistory);
         }
     }
 
