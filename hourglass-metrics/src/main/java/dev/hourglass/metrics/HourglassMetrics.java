@@ -88,6 +88,7 @@ public final class HourglassMetrics implements EngineMetrics {
     private volatile Timer claimDuration;
     private volatile DistributionSummary claimBatch;
     private volatile Counter claimsRescued;
+    private volatile Counter claimsYielded;
     private volatile EngineView engine;
 
     private HourglassMetrics(Builder b) {
@@ -122,6 +123,9 @@ public final class HourglassMetrics implements EngineMetrics {
         claimBatch = register(commitBatch(store, "claim"));
         claimsRescued = register(Counter.builder("hourglass.claims.rescued")
                 .description("Jobs of nodes whose lease ran out, handed back to be claimed by this node's rounds")
+                .tag("node", node));
+        claimsYielded = register(Counter.builder("hourglass.claims.yielded")
+                .description("Claims this node handed back for other nodes to take: it held over its fair share")
                 .tag("node", node));
         for (LeaseRenewal result : LeaseRenewal.values()) {
             leaseRenewals.put(result.label(), register(Counter.builder("hourglass.lease.renewals")
@@ -320,6 +324,14 @@ public final class HourglassMetrics implements EngineMetrics {
     @Override
     public void claimsRescued(int count) {
         Counter counter = claimsRescued;
+        if (counter != null) {
+            counter.increment(count);
+        }
+    }
+
+    @Override
+    public void claimsYielded(int count) {
+        Counter counter = claimsYielded;
         if (counter != null) {
             counter.increment(count);
         }

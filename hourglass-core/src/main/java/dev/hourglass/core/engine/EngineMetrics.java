@@ -53,6 +53,9 @@ public interface EngineMetrics {
     /** A horizon round handed {@code count} jobs of nodes whose lease ran out back to be claimed. */
     default void claimsRescued(int count) {}
 
+    /** This node handed back {@code count} of its claims for other nodes to take: it held over its fair share. */
+    default void claimsYielded(int count) {}
+
     /** A horizon round tried to renew this node's lease. */
     default void leaseRenewal(LeaseRenewal result) {}
 

@@ -39,7 +39,8 @@ final class FiringLoop implements AutoCloseable {
     /** {@code keepSameClaim}: keep an entry already held for the same claim (see {@link #addUnlessHeld}). */
     private record Add(TimerEntry entry, boolean keepSameClaim) implements Command {}
 
-    private record Remove(JobId id) implements Command {}
+    /** @param counted the size was lowered when the removal was asked ({@link #removeYielded}) */
+    private record Remove(JobId id, boolean counted) implements Command {}
 
     private final InstantSource wallClock;
     private final Consumer<List<TimerEntry>> dispatcher;
@@ -118,7 +119,18 @@ final class FiringLoop implements AutoCloseable {
 
     /** Drops an entry (cancelled or rescheduled elsewhere). Safe from any thread; lazy, never wakes the thread. */
     void remove(JobId id) {
-        inbox.add(new Remove(id));
+        inbox.add(new Remove(id, false));
+    }
+
+    /**
+     * Drops the entry of a job this node yielded to other nodes, and lowers {@link #size} at once: the loader sizes
+     * its next claims by it, and a lazy removal would count the entry until the thread's next wake, seconds away when
+     * nothing is due. A yielded job is due after the near window, so its entry is in the wheel or in the inbox, not
+     * handed on; should it not be, the count is put back when the removal is drained. Safe from any thread.
+     */
+    void removeYielded(JobId id) {
+        size.decrementAndGet();
+        inbox.add(new Remove(id, true));
     }
 
     /**
@@ -206,8 +218,11 @@ final class FiringLoop implements AutoCloseable {
             switch (command) {
                 case Add a -> schedule(a);
                 case Remove r -> {
-                    if (wheel.cancel(r.id())) {
+                    boolean cancelled = wheel.cancel(r.id());
+                    if (cancelled && !r.counted()) {
                         size.decrementAndGet();
+                    } else if (!cancelled && r.counted()) {
+                        size.incrementAndGet();
                     }
                 }
             }

@@ -1,7 +1,10 @@
 package dev.hourglass.core.engine;
 
 import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.store.ClaimDueParams;
+import dev.hourglass.core.store.ClaimShare;
+import dev.hourglass.core.store.ClaimShareParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.JobStore;
@@ -11,6 +14,7 @@ import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.store.YieldParams;
 import dev.hourglass.core.time.Ticker;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -36,6 +40,12 @@ import org.slf4j.LoggerFactory;
 final class HorizonLoader {
     private static final Logger log = LoggerFactory.getLogger(HorizonLoader.class);
     private static final int CLAIM_BATCH = 5_000;
+    /** Jobs due within this many load intervals are claimed by whichever node comes first, share or not. */
+    private static final int NEAR_WINDOW_INTERVALS = 2;
+    /** A node yields claims only when it holds more than this many (or a tenth of its share) over its share. */
+    private static final int YIELD_SLACK = 100;
+    /** The most claims one yield hands back: a round's transaction stays bounded; the next round yields more. */
+    private static final int MAX_YIELD = 50_000;
     private static final int PRUNE_BATCH = 10_000;
     private static final int ROUNDS_PER_PRUNE = 60;
     /** During an outage, one warning per this many failed rounds (a minute at the default load interval). */
@@ -66,6 +76,11 @@ final class HorizonLoader {
      */
     private volatile long leaseUntilNanos;
     private boolean firstRound = true;
+    /**
+     * When (wall clock, ms) the first claim pass that took all it should ended, or {@link Long#MAX_VALUE} before (the
+     * first round claims one batch only). Written by the loader's thread once.
+     */
+    private volatile long claimedThroughMillis = Long.MAX_VALUE;
     private int round;
     /** Rounds failed in a row; the loader's thread only, like {@code round}. */
     private int failedRounds;
@@ -113,11 +128,39 @@ final class HorizonLoader {
     }
 
     /**
-     * One round. Called by one scheduled thread; never throws (a failed round is logged and the next one retries).
-     *
-     * @param takeOverAll rescue every other node's claims now (an exclusive store after a restart)
+     * The first round, run before the engine is built: as {@link #runRound}, but it claims one batch of the earliest
+     * due jobs only, so that start-up does not wait for a whole backlog to be claimed; the regular rounds, which
+     * start right after, claim the rest ({@code oneBatch}; else all of it, for loops driven by hand).
      */
-    void runRound(boolean takeOverAll) {
+    void runFirstRound(boolean takeOverAll, boolean oneBatch) {
+        runRound(takeOverAll, oneBatch ? CLAIM_BATCH : Integer.MAX_VALUE);
+    }
+
+    /** One round. Called by one scheduled thread; never throws (a failed round is logged and the next one retries). */
+    void runRound() {
+        runRound(false, Integer.MAX_VALUE);
+    }
+
+    /**
+     * When (wall clock, ms) the first claim pass that claimed all it should ended: from then on, every job due by
+     * that time that this node had room and share for was added to its timer. {@link Long#MAX_VALUE} until then
+     * (after the first round's single batch). Safe from any thread.
+     */
+    long claimedThroughMillis() {
+        return claimedThroughMillis;
+    }
+
+    private void claimedAll() {
+        if (claimedThroughMillis == Long.MAX_VALUE) {
+            claimedThroughMillis = wallClock.millis();
+        }
+    }
+
+    /**
+     * @param takeOverAll rescue every other node's claims now (an exclusive store after a restart)
+     * @param maxClaims the most jobs this round claims
+     */
+    private void runRound(boolean takeOverAll, int maxClaims) {
         boolean renewalReported = false;
         try {
             long startNanos = ticker.nanoTime(); // before now: the lease is never thought to hold longer than stored
@@ -145,7 +188,9 @@ final class HorizonLoader {
                         + "the next round renews it");
             }
             firstRound = false;
-            claimHorizon(now);
+            if (claimHorizon(now, maxClaims)) {
+                claimedAll();
+            }
             if (round++ % ROUNDS_PER_PRUNE == 0) {
                 prune(now);
             }
@@ -174,7 +219,9 @@ final class HorizonLoader {
      */
     void claimNow() {
         try {
-            claimHorizon(wallClock.instant());
+            if (claimHorizon(wallClock.instant(), Integer.MAX_VALUE)) {
+                claimedAll();
+            }
         } catch (CompletionException | IllegalStateException e) {
             log.warn("early horizon claim failed: {}; the next round retries", String.valueOf(e.getCause()));
         } catch (RuntimeException e) {
@@ -183,21 +230,77 @@ final class HorizonLoader {
     }
 
     /**
-     * Claims the unowned jobs due within the horizon into the timer. A claim whose commit answer was lost (the
-     * failure says {@link StoreUnavailableException#outcomeUnknown()}) may have committed: its jobs are then claimed
-     * by this node, which alone could fire them, but no answer named them. {@code claimAnswerLost} hears of it (the
-     * reconciler sweeps this node's claims back into the timer); the round fails as any failed round does.
+     * Claims unowned jobs due within the horizon into the timer, at most {@code maxClaims}, earliest first. On an
+     * exclusive store, all of them the timer has room for. On a shared store, every job due within the near window
+     * (two load intervals: too soon for another node's round to take it), and beyond it only up to this node's fair
+     * share of the near-term work ({@link ClaimShare#fairShare}); a node holding well over its share while other
+     * nodes are live yields the excess, spread over its claims due after the near window, for them to claim. So a
+     * node that started alone against a backlog hands most of it to the nodes that join, and no node holds far more
+     * than the others for long.
+     *
+     * <p>A claim whose commit answer was lost (the failure says {@link StoreUnavailableException#outcomeUnknown()})
+     * may have committed: its jobs are then claimed by this node, which alone could fire them, but no answer named
+     * them. {@code claimAnswerLost} hears of it (the reconciler sweeps this node's claims back into the timer); the
+     * round fails as any failed round does. A yield whose answer was lost leaves the timer as it was: a job it did
+     * yield fails its start's compare-and-set (owner and token) and is dropped, another node firing it.
+     *
+     * @return true when the pass claimed all it should have, false when {@code maxClaims} cut it short
      */
-    private void claimHorizon(Instant now) {
+    private boolean claimHorizon(Instant now, int maxClaims) {
         Instant horizonEnd = now.plus(config.horizon());
-        while (true) {
-            int room = Math.min(CLAIM_BATCH, config.maxTimerEntries() - timer.size());
+        if (!leaseMatters) {
+            return claimUpTo(now, horizonEnd, maxClaims) < maxClaims;
+        }
+        Instant nearEnd = now.plus(config.loadInterval().multipliedBy(NEAR_WINDOW_INTERVALS));
+        int taken = claimUpTo(now, nearEnd, maxClaims);
+        if (taken >= maxClaims) {
+            return false;
+        }
+        long held = timer.size();
+        ClaimShare share = claim(tx -> tx.claimShare(new ClaimShareParams(config.nodeId(), held, horizonEnd, now)));
+        long fair = share.fairShare();
+        if (held < fair) {
+            int more = (int) Math.min(maxClaims - taken, fair - held);
+            boolean cutShort = more == maxClaims - taken;
+            int got = claimUpTo(now, horizonEnd, more);
+            if (got > 0) {
+                // Recorded at once, so that the other nodes' shares count these claims before this node's next round.
+                long holding = timer.size();
+                claim(tx -> tx.claimShare(new ClaimShareParams(config.nodeId(), holding, horizonEnd, now)));
+            }
+            return got < more || !cutShort;
+        }
+        long excess = held - fair;
+        if (share.liveNodes() > 1 && excess > Math.max(YIELD_SLACK, fair / 10)) {
+            int count = (int) Math.min(excess, MAX_YIELD);
+            List<JobId> yielded = claim(tx -> tx.yieldClaims(new YieldParams(config.nodeId(), nearEnd, count, now)));
+            for (JobId id : yielded) {
+                timer.removeYielded(id);
+            }
+            if (!yielded.isEmpty()) {
+                log.info("yielded {} claims for other nodes to take ({} live nodes, share {}, held {})",
+                        yielded.size(), share.liveNodes(), fair, held);
+                metrics.claimsYielded(yielded.size());
+            }
+        }
+        return true;
+    }
+
+    /** Claims up to {@code max} unowned jobs due by {@code dueBefore}, as the timer has room; returns how many. */
+    private int claimUpTo(Instant now, Instant dueBefore, int max) {
+        int taken = 0;
+        while (taken < max) {
+            int room = Math.min(Math.min(CLAIM_BATCH, max - taken), config.maxTimerEntries() - timer.size());
             if (room <= 0) {
-                return;
+                return taken;
             }
             List<Job> claimed;
             try {
-                claimed = claim(tx -> tx.claimDue(new ClaimDueParams(config.nodeId(), horizonEnd, room, now)));
+                long started = ticker.nanoTime();
+                claimed = claim(tx -> tx.claimDue(new ClaimDueParams(config.nodeId(), dueBefore, room, now)));
+                if (claimsBeside != null) {
+                    metrics.claimCommitted(claimed.size(), ticker.nanoTime() - started);
+                }
             } catch (CompletionException e) {
                 if (e.getCause() instanceof StoreUnavailableException u && u.outcomeUnknown()) {
                     claimAnswerLost.run();
@@ -207,26 +310,25 @@ final class HorizonLoader {
             for (Job job : claimed) {
                 timer.add(TimerEntry.of(job, targets));
             }
+            taken += claimed.size();
             if (claimed.size() < room) {
-                return;
+                return taken;
             }
         }
+        return taken;
     }
 
     /**
-     * Runs one claim transaction: beside the committer if the store allows it, else in its queue. Fails as a
-     * committer task does (a {@link CompletionException} around the store's exception), so that the callers handle
-     * an outage the same way on either path.
+     * Runs one claim transaction (a claim, a count of the share, a yield): beside the committer if the store allows
+     * it, else in its queue. Fails as a committer task does (a {@link CompletionException} around the store's
+     * exception), so that the callers handle an outage the same way on either path.
      */
-    private List<Job> claim(Function<StoreTx, List<Job>> work) {
+    private <T> T claim(Function<StoreTx, T> work) {
         if (claimsBeside == null) {
             return committer.task(Durability.LAZY, work).join();
         }
         try {
-            long started = ticker.nanoTime();
-            List<Job> claimed = claimsBeside.write(Durability.LAZY, work);
-            metrics.claimCommitted(claimed.size(), ticker.nanoTime() - started);
-            return claimed;
+            return claimsBeside.write(Durability.LAZY, work);
         } catch (StoreException e) {
             throw new CompletionException(e);
         }

@@ -123,11 +123,6 @@ public final class Hourglass implements AutoCloseable {
     /** Claims unowned jobs due soon at once (announced ones, retried ones); set by {@link #start}. */
     private volatile EarlyClaims earlyClaims;
     /**
-     * The wall-clock millisecond right after the first horizon round: the jobs due by then (after a restart, what came
-     * due while the node was down, and what it took over) are its start-up backlog ({@link #caughtUp}).
-     */
-    private volatile long backlogThroughMillis = Long.MAX_VALUE;
-    /**
      * Slots taken when the start-up backlog was seen all started, or -1 before: the backlog's attempts are over once
      * as many slots were released (attempts end roughly in the order they started).
      */
@@ -229,20 +224,21 @@ public final class Hourglass implements AutoCloseable {
                 targetMonitor.start(supervision);
             }
         }
-        // The first round runs before build() returns: after a restart, due jobs are back in the timer at once.
-        loader.runRound(store.exclusive());
-        long backlogThrough = wallClock.millis();
-        backlogThroughMillis = backlogThrough;
+        // The first round runs before build() returns: after a restart, the earliest due jobs are back in the timer at
+        // once. It claims one batch; the regular rounds, which start at once if it left more, claim the rest, so
+        // that start-up does not wait for a whole backlog (loops driven by hand claim all of it here).
+        loader.runFirstRound(store.exclusive(), manualLoops == null);
         if (manualLoops == null) {
-            // So that a node that found nothing due says caught up from its first answer on.
-            timer.awaitHandedOnThrough(backlogThrough, 1_000);
-        }
-        if (manualLoops == null) {
+            long claimedThrough = loader.claimedThroughMillis();
+            if (claimedThrough != Long.MAX_VALUE) {
+                // So that a node that found nothing due says caught up from its first answer on.
+                timer.awaitHandedOnThrough(claimedThrough, 1_000);
+            }
             long interval = config.loadInterval().toMillis();
             background.scheduleWithFixedDelay(supervision.supervised("horizon round", () -> {
-                loader.runRound(false);
+                loader.runRound();
                 reconciler.runRound();
-            }), interval, interval, TimeUnit.MILLISECONDS);
+            }), claimedThrough == Long.MAX_VALUE ? 0 : interval, interval, TimeUnit.MILLISECONDS);
         }
         // A job committed in a caller's transaction is unowned: claim it at once if it is due soon, on the loader's
         // thread, rather than at the next round.
@@ -290,7 +286,7 @@ public final class Hourglass implements AutoCloseable {
 
         @Override
         public void runHorizonRound() {
-            loader.runRound(false);
+            loader.runRound();
         }
 
         @Override
@@ -778,7 +774,7 @@ public final class Hourglass implements AutoCloseable {
         }
         long mark = backlogSlotsTaken;
         if (mark < 0) {
-            long through = backlogThroughMillis;
+            long through = loader.claimedThroughMillis();
             if (through == Long.MAX_VALUE || !timer.handedOnThrough(through)
                     || dispatcher.oldestQueuedDueMillis() <= through) {
                 return false;

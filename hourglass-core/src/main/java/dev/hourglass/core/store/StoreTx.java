@@ -1,6 +1,7 @@
 package dev.hourglass.core.store;
 
 import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.NewJob;
 import java.util.List;
 import java.util.Optional;
@@ -89,6 +90,25 @@ public interface StoreTx {
      * taken before the server restarted says nothing (every session ended then) and is left to the lease.
      */
     int rescueExpired(RescueParams params);
+
+    /**
+     * Counts what a node's share of the near-term claims is made of ({@link ClaimShare}). Only asked of a store
+     * shared by several nodes (not {@link JobStore#exclusive}); others throw {@link UnsupportedOperationException}.
+     */
+    default ClaimShare claimShare(ClaimShareParams params) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " is not shared by several nodes");
+    }
+
+    /**
+     * Hands back some of a node's SCHEDULED claims ({@link YieldParams}): each becomes unowned, its token
+     * incremented, so that the node's timer can no longer start it and another node may claim it. A compare-and-set
+     * on state SCHEDULED and the owner: a job cancelled, rescheduled or started meanwhile is left as it is. Returns
+     * the jobs handed back. Only asked of a store shared by several nodes; others throw
+     * {@link UnsupportedOperationException}.
+     */
+    default List<JobId> yieldClaims(YieldParams params) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " is not shared by several nodes");
+    }
 
     /**
      * Writes target states, each a compare-and-set: a state of version 1 is inserted if the target has none; a later

@@ -3,6 +3,7 @@ package dev.hourglass.store.jdbc;
 import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ClaimDueParams;
+import dev.hourglass.core.store.ClaimShareParams;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.InvalidDataException;
@@ -12,6 +13,7 @@ import dev.hourglass.core.store.RescheduleRequest;
 import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.RetryRequest;
 import dev.hourglass.core.store.StartRun;
+import dev.hourglass.core.store.YieldParams;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -117,6 +119,22 @@ public final class StoreValues {
         single(() -> {
             text("node", params.node());
             instant("leaseUntil", params.leaseUntil());
+            instant("now", params.now());
+        });
+    }
+
+    public static void claimShare(ClaimShareParams params) {
+        single(() -> {
+            text("node", params.node());
+            instant("dueBefore", params.dueBefore());
+            instant("now", params.now());
+        });
+    }
+
+    public static void yieldClaims(YieldParams params) {
+        single(() -> {
+            text("node", params.node());
+            instant("keepThrough", params.keepThrough());
             instant("now", params.now());
         });
     }

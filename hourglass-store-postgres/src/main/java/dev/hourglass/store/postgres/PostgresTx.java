@@ -12,6 +12,8 @@ import dev.hourglass.core.model.Transition;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.ClaimDueParams;
+import dev.hourglass.core.store.ClaimShare;
+import dev.hourglass.core.store.ClaimShareParams;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.HeartbeatParams;
 import dev.hourglass.core.store.InsertResult;
@@ -24,6 +26,7 @@ import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
 import dev.hourglass.core.store.TargetState;
+import dev.hourglass.core.store.YieldParams;
 import dev.hourglass.store.jdbc.AttemptRows;
 import dev.hourglass.store.jdbc.StoreTxRules;
 import dev.hourglass.store.jdbc.StoreValues;
@@ -219,6 +222,36 @@ final class PostgresTx implements StoreTx {
     static final String HEARTBEAT = "INSERT INTO nodes (node, lease_until, renewed_at, presence_epoch) "
             + "VALUES (?, ?, ?, ?) ON CONFLICT (node) DO UPDATE SET lease_until = excluded.lease_until, "
             + "renewed_at = excluded.renewed_at, presence_epoch = excluded.presence_epoch";
+
+    /** Records the SCHEDULED claims a node holds ({@link #claimShare}). Parameters: claims, node. */
+    static final String RECORD_CLAIMS = "UPDATE nodes SET claims = ? WHERE node = ?";
+
+    /**
+     * Takes a yield off a node's recorded claims, so that the other nodes size their share by what it holds now,
+     * not by what it held at its last count. Parameters: yielded, node.
+     */
+    static final String YIELDED_CLAIMS = "UPDATE nodes SET claims = greatest(claims - ?, 0) WHERE node = ?";
+
+    /**
+     * The live nodes, the claims they recorded, and the unowned SCHEDULED jobs due by a time (the partial index
+     * jobs_claimable). Parameters: now, now, due before.
+     */
+    static final String CLAIM_SHARE = "SELECT (SELECT count(*) FROM nodes WHERE lease_until > ?), "
+            + "(SELECT coalesce(sum(claims), 0) FROM nodes WHERE lease_until > ?), "
+            + "(SELECT count(*) FROM jobs WHERE state = '" + SCHEDULED + "' AND owner IS NULL AND due_at <= ?)";
+
+    /**
+     * Hands back {@code count} of a node's SCHEDULED claims due after a time, spread evenly in due order: of its n
+     * such claims in due order, the r-th goes when floor(r * count / n) steps up, so exactly {@code count} go, one in
+     * every n / count. The inner SELECT locks nothing (a window function cannot); the UPDATE checks owner and state
+     * again on each row's latest version, after any transaction that held it, so a job cancelled or rescued
+     * meanwhile is left as it is. Parameters: now, node, keep through, count, count, node.
+     */
+    static final String YIELD = "UPDATE jobs AS j SET owner = NULL, token = j.token + 1, updated_at = ? "
+            + "WHERE j.id = ANY (ARRAY(SELECT m.id FROM (SELECT id, row_number() OVER (ORDER BY due_at, id) AS r, "
+            + "count(*) OVER () AS n FROM jobs WHERE owner = ? AND state = '" + SCHEDULED + "' AND due_at > ?) AS m "
+            + "WHERE (m.r * ?) / m.n > ((m.r - 1) * ?) / m.n)) "
+            + "AND j.owner = ? AND j.state = '" + SCHEDULED + "' RETURNING j.id, j.due_at";
 
     /** The running server's life, in microseconds since the epoch: its start time, new at every restart. */
     static final String SERVER_EPOCH = "(extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint";
@@ -845,6 +878,74 @@ final class PostgresTx implements StoreTx {
      * Hands back the node's own claims. Its row is deleted only under its lock: without it a rescuer is deleting
      * the row right now, and the delete would wait for that rescuer's transaction.
      */
+    @Override
+    public ClaimShare claimShare(ClaimShareParams params) {
+        StoreValues.claimShare(params);
+        long now = millis(params.now());
+        try {
+            try (PreparedStatement record = statement(RECORD_CLAIMS)) {
+                record.setLong(1, params.claims());
+                record.setString(2, params.node());
+                record.executeUpdate();
+            }
+            try (PreparedStatement count = statement(CLAIM_SHARE)) {
+                count.setLong(1, now);
+                count.setLong(2, now);
+                count.setLong(3, millis(params.dueBefore()));
+                try (ResultSet rs = count.executeQuery()) {
+                    rs.next();
+                    return new ClaimShare(rs.getInt(1), rs.getLong(2), rs.getLong(3));
+                }
+            }
+        } catch (SQLException e) {
+            throw failed("claim share of " + params.node(), e);
+        }
+    }
+
+    /**
+     * Yielded jobs are unowned: like the claims a release hands back, they are announced on the store's channel
+     * (delivered only if this transaction commits), so that the other nodes claim them at once.
+     */
+    @Override
+    public List<JobId> yieldClaims(YieldParams params) {
+        StoreValues.yieldClaims(params);
+        try {
+            List<JobId> yielded = new ArrayList<>(params.count());
+            long earliestDue = Long.MAX_VALUE;
+            try (PreparedStatement yield = statement(YIELD)) {
+                yield.setLong(1, millis(params.now()));
+                yield.setString(2, params.node());
+                yield.setLong(3, millis(params.keepThrough()));
+                yield.setLong(4, params.count());
+                yield.setLong(5, params.count());
+                yield.setString(6, params.node());
+                try (ResultSet rs = yield.executeQuery()) {
+                    while (rs.next()) {
+                        yielded.add(JobRows.jobId(rs.getObject(1, UUID.class)));
+                        earliestDue = Math.min(earliestDue, rs.getLong(2));
+                    }
+                }
+            }
+            if (!yielded.isEmpty()) {
+                try (PreparedStatement recorded = statement(YIELDED_CLAIMS)) {
+                    recorded.setLong(1, yielded.size());
+                    recorded.setString(2, params.node());
+                    recorded.executeUpdate();
+                }
+            }
+            if (!yielded.isEmpty() && channel != null) {
+                try (PreparedStatement notify = statement("SELECT pg_notify(?, ?)")) {
+                    notify.setString(1, channel.name());
+                    notify.setString(2, NewJobChannel.payload(Instant.ofEpochMilli(earliestDue)));
+                    notify.execute();
+                }
+            }
+            return yielded;
+        } catch (SQLException e) {
+            throw failed("yield of " + params.count() + " claims of " + params.node(), e);
+        }
+    }
+
     @Override
     public int release(ReleaseParams params) {
         String node = params.node();

@@ -14,6 +14,8 @@ import dev.hourglass.core.model.NewJob;
 import dev.hourglass.core.store.CancelRequest;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.ClaimDueParams;
+import dev.hourglass.core.store.ClaimShare;
+import dev.hourglass.core.store.ClaimShareParams;
 import dev.hourglass.core.store.Durability;
 import dev.hourglass.core.store.FinishRun;
 import dev.hourglass.core.store.HeartbeatParams;
@@ -27,6 +29,7 @@ import dev.hourglass.core.store.RescueParams;
 import dev.hourglass.core.store.StartRun;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreTx;
+import dev.hourglass.core.store.YieldParams;
 import dev.hourglass.store.jdbc.PendingCountQuery;
 import dev.hourglass.store.jdbc.SqlDialect;
 import dev.hourglass.store.testkit.JobStoreContract;
@@ -341,13 +344,13 @@ class PostgresJobStoreTest extends JobStoreContract {
                 }
                 go.countDown();
                 for (Future<PostgresJobStore> node : opened) {
-                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("7");
+                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("8");
                 }
             }
             try (Connection connection = TestDatabase.raw(schema); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, count(*) FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL AND success GROUP BY version ORDER BY version")) {
-                for (String version : List.of("1", "2", "3", "4", "5", "6", "7")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6", "7", "8")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getInt(2)).as("version " + version + " applied once").isEqualTo(1);
@@ -664,6 +667,87 @@ class PostgresJobStoreTest extends JobStoreContract {
         }
     }
 
+    /** What nodes size their claims by (their fair share of the near-term jobs), and how they hand the excess back. */
+    @Nested
+    class ClaimSpread {
+        private ClaimShare share(String node, long claims, Instant dueBefore, Instant now) {
+            return lazy(tx -> tx.claimShare(new ClaimShareParams(node, claims, dueBefore, now)));
+        }
+
+        private List<JobId> yieldOf(String node, Instant keepThrough, int count, Instant now) {
+            return lazy(tx -> tx.yieldClaims(new YieldParams(node, keepThrough, count, now)));
+        }
+
+        private void heartbeat(String node, Instant leaseUntil) {
+            assertThat(store.<Boolean>write(Durability.LAZY,
+                    tx -> tx.heartbeat(new HeartbeatParams(node, leaseUntil, at(0))))).isTrue();
+        }
+
+        @Test
+        void theShareCountsLiveNodesTheirRecordedClaimsAndUnownedJobsDueByTheHorizon() {
+            heartbeat("node-a", at(100));
+            heartbeat("node-b", at(100));
+            heartbeat("node-dead", at(5)); // its lease runs out at 5
+            insert(job().dueIn(10).build(), job().dueIn(20).build(), job().dueIn(31).build(),
+                    job().owner("node-a").dueIn(10).build());
+
+            assertThat(share("node-b", 7, at(30), at(1))).as("at 1: three live nodes, none recorded claims but b")
+                    .isEqualTo(new ClaimShare(3, 7, 2));
+            assertThat(share("node-dead", 50, at(30), at(6)).liveNodes()).isEqualTo(2);
+            assertThat(share("node-a", 3, at(30), at(6))).as("the dead node's claims no longer count")
+                    .isEqualTo(new ClaimShare(2, 10, 2));
+            assertThat(new ClaimShare(2, 10, 2).fairShare()).isEqualTo(6);
+            assertThat(new ClaimShare(3, 10, 0).fairShare()).as("rounded up").isEqualTo(4);
+            assertThat(new ClaimShare(1, 10, 5).fairShare()).as("alone: everything").isEqualTo(15);
+        }
+
+        @Test
+        void aYieldHandsBackTheCountSpreadEvenlyOverClaimsDueAfterTheKeptWindow() {
+            List<Job> claims = new ArrayList<>();
+            for (int i = 1; i <= 12; i++) {
+                claims.add(insertOne(job().owner("node-a").dueIn(i).build()));
+            }
+            Job ofB = insertOne(job().owner("node-b").dueIn(5).build());
+            heartbeat("node-a", at(100));
+            assertThat(share("node-a", 12, at(30), at(1)).claimed()).isEqualTo(12);
+
+            List<JobId> yielded = yieldOf("node-a", at(2), 5, at(1));
+
+            assertThat(share("node-b", 0, at(30), at(1))).as("a's recorded claims less its yield; 5 unowned")
+                    .isEqualTo(new ClaimShare(1, 7, 5));
+            // Of the 10 claims due after 2 (due 3..12), every second one goes: due 4, 6, 8, 10, 12.
+            assertThat(yielded).containsExactlyInAnyOrderElementsOf(
+                    List.of(4, 6, 8, 10, 12).stream().map(i -> claims.get(i - 1).id()).toList());
+            for (Job claim : claims) {
+                Job now = get(claim.id());
+                if (yielded.contains(claim.id())) {
+                    assertThat(now.owner()).as("yielded: unowned").isNull();
+                    assertThat(now.fencingToken()).as("a new token").isGreaterThan(claim.fencingToken());
+                    assertThat(start(claim, at(1))).as("the old owner's start is refused").isEmpty();
+                } else {
+                    assertThat(now.owner()).isEqualTo("node-a");
+                    assertThat(now.fencingToken()).isEqualTo(claim.fencingToken());
+                }
+            }
+            assertThat(get(ofB.id()).owner()).as("another node's claims stay").isEqualTo("node-b");
+            assertThat(claim("node-b", at(30), 100, at(1))).as("yielded jobs are claimable")
+                    .extracting(Job::id).containsExactlyInAnyOrderElementsOf(yielded);
+        }
+
+        @Test
+        void aYieldLeavesJobsThatAreNoLongerTheNodesScheduledClaims() {
+            Job cancelled = insertOne(job().owner("node-a").dueIn(10).build());
+            Job running = running("node-a", job().dueIn(11), at(1));
+            Job kept = insertOne(job().owner("node-a").dueIn(12).build());
+            assertThat(cancel(cancelled.id(), cancelled.tenant(), at(1))).isInstanceOf(ChangeResult.Changed.class);
+
+            assertThat(yieldOf("node-a", at(0), 1, at(2))).containsExactly(kept.id());
+            assertThat(get(cancelled.id()).state()).isEqualTo(JobState.CANCELLED);
+            assertThat(get(running.id()).owner()).isEqualTo("node-a");
+            assertThat(yieldOf("node-a", at(0), 5, at(2))).as("nothing left to yield").isEmpty();
+        }
+    }
+
     @Nested
     class LockWaits {
 
@@ -731,12 +815,12 @@ class PostgresJobStoreTest extends JobStoreContract {
             lazy(tx -> tx.insert(List.of(lazyOne)));
             Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
             Job run = start(claimed, at(1)).orElseThrow();
-            assertThat(postgres().schemaVersion()).isEqualTo("7");
+            assertThat(postgres().schemaVersion()).isEqualTo("8");
             store.close();
 
             store = PostgresJobStore.open(options);
 
-            assertThat(postgres().schemaVersion()).isEqualTo("7");
+            assertThat(postgres().schemaVersion()).isEqualTo("8");
             assertSameJob(get(full.id()), full.toJob());
             assertSameJob(get(lazyOne.id()), run);
             assertThat(store.lastJobId()).contains(lazyOne.id());
@@ -744,7 +828,7 @@ class PostgresJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3", "4", "5", "6", "7")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6", "7", "8")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -772,7 +856,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
             }
             store = PostgresJobStore.open(options);
-            assertThat(postgres().schemaVersion()).isEqualTo("7");
+            assertThat(postgres().schemaVersion()).isEqualTo("8");
         }
 
         @Test
