@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 public final class BenchMain implements Callable<Integer> {
 
     static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
-            "metrics", "history", "metrics-scrape", "postgres", "scale", "restart", "noisy-http");
+            "metrics", "history", "metrics-scrape", "postgres", "scale", "restart", "noisy-http", "spread");
 
 
     @Option(names = "--scenarios", split = ",",
@@ -38,7 +38,8 @@ public final class BenchMain implements Callable<Integer> {
                     + "pending jobs (see the --metrics-scrape-* options); or restart: a server killed with SIGKILL "
                     + "under load and restarted (see the --restart-* options; needs Node.js for its receiver); or "
                     + "noisy-http: one tenant's webhook burst beside another tenant's few webhooks, over HTTP (see "
-                    + "the --noisy-* options).")
+                    + "the --noisy-* options); or spread: three nodes on PostgreSQL started one after another "
+                    + "against a backlog (see the --spread-* options).")
     List<String> scenarios;
 
     @Option(names = "--restart-rate", defaultValue = "200",
@@ -179,6 +180,16 @@ public final class BenchMain implements Callable<Integer> {
                     + "same receivers; the first is the server's first burst (cold), the rest warm: ${DEFAULT-VALUE}")
     int noisyRuns;
 
+    @Option(names = "--spread-jobs", defaultValue = "200000",
+            description = "spread scenario: no-op jobs due over 30 s on PostgreSQL, written before the first node "
+                    + "starts: ${DEFAULT-VALUE}")
+    int spreadJobs;
+
+    @Option(names = "--spread-join-seconds", defaultValue = "5",
+            description = "spread scenario: seconds between one node's start and the next one's (three nodes): "
+                    + "${DEFAULT-VALUE}")
+    int spreadJoinSeconds;
+
     @Mixin
     ScaleOptions scale = new ScaleOptions();
 
@@ -270,6 +281,8 @@ public final class BenchMain implements Callable<Integer> {
                         noisyRuns);
                 case "scale" -> new ScaleScenario(report, scale, profile, seconds,
                         dir, new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD"))).run();
+                case "spread" -> WorkSpread.run(report, new PgServer(jdbcUrl, dbUser,
+                        System.getenv("HOURGLASS_DB_PASSWORD")), smoke ? 5_000 : spreadJobs, spreadJoinSeconds);
                 case "restart" -> {
                     for (int run = 1; run <= (smoke ? 1 : restartRuns); run++) {
                         RestartLateness.run(report, dir, restartRate, Duration.ofSeconds(smoke ? 5 : 15),

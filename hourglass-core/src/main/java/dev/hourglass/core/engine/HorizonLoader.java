@@ -42,10 +42,13 @@ final class HorizonLoader {
     private static final int CLAIM_BATCH = 5_000;
     /** Jobs due within this many load intervals are claimed by whichever node comes first, share or not. */
     private static final int NEAR_WINDOW_INTERVALS = 2;
-    /** A node yields claims only when it holds more than this many (or a tenth of its share) over its share. */
+    /**
+     * A node yields claims only when it holds more than this many, and more than a quarter of its share, over its
+     * share: the counts lag by up to a round, and jobs firing move them all the time.
+     */
     private static final int YIELD_SLACK = 100;
     /** The most claims one yield hands back: a round's transaction stays bounded; the next round yields more. */
-    private static final int MAX_YIELD = 50_000;
+    private static final int MAX_YIELD = 10_000;
     private static final int PRUNE_BATCH = 10_000;
     private static final int ROUNDS_PER_PRUNE = 60;
     /** During an outage, one warning per this many failed rounds (a minute at the default load interval). */
@@ -234,7 +237,7 @@ final class HorizonLoader {
      * exclusive store, all of them the timer has room for. On a shared store, every job due within the near window
      * (two load intervals: too soon for another node's round to take it), and beyond it only up to this node's fair
      * share of the near-term work ({@link ClaimShare#fairShare}); a node holding well over its share while other
-     * nodes are live yields the excess, spread over its claims due after the near window, for them to claim. So a
+     * nodes are live yields the excess, its latest-due claims after the near window, for them to claim. So a
      * node that started alone against a backlog hands most of it to the nodes that join, and no node holds far more
      * than the others for long.
      *
@@ -271,7 +274,7 @@ final class HorizonLoader {
             return got < more || !cutShort;
         }
         long excess = held - fair;
-        if (share.liveNodes() > 1 && excess > Math.max(YIELD_SLACK, fair / 10)) {
+        if (share.liveNodes() > 1 && excess > Math.max(YIELD_SLACK, fair / 4)) {
             int count = (int) Math.min(excess, MAX_YIELD);
             List<JobId> yielded = claim(tx -> tx.yieldClaims(new YieldParams(config.nodeId(), nearEnd, count, now)));
             for (JobId id : yielded) {

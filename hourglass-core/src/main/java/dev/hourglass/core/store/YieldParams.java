@@ -5,8 +5,7 @@ import java.util.Objects;
 
 /**
  * What {@link StoreTx#yieldClaims} hands back: {@code count} of {@code node}'s SCHEDULED claims due after
- * {@code keepThrough}, spread evenly over them in due order (every second one to yield half, and so on), so that
- * the node keeps its share of every stretch of time rather than only the earliest.
+ * {@code keepThrough}, the latest due first: the node keeps the jobs it is closest to firing.
  *
  * @param keepThrough claims due at or before it are never yielded: they fire too soon to change hands
  * @param now the time of the write (stored as the jobs' update time)

@@ -241,16 +241,15 @@ final class PostgresTx implements StoreTx {
             + "(SELECT count(*) FROM jobs WHERE state = '" + SCHEDULED + "' AND owner IS NULL AND due_at <= ?)";
 
     /**
-     * Hands back {@code count} of a node's SCHEDULED claims due after a time, spread evenly in due order: of its n
-     * such claims in due order, the r-th goes when floor(r * count / n) steps up, so exactly {@code count} go, one in
-     * every n / count. The inner SELECT locks nothing (a window function cannot); the UPDATE checks owner and state
-     * again on each row's latest version, after any transaction that held it, so a job cancelled or rescued
-     * meanwhile is left as it is. Parameters: now, node, keep through, count, count, node.
+     * Hands back {@code count} of a node's SCHEDULED claims due after a time, the latest due first: the node keeps
+     * the jobs it is closest to firing, and its timer the entries it will hand on soonest. The inner SELECT
+     * locks nothing; the UPDATE checks owner and state again on each row's latest version, after any transaction
+     * that held it, so a job cancelled or rescued meanwhile is left as it is. Parameters: now, node, keep through,
+     * count, node.
      */
     static final String YIELD = "UPDATE jobs AS j SET owner = NULL, token = j.token + 1, updated_at = ? "
-            + "WHERE j.id = ANY (ARRAY(SELECT m.id FROM (SELECT id, row_number() OVER (ORDER BY due_at, id) AS r, "
-            + "count(*) OVER () AS n FROM jobs WHERE owner = ? AND state = '" + SCHEDULED + "' AND due_at > ?) AS m "
-            + "WHERE (m.r * ?) / m.n > ((m.r - 1) * ?) / m.n)) "
+            + "WHERE j.id = ANY (ARRAY(SELECT id FROM jobs WHERE owner = ? AND state = '" + SCHEDULED + "' "
+            + "AND due_at > ? ORDER BY due_at DESC LIMIT ?)) "
             + "AND j.owner = ? AND j.state = '" + SCHEDULED + "' RETURNING j.id, j.due_at";
 
     /** The running server's life, in microseconds since the epoch: its start time, new at every restart. */
@@ -916,9 +915,8 @@ final class PostgresTx implements StoreTx {
                 yield.setLong(1, millis(params.now()));
                 yield.setString(2, params.node());
                 yield.setLong(3, millis(params.keepThrough()));
-                yield.setLong(4, params.count());
-                yield.setLong(5, params.count());
-                yield.setString(6, params.node());
+                yield.setInt(4, params.count());
+                yield.setString(5, params.node());
                 try (ResultSet rs = yield.executeQuery()) {
                     while (rs.next()) {
                         yielded.add(JobRows.jobId(rs.getObject(1, UUID.class)));
