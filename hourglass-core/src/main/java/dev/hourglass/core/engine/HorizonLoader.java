@@ -47,8 +47,12 @@ final class HorizonLoader {
      * share: the counts lag by up to a round, and jobs firing move them all the time.
      */
     private static final int YIELD_SLACK = 100;
-    /** The most claims one yield hands back: a round's transaction stays bounded; the next round yields more. */
-    private static final int MAX_YIELD = 10_000;
+    /**
+     * The most claims one pass yields: each yielded job is written twice more (the yield, the other node's claim),
+     * beside the yielder's starts and finishes, so a hand-over goes a little at a time, over the rounds and the
+     * early claims that follow it.
+     */
+    private static final int MAX_YIELD = 2_000;
     private static final int PRUNE_BATCH = 10_000;
     private static final int ROUNDS_PER_PRUNE = 60;
     /** During an outage, one warning per this many failed rounds (a minute at the default load interval). */
