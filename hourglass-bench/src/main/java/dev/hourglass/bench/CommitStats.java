@@ -2,6 +2,8 @@ package dev.hourglass.bench;
 
 import dev.hourglass.core.engine.EngineMetrics;
 import java.util.Locale;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -14,6 +16,8 @@ final class CommitStats implements EngineMetrics {
     private final LongAdder commits = new LongAdder();
     private final LongAdder operations = new LongAdder();
     private final LongAdder nanos = new LongAdder();
+    /** Each commit's duration, microseconds. */
+    private final Recorder micros = new Recorder(3);
     private volatile long since = System.nanoTime();
 
     @Override
@@ -21,6 +25,7 @@ final class CommitStats implements EngineMetrics {
         commits.increment();
         operations.add(ops);
         nanos.add(took);
+        micros.recordValue(Math.max(0, took / 1_000));
     }
 
     /** One line about the commits since the previous call (or since creation); then counts afresh. */
@@ -34,7 +39,10 @@ final class CommitStats implements EngineMetrics {
         if (c == 0) {
             return "no commits";
         }
-        return String.format(Locale.ROOT, "%,d commits, %.1f ops/commit, %.2f ms/commit, writer busy %.0f %%",
-                c, (double) ops / c, ns / 1e6 / c, 100.0 * ns / elapsed);
+        Histogram took = micros.getIntervalHistogram();
+        return String.format(Locale.ROOT, "%,d commits, %.1f ops/commit, %.2f ms/commit (p50 %.2f, p99 %.2f, max %.2f "
+                        + "ms), writer busy %.0f %%", c, (double) ops / c, ns / 1e6 / c,
+                took.getValueAtPercentile(50) / 1e3, took.getValueAtPercentile(99) / 1e3, took.getMaxValue() / 1e3,
+                100.0 * ns / elapsed);
     }
 }

@@ -44,6 +44,7 @@ final class PgLateness {
             Report.progress("%s S3: the preload overran: jobs were already due before the start; their lateness "
                     + "includes the overrun", contender.id());
         }
+        system.workSinceLastCall(); // the commits from the start on
         system.start();
         Instant giveUp = last.plus(grace);
         long nextProgress = System.nanoTime() + PROGRESS_EVERY.toNanos();
@@ -60,6 +61,7 @@ final class PgLateness {
             Report.progress("%s S3: %,d of %,d fired by %d s after the last due time; moving on", contender.id(),
                     firings.fired(), jobs, grace.toSeconds());
         }
+        Report.progress("%s S3 commits (starts and finishes): %s", contender.id(), system.workSinceLastCall());
         Histogram h = firings.lateness();
         PgFigures.Lateness figures = new PgFigures.Lateness(jobs, (int) window.toSeconds(), firings.fired(),
                 firings.early(), h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
