@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -57,8 +58,7 @@ final class WorkSpread {
         Recorder[] byNode = new Recorder[NODES];
         long[] joinedAt = new long[NODES];
         // The worst lateness of the jobs due in each second of the spread, to see when jobs were late.
-        java.util.concurrent.atomic.AtomicLongArray worstBySecond = new java.util.concurrent.atomic.AtomicLongArray(
-                (int) SPREAD.toSeconds() + 1);
+        AtomicLongArray worstBySecond = new AtomicLongArray((int) SPREAD.toSeconds() + 1);
         Instant first = Instant.now().plus(FIRST_DUE);
         try {
             for (int i = 0; i < NODES; i++) {

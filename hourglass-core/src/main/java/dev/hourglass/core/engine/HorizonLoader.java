@@ -267,15 +267,15 @@ final class HorizonLoader {
         ClaimShare share = claim(tx -> tx.claimShare(new ClaimShareParams(config.nodeId(), held, horizonEnd, now)));
         long fair = share.fairShare();
         if (held < fair) {
-            int more = (int) Math.min(maxClaims - taken, fair - held);
-            boolean cutShort = more == maxClaims - taken;
+            int left = maxClaims - taken;
+            int more = (int) Math.min(left, fair - held);
             int got = claimUpTo(now, horizonEnd, more);
             if (got > 0) {
                 // Recorded at once, so that the other nodes' shares count these claims before this node's next round.
                 long holding = timer.size();
                 claim(tx -> tx.claimShare(new ClaimShareParams(config.nodeId(), holding, horizonEnd, now)));
             }
-            return got < more || !cutShort;
+            return got < left; // all of maxClaims taken: there may be more
         }
         long excess = held - fair;
         if (share.liveNodes() > 1 && excess > Math.max(YIELD_SLACK, fair / 4)) {

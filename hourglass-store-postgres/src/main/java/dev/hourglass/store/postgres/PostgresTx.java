@@ -234,11 +234,11 @@ final class PostgresTx implements StoreTx {
 
     /**
      * The live nodes, the claims they recorded, and the unowned SCHEDULED jobs due by a time (the partial index
-     * jobs_claimable). Parameters: now, now, due before.
+     * jobs_claimable). Parameters: due before, now.
      */
-    static final String CLAIM_SHARE = "SELECT (SELECT count(*) FROM nodes WHERE lease_until > ?), "
-            + "(SELECT coalesce(sum(claims), 0) FROM nodes WHERE lease_until > ?), "
-            + "(SELECT count(*) FROM jobs WHERE state = '" + SCHEDULED + "' AND owner IS NULL AND due_at <= ?)";
+    static final String CLAIM_SHARE = "SELECT count(*), coalesce(sum(claims), 0), "
+            + "(SELECT count(*) FROM jobs WHERE state = '" + SCHEDULED + "' AND owner IS NULL AND due_at <= ?) "
+            + "FROM nodes WHERE lease_until > ?";
 
     /**
      * Hands back {@code count} of a node's SCHEDULED claims due after a time, the latest due first: the node keeps
@@ -780,16 +780,28 @@ final class PostgresTx implements StoreTx {
                 }
                 resolve(segment, RetryRequest::id, RetryRequest::tenant, changed, results);
             }
-            if (earliestDue != null && channel != null) {
-                try (PreparedStatement notify = statement("SELECT pg_notify(?, ?)")) {
-                    notify.setString(1, channel.name());
-                    notify.setString(2, NewJobChannel.payload(earliestDue));
-                    notify.execute();
-                }
+            if (earliestDue != null) {
+                announce(earliestDue);
             }
             return results;
         } catch (SQLException e) {
             throw failed("retry of " + requests.size() + " failed jobs", e);
+        }
+    }
+
+    /**
+     * Announces unowned jobs, the earliest due at {@code earliestDue}, on the store's channel, so that the nodes
+     * claim those due soon at once rather than at their next horizon round. Delivered only if this transaction
+     * commits; nothing in a caller's transaction (no channel).
+     */
+    private void announce(Instant earliestDue) throws SQLException {
+        if (channel == null) {
+            return;
+        }
+        try (PreparedStatement notify = statement("SELECT pg_notify(?, ?)")) {
+            notify.setString(1, channel.name());
+            notify.setString(2, NewJobChannel.payload(earliestDue));
+            notify.execute();
         }
     }
 
@@ -873,10 +885,6 @@ final class PostgresTx implements StoreTx {
         }
     }
 
-    /**
-     * Hands back the node's own claims. Its row is deleted only under its lock: without it a rescuer is deleting
-     * the row right now, and the delete would wait for that rescuer's transaction.
-     */
     @Override
     public ClaimShare claimShare(ClaimShareParams params) {
         StoreValues.claimShare(params);
@@ -888,9 +896,8 @@ final class PostgresTx implements StoreTx {
                 record.executeUpdate();
             }
             try (PreparedStatement count = statement(CLAIM_SHARE)) {
-                count.setLong(1, now);
+                count.setLong(1, millis(params.dueBefore()));
                 count.setLong(2, now);
-                count.setLong(3, millis(params.dueBefore()));
                 try (ResultSet rs = count.executeQuery()) {
                     rs.next();
                     return new ClaimShare(rs.getInt(1), rs.getLong(2), rs.getLong(3));
@@ -931,12 +938,8 @@ final class PostgresTx implements StoreTx {
                     recorded.executeUpdate();
                 }
             }
-            if (!yielded.isEmpty() && channel != null) {
-                try (PreparedStatement notify = statement("SELECT pg_notify(?, ?)")) {
-                    notify.setString(1, channel.name());
-                    notify.setString(2, NewJobChannel.payload(Instant.ofEpochMilli(earliestDue)));
-                    notify.execute();
-                }
+            if (!yielded.isEmpty()) {
+                announce(Instant.ofEpochMilli(earliestDue));
             }
             return yielded;
         } catch (SQLException e) {
@@ -944,6 +947,10 @@ final class PostgresTx implements StoreTx {
         }
     }
 
+    /**
+     * Hands back the node's own claims. Its row is deleted only under its lock: without it a rescuer is deleting
+     * the row right now, and the delete would wait for that rescuer's transaction.
+     */
     @Override
     public int release(ReleaseParams params) {
         String node = params.node();
@@ -958,15 +965,10 @@ final class PostgresTx implements StoreTx {
                     delete.executeUpdate();
                 }
             }
-            if (released > 0 && channel != null) {
+            if (released > 0) {
                 // A graceful stop: wake the other nodes so they claim these jobs now, not at their next horizon
                 // round (up to a load interval later: a lateness spike at every rolling restart).
-                // Delivered only if this transaction commits.
-                try (PreparedStatement notify = statement("SELECT pg_notify(?, ?)")) {
-                    notify.setString(1, channel.name());
-                    notify.setString(2, NewJobChannel.payload(now));
-                    notify.execute();
-                }
+                announce(now);
             }
             return released;
         } catch (SQLException e) {
