@@ -21,6 +21,8 @@ import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
 import dev.hourglass.core.time.SystemTime;
+import dev.hourglass.recurring.InvalidScheduleException;
+import dev.hourglass.schedules.RecurringSchedules;
 import dev.hourglass.http.ApiProblem.ApiException;
 import dev.hourglass.http.ScheduleRequestParser.AttemptsQuery;
 import dev.hourglass.http.ScheduleRequestParser.ListQuery;
@@ -120,6 +122,8 @@ public final class ApiHandler {
     /** Whether {@link #metrics} takes the admin key (it does whenever the server has one). */
     private final boolean metricsNeedAdminKey;
     private final ScheduleTracing tracing;
+    /** The recurring schedules API; null until {@link #serveSchedules} (a store without SQL keeps none). */
+    private volatile SchedulesApi schedules;
 
     /**
      * @param maxBodyBytes the largest request body read; a larger one is answered 413 without reading it all
@@ -177,6 +181,16 @@ public final class ApiHandler {
     }
 
     /**
+     * Serves the tenants' recurring schedules at {@value SchedulesApi#PREFIX} (docs/recurring.md), kept by
+     * {@code schedules}; without it those paths answer 404.
+     */
+    public ApiHandler serveSchedules(RecurringSchedules recurring) {
+        this.schedules = new SchedulesApi(recurring, new RecurringRequestParser(parser, hourglass.wallClock()), jobJson,
+                quotas);
+        return this;
+    }
+
+    /**
      * Answers one call; never throws (a client that went away is only logged). A schedule ({@code POST /v1/jobs}) is
      * traced: its span's context, child of the caller's {@code traceparent}, is what the job keeps
      * ({@link ScheduleTracing}).
@@ -203,6 +217,8 @@ public final class ApiHandler {
                 sendProblem(exchange, e.problem());
             } catch (InvalidJobException e) {
                 sendProblem(exchange, ApiProblem.invalid(apiField(e.field()), e.rule()));
+            } catch (InvalidScheduleException e) {
+                sendProblem(exchange, ApiProblem.invalid(e.field(), e.rule()));
             } catch (InvalidDataException e) {
                 log.info("{} {}: the store refused a value: {}", exchange.method(), exchange.rawPath(),
                         e.getCause() != null ? e.getCause().toString() : e.getMessage());
@@ -260,6 +276,17 @@ public final class ApiHandler {
             auth.admin(ex);
             byte[] body = AdminApi.takesBody(method, path) ? jsonBody(ex) : null;
             AdminApi.Reply reply = deadline.call(() -> admin.handle(method, path, body));
+            send(ex, reply.status(), reply.body(), reply.headers());
+        } else if (path.equals(SchedulesApi.PREFIX) || path.startsWith(SchedulesApi.PREFIX + "/")) {
+            Tenant tenant = auth.tenant(ex);
+            SchedulesApi api = schedules;
+            if (api == null) {
+                throw ApiProblem.of(404, "not-found", "Not found", "this server keeps no recurring schedules")
+                        .exception();
+            }
+            byte[] body = SchedulesApi.takesBody(method, path) ? jsonBody(ex) : null;
+            SchedulesApi.Reply reply = deadline.call(() -> api.handle(tenant, method, path, ex.rawQuery(), body,
+                    ex.header("Idempotency-Key")));
             send(ex, reply.status(), reply.body(), reply.headers());
         } else if (path.equals(TARGETS) || path.startsWith(TARGETS + "/")) {
             targets(ex, auth.tenant(ex).name(), path, method);
@@ -483,7 +510,7 @@ public final class ApiHandler {
     }
 
     /** 429 naming the quota and its limit, with {@code Retry-After}; {@code unchanged} says what was not done. */
-    private static ApiException overQuota(QuotaRefusal refusal, String unchanged) {
+    static ApiException overQuota(QuotaRefusal refusal, String unchanged) {
         return ApiProblem.of(429, "quota-exceeded", "Quota exceeded", refusal.detail() + "; " + unchanged)
                 .withExtension("quota", refusal.quota())
                 .withExtension("limit", refusal.limit())
@@ -581,7 +608,7 @@ public final class ApiHandler {
         };
     }
 
-    private static ApiException notFound(String path) {
+    static ApiException notFound(String path) {
         return ApiProblem.of(404, "not-found", "Not found", "no resource at " + path).exception();
     }
 

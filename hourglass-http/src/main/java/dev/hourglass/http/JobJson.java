@@ -13,11 +13,17 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.ScheduledRun;
 import dev.hourglass.core.store.AttemptRecord;
 import dev.hourglass.core.targets.TargetStatus;
 import dev.hourglass.core.time.Rfc3339;
+import dev.hourglass.schedules.RunTime;
+import dev.hourglass.schedules.Schedule;
+import dev.hourglass.schedules.ScheduleDefinition;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -82,7 +88,86 @@ public final class JobJson {
         if (job.lastError() != null) {
             node.put("lastError", job.lastError());
         }
+        ScheduledRun.scheduleIdOf(job.idempotencyKey()).ifPresent(id -> node.put("scheduleId", id));
         return node;
+    }
+
+    /** A recurring schedule: its definition as the API spells it, and its state. */
+    public ObjectNode schedule(Schedule schedule) {
+        ScheduleDefinition d = schedule.definition();
+        ObjectNode node = json.createObjectNode();
+        node.put("id", schedule.id());
+        node.put("name", d.name());
+        if (d.cron() != null) {
+            node.put("cron", d.cron());
+            node.put("timezone", d.timezone());
+            node.put("dstGap", d.dstGap().jsonName());
+        } else {
+            node.put("every", d.every().toString());
+        }
+        node.set("target", storedJson(d.target() == null ? null : d.target().getBytes(StandardCharsets.UTF_8)));
+        node.set("payload", storedJson(d.payload()));
+        if (d.maxAttempts() != null) {
+            node.put("maxAttempts", d.maxAttempts());
+        }
+        if (d.timeout() != null) {
+            node.put("timeoutSeconds", d.timeout().toSeconds());
+        }
+        putTime(node, "startAt", d.startAt());
+        putTime(node, "endAt", d.endAt());
+        node.put("jitterSeconds", d.jitter().toSeconds());
+        node.put("overlap", d.overlap().jsonName());
+        node.put("misfire", d.misfire().jsonName());
+        node.put("catchupWindowSeconds", d.catchupWindow().toSeconds());
+        node.put("paused", schedule.paused());
+        node.put("createdAt", Rfc3339.format(schedule.createdAt()));
+        node.put("updatedAt", Rfc3339.format(schedule.updatedAt()));
+        putTime(node, "nextRunAt", schedule.paused() ? null : schedule.nextRunAt());
+        putTime(node, "lastRunAt", schedule.lastRunAt());
+        node.put("missedRuns", schedule.missedRuns());
+        node.put("skippedRuns", schedule.skippedRuns());
+        return node;
+    }
+
+    /** The answer to a delete: {@code {"id": ..., "deleted": true}}. */
+    public ObjectNode deleted(String id) {
+        ObjectNode node = json.createObjectNode();
+        node.put("id", id);
+        node.put("deleted", true);
+        return node;
+    }
+
+    /** A page of schedules: {@code {"schedules": [...], "nextCursor": id or null}}. */
+    public ObjectNode schedules(List<Schedule> page, String nextCursor) {
+        ObjectNode node = json.createObjectNode();
+        ArrayNode list = node.putArray("schedules");
+        page.forEach(s -> list.add(schedule(s)));
+        if (nextCursor == null) {
+            node.putNull("nextCursor");
+        } else {
+            node.put("nextCursor", nextCursor);
+        }
+        return node;
+    }
+
+    /** A preview: {@code {"runs": [{"at": UTC, "local": with the zone's offset}, ...]}}. */
+    public ObjectNode preview(List<RunTime> runs) {
+        ObjectNode node = json.createObjectNode();
+        ArrayNode list = node.putArray("runs");
+        for (RunTime run : runs) {
+            ObjectNode row = list.addObject();
+            row.put("at", Rfc3339.format(run.at()));
+            row.put("local", run.local().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+        }
+        return node;
+    }
+
+    private static void putTime(ObjectNode node, String field, Instant value) {
+        if (value == null) {
+            node.putNull(field);
+        } else {
+            node.put(field, Rfc3339.format(value));
+        }
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.hourglass.core.api.When;
 import dev.hourglass.core.model.Backoff;
 import dev.hourglass.core.model.JobId;
 import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.model.ScheduledRun;
 import dev.hourglass.core.store.DeadLetterFilter;
 import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.Rfc3339;
@@ -230,11 +231,11 @@ public final class ScheduleRequestParser {
     // ---- the body as a whole ----
 
     /** The body must be one JSON object (duplicate keys and trailing content are malformed). */
-    private ObjectNode object(byte[] body) {
+    ObjectNode object(byte[] body) {
         return JsonBodies.object(json, body);
     }
 
-    private static void unknownFields(ObjectNode node, Set<String> allowed, String prefix, Errors errors) {
+    static void unknownFields(ObjectNode node, Set<String> allowed, String prefix, Errors errors) {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!allowed.contains(name)) {
@@ -247,7 +248,7 @@ public final class ScheduleRequestParser {
      * SHA-256 of the body in a canonical form (keys sorted at every level, no whitespace), so "the same request"
      * for idempotency means the same JSON whatever its formatting or key order.
      */
-    private byte[] requestHash(JsonNode root) {
+    byte[] requestHash(JsonNode root) {
         try {
             byte[] canonical = json.writeValueAsBytes(canonical(root));
             return MessageDigest.getInstance("SHA-256").digest(canonical);
@@ -348,7 +349,7 @@ public final class ScheduleRequestParser {
     // ---- target ----
 
     /** {@code target}: required, an object of type {@code webhook} with a url and optional headers. */
-    private WebhookTarget target(JsonNode node, Errors errors) {
+    WebhookTarget target(JsonNode node, Errors errors) {
         node = present(node);
         if (node == null) {
             errors.add("target", "is required: {\"type\": \"webhook\", \"url\": \"https://...\"}");
@@ -458,7 +459,7 @@ public final class ScheduleRequestParser {
     // ---- payload and options ----
 
     /** {@code payload}: any JSON (absent means null), at most the engine's payload size once serialized. */
-    private byte[] payload(JsonNode node, Errors errors) {
+    byte[] payload(JsonNode node, Errors errors) {
         byte[] bytes;
         try {
             bytes = json.writeValueAsBytes(node == null ? json.nullNode() : node);
@@ -475,13 +476,13 @@ public final class ScheduleRequestParser {
     }
 
     /** {@code maxAttempts}: optional, an integer 1..1000. */
-    private static Integer maxAttempts(JsonNode node, Errors errors) {
+    static Integer maxAttempts(JsonNode node, Errors errors) {
         Long value = integerInRange(node, "maxAttempts", MIN_ATTEMPTS, MAX_ATTEMPTS, errors);
         return value == null ? null : value.intValue();
     }
 
     /** {@code timeoutSeconds}: optional, an integer 1..3600. */
-    private static Duration timeoutSeconds(JsonNode node, Errors errors) {
+    static Duration timeoutSeconds(JsonNode node, Errors errors) {
         Long value = integerInRange(node, "timeoutSeconds", MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, errors);
         return value == null ? null : Duration.ofSeconds(value);
     }
@@ -534,13 +535,18 @@ public final class ScheduleRequestParser {
      * ISO-8859-1, so anything beyond ASCII would be a guess at the client's encoding; a control character (NUL
      * above all) is not text some stores can keep. One rule, whatever the store.
      */
-    private static String idempotencyKey(String header, Errors errors) {
+    static String idempotencyKey(String header, Errors errors) {
         if (header == null) {
             return null;
         }
         if (header.isEmpty() || header.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
             errors.add("Idempotency-Key", "must be 1.." + MAX_IDEMPOTENCY_KEY_LENGTH + " characters, was "
                     + header.length());
+            return null;
+        }
+        if (header.startsWith(ScheduledRun.KEY_PREFIX)) {
+            errors.add("Idempotency-Key", "must not start with \"" + ScheduledRun.KEY_PREFIX + "\": the keys of "
+                    + "recurring schedules' runs");
             return null;
         }
         for (int i = 0; i < header.length(); i++) {
@@ -617,7 +623,7 @@ public final class ScheduleRequestParser {
     }
 
     /** {@code limit}: optional, an integer 1..1000, default 100. */
-    private static int limitParameter(String value, Errors errors) {
+    static int limitParameter(String value, Errors errors) {
         if (value == null) {
             return DEFAULT_LIMIT;
         }
@@ -665,7 +671,7 @@ public final class ScheduleRequestParser {
     }
 
     /** Decodes {@code a=1&b=2}; a repeated or undecodable parameter is refused. */
-    private static Map<String, String> queryParameters(String rawQuery) {
+    static Map<String, String> queryParameters(String rawQuery) {
         Map<String, String> params = new LinkedHashMap<>();
         if (rawQuery == null || rawQuery.isEmpty()) {
             return params;
@@ -691,7 +697,7 @@ public final class ScheduleRequestParser {
     }
 
     /** An empty query value ({@code ?state=}) means "not given". */
-    private static String given(Map<String, String> params, String name) {
+    static String given(Map<String, String> params, String name) {
         String value = params.get(name);
         return value == null || value.isEmpty() ? null : value;
     }
@@ -699,7 +705,7 @@ public final class ScheduleRequestParser {
     // ---- helpers ----
 
     /** An integer field in {@code [min, max]}; null when absent (or JSON null) or broken (then reported). */
-    private static Long integerInRange(JsonNode node, String field, long min, long max, Errors errors) {
+    static Long integerInRange(JsonNode node, String field, long min, long max, Errors errors) {
         node = present(node);
         if (node == null) {
             return null;
@@ -717,7 +723,7 @@ public final class ScheduleRequestParser {
     }
 
     /** Absent and JSON null are the same: not given. */
-    private static JsonNode present(JsonNode node) {
+    static JsonNode present(JsonNode node) {
         return node == null || node.isNull() || node.isMissingNode() ? null : node;
     }
 
@@ -737,7 +743,7 @@ public final class ScheduleRequestParser {
         return true;
     }
 
-    private static String kind(JsonNode node) {
+    static String kind(JsonNode node) {
         if (node.isTextual()) {
             return "a string";
         }
@@ -756,17 +762,17 @@ public final class ScheduleRequestParser {
         };
     }
 
-    private static String abbreviate(String text) {
+    static String abbreviate(String text) {
         String clean = text.replaceAll("\\p{Cntrl}", "?");
         return clean.length() <= 64 ? clean : clean.substring(0, 61) + "...";
     }
 
-    private static String sorted(Set<String> names) {
+    static String sorted(Set<String> names) {
         return names.stream().sorted().collect(Collectors.joining(", "));
     }
 
     /** The broken rules of one request, collected so that a client sees all of them at once. */
-    private static final class Errors {
+    static final class Errors {
         private final List<FieldError> list = new ArrayList<>();
         private boolean tooLarge;
 

@@ -7,7 +7,7 @@ package dev.hourglass.recurring;
 public enum Misfire {
     /** Run the latest one, once (the default). */
     FIRE_ONCE("fireOnce"),
-    /** Run each, oldest first, at most {@link CatchUp#MAX_FIRE_ALL} (the latest ones). */
+    /** Run each, at most {@link CatchUp#MAX_FIRE_ALL} (the latest ones); all are due at once. */
     FIRE_ALL("fireAll"),
     /** Run none. */
     SKIP("skip");

@@ -4,10 +4,10 @@ import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.EngineMetrics;
 import dev.hourglass.core.engine.Hourglass;
-import dev.hourglass.core.targets.TargetMonitor;
 import dev.hourglass.core.store.JobStore;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.supervision.EngineFailure;
+import dev.hourglass.core.targets.TargetMonitor;
 import dev.hourglass.core.time.SystemTime;
 import dev.hourglass.core.time.Ticker;
 import dev.hourglass.http.ApiHandler;
@@ -16,6 +16,8 @@ import dev.hourglass.http.AuthFailureThrottle;
 import dev.hourglass.http.HttpOptions;
 import dev.hourglass.http.MetricsExposition;
 import dev.hourglass.http.MetricsServer;
+import dev.hourglass.schedules.JdbcScheduleStore;
+import dev.hourglass.schedules.RecurringSchedules;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.postgres.PostgresJobStore;
 import dev.hourglass.store.postgres.PostgresOptions;
@@ -79,12 +81,15 @@ public final class HourglassServer implements AutoCloseable {
     /** The meters and their listener of its own; null when off, and the listener null on the API port. */
     private final ServerMetrics metrics;
     private final MetricsServer metricsServer;
+    /** Creates the runs of the tenants' recurring schedules, about once a second. */
+    private final RecurringSchedules recurring;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private HourglassServer(ServerConfig config, ApiServer http, CloseableHttpClient webhookClient,
             Hourglass hourglass, Path storeFile, WebhookSigningSetup webhookSigning, TenantDirectory tenants,
             QuotaGate quotas, ServerTelemetry telemetry, String generatedDefaultKey, ServerMetrics metrics,
-            MetricsServer metricsServer) {
+            MetricsServer metricsServer, RecurringSchedules recurring) {
+        this.recurring = recurring;
         this.metrics = metrics;
         this.metricsServer = metricsServer;
         this.config = config;
@@ -151,6 +156,7 @@ public final class HourglassServer implements AutoCloseable {
         QuotaGate quotas = null;
         ServerMetrics metrics = config.metrics().enabled() ? new ServerMetrics(config.metrics()) : null;
         MetricsServer metricsServer = null;
+        RecurringSchedules recurring = null;
         try {
             if (metrics != null && config.metrics().ownPort()) {
                 metricsServer = bindMetrics(config, metrics);
@@ -197,12 +203,18 @@ public final class HourglassServer implements AutoCloseable {
             if (metrics != null && metricsServer == null) {
                 api.serveMetrics(metrics);
             }
+            // Kept in the job store's database, as the tenants are, so that every node sees the same schedules.
+            recurring = new RecurringSchedules(hourglass, JdbcScheduleStore.on((SqlDatabase) store)).start();
+            api.serveSchedules(recurring);
             http.serve(api);
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);
             return new HourglassServer(config, http, client, hourglass, storeFile, signing, tenants, quotas,
-                    telemetry, bootstrap.generatedDefaultKey(), metrics, metricsServer);
+                    telemetry, bootstrap.generatedDefaultKey(), metrics, metricsServer, recurring);
         } catch (RuntimeException e) {
             http.close();
+            if (recurring != null) {
+                recurring.close();
+            }
             if (metricsServer != null) {
                 metricsServer.close();
             }
@@ -483,6 +495,7 @@ public final class HourglassServer implements AutoCloseable {
         log.info("stopping: no new requests; finishing those in progress");
         // Waits at most the stop grace (to the millisecond) for requests in progress, then closes what is left.
         http.close();
+        recurring.close(); // before the engine: a round in progress still creates its runs
         try {
             hourglass.close();
         } finally {

@@ -323,6 +323,11 @@ public final class WebhookHandler implements JobHandler {
         post.setHeader("Hourglass-Job-Id", ctx.id().toString());
         post.setHeader("Hourglass-Attempt", Integer.toString(ctx.attempt()));
         post.setHeader("Hourglass-Due-At", Rfc3339.format(ctx.dueAt()));
+        // A run of a recurring schedule: which schedule, and the time it named (the due time may add jitter).
+        ctx.scheduledRun().ifPresent(run -> {
+            post.setHeader("Hourglass-Schedule-Id", run.scheduleId());
+            post.setHeader("Hourglass-Scheduled-Time", Rfc3339.format(run.nominalAt()));
+        });
         post.setHeader("Idempotency-Key", ctx.id() + ":" + ctx.attempt());
         // webhook-id is the job id, the same for every attempt: the spec's message id, which receivers dedupe on.
         WebhookSigner.SignedHeaders signed = signer.sign(ctx.tenant(), ctx.id().toString(), ctx.payload());

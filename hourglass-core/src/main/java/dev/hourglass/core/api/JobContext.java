@@ -2,6 +2,7 @@ package dev.hourglass.core.api;
 
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.ScheduledRun;
 import dev.hourglass.core.model.TraceParent;
 import java.time.Instant;
 import java.util.Objects;
@@ -69,6 +70,11 @@ public record JobContext(Job job, DeliveryReports reports) {
 
     public String tenant() {
         return job.tenant();
+    }
+
+    /** The run of a recurring schedule this job is, if it is one ({@link ScheduledRun}). */
+    public Optional<ScheduledRun> scheduledRun() {
+        return ScheduledRun.fromKey(job.idempotencyKey());
     }
 
     /** The fencing token of this attempt's claim. */
