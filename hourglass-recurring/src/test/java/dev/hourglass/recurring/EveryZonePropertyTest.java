@@ -24,9 +24,12 @@ import org.junit.jupiter.api.Test;
 class EveryZonePropertyTest {
     private static final String[] MINUTES = {"0", "30", "*/15", "0,45", "5-10", "*/7", "59"};
     private static final String[] HOURS = {"*", "*/2", "2", "1-3", "0,12", "23", "1", "0", "*/5", "0-4"};
-    private static final String[] DAYS_OF_MONTH = {"*", "*", "*", "1", "L", "L-2", "15W", "1-7", "LW", "2/3"};
-    private static final String[] MONTHS = {"*", "*", "*", "3,4,10,11", "JAN-JUN", "SEP-DEC"};
-    private static final String[] DAYS_OF_WEEK = {"*", "*", "*", "MON-FRI", "SUN", "5L", "0#1", "SAT,SUN"};
+    // "*" is weighted so that most windows hold runs; the special forms still come up hundreds of times.
+    private static final String[] DAYS_OF_MONTH =
+            {"*", "*", "*", "*", "*", "*", "1", "L", "L-2", "15W", "1-7", "LW", "2/3"};
+    private static final String[] MONTHS = {"*", "*", "*", "*", "*", "3,4,10,11", "JAN-JUN", "SEP-DEC"};
+    private static final String[] DAYS_OF_WEEK = {"*", "*", "*", "*", "*", "*", "MON-FRI", "SUN", "5L", "0#1",
+        "SAT,SUN"};
     private static final Instant EARLIEST = Instant.parse("1980-01-01T00:00:00Z");
     private static final Instant LATEST = Instant.parse("2037-12-31T00:00:00Z");
 
@@ -59,7 +62,7 @@ class EveryZonePropertyTest {
             }
         }
         assertThat(checked).isGreaterThan(2_000);
-        assertThat(withRuns).as("samples with runs in their window").isGreaterThan(checked / 2);
+        assertThat(withRuns).as("samples with runs in their window, of " + checked).isGreaterThan(checked / 2);
     }
 
     private static List<Instant> computed(CronRecurrence recurrence, Instant from, Instant to) {

@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Hourglass: a durable delayed-job scheduler.",
-        subcommands = {ServerCommand.class, TenantCommand.class, WebhookSecretCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ServerCommand.class, TenantCommand.class, ScheduleCommand.class, WebhookSecretCommand.class,
+                CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         commandListHeading = "%nCommands:%n")
 public final class Main implements Runnable {

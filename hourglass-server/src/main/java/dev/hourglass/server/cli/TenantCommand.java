@@ -3,16 +3,7 @@ package dev.hourglass.server.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,7 +25,7 @@ import picocli.CommandLine.Parameters;
         synopsisSubcommandLabel = "COMMAND",
         commandListHeading = "%nCommands:%n")
 final class TenantCommand implements Runnable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = ApiRequest.JSON;
     private static final String TENANTS = "/v1/admin/tenants";
 
     @Option(names = "--url", paramLabel = "URL", defaultValue = "${env:HOURGLASS_URL:-http://127.0.0.1:8080}",
@@ -124,61 +115,11 @@ final class TenantCommand implements Runnable {
 
     /** Sends one admin request and prints the answer; returns the exit code. */
     private int call(String method, String path, JsonNode body) {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        String adminKey = System.getenv("HOURGLASS_ADMIN_KEY");
-        if (adminKey == null || adminKey.isBlank()) {
-            err.println("hourglass: set HOURGLASS_ADMIN_KEY to the server's admin key");
-            err.flush();
-            return Main.EXIT_CONFIG;
-        }
-        URI target = url.resolve(path);
-        HttpRequest.Builder request = HttpRequest.newBuilder(target)
-                .timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + adminKey.strip());
-        try {
-            request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
-            if (body != null) {
-                request.header("Content-Type", "application/json");
-            }
-            HttpResponse<String> response;
-            try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
-                response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            }
-            JsonNode answer = parse(response.body());
-            if (response.statusCode() / 100 == 2) {
-                out.println(answer == null ? response.body()
-                        : JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
-                out.flush();
-                return 0;
-            }
-            String detail = answer != null && answer.hasNonNull("detail") ? answer.get("detail").asText()
-                    : response.body();
-            err.println("hourglass: " + response.statusCode() + ": " + detail);
-            err.flush();
-            return 1;
-        } catch (ConnectException e) {
-            err.println("hourglass: cannot connect to " + url + " (is the server running? set --url or HOURGLASS_URL)");
-        } catch (IOException e) {
-            err.println("hourglass: request to " + target + " failed: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            err.println("hourglass: interrupted");
-        }
-        err.flush();
-        return 1;
-    }
-
-    private static JsonNode parse(String body) {
-        try {
-            return body == null || body.isEmpty() ? null : JSON.readTree(body);
-        } catch (IOException e) {
-            return null;
-        }
+        return ApiRequest.send(spec.commandLine().getOut(), spec.commandLine().getErr(), url, "HOURGLASS_ADMIN_KEY",
+                method, path, body, Map.of());
     }
 
     private static String segment(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+        return ApiRequest.segment(value);
     }
 }
