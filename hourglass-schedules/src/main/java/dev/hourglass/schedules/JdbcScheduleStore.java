@@ -31,7 +31,9 @@ public final class JdbcScheduleStore implements ScheduleStore {
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
     private static final String UPDATE = "UPDATE schedules SET name = ?, definition = ?, paused = ?, version = ?, "
             + "revision = ?, updated_at = ?, materialized_through = ?, materialize_at = ?, next_run_at = ?, "
-            + "last_run_at = ?, missed_runs = ?, skipped_runs = ? WHERE id = ? AND version = ?";
+            + "last_run_at = ?, missed_runs = ? WHERE id = ? AND version = ?";
+    /** Not a compare-and-set: {@link #replace} leaves skipped_runs alone, so the two never undo each other. */
+    private static final String COUNT_SKIPPED = "UPDATE schedules SET skipped_runs = skipped_runs + 1 WHERE id = ?";
     private static final String INSERT_RUN = "INSERT INTO schedule_runs (schedule_id, nominal_at, job_id) "
             + "VALUES (?, ?, ?) ON CONFLICT (schedule_id, nominal_at) DO UPDATE SET job_id = excluded.job_id";
     private static final String INSERT_KEY = "INSERT INTO schedule_keys (tenant, idempotency_key, request_hash, "
@@ -186,9 +188,8 @@ public final class JdbcScheduleStore implements ScheduleStore {
                 setMillis(update, 9, next.nextRunAt());
                 setMillis(update, 10, next.lastRunAt());
                 update.setLong(11, next.missedRuns());
-                update.setLong(12, next.skippedRuns());
-                update.setString(13, next.id());
-                update.setLong(14, expected.version());
+                update.setString(12, next.id());
+                update.setLong(13, expected.version());
                 if (update.executeUpdate() == 0) {
                     return false;
                 }
@@ -243,6 +244,16 @@ public final class JdbcScheduleStore implements ScheduleStore {
                     }
                 }
                 return found;
+            }
+        });
+    }
+
+    @Override
+    public void countSkipped(String scheduleId) {
+        database.writeSql("count a skipped run of schedule " + scheduleId, connection -> {
+            try (PreparedStatement update = connection.prepareStatement(COUNT_SKIPPED)) {
+                update.setString(1, scheduleId);
+                return update.executeUpdate();
             }
         });
     }

@@ -33,7 +33,8 @@ public interface ScheduleStore {
 
     /**
      * Replaces {@code expected} by {@code next} if the stored version is still {@code expected.version()}, and
-     * records {@code runs} (a run already recorded for the same nominal time is kept). False if another change won.
+     * records {@code runs} (a run recorded again for the same nominal time takes the new job). False if another
+     * change won. {@code skippedRuns} is not written: only {@link #countSkipped} changes it.
      */
     boolean replace(Schedule expected, Schedule next, List<ScheduleRun> runs);
 
@@ -45,6 +46,12 @@ public interface ScheduleStore {
 
     /** The schedule's runs with a nominal time after {@code after}, in nominal order. */
     List<ScheduleRun> runsAfter(String scheduleId, Instant after);
+
+    /**
+     * Adds one to the schedule's {@code skippedRuns}, outside the compare-and-set of {@link #replace} (which leaves
+     * the count alone), so a skip never makes a materializer's write fail.
+     */
+    void countSkipped(String scheduleId);
 
     /** Forgets the schedule's runs at {@code nominal} (their jobs were cancelled: they will not run). */
     void forgetRuns(String scheduleId, List<Instant> nominal);

@@ -2,7 +2,9 @@ package dev.hourglass.schedules;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.api.Outcome;
 import dev.hourglass.core.engine.Hourglass;
 import dev.hourglass.core.model.Job;
@@ -23,6 +25,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,19 +53,26 @@ class RecurringSchedulesTest {
     private ScheduleStore store;
     private RecurringSchedules schedules;
 
+    /** While set, a run's handler holds until {@link #release} opens (the first such run only). */
+    private final AtomicBoolean holdNext = new AtomicBoolean();
+    private final CountDownLatch held = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+
     @BeforeEach
     void start() {
-        engine = startEngine(START);
-        store = JdbcScheduleStore.on((SqlDatabase) jobs);
-        schedules = new RecurringSchedules(engine.hourglass(), store);
-    }
-
-    private ManualEngine startEngine(Instant at) {
         jobs = SqliteJobStore.open(dir.resolve("jobs.db"));
-        return ManualEngine.start(Hourglass.builder().store(jobs).handler("tick", ctx -> {
+        store = JdbcScheduleStore.on((SqlDatabase) jobs);
+        JobHandler tick = ctx -> {
             fired.add(new Fired(engine.hourglass().getStatus(ctx.id()).orElseThrow(), engine.now()));
+            if (holdNext.compareAndSet(true, false)) {
+                held.countDown();
+                release.await();
+            }
             return Outcome.succeeded();
-        }), at);
+        };
+        engine = ManualEngine.start(Hourglass.builder().store(jobs).handler("tick", new OverlapGuard(tick, store,
+                jobs)), START);
+        schedules = new RecurringSchedules(engine.hourglass(), store);
     }
 
     @AfterEach
@@ -312,6 +324,87 @@ class RecurringSchedulesTest {
                 .as("keys are per tenant").isInstanceOf(CreateResult.Created.class);
         assertThat(store.list(TENANT, null, 10)).hasSize(1);
         assertThat(store.runsAfter(id, START)).hasSize(1);
+    }
+
+    @Test
+    void overlapSkipCancelsARunWhosePredecessorStillRuns() throws Exception {
+        Schedule schedule = schedules.create(TENANT, ScheduleDefinition.every("slow", Duration.ofSeconds(10), "tick"),
+                false);
+        holdNext.set(true);
+        engine.advance(Duration.ofSeconds(10));
+        schedules.materializeDue();
+        engine.startDue();
+        assertThat(held.await(10, TimeUnit.SECONDS)).as("the first run holds").isTrue();
+
+        engine.advance(Duration.ofSeconds(10));
+        schedules.materializeDue();
+        engine.startDue();
+        ScheduleRun second = store.runBefore(schedule.id(), START.plusSeconds(21)).orElseThrow();
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(second) == JobState.CANCELLED);
+        assertThat(engine.hourglass().getStatus(second.jobId()).orElseThrow().lastError())
+                .contains("skipped").contains("overlap: skip");
+        assertThat(store.find(TENANT, schedule.id()).orElseThrow().skippedRuns()).isEqualTo(1);
+
+        release.countDown();
+        engine.awaitIdle();
+        runFor(Duration.ofSeconds(10), Duration.ofSeconds(1));
+        assertThat(firedDueTimes()).as("the first and the third ran; the second was skipped")
+                .containsExactly(START.plusSeconds(10), START.plusSeconds(30));
+    }
+
+    @Test
+    void overlapBufferOneWaitsForThePredecessorAndSkipsASecondWaiter() throws Exception {
+        ScheduleDefinition d = ScheduleDefinition.every("buffered", Duration.ofSeconds(10), "tick");
+        d = new ScheduleDefinition(d.name(), null, d.every(), null, null, "tick", null, null, null,
+                Duration.ofMinutes(5), null, null, null, Overlap.BUFFER_ONE, null, null, null);
+        Schedule schedule = schedules.create(TENANT, d, false);
+        holdNext.set(true);
+        engine.advance(Duration.ofSeconds(10));
+        schedules.materializeDue();
+        engine.startDue();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+
+        engine.advance(Duration.ofSeconds(10));
+        schedules.materializeDue();
+        engine.startDue();   // the second run waits inside its attempt
+        ScheduleRun second = store.runBefore(schedule.id(), START.plusSeconds(21)).orElseThrow();
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(second) == JobState.RUNNING);
+        engine.advance(Duration.ofSeconds(10));
+        schedules.materializeDue();
+        engine.startDue();   // the third finds the second waiting: skipped
+        ScheduleRun third = store.runBefore(schedule.id(), START.plusSeconds(31)).orElseThrow();
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(third) == JobState.CANCELLED);
+        assertThat(fired).hasSize(1);
+
+        release.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> state(second) == JobState.SUCCEEDED);
+        engine.awaitIdle();
+        assertThat(firedDueTimes()).containsExactly(START.plusSeconds(10), START.plusSeconds(20));
+        assertThat(store.find(TENANT, schedule.id()).orElseThrow().skippedRuns()).isEqualTo(1);
+    }
+
+    @Test
+    void overlapAllowRunsThemSideBySide() throws Exception {
+        ScheduleDefinition d = ScheduleDefinition.every("parallel", Duration.ofSeconds(10), "tick");
+        d = new ScheduleDefinition(d.name(), null, d.every(), null, null, "tick", null, null, null, null, null, null,
+                null, Overlap.ALLOW, null, null, null);
+        schedules.create(TENANT, d, false);
+        holdNext.set(true);
+        engine.advance(Duration.ofSeconds(10));
+        schedules.materializeDue();
+        engine.startDue();
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        engine.advance(Duration.ofSeconds(10));
+        schedules.materializeDue();
+        engine.startDue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> fired.size() == 2);
+        release.countDown();
+        engine.awaitIdle();
+        assertThat(firedDueTimes()).containsExactly(START.plusSeconds(10), START.plusSeconds(20));
+    }
+
+    private JobState state(ScheduleRun run) {
+        return engine.hourglass().getStatus(run.jobId()).orElseThrow().state();
     }
 
     private void assertRefused(ScheduleDefinition definition, String field) {

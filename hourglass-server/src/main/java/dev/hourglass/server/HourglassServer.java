@@ -17,6 +17,7 @@ import dev.hourglass.http.HttpOptions;
 import dev.hourglass.http.MetricsExposition;
 import dev.hourglass.http.MetricsServer;
 import dev.hourglass.schedules.JdbcScheduleStore;
+import dev.hourglass.schedules.OverlapGuard;
 import dev.hourglass.schedules.RecurringSchedules;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.postgres.PostgresJobStore;
@@ -364,7 +365,9 @@ public final class HourglassServer implements AutoCloseable {
                     .syncClockToStore(true) // nodes sharing PostgreSQL time jobs by its clock, whatever clock is given
                     .config(engine)
                     .tenantShares(shares)
-                    .handler(WebhookHandler.NAME, webhooks)
+                    // Runs of recurring schedules are webhooks too; their overlap rule applies as each starts.
+                    .handler(WebhookHandler.NAME, new OverlapGuard(webhooks,
+                            JdbcScheduleStore.on((SqlDatabase) store), store))
                     .handler(OperationsEvents.HANDLER, webhooks)
                     .metrics(metrics)
                     .deliveryListener(targets.operations())
