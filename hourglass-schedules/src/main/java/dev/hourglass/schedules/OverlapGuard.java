@@ -13,7 +13,8 @@ import java.util.Optional;
 
 /**
  * Applies a schedule's {@link Overlap} rule when one of its runs starts, around the handler that delivers runs (the
- * webhook handler on the server): a job that is not a schedule's run goes straight through.
+ * webhook handler on the server): a job that is not a schedule's run, or a triggered run, goes straight through. A
+ * run of a schedule that is paused or deleted by then ends {@code CANCELLED} without being delivered.
  *
  * <ul>
  *   <li>{@code allow}: the run goes ahead.
@@ -49,7 +50,13 @@ public final class OverlapGuard implements JobHandler {
             return delegate.handle(context);
         }
         Optional<Schedule> schedule = schedules.find(context.tenant(), run.get().scheduleId());
-        Overlap overlap = schedule.map(s -> s.definition().overlap()).orElse(Overlap.ALLOW);
+        if (schedule.isEmpty() || schedule.get().paused()) {
+            // Its cancel was missed (a node died between creating the run and recording it): a paused or deleted
+            // schedule runs nothing that had not started.
+            return Outcome.cancelled("the schedule was " + (schedule.isEmpty() ? "deleted" : "paused")
+                    + " before this run started");
+        }
+        Overlap overlap = schedule.get().definition().overlap();
         if (overlap == Overlap.ALLOW || madeUp(context, run.get())) {
             return delegate.handle(context);
         }

@@ -291,14 +291,15 @@ public final class RecurringSchedules implements AutoCloseable {
         if (store.replace(schedule, updated, runs)) {
             return true;
         }
-        // Another node or call changed the schedule first. Runs it does not account for (it paused, or changed the
-        // definition) must not fire: cancel the ones this call created.
-        Optional<Schedule> now2 = store.find(schedule.tenant(), schedule.id());
-        for (ScheduleRun run : createdHere) {
-            boolean covered = now2.isPresent() && now2.get().revision() == schedule.revision()
-                    && now2.get().materializedThrough() != null
-                    && !run.nominalAt().isAfter(now2.get().materializedThrough());
-            if (!covered) {
+        // Another node or call changed the schedule first. If it was another materializer (same revision, not
+        // paused), the runs created here are the schedule's own: whoever looks next finds them by their keys and
+        // records them. If it was a pause, a change or a delete, runs it does not know of must not fire: cancel the
+        // ones this call created.
+        Optional<Schedule> winner = store.find(schedule.tenant(), schedule.id());
+        boolean stillOurs = winner.isPresent() && winner.get().revision() == schedule.revision()
+                && !winner.get().paused();
+        if (!stillOurs) {
+            for (ScheduleRun run : createdHere) {
                 engine.cancel(run.jobId());
             }
         }

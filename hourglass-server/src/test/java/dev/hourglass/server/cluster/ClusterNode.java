@@ -99,6 +99,11 @@ final class ClusterNode implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + "/metrics");
     }
 
+    /** The API's base, for paths such as {@code /v1/schedules}. */
+    URI base() {
+        return URI.create("http://127.0.0.1:" + port + "/");
+    }
+
     URI jobs() {
         return URI.create("http://127.0.0.1:" + port + "/v1/jobs");
     }
