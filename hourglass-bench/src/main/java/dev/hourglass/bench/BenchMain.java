@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
 public final class BenchMain implements Callable<Integer> {
 
     static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
-            "metrics", "history", "metrics-scrape", "postgres", "scale", "restart", "noisy-http", "spread");
+            "metrics", "history", "metrics-scrape", "postgres", "scale", "restart", "noisy-http", "spread",
+            "recurring");
 
 
     @Option(names = "--scenarios", split = ",",
@@ -39,7 +40,8 @@ public final class BenchMain implements Callable<Integer> {
                     + "under load and restarted (see the --restart-* options; needs Node.js for its receiver); or "
                     + "noisy-http: one tenant's webhook burst beside another tenant's few webhooks, over HTTP (see "
                     + "the --noisy-* options); or spread: three nodes on PostgreSQL started one after another "
-                    + "against a backlog (see the --spread-* options).")
+                    + "against a backlog (see the --spread-* options); or recurring: many recurring schedules at a "
+                    + "steady rate of runs (see the --recurring-* options).")
     List<String> scenarios;
 
     @Option(names = "--restart-rate", defaultValue = "200",
@@ -185,6 +187,19 @@ public final class BenchMain implements Callable<Integer> {
                     + "starts: ${DEFAULT-VALUE}")
     int spreadJobs;
 
+    @Option(names = "--recurring-schedules", defaultValue = "10000",
+            description = "recurring scenario: schedules, their starts spread over one interval (smoke: 200): "
+                    + "${DEFAULT-VALUE}")
+    int recurringSchedules;
+
+    @Option(names = "--recurring-every-seconds", defaultValue = "60",
+            description = "recurring scenario: each schedule's interval (smoke: 10): ${DEFAULT-VALUE}")
+    int recurringEverySeconds;
+
+    @Option(names = "--recurring-seconds", defaultValue = "600",
+            description = "recurring scenario: the measured window (smoke: 30): ${DEFAULT-VALUE}")
+    int recurringSeconds;
+
     @Option(names = "--spread-join-seconds", defaultValue = "5",
             description = "spread scenario: seconds between one node's start and the next one's (three nodes): "
                     + "${DEFAULT-VALUE}")
@@ -283,6 +298,9 @@ public final class BenchMain implements Callable<Integer> {
                         dir, new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD"))).run();
                 case "spread" -> WorkSpread.run(report, new PgServer(jdbcUrl, dbUser,
                         System.getenv("HOURGLASS_DB_PASSWORD")), smoke ? 5_000 : spreadJobs, spreadJoinSeconds);
+                case "recurring" -> RecurringLoad.run(report, dir, new RecurringLoad.Options(
+                        smoke ? 200 : recurringSchedules, Duration.ofSeconds(smoke ? 10 : recurringEverySeconds),
+                        Duration.ofSeconds(smoke ? 30 : recurringSeconds)));
                 case "restart" -> {
                     for (int run = 1; run <= (smoke ? 1 : restartRuns); run++) {
                         RestartLateness.run(report, dir, restartRate, Duration.ofSeconds(smoke ? 5 : 15),
