@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -135,7 +136,9 @@ public final class RecurringSchedules implements AutoCloseable {
      */
     public CreateResult create(String tenant, ScheduleDefinition definition, boolean paused, String idempotencyKey,
             byte[] requestHash) {
-        Instant now = clock.instant();
+        // Whole milliseconds, as the store keeps them: an interval's runs count from this instant, and every node
+        // must compute the same run times (and so the same requests under the same keys) from what it reads back.
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         ScheduleDefinition anchored = definition.anchoredAt(now);
         Recurrence recurrence = anchored.recurrence();
         Instant first = firstAfter(anchored, recurrence, startBoundary(anchored, now))
@@ -148,7 +151,12 @@ public final class RecurringSchedules implements AutoCloseable {
             return result;
         }
         if (!paused) {
-            materialize(schedule, now);
+            try {
+                materialize(schedule, now);
+            } catch (RuntimeException e) {
+                // The schedule is stored: the loop creates its runs on its next round.
+                log.warn("schedule {}: its first runs are left to the next round: {}", schedule.id(), e.toString());
+            }
         }
         return new CreateResult.Created(get(tenant, schedule.id()).orElseThrow());
     }
@@ -200,7 +208,7 @@ public final class RecurringSchedules implements AutoCloseable {
      * @throws ScheduleNameTakenException if the new name is another schedule's
      */
     public Optional<Schedule> update(String tenant, String id, ScheduleDefinition definition) {
-        ScheduleDefinition checked = definition.anchoredAt(clock.instant());
+        ScheduleDefinition checked = definition.anchoredAt(clock.instant().truncatedTo(ChronoUnit.MILLIS));
         checked.recurrence();
         store.findByName(tenant, checked.name()).filter(other -> !other.id().equals(id)).ifPresent(other -> {
             throw new ScheduleNameTakenException(checked.name());

@@ -126,11 +126,14 @@ public record ScheduleDefinition(
         return new IntervalRecurrence(every, from);
     }
 
-    /** This definition anchored at {@code createdAt} when it has no {@code startAt} (intervals count from it). */
+    /**
+     * This definition anchored: at {@code startAt} if it has one, else at the anchor it has (a change keeps it),
+     * else at {@code createdAt} (intervals count from it).
+     */
     public ScheduleDefinition anchoredAt(Instant createdAt) {
         Objects.requireNonNull(createdAt, "createdAt");
+        Instant from = startAt != null ? startAt : anchor != null ? anchor : createdAt;
         return new ScheduleDefinition(name, cron, every, timezone, dstGap, handler, target, payload, maxAttempts,
-                timeout, startAt, endAt, jitter, overlap, misfire, catchupWindow,
-                startAt != null ? startAt : createdAt);
+                timeout, startAt, endAt, jitter, overlap, misfire, catchupWindow, from);
     }
 }

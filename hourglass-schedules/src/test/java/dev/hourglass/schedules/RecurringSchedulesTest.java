@@ -123,6 +123,37 @@ class RecurringSchedulesTest {
     }
 
     @Test
+    void runTimesAreTheSameWhicheverNodeComputesThemFromTheStore() {
+        // A clock with a fraction of a millisecond: the store keeps milliseconds, and a node that reads the schedule
+        // back must compute the very run times the creating node did (else their requests under one key differ).
+        engine.advance(Duration.ofNanos(123_456));
+        Schedule schedule = schedules.create(TENANT, ScheduleDefinition.every("precise", Duration.ofSeconds(7),
+                "tick"), false);
+        Schedule stored = store.find(TENANT, schedule.id()).orElseThrow();
+        Instant recomputed = stored.definition().recurrence().nextAfter(stored.createdAt()).orElseThrow();
+        assertThat(store.runsAfter(schedule.id(), START).getFirst().nominalAt()).isEqualTo(recomputed)
+                .isEqualTo(START.plusSeconds(7));
+        // A second node materializing from the store finds the same run, not a conflicting one.
+        RecurringSchedules otherNode = new RecurringSchedules(engine.hourglass(), store);
+        engine.advance(Duration.ofSeconds(10));
+        assertThat(otherNode.materializeDue()).isEqualTo(1);
+        engine.runDue();
+        assertThat(firedDueTimes()).containsExactly(START.plusSeconds(7));
+    }
+
+    @Test
+    void aChangeKeepsAnIntervalsAnchor() {
+        Schedule schedule = schedules.create(TENANT, ScheduleDefinition.every("anchored", Duration.ofSeconds(10),
+                "tick"), false);
+        engine.advance(Duration.ofSeconds(3));
+        ScheduleDefinition current = schedule.definition();
+        ScheduleDefinition withPayload = new ScheduleDefinition(current.name(), null, current.every(), null, null,
+                "tick", null, new byte[] {1}, null, null, null, null, null, null, null, null, current.anchor());
+        Schedule changed = schedules.update(TENANT, schedule.id(), withPayload).orElseThrow();
+        assertThat(changed.nextRunAt()).isEqualTo(START.plusSeconds(10));
+    }
+
+    @Test
     void aDailyRunAcrossTheSpringChangeInNewYork() {
         // Lookahead of an hour so that ten-minute steps keep the next run created ahead.
         schedules = new RecurringSchedules(engine.hourglass(), store, Duration.ofHours(1));
