@@ -10,6 +10,7 @@ import dev.hourglass.core.store.JobStore;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Applies a schedule's {@link Overlap} rule when one of its runs starts, around the handler that delivers runs (the
@@ -72,7 +73,12 @@ public final class OverlapGuard implements JobHandler {
                     + "(overlap: " + overlap.jsonName() + ")");
         }
         while (busy(previous.get())) {
-            Thread.sleep(POLL.toMillis()); // interrupted at this attempt's timeout
+            // A poll, not a measure of time; the attempt's timeout interrupts the wait.
+            LockSupport.parkNanos(this, POLL.toNanos());
+            if (Thread.interrupted()) {
+                throw new InterruptedException("waited for the run of " + previous.get().nominalAt()
+                        + " until this attempt's timeout");
+            }
         }
         return delegate.handle(context);
     }

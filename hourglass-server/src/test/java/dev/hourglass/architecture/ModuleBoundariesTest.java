@@ -91,6 +91,23 @@ class ModuleBoundariesTest {
     }
 
     @Test
+    void recurringRunTimesDependOnNothingOfOursAndSchedulesOnTheCoreAndTheStorePlumbing() {
+        noClasses().that().resideInAPackage("dev.hourglass.recurring..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.hourglass.core..", "dev.hourglass.store..",
+                        "dev.hourglass.schedules..", "dev.hourglass.webhook..", "dev.hourglass.tenancy..",
+                        "dev.hourglass.http..", "dev.hourglass.server..")
+                .because("run times are pure time arithmetic on java.time, usable and testable on their own")
+                .check(product);
+        noClasses().that().resideInAPackage("dev.hourglass.schedules..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.hourglass.webhook..",
+                        "dev.hourglass.tenancy..", "dev.hourglass.http..", "dev.hourglass.server..",
+                        "dev.hourglass.store.sqlite..", "dev.hourglass.store.postgres..")
+                .because("schedules create their runs through the engine and keep their rows through SqlDatabase, "
+                        + "whatever delivers the runs and whichever store holds them")
+                .check(product);
+    }
+
+    @Test
     void nothingDependsOnTheServer() {
         noClasses().that().resideOutsideOfPackage("dev.hourglass.server..")
                 .should().dependOnClassesThat().resideInAPackage("dev.hourglass.server..")
