@@ -6,6 +6,7 @@ import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.Rfc3339;
 import dev.hourglass.http.ScheduleRequestParser.Errors;
 import dev.hourglass.recurring.DstGap;
+import dev.hourglass.recurring.IntervalRecurrence;
 import dev.hourglass.recurring.InvalidScheduleException;
 import dev.hourglass.recurring.Misfire;
 import dev.hourglass.schedules.Overlap;
@@ -37,6 +38,8 @@ final class RecurringRequestParser {
     static final long MAX_CATCHUP_WINDOW_SECONDS = 30L * 86_400;
     static final int MAX_PREVIEW = 100;
     static final int DEFAULT_PREVIEW = 10;
+    private static final String TIMESTAMP = "an RFC 3339 timestamp with a four-digit year (e.g. "
+            + "\"2030-01-01T09:00:00Z\")";
 
     /** A create: the definition, whether it starts paused, the key and the digest of the body. */
     record Create(ScheduleDefinition definition, boolean paused, String idempotencyKey, byte[] requestHash) {}
@@ -148,7 +151,7 @@ final class RecurringRequestParser {
         String cron = text(root.get("cron"), "cron", 200, errors);
         Duration every = every(root.get("every"), errors);
         String timezone = text(root.get("timezone"), "timezone", 100, errors);
-        DstGap dstGap = choice(root.get("dstGap"), "dstGap", DstGap::fromJson, errors);
+        DstGap dstGap = choice(root.get("dstGap"), "dstGap", "a string", DstGap::fromJson, errors);
         JsonNode targetNode = ScheduleRequestParser.present(root.get("target"));
         WebhookTarget target = targetNode == null && !root.has("target") ? null : jobs.target(targetNode, errors);
         byte[] payload = root.has("payload") ? jobs.payload(root.get("payload"), errors) : null;
@@ -158,8 +161,8 @@ final class RecurringRequestParser {
         Instant endAt = instant(root.get("endAt"), "endAt", errors);
         Long jitter = ScheduleRequestParser.integerInRange(root.get("jitterSeconds"), "jitterSeconds", 0,
                 MAX_JITTER_SECONDS, errors);
-        Overlap overlap = choice(root.get("overlap"), "overlap", Overlap::fromJson, errors);
-        Misfire misfire = choice(root.get("misfire"), "misfire", Misfire::fromJson, errors);
+        Overlap overlap = choice(root.get("overlap"), "overlap", "a string", Overlap::fromJson, errors);
+        Misfire misfire = choice(root.get("misfire"), "misfire", "a string", Misfire::fromJson, errors);
         Long window = ScheduleRequestParser.integerInRange(root.get("catchupWindowSeconds"), "catchupWindowSeconds",
                 0, MAX_CATCHUP_WINDOW_SECONDS, errors);
         return new ScheduleDefinition(name, cron != null ? cron : (String) kept.apply("cron"),
@@ -201,16 +204,24 @@ final class RecurringRequestParser {
         return node.booleanValue();
     }
 
-    private static String text(JsonNode node, String field, int maxLength, Errors errors) {
+    /** A string field's text; null when absent (or JSON null) or not a string (then reported: {@code must}). */
+    private static String textual(JsonNode node, String field, String must, Errors errors) {
         node = ScheduleRequestParser.present(node);
         if (node == null) {
             return null;
         }
         if (!node.isTextual()) {
-            errors.add(field, "must be a string, was " + ScheduleRequestParser.kind(node));
+            errors.add(field, "must be " + must + ", was " + ScheduleRequestParser.kind(node));
             return null;
         }
-        String value = node.textValue();
+        return node.textValue();
+    }
+
+    private static String text(JsonNode node, String field, int maxLength, Errors errors) {
+        String value = textual(node, field, "a string", errors);
+        if (value == null) {
+            return null;
+        }
         if (value.isBlank() || value.length() > maxLength) {
             errors.add(field, "must be 1.." + maxLength + " characters, was " + value.length());
             return null;
@@ -224,41 +235,19 @@ final class RecurringRequestParser {
         return value;
     }
 
-    /** {@code every}: an ISO-8601 duration of at least a second; its rules are {@code IntervalRecurrence}'s. */
+    /** {@code every}: an ISO-8601 duration of at least a second, by {@link IntervalRecurrence}'s rules. */
     private static Duration every(JsonNode node, Errors errors) {
-        node = ScheduleRequestParser.present(node);
-        if (node == null) {
-            return null;
-        }
-        if (!node.isTextual()) {
-            errors.add("every", "must be an ISO-8601 duration such as \"PT15M\", was " + ScheduleRequestParser.kind(node));
-            return null;
-        }
-        try {
-            Duration every = Duration.parse(node.textValue().trim());
-            if (every.compareTo(Duration.ofSeconds(1)) < 0) {
-                errors.add("every", "must be at least 1 second (PT1S), was \"" + node.textValue() + "\"");
-                return null;
-            }
-            return every;
-        } catch (DateTimeParseException e) {
-            errors.add("every", "must be an ISO-8601 duration such as \"PT15M\", was \""
-                    + ScheduleRequestParser.abbreviate(node.textValue()) + "\"");
-            return null;
-        }
+        return choice(node, "every", "an ISO-8601 duration such as \"PT15M\"",
+                text -> IntervalRecurrence.parse(text, Instant.EPOCH).every(), errors);
     }
 
-    private static <T> T choice(JsonNode node, String field, Function<String, T> read, Errors errors) {
-        node = ScheduleRequestParser.present(node);
-        if (node == null) {
-            return null;
-        }
-        if (!node.isTextual()) {
-            errors.add(field, "must be a string, was " + ScheduleRequestParser.kind(node));
+    private static <T> T choice(JsonNode node, String field, String must, Function<String, T> read, Errors errors) {
+        String value = textual(node, field, must, errors);
+        if (value == null) {
             return null;
         }
         try {
-            return read.apply(node.textValue());
+            return read.apply(value);
         } catch (InvalidScheduleException e) {
             errors.add(field, e.rule());
             return null;
@@ -266,17 +255,12 @@ final class RecurringRequestParser {
     }
 
     private static Instant instant(JsonNode node, String field, Errors errors) {
-        node = ScheduleRequestParser.present(node);
-        if (node == null) {
-            return null;
-        }
-        String rule = "must be an RFC 3339 timestamp with a four-digit year (e.g. \"2030-01-01T09:00:00Z\")";
-        if (!node.isTextual()) {
-            errors.add(field, rule + ", was " + ScheduleRequestParser.kind(node));
+        String text = textual(node, field, TIMESTAMP, errors);
+        if (text == null) {
             return null;
         }
         try {
-            Instant at = Rfc3339.parseCeilMillis(node.textValue());
+            Instant at = Rfc3339.parseCeilMillis(text);
             if (at.isBefore(Instants.EARLIEST) || at.isAfter(Instants.LATEST)) {
                 errors.add(field, "must be between " + Rfc3339.format(Instants.EARLIEST) + " and "
                         + Rfc3339.format(Instants.LATEST));
@@ -284,7 +268,7 @@ final class RecurringRequestParser {
             }
             return at;
         } catch (DateTimeParseException e) {
-            errors.add(field, rule + ", was \"" + ScheduleRequestParser.abbreviate(node.textValue()) + "\"");
+            errors.add(field, "must be " + TIMESTAMP + ", was \"" + ScheduleRequestParser.abbreviate(text) + "\"");
             return null;
         }
     }

@@ -26,12 +26,12 @@ import java.util.Optional;
  */
 public final class JdbcScheduleStore implements ScheduleStore {
     private static final String COLUMNS = "id, tenant, name, definition, paused, version, revision, created_at, "
-            + "updated_at, materialized_through, materialize_at, next_run_at, last_run_at, missed_runs, skipped_runs";
+            + "updated_at, materialized_through, materialize_at, next_run_at, missed_runs, skipped_runs";
     private static final String INSERT = "INSERT INTO schedules (" + COLUMNS + ") "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
     private static final String UPDATE = "UPDATE schedules SET name = ?, definition = ?, paused = ?, version = ?, "
             + "revision = ?, updated_at = ?, materialized_through = ?, materialize_at = ?, next_run_at = ?, "
-            + "last_run_at = ?, missed_runs = ? WHERE id = ? AND version = ?";
+            + "missed_runs = ? WHERE id = ? AND version = ?";
     /** Not a compare-and-set: {@link #replace} leaves skipped_runs alone, so the two never undo each other. */
     private static final String COUNT_SKIPPED = "UPDATE schedules SET skipped_runs = skipped_runs + 1 WHERE id = ?";
     private static final String INSERT_RUN = "INSERT INTO schedule_runs (schedule_id, nominal_at, job_id) "
@@ -86,9 +86,8 @@ public final class JdbcScheduleStore implements ScheduleStore {
                 setMillis(insert, 10, schedule.materializedThrough());
                 setMillis(insert, 11, schedule.materializeAt());
                 setMillis(insert, 12, schedule.nextRunAt());
-                setMillis(insert, 13, schedule.lastRunAt());
-                insert.setLong(14, schedule.missedRuns());
-                insert.setLong(15, schedule.skippedRuns());
+                insert.setLong(13, schedule.missedRuns());
+                insert.setLong(14, schedule.skippedRuns());
                 if (insert.executeUpdate() == 0) {
                     return new CreateResult.NameTaken();
                 }
@@ -134,23 +133,20 @@ public final class JdbcScheduleStore implements ScheduleStore {
 
     @Override
     public Optional<Schedule> find(String tenant, String id) {
-        return database.readSql("find schedule " + id, connection -> {
-            try (PreparedStatement find = connection.prepareStatement(FIND)) {
-                find.setString(1, tenant);
-                find.setString(2, id);
-                try (ResultSet rs = find.executeQuery()) {
-                    return rs.next() ? Optional.of(schedule(rs)) : Optional.empty();
-                }
-            }
-        });
+        return one("find schedule " + id, FIND, tenant, id);
     }
 
     @Override
     public Optional<Schedule> findByName(String tenant, String name) {
-        return database.readSql("find schedule named " + name, connection -> {
-            try (PreparedStatement find = connection.prepareStatement(FIND_BY_NAME)) {
+        return one("find schedule named " + name, FIND_BY_NAME, tenant, name);
+    }
+
+    /** The schedule {@code sql} finds by tenant and one more text, if any. */
+    private Optional<Schedule> one(String what, String sql, String tenant, String value) {
+        return database.readSql(what, connection -> {
+            try (PreparedStatement find = connection.prepareStatement(sql)) {
                 find.setString(1, tenant);
-                find.setString(2, name);
+                find.setString(2, value);
                 try (ResultSet rs = find.executeQuery()) {
                     return rs.next() ? Optional.of(schedule(rs)) : Optional.empty();
                 }
@@ -186,10 +182,9 @@ public final class JdbcScheduleStore implements ScheduleStore {
                 setMillis(update, 7, next.materializedThrough());
                 setMillis(update, 8, next.materializeAt());
                 setMillis(update, 9, next.nextRunAt());
-                setMillis(update, 10, next.lastRunAt());
-                update.setLong(11, next.missedRuns());
-                update.setString(12, next.id());
-                update.setLong(13, expected.version());
+                update.setLong(10, next.missedRuns());
+                update.setString(11, next.id());
+                update.setLong(12, expected.version());
                 if (update.executeUpdate() == 0) {
                     return false;
                 }
@@ -304,7 +299,7 @@ public final class JdbcScheduleStore implements ScheduleStore {
                 rs.getBoolean("paused"), rs.getLong("version"), rs.getLong("revision"),
                 Instant.ofEpochMilli(rs.getLong("created_at")),
                 Instant.ofEpochMilli(rs.getLong("updated_at")), millis(rs, "materialized_through"),
-                millis(rs, "materialize_at"), millis(rs, "next_run_at"), millis(rs, "last_run_at"),
+                millis(rs, "materialize_at"), millis(rs, "next_run_at"), null,
                 rs.getLong("missed_runs"), rs.getLong("skipped_runs"));
     }
 

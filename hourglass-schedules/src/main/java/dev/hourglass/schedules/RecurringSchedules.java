@@ -3,7 +3,6 @@ package dev.hourglass.schedules;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.Hourglass;
-import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.ScheduledRun;
 import dev.hourglass.core.store.ChangeResult;
@@ -163,11 +162,11 @@ public final class RecurringSchedules implements AutoCloseable {
 
     /** The tenant's schedule, with the nominal times of its latest run that came due and of its next run. */
     public Optional<Schedule> get(String tenant, String id) {
-        return store.find(tenant, id).map(this::withLastRun);
+        return store.find(tenant, id).map(this::withRunTimes);
     }
 
     public List<Schedule> list(String tenant, String afterId, int limit) {
-        return store.list(tenant, afterId, limit).stream().map(this::withLastRun).toList();
+        return store.list(tenant, afterId, limit).stream().map(this::withRunTimes).toList();
     }
 
     /** The next {@code n} run times from now, or from {@code startAt} if it is later; none after {@code endAt}. */
@@ -335,7 +334,7 @@ public final class RecurringSchedules implements AutoCloseable {
                     cancelRunsAfter(next, now);
                 }
                 if (next.materializeAt() != null && !next.materializeAt().isAfter(now)) {
-                    materialize(store.find(tenant, id).orElseThrow(), now);
+                    materialize(next, now); // what the store holds now: the compare-and-set wrote it
                 }
                 return get(tenant, id);
             }
@@ -350,18 +349,16 @@ public final class RecurringSchedules implements AutoCloseable {
     private void cancelRunsAfter(Schedule schedule, Instant now) {
         List<Instant> cancelled = new ArrayList<>();
         for (ScheduleRun run : store.runsAfter(schedule.id(), now)) {
-            Optional<Job> job = engine.getStatus(run.jobId());
-            if (job.isPresent() && job.get().state() == JobState.SCHEDULED
-                    && engine.cancel(run.jobId()) instanceof ChangeResult.Changed) {
-                cancelled.add(run.nominalAt());
-            } else if (job.isPresent() && job.get().state() == JobState.CANCELLED) {
+            ChangeResult result = engine.cancel(run.jobId());
+            if (result instanceof ChangeResult.Changed
+                    || (result instanceof ChangeResult.WrongState wrong && wrong.job().state() == JobState.CANCELLED)) {
                 cancelled.add(run.nominalAt());
             }
         }
         store.forgetRuns(schedule.id(), cancelled);
     }
 
-    private Schedule withLastRun(Schedule schedule) {
+    private Schedule withRunTimes(Schedule schedule) {
         Instant now = clock.instant();
         Schedule read = schedule.withLastRunAt(store.runBefore(schedule.id(), now.plusMillis(1))
                 .map(ScheduleRun::nominalAt).orElse(null));

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param materializedThrough  the nominal time of the latest run created, null before the first
  * @param materializeAt        when the materializer must look at the schedule next; null while paused or ended
  * @param nextRunAt            the nominal time of the next run, null if there is none
- * @param lastRunAt            the nominal time of the latest run that came due, null before the first
+ * @param lastRunAt            the nominal time of the latest run that came due, null before the first; read from the
+ *                             schedule's runs when it is shown ({@link #withLastRunAt}), not stored
  */
 public record Schedule(
         String id,

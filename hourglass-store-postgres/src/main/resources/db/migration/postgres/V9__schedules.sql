@@ -20,7 +20,6 @@ CREATE TABLE schedules (
     materialized_through bigint,
     materialize_at       bigint,
     next_run_at          bigint,
-    last_run_at          bigint,
     missed_runs          bigint  NOT NULL CONSTRAINT schedules_missed_runs_non_negative CHECK (missed_runs >= 0),
     skipped_runs         bigint  NOT NULL CONSTRAINT schedules_skipped_runs_non_negative CHECK (skipped_runs >= 0),
     CONSTRAINT schedules_tenant_name UNIQUE (tenant, name)

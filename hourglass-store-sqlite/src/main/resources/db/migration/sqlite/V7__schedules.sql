@@ -23,7 +23,6 @@ CREATE TABLE schedules (
     -- When the materializer must look at the schedule next; NULL while paused or after its last run.
     materialize_at       INTEGER,
     next_run_at          INTEGER,
-    last_run_at          INTEGER,
     missed_runs          INTEGER NOT NULL CONSTRAINT schedules_missed_runs_non_negative CHECK (missed_runs >= 0),
     skipped_runs         INTEGER NOT NULL CONSTRAINT schedules_skipped_runs_non_negative CHECK (skipped_runs >= 0),
     -- A name is unique within its tenant.
