@@ -1,0 +1,63 @@
+package dev.hourglass.queues;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.hourglass.core.api.JobRequest;
+import dev.hourglass.core.api.When;
+import dev.hourglass.core.engine.Hourglass;
+import dev.hourglass.core.model.Backoff;
+import dev.hourglass.core.model.Job;
+import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.JobState;
+import dev.hourglass.core.store.InsertResult;
+import dev.hourglass.store.sqlite.SqliteJobStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A real engine on a real SQLite file, on the real clock, with the queue handlers of {@code connections}: what a
+ * library user builds. Retries back off 100 ms to 400 ms so that outage tests are quick.
+ */
+final class QueueEngine implements AutoCloseable {
+    static final Backoff FAST = new Backoff(Duration.ofMillis(100), Duration.ofMillis(400));
+    private static final Set<JobState> FINISHED = Set.of(JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED);
+
+    final QueueDeliveries queues;
+    final Hourglass hourglass;
+
+    QueueEngine(Path dir, List<QueueConnection> connections) {
+        this.queues = QueueDeliveries.of(connections, Duration.ofSeconds(5));
+        Hourglass.Builder builder = Hourglass.builder().store(SqliteJobStore.open(dir.resolve("jobs.db")), true);
+        queues.handlers().forEach(builder::handler);
+        this.hourglass = builder.build();
+    }
+
+    /** Schedules {@code payload} to {@code target} at {@code at}, with the fast backoff and {@code maxAttempts}. */
+    Job schedule(QueueTarget target, String payload, When when, int maxAttempts) {
+        JobRequest job = queues.job(target, payload.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .withBackoff(FAST).withMaxAttempts(maxAttempts);
+        return switch (hourglass.schedule(job, when)) {
+            case InsertResult.Created c -> c.job();
+            case InsertResult.Duplicate d -> d.job();
+            default -> throw new AssertionError("not scheduled");
+        };
+    }
+
+    Job job(JobId id) {
+        return hourglass.getStatus(id).orElseThrow();
+    }
+
+    /** Waits until the job has finished, and returns it. */
+    Job awaitFinished(JobId id, Duration atMost) {
+        await().atMost(atMost).pollInterval(Duration.ofMillis(20)).until(() -> FINISHED.contains(job(id).state()));
+        return job(id);
+    }
+
+    @Override
+    public void close() {
+        hourglass.close();
+        queues.close();
+    }
+}
