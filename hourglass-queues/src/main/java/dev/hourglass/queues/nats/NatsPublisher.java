@@ -31,6 +31,7 @@ import java.time.Duration;
 public final class NatsPublisher implements Publisher {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration RECONNECT_WAIT = Duration.ofMillis(500);
+    private static final Duration PING_INTERVAL = Duration.ofSeconds(2);
 
     private final QueueConnection connection;
     /** Guarded by {@code this}: the connection, null until the first publish connects. */
@@ -100,7 +101,11 @@ public final class NatsPublisher implements Publisher {
                     .connectionName("hourglass")
                     .connectionTimeout(CONNECT_TIMEOUT)
                     .maxReconnects(-1) // forever: the publisher outlives any outage
+                    .ignoreDiscoveredServers() // only the servers the operator named
                     .reconnectWait(RECONNECT_WAIT)
+                    // A connection that went silent (a hung network) is given up after two unanswered pings.
+                    .pingInterval(PING_INTERVAL)
+                    .maxPingsOut(2)
                     .errorListener(new QuietErrors())
                     .build();
             nats = Nats.connect(options);
