@@ -5,13 +5,11 @@ import dev.hourglass.core.api.InvalidJobException;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.Hourglass;
-import dev.hourglass.core.targets.TargetMonitor;
-import dev.hourglass.core.targets.TargetStatus;
 import dev.hourglass.core.model.Job;
 import dev.hourglass.core.model.JobId;
+import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.model.TraceParent;
 import dev.hourglass.core.store.AttemptRecord;
-import dev.hourglass.core.model.JobState;
 import dev.hourglass.core.store.ChangeResult;
 import dev.hourglass.core.store.DeadLetterFilter;
 import dev.hourglass.core.store.InsertResult;
@@ -20,13 +18,16 @@ import dev.hourglass.core.store.JobPage;
 import dev.hourglass.core.store.JobQuery;
 import dev.hourglass.core.store.StoreException;
 import dev.hourglass.core.store.StoreUnavailableException;
+import dev.hourglass.core.targets.TargetMonitor;
+import dev.hourglass.core.targets.TargetStatus;
 import dev.hourglass.core.time.SystemTime;
-import dev.hourglass.recurring.InvalidScheduleException;
-import dev.hourglass.schedules.RecurringSchedules;
 import dev.hourglass.http.ApiProblem.ApiException;
 import dev.hourglass.http.ScheduleRequestParser.AttemptsQuery;
 import dev.hourglass.http.ScheduleRequestParser.ListQuery;
 import dev.hourglass.http.ScheduleRequestParser.Schedule;
+import dev.hourglass.queues.QueueConnection;
+import dev.hourglass.recurring.InvalidScheduleException;
+import dev.hourglass.schedules.RecurringSchedules;
 import dev.hourglass.tenancy.QuotaGate;
 import dev.hourglass.tenancy.QuotaRefusal;
 import dev.hourglass.tenancy.Tenant;
@@ -107,7 +108,9 @@ public final class ApiHandler {
     static final Duration CATCH_UP_READINESS_LIMIT = Duration.ofSeconds(60);
 
     private final Hourglass hourglass;
-    private final ScheduleRequestParser parser;
+    /** Replaced once, before serving, by {@link #deliverToQueues}. */
+    private volatile ScheduleRequestParser parser;
+    private RecurringSchedules recurring;
     private final JobJson jobJson;
     private final JobPageWriter pageWriter;
     private final int maxBodyBytes;
@@ -185,8 +188,22 @@ public final class ApiHandler {
      * {@code schedules}; without it those paths answer 404.
      */
     public ApiHandler serveSchedules(RecurringSchedules recurring) {
+        this.recurring = recurring;
         this.schedules = new SchedulesApi(recurring, new RecurringRequestParser(parser, hourglass.wallClock()), jobJson,
                 quotas);
+        return this;
+    }
+
+    /**
+     * Takes jobs and schedules whose target is a queue on one of {@code connections} ({@code kafka},
+     * {@code rabbitmq}, {@code nats}, {@code redis}; docs/queues.md); without it such targets are refused as naming
+     * no connection.
+     */
+    public ApiHandler deliverToQueues(Map<String, QueueConnection> connections) {
+        this.parser = parser.withConnections(connections);
+        if (recurring != null) {
+            serveSchedules(recurring);
+        }
         return this;
     }
 

@@ -12,7 +12,6 @@ import dev.hourglass.recurring.Misfire;
 import dev.hourglass.schedules.Overlap;
 import dev.hourglass.schedules.ScheduleDefinition;
 import dev.hourglass.webhook.WebhookHandler;
-import dev.hourglass.webhook.WebhookTarget;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -93,7 +92,7 @@ final class RecurringRequestParser {
                 root.has("every") || cronGiven ? given.every() : current.every(),
                 pick(root, "timezone", given.timezone(), current.timezone()),
                 pick(root, "dstGap", given.dstGap(), current.dstGap()),
-                current.handler(),
+                root.has("target") ? given.handler() : current.handler(),
                 pick(root, "target", given.target(), current.target()),
                 root.has("payload") ? given.payload() : current.payload(),
                 pick(root, "maxAttempts", given.maxAttempts(), current.maxAttempts()),
@@ -153,8 +152,9 @@ final class RecurringRequestParser {
         String timezone = text(root.get("timezone"), "timezone", 100, errors);
         DstGap dstGap = choice(root.get("dstGap"), "dstGap", "a string", DstGap::fromJson, errors);
         JsonNode targetNode = ScheduleRequestParser.present(root.get("target"));
-        WebhookTarget target = targetNode == null && !root.has("target") ? null : jobs.target(targetNode, errors);
         byte[] payload = root.has("payload") ? jobs.payload(root.get("payload"), errors) : null;
+        ScheduleRequestParser.Target target = targetNode == null && !root.has("target") ? null
+                : jobs.target(targetNode, payload == null ? 0 : payload.length, errors);
         Integer maxAttempts = ScheduleRequestParser.maxAttempts(root.get("maxAttempts"), errors);
         Duration timeout = ScheduleRequestParser.timeoutSeconds(root.get("timeoutSeconds"), errors);
         Instant startAt = instant(root.get("startAt"), "startAt", errors);
@@ -166,8 +166,8 @@ final class RecurringRequestParser {
         Long window = ScheduleRequestParser.integerInRange(root.get("catchupWindowSeconds"), "catchupWindowSeconds",
                 0, MAX_CATCHUP_WINDOW_SECONDS, errors);
         return new ScheduleDefinition(name, cron != null ? cron : (String) kept.apply("cron"),
-                every != null ? every : (Duration) kept.apply("every"), timezone, dstGap, WebhookHandler.NAME,
-                target == null ? null : target.toJson(), payload, maxAttempts, timeout, startAt, endAt,
+                every != null ? every : (Duration) kept.apply("every"), timezone, dstGap,
+                target == null ? WebhookHandler.NAME : target.handler(), target == null ? null : target.json(), payload, maxAttempts, timeout, startAt, endAt,
                 jitter == null ? null : Duration.ofSeconds(jitter), overlap, misfire,
                 window == null ? null : Duration.ofSeconds(window), null);
     }

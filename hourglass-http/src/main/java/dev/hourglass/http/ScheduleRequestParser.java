@@ -15,6 +15,10 @@ import dev.hourglass.core.store.DeadLetterFilter;
 import dev.hourglass.core.time.Instants;
 import dev.hourglass.core.time.Rfc3339;
 import dev.hourglass.webhook.WebhookHandler;
+import dev.hourglass.queues.QueueConnection;
+import dev.hourglass.queues.QueueTarget;
+import dev.hourglass.queues.QueueTargets;
+import dev.hourglass.queues.QueueType;
 import dev.hourglass.webhook.WebhookTarget;
 import dev.hourglass.webhook.WebhookUrls;
 import dev.hourglass.webhook.address.AddressRefusal;
@@ -87,6 +91,14 @@ public final class ScheduleRequestParser {
     private final Duration maxDelay;
     private final int maxPayloadBytes;
     private final GuardedDnsResolver addressGuard;
+    /** The queue connections a target may name; empty when the server has none. */
+    private final Map<String, QueueConnection> connections;
+
+    /**
+     * A checked target: the handler that delivers it ({@code webhook}, or a queue type such as {@code kafka}) and
+     * its stored JSON.
+     */
+    public record Target(String handler, String json) {}
 
     /** A valid schedule request: when, and the job (handler, target, payload, options, key, request hash). */
     public record Schedule(When when, JobRequest job) {}
@@ -110,11 +122,22 @@ public final class ScheduleRequestParser {
      */
     public ScheduleRequestParser(ObjectMapper json, InstantSource wallClock, Duration maxDelay, int maxPayloadBytes,
             GuardedDnsResolver addressGuard) {
+        this(json, wallClock, maxDelay, maxPayloadBytes, addressGuard, Map.of());
+    }
+
+    private ScheduleRequestParser(ObjectMapper json, InstantSource wallClock, Duration maxDelay, int maxPayloadBytes,
+            GuardedDnsResolver addressGuard, Map<String, QueueConnection> connections) {
         this.json = Objects.requireNonNull(json, "json");
         this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
         this.maxDelay = Objects.requireNonNull(maxDelay, "maxDelay");
         this.maxPayloadBytes = maxPayloadBytes;
         this.addressGuard = Objects.requireNonNull(addressGuard, "addressGuard");
+        this.connections = Map.copyOf(connections);
+    }
+
+    /** This parser, taking queue targets on {@code connections} too (docs/queues.md). */
+    public ScheduleRequestParser withConnections(Map<String, QueueConnection> connections) {
+        return new ScheduleRequestParser(json, wallClock, maxDelay, maxPayloadBytes, addressGuard, connections);
     }
 
     /** Parses the body of {@code POST /v1/jobs} and its {@code Idempotency-Key} header (null when absent). */
@@ -123,14 +146,14 @@ public final class ScheduleRequestParser {
         Errors errors = new Errors();
         unknownFields(root, SCHEDULE_FIELDS, "", errors);
         When when = when(root, errors);
-        WebhookTarget target = target(root.get("target"), errors);
         byte[] payload = payload(root.get("payload"), errors);
+        Target target = target(root.get("target"), payload == null ? 0 : payload.length, errors);
         Integer maxAttempts = maxAttempts(root.get("maxAttempts"), errors);
         Duration timeout = timeoutSeconds(root.get("timeoutSeconds"), errors);
         Backoff backoff = backoff(root.get("backoff"), errors);
         String key = idempotencyKey(idempotencyKeyHeader, errors);
         errors.throwIfAny();
-        JobRequest job = new JobRequest(WebhookHandler.NAME, payload, target.toJson(), maxAttempts, backoff, timeout,
+        JobRequest job = new JobRequest(target.handler(), payload, target.json(), maxAttempts, backoff, timeout,
                 key, null, key == null ? null : requestHash(root), null); // only a keyed request is compared
         return new Schedule(when, job);
     }
@@ -348,8 +371,13 @@ public final class ScheduleRequestParser {
 
     // ---- target ----
 
-    /** {@code target}: required, an object of type {@code webhook} with a url and optional headers. */
-    WebhookTarget target(JsonNode node, Errors errors) {
+    /**
+     * {@code target}: required, an object whose {@code type} says how the job is delivered: {@code webhook} (a url
+     * and optional headers) or a queue type on a named connection ({@link QueueTargets#read}).
+     *
+     * @param payloadBytes the size of the job's payload, which a queue type may limit
+     */
+    Target target(JsonNode node, int payloadBytes, Errors errors) {
         node = present(node);
         if (node == null) {
             errors.add("target", "is required: {\"type\": \"webhook\", \"url\": \"https://...\"}");
@@ -359,26 +387,36 @@ public final class ScheduleRequestParser {
             errors.add("target", "must be an object, was " + kind(node));
             return null;
         }
+        String type = targetType(target.get("type"), errors);
+        if (type == null) {
+            return null;
+        }
+        if (QueueTargets.isQueueType(type)) {
+            QueueTarget queue = QueueTargets.read(target, connections, payloadBytes, errors::add);
+            return queue == null ? null : new Target(type, queue.toJson());
+        }
         unknownFields(target, TARGET_FIELDS, "target.", errors);
-        boolean typeOk = targetType(target.get("type"), errors);
         URI url = targetUrl(target.get("url"), errors);
         Map<String, String> headers = targetHeaders(target.get("headers"), errors);
-        return typeOk && url != null && headers != null ? new WebhookTarget(url, headers) : null;
+        return url != null && headers != null
+                ? new Target(WebhookHandler.NAME, new WebhookTarget(url, headers).toJson()) : null;
     }
 
-    /** {@code target.type}: required; {@code webhook} is the only type for now. */
-    private static boolean targetType(JsonNode node, Errors errors) {
+    /** {@code target.type}: required; {@code webhook} or a queue type. */
+    private static String targetType(JsonNode node, Errors errors) {
         node = present(node);
+        String supported = WebhookTarget.TYPE + ", " + QueueType.allIds();
         if (node == null) {
-            errors.add("target.type", "is required; supported: " + WebhookTarget.TYPE);
-            return false;
+            errors.add("target.type", "is required; supported: " + supported);
+            return null;
         }
-        if (!node.isTextual() || !WebhookTarget.TYPE.equals(node.textValue())) {
-            errors.add("target.type", "must be \"" + WebhookTarget.TYPE + "\" (the only supported type), was "
+        if (!node.isTextual() || !(WebhookTarget.TYPE.equals(node.textValue())
+                || QueueTargets.isQueueType(node.textValue()))) {
+            errors.add("target.type", "must be one of " + supported + ", was "
                     + (node.isTextual() ? "\"" + abbreviate(node.textValue()) + "\"" : kind(node)));
-            return false;
+            return null;
         }
-        return true;
+        return node.textValue();
     }
 
     /**

@@ -16,9 +16,11 @@ import dev.hourglass.http.AuthFailureThrottle;
 import dev.hourglass.http.HttpOptions;
 import dev.hourglass.http.MetricsExposition;
 import dev.hourglass.http.MetricsServer;
+import dev.hourglass.queues.QueueDeliveries;
 import dev.hourglass.schedules.JdbcScheduleStore;
 import dev.hourglass.schedules.OverlapGuard;
 import dev.hourglass.schedules.RecurringSchedules;
+import dev.hourglass.schedules.ScheduleStore;
 import dev.hourglass.store.jdbc.SqlDatabase;
 import dev.hourglass.store.postgres.PostgresJobStore;
 import dev.hourglass.store.postgres.PostgresOptions;
@@ -84,13 +86,16 @@ public final class HourglassServer implements AutoCloseable {
     private final MetricsServer metricsServer;
     /** Creates the runs of the tenants' recurring schedules, about once a second. */
     private final RecurringSchedules recurring;
+    /** The publishers of the queue connections ({@code --connection}), closed after the engine. */
+    private final QueueDeliveries queues;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private HourglassServer(ServerConfig config, ApiServer http, CloseableHttpClient webhookClient,
             Hourglass hourglass, Path storeFile, WebhookSigningSetup webhookSigning, TenantDirectory tenants,
             QuotaGate quotas, ServerTelemetry telemetry, String generatedDefaultKey, ServerMetrics metrics,
-            MetricsServer metricsServer, RecurringSchedules recurring) {
+            MetricsServer metricsServer, RecurringSchedules recurring, QueueDeliveries queues) {
         this.recurring = recurring;
+        this.queues = queues;
         this.metrics = metrics;
         this.metricsServer = metricsServer;
         this.config = config;
@@ -158,6 +163,7 @@ public final class HourglassServer implements AutoCloseable {
         ServerMetrics metrics = config.metrics().enabled() ? new ServerMetrics(config.metrics()) : null;
         MetricsServer metricsServer = null;
         RecurringSchedules recurring = null;
+        QueueDeliveries queues = null;
         try {
             if (metrics != null && config.metrics().ownPort()) {
                 metricsServer = bindMetrics(config, metrics);
@@ -187,12 +193,14 @@ public final class HourglassServer implements AutoCloseable {
             client = WebhookHandler.newClient(config.webhookConnectTimeout(), addressGuard);
             WebhookHandler webhooks = new WebhookHandler(client, config.webhookConnectTimeout(),
                     engine.defaultTimeout(), new WebhookSigner(tenants, wallClock), telemetry.openTelemetry());
+            // Publishers connect on first use: a broker that is down delays its jobs, never the start.
+            queues = QueueDeliveries.of(config.connections(), engine.defaultTimeout());
             OperationsEvents operations = new OperationsEvents(tenants::operationsWebhook, wallClock);
             TenantDirectory directory = tenants;
             TargetWatch targets = new TargetWatch(operations,
                     tenant -> config.watching().tuning().apply(directory.targetPolicy(tenant)));
-            Hourglass hourglass = startEngine(store, engine, tenants, webhooks, wallClock, ticker, engineMetrics,
-                    targets, config.watching().monitor());
+            Hourglass hourglass = startEngine(store, engine, tenants, webhooks, queues, wallClock, ticker,
+                    engineMetrics, targets, config.watching().monitor());
             operations.sendWith(hourglass);
             if (metrics != null) {
                 metrics.bindTargets(targets, hourglass.targets().orElseThrow());
@@ -204,13 +212,14 @@ public final class HourglassServer implements AutoCloseable {
             if (metrics != null && metricsServer == null) {
                 api.serveMetrics(metrics);
             }
+            api.deliverToQueues(queues.connections());
             // Kept in the job store's database, as the tenants are, so that every node sees the same schedules.
             recurring = new RecurringSchedules(hourglass, JdbcScheduleStore.on((SqlDatabase) store)).start();
             api.serveSchedules(recurring);
             http.serve(api);
             log.debug("HTTP API on {} (store {})", baseUri(config, http), storeFile);
             return new HourglassServer(config, http, client, hourglass, storeFile, signing, tenants, quotas,
-                    telemetry, bootstrap.generatedDefaultKey(), metrics, metricsServer, recurring);
+                    telemetry, bootstrap.generatedDefaultKey(), metrics, metricsServer, recurring, queues);
         } catch (RuntimeException e) {
             http.close();
             if (recurring != null) {
@@ -230,6 +239,9 @@ public final class HourglassServer implements AutoCloseable {
             }
             if (client != null) {
                 client.close(CloseMode.IMMEDIATE);
+            }
+            if (queues != null) {
+                queues.close();
             }
             if (store != null) {
                 store.close(); // a failed build() leaves the store to its caller
@@ -351,23 +363,28 @@ public final class HourglassServer implements AutoCloseable {
     }
 
     /**
-     * The engine, with the webhook handler under two names: {@code webhook} for the tenants' jobs and
+     * The engine, with a handler per queue type and the webhook handler under two names: {@code webhook} for the tenants' jobs and
      * {@value OperationsEvents#HANDLER} for the operations events ({@link OperationsEvents}); and the target monitor
      * ({@link TargetWatch}).
      */
     private static Hourglass startEngine(JobStore store, EngineConfig engine, TenantShares shares,
-            WebhookHandler webhooks, InstantSource wallClock, Ticker ticker, EngineMetrics metrics,
-            TargetWatch targets, TargetMonitor.Settings monitor) {
+            WebhookHandler webhooks, QueueDeliveries queues, InstantSource wallClock, Ticker ticker,
+            EngineMetrics metrics, TargetWatch targets, TargetMonitor.Settings monitor) {
         try {
-            return Hourglass.builder()
+            ScheduleStore schedules = JdbcScheduleStore.on((SqlDatabase) store);
+            Hourglass.Builder builder = Hourglass.builder();
+            // A queue type's handler delivers its jobs (docs/queues.md); runs of schedules to queues keep their
+            // overlap rule as webhooks do.
+            queues.handlers().forEach((type, handler) ->
+                    builder.handler(type, new OverlapGuard(handler, schedules, store)));
+            return builder
                     .store(store)
                     .clock(wallClock, ticker)
                     .syncClockToStore(true) // nodes sharing PostgreSQL time jobs by its clock, whatever clock is given
                     .config(engine)
                     .tenantShares(shares)
                     // Runs of recurring schedules are webhooks too; their overlap rule applies as each starts.
-                    .handler(WebhookHandler.NAME, new OverlapGuard(webhooks,
-                            JdbcScheduleStore.on((SqlDatabase) store), store))
+                    .handler(WebhookHandler.NAME, new OverlapGuard(webhooks, schedules, store))
                     .handler(OperationsEvents.HANDLER, webhooks)
                     .metrics(metrics)
                     .deliveryListener(targets.operations())
@@ -399,6 +416,11 @@ public final class HourglassServer implements AutoCloseable {
         String host = System.getenv().getOrDefault("HOSTNAME", "localhost");
         String id = host + "-" + ProcessHandle.current().pid();
         return id.length() <= 100 ? id : id.substring(id.length() - 100);
+    }
+
+    /** The named queue connections jobs may deliver to. */
+    public java.util.List<dev.hourglass.queues.QueueConnection> queueConnections() {
+        return config.connections();
     }
 
     /** The port listened on (the one picked, when configured with 0). */
@@ -503,6 +525,7 @@ public final class HourglassServer implements AutoCloseable {
             hourglass.close();
         } finally {
             webhookClient.close(CloseMode.IMMEDIATE);
+            queues.close();
             quotas.close();
             tenants.close();
             telemetry.close(); // after the last attempt: its span is exported too

@@ -6,6 +6,7 @@ import dev.hourglass.http.HttpLimits;
 import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.tenancy.TargetSettings;
 import dev.hourglass.webhook.WebhookHandler;
+import dev.hourglass.queues.QueueConnection;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import dev.hourglass.webhook.signing.SigningSecret;
 import java.nio.file.Path;
@@ -38,6 +39,7 @@ import java.util.Objects;
  *     {@code --operations-webhook}, the alarm thresholds at their defaults): those of the {@code default} tenant and
  *     of tenants without a row ({@link dev.hourglass.tenancy.TenantDirectory#targetSettings})
  * @param watching how the target monitor runs (not a command-line setting: {@link TargetWatching})
+ * @param connections the named queue connections jobs may deliver to ({@code --connection NAME=URI}; docs/queues.md)
  */
 public record ServerConfig(
         String bind,
@@ -55,7 +57,8 @@ public record ServerConfig(
         HttpLimits http,
         MetricsOptions metrics,
         TargetSettings targets,
-        TargetWatching watching) {
+        TargetWatching watching,
+        List<QueueConnection> connections) {
 
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -76,101 +79,107 @@ public record ServerConfig(
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(watching, "watching");
         Objects.requireNonNull(targets, "targets");
+        connections = List.copyOf(connections);
     }
 
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_BIND, DEFAULT_PORT, DEFAULT_DATA_DIR, null, ApiHandler.DEFAULT_MAX_BODY_BYTES,
                 WebhookHandler.DEFAULT_CONNECT_TIMEOUT, DEFAULT_STOP_GRACE, null, ApiHandler.DEFAULT_STORE_TIMEOUT,
                 List.of(), WebhookAllowlist.none(), ServerKeys.NONE, HttpLimits.DEFAULTS,
-                MetricsOptions.DEFAULTS, TargetSettings.DEFAULTS, TargetWatching.DEFAULTS);
+                MetricsOptions.DEFAULTS, TargetSettings.DEFAULTS, TargetWatching.DEFAULTS, List.of());
     }
 
     public ServerConfig withBind(String value) {
         return new ServerConfig(value, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     public ServerConfig withPort(int value) {
         return new ServerConfig(bind, value, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace,
-                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
+                postgres, storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     public ServerConfig withDataDir(Path value) {
         return new ServerConfig(bind, port, value, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     public ServerConfig withEngine(EngineConfig value) {
         return new ServerConfig(bind, port, dataDir, value, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     public ServerConfig withMaxBodyBytes(int value) {
         return new ServerConfig(bind, port, dataDir, engine, value, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     public ServerConfig withWebhookConnectTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, value, stopGrace, postgres, storeTimeout,
-                webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
+                webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     public ServerConfig withStopGrace(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, value, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     /** Runs on PostgreSQL instead of the embedded SQLite file ({@code dataDir} is then unused). */
     public ServerConfig withPostgres(PostgresOptions value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, value,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     /** How long an API request waits for the store before it is answered 503. */
     public ServerConfig withStoreTimeout(Duration value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                value, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching);
+                value, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     /** Signs webhooks with these secrets (newest first) instead of the generated one. */
     public ServerConfig withWebhookSecrets(List<SigningSecret> value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, value, webhookAllowlist, keys, http, metrics, targets, watching);
+                storeTimeout, value, webhookAllowlist, keys, http, metrics, targets, watching, connections);
     }
 
     /** Lets webhooks reach these otherwise blocked addresses and host names. */
     public ServerConfig withWebhookAllowlist(WebhookAllowlist value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, value, keys, http, metrics, targets, watching);
+                storeTimeout, webhookSecrets, value, keys, http, metrics, targets, watching, connections);
     }
 
     /** The admin API key and the default tenant's preset key. */
     public ServerConfig withKeys(ServerKeys value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, value, http, metrics, targets, watching);
+                storeTimeout, webhookSecrets, webhookAllowlist, value, http, metrics, targets, watching, connections);
     }
 
     /** The HTTP server's limits and TLS. */
     public ServerConfig withHttp(HttpLimits value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, value, metrics, targets, watching);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, value, metrics, targets, watching, connections);
     }
 
     /** Whether and where the metrics are served. */
     public ServerConfig withMetrics(MetricsOptions value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, value, targets, watching);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, value, targets, watching, connections);
     }
 
     /** The server's target settings: the default tenant's, and those of tenants without a row. */
     public ServerConfig withWatching(TargetWatching value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, value);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, value, connections);
+    }
+
+    public ServerConfig withConnections(List<QueueConnection> value) {
+        return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, targets, watching, value);
     }
 
     public ServerConfig withTargets(TargetSettings value) {
         return new ServerConfig(bind, port, dataDir, engine, maxBodyBytes, webhookConnectTimeout, stopGrace, postgres,
-                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, value, watching);
+                storeTimeout, webhookSecrets, webhookAllowlist, keys, http, metrics, value, watching, connections);
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.hourglass.core.targets.TargetMonitor;
 import dev.hourglass.http.MetricsExposition;
 import dev.hourglass.metrics.HourglassMetrics;
 import dev.hourglass.metrics.TargetMeters;
+import dev.hourglass.queues.QueueTargets;
 import dev.hourglass.webhook.WebhookHandler;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -36,7 +37,7 @@ final class ServerMetrics implements MetricsExposition, AutoCloseable {
                 .source("api")
                 .targetType(job -> job.handler().equals(WebhookHandler.NAME)
                         || job.handler().equals(OperationsEvents.HANDLER) ? WebhookHandler.TARGET_TYPE
-                        : DeliveryAttempt.IN_PROCESS)
+                        : QueueTargets.isQueueType(job.handler()) ? job.handler() : DeliveryAttempt.IN_PROCESS)
                 .tenantLabels(options.tenantLabels())
                 .pendingEvery(options.pendingEvery())
                 .build();

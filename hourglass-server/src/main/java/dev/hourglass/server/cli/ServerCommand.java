@@ -102,6 +102,9 @@ final class ServerCommand implements Callable<Integer> {
             }
         }
         printWebhookSecurity(out, server);
+        out.println(server.queueConnections().isEmpty() ? "Queue connections: none (--connection NAME=URI)"
+                : "Queue connections: " + server.queueConnections().stream()
+                        .map(c -> c + " (" + c.type().id() + ")").collect(java.util.stream.Collectors.joining(", ")));
         printKeys(out, server, config.keys());
         out.flush();
         stopped.await(); // until SIGTERM/SIGINT; the hook closes the server, then the JVM exits
@@ -113,7 +116,9 @@ final class ServerCommand implements Callable<Integer> {
         CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
         Map<Setting, String> flags = new HashMap<>();
         for (Setting s : Settings.ALL) {
-            if (s.flag() != null && parsed.hasMatchedOption(s.flag())) {
+            if (s == Settings.CONNECTION && parsed.hasMatchedOption(s.flag())) {
+                flags.put(s, String.join(" ", parsed.matchedOptionValue(s.flag(), new String[0])));
+            } else if (s.flag() != null && parsed.hasMatchedOption(s.flag())) {
                 flags.put(s, parsed.matchedOptionValue(s.flag(), (String) null));
             }
         }
@@ -139,6 +144,9 @@ final class ServerCommand implements Callable<Integer> {
     }
 
     private static String shown(ResolvedSettings.Value v) {
+        if (v.setting() == Settings.CONNECTION) { // a URI's user and password are never shown
+            return v.text().replaceAll("//[^/@\\s]*@", "//(hidden)@");
+        }
         return v.setting().secret() ? "(hidden)" : v.text();
     }
 
@@ -208,7 +216,9 @@ final class ServerCommand implements Callable<Integer> {
                 if (s.flag() != null) {
                     spec.addOption(OptionSpec.builder(s.flag())
                             .paramLabel(s.paramLabel())
-                            .type(String.class)
+                            // --connection is repeated, one per connection; every other flag takes one value.
+                            .type(s == Settings.CONNECTION ? String[].class : String.class)
+                            .arity("1")
                             .description(s.description() + " (env " + s.env()
                                     + (s.key() != null ? ", file key " + s.key() : "")
                                     + ", default " + s.shownDefault() + ")")

@@ -16,6 +16,7 @@ import dev.hourglass.server.logging.LogOptions;
 import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.tenancy.TargetSettings;
 import dev.hourglass.webhook.WebhookUrls;
+import dev.hourglass.queues.QueueConnection;
 import dev.hourglass.webhook.address.WebhookAllowlist;
 import dev.hourglass.webhook.signing.SigningSecret;
 import java.net.URI;
@@ -79,9 +80,31 @@ public final class ServerSettings {
         } catch (IllegalArgumentException e) {
             throw s.problem(WEBHOOK_ALLOWLIST, e.getMessage());
         }
+        config = config.withConnections(connections(s, System::getenv));
         ServerKeys keys = new ServerKeys(s.text(ADMIN_KEY), s.text(DEFAULT_API_KEY))
                 .check(s.label(ADMIN_KEY), s.label(DEFAULT_API_KEY));
         return config.withKeys(keys).withEngine(engine(s)).withMetrics(metrics(s)).withTargets(targets(s));
+    }
+
+    /**
+     * The queue connections: {@code NAME=URI} items separated by white space (a repeated flag is joined so), each
+     * URI's {@code ${VAR}} taken from {@code environment}.
+     */
+    static List<QueueConnection> connections(ResolvedSettings s, java.util.function.UnaryOperator<String> environment) {
+        String text = s.text(CONNECTION);
+        if (text == null || text.isBlank()) {
+            return List.of();
+        }
+        List<QueueConnection> connections = new java.util.ArrayList<>();
+        try {
+            for (String item : text.strip().split("\\s+")) {
+                connections.add(QueueConnection.parse(item, environment));
+            }
+            QueueConnection.byName(connections);
+        } catch (IllegalArgumentException e) {
+            throw s.problem(CONNECTION, e.getMessage());
+        }
+        return connections;
     }
 
     /**

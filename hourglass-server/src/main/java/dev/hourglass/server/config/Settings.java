@@ -106,6 +106,12 @@ public final class Settings {
     public static final Setting WEBHOOK_ALLOWLIST = Setting.of("webhook-allowlist", "CIDR|HOST[,...]", null,
             "Loopback, private, link-local or metadata addresses webhooks may reach all the same: CIDR ranges, "
                     + "addresses and host names, comma-separated, e.g. 127.0.0.0/8,::1 for local experiments.");
+    public static final Setting CONNECTION = Setting.of("connection", "NAME=URI", null,
+            "A named connection jobs may deliver to (docs/queues.md): kafka://h:9092[,h2:9092], "
+                    + "amqp://user:pass@h:5672/vhost, nats://h:4222, redis://h:6379/0. Repeat the flag for more; "
+                    + "in the environment or the file, separate them with spaces. ${VAR} in a URI is read from the "
+                    + "environment, so that a password need not be written here.")
+            .withEnv("HOURGLASS_CONNECTIONS");
     public static final Setting WEBHOOK_CONNECT_TIMEOUT = Setting.of("webhook-connect-timeout", DURATION,
             format(WebhookHandler.DEFAULT_CONNECT_TIMEOUT), "How long a webhook delivery may take to connect.");
     public static final Setting TARGET_AUTO_PAUSE = Setting.of("target-auto-pause", "true|false",
@@ -181,7 +187,7 @@ public final class Settings {
     public static final List<Setting> ALL = List.of(CONFIG, PORT, BIND, DATA, STORE, JDBC_URL, DB_USER, DB_PASSWORD,
             DB_SCHEMA, DB_POOL_SIZE, DB_CONNECT_TIMEOUT, DB_SOCKET_TIMEOUT, DB_CRASH_DETECTION, STORE_TIMEOUT, NODE_ID,
             MAX_BODY_BYTES, HTTP_STOP_GRACE, MAX_HEADER_BYTES, MAX_HEADERS, MAX_CONNECTIONS, MAX_CONCURRENT_REQUESTS, IDLE_TIMEOUT,
-            READ_TIMEOUT, TLS_CERT, TLS_KEY, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT,
+            READ_TIMEOUT, TLS_CERT, TLS_KEY, WEBHOOK_SECRET, WEBHOOK_ALLOWLIST, WEBHOOK_CONNECT_TIMEOUT, CONNECTION,
             TARGET_AUTO_PAUSE, TARGET_AUTO_PAUSE_AFTER, OPERATIONS_WEBHOOK, ADMIN_KEY,
             DEFAULT_API_KEY, METRICS, METRICS_PORT, METRICS_TENANT_LABELS, METRICS_PENDING_EVERY, LOG_FORMAT,
             ACCESS_LOG, HORIZON, LOAD_INTERVAL, LEASE_TTL, MAX_TIMER_ENTRIES, MAX_IN_FLIGHT, COMMIT_BATCH,
