@@ -22,6 +22,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -95,6 +96,12 @@ public final class KafkaPublisher implements Publisher {
         if (e instanceof AuthorizationException || e instanceof InvalidTopicException
                 || e instanceof RecordTooLargeException) {
             return new PublishResult.Refused("Kafka refused the record to topic '" + to.topic() + "': " + text);
+        }
+        if (e instanceof org.apache.kafka.common.errors.TimeoutException
+                && e.getCause() instanceof UnknownTopicOrPartitionException) {
+            // Retried, since the topic may be created; lastError says what to fix.
+            return new PublishResult.Unavailable("topic '" + to.topic() + "' does not exist on Kafka '"
+                    + connection.name() + "' (and the cluster does not create topics on first use)");
         }
         if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
             return new PublishResult.Unavailable("Kafka '" + connection.name() + "' (" + connection.redacted()
