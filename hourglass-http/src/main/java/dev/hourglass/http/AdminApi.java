@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hourglass.core.time.Rfc3339;
+import dev.hourglass.queues.QueueConnection;
 import dev.hourglass.tenancy.ApiKey;
 import dev.hourglass.tenancy.ApiKeys;
 import dev.hourglass.tenancy.Quotas;
@@ -48,9 +49,11 @@ import java.util.stream.Collectors;
  */
 final class AdminApi {
     static final String PREFIX = "/v1/admin/tenants";
-    private static final Set<String> CREATE_FIELDS = Set.of("name", "weight", "quotas", "targets");
-    private static final Set<String> PATCH_FIELDS = Set.of("weight", "quotas", "targets", "rotateWebhookSecret",
-            "retireOldWebhookSecrets");
+    private static final Set<String> CREATE_FIELDS = Set.of("name", "weight", "quotas", "targets", "connections");
+    private static final Set<String> PATCH_FIELDS = Set.of("weight", "quotas", "targets", "connections",
+            "rotateWebhookSecret", "retireOldWebhookSecrets");
+    /** More connection names than any server configures. */
+    static final int MAX_CONNECTIONS = 100;
     private static final Set<String> QUOTA_FIELDS = Set.of("maxPendingJobs", "schedulesPerSecond", "scheduleBurst",
             "maxPayloadBytes", "maxDelaySeconds", "maxInFlight");
     private static final Set<String> TARGET_FIELDS = Set.of("raiseAt", "clearAt", "minAttempts",
@@ -134,9 +137,10 @@ final class AdminApi {
         int weight = weight(root.get("weight"), 1, errors);
         Quotas quotas = quotas(root.get("quotas"), Quotas.DEFAULTS, errors);
         TargetSettings targets = targets(root.get("targets"), TargetSettings.DEFAULTS, errors);
+        Set<String> connections = connections(root, null, errors);
         throwIfAny(errors);
         String created = name;
-        TenantDirectory.Created c = directory.create(name, weight, quotas, targets).orElseThrow(() -> ApiProblem.of(409,
+        TenantDirectory.Created c = directory.create(name, weight, quotas, targets, connections).orElseThrow(() -> ApiProblem.of(409,
                 "tenant-exists", "Tenant exists", "a tenant named '" + created + "' exists already").exception());
         ObjectNode out = tenantJson(c.tenant(), List.of(c.key().stored()));
         out.put("apiKey", c.key().text());
@@ -153,6 +157,7 @@ final class AdminApi {
         int weight = weight(root.get("weight"), current.weight(), errors);
         Quotas quotas = quotas(root.get("quotas"), current.quotas(), errors);
         TargetSettings targets = targets(root.get("targets"), current.targets(), errors);
+        Set<String> connections = connections(root, current.connections(), errors);
         boolean rotate = flag(root, "rotateWebhookSecret", errors);
         boolean retire = flag(root, "retireOldWebhookSecrets", errors);
         throwIfAny(errors);
@@ -176,7 +181,8 @@ final class AdminApi {
             if (retire) {
                 secrets = List.of(secrets.getFirst());
             }
-            return t.withWeight(weight).withQuotas(quotas).withTargets(targets).withWebhookSecrets(secrets);
+            return t.withWeight(weight).withQuotas(quotas).withTargets(targets).withWebhookSecrets(secrets)
+                    .withConnections(connections);
         }).orElseThrow(() -> unknownTenant(name));
         return new Reply(200, tenantJson(updated, directory.keys(name)), Map.of());
     }
@@ -222,6 +228,12 @@ final class AdminApi {
             targets.putNull("operationsWebhook");
         } else {
             targets.put("operationsWebhook", s.operationsWebhook().toString());
+        }
+        if (t.connections() == null) {
+            node.putNull("connections");
+        } else {
+            ArrayNode c = node.putArray("connections");
+            t.connections().stream().sorted().forEach(c::add);
         }
         if (keys != null) {
             ArrayNode k = node.putArray("keys");
@@ -306,6 +318,36 @@ final class AdminApi {
             return fallback;
         }
         return value;
+    }
+
+    /**
+     * {@code connections}: the names of the queue connections the tenant's jobs may deliver to, an array of
+     * connection names, or null for every one; {@code base} when the field is absent. A name the server does not
+     * have is accepted (another node, or a later start, may have it); a job naming it is refused all the same.
+     */
+    private static Set<String> connections(ObjectNode root, Set<String> base, List<FieldError> errors) {
+        if (!root.has("connections")) {
+            return base;
+        }
+        JsonNode node = root.get("connections");
+        if (node.isNull()) {
+            return null;
+        }
+        if (!node.isArray() || node.size() > MAX_CONNECTIONS) {
+            errors.add(new FieldError("connections", "must be an array of at most " + MAX_CONNECTIONS
+                    + " connection names, or null for every connection"));
+            return base;
+        }
+        Set<String> names = new java.util.TreeSet<>();
+        for (JsonNode name : node) {
+            if (!name.isTextual() || !QueueConnection.isValidName(name.textValue())) {
+                errors.add(new FieldError("connections", "must hold connection names (1-64 letters, digits, '-' "
+                        + "or '_'), was " + abbreviate(name.toString())));
+                return base;
+            }
+            names.add(name.textValue());
+        }
+        return names;
     }
 
     /**

@@ -346,7 +346,7 @@ public final class ApiHandler {
 
     private void schedule(HttpCall ex, Tenant tenant) throws IOException {
         byte[] body = jsonBody(ex);
-        Schedule request = parser.schedule(body, ex.header("Idempotency-Key"));
+        Schedule request = parser.usableBy(tenant).schedule(body, ex.header("Idempotency-Key"));
         TraceParent context = ex instanceof ScheduleTracing.TracedCall traced ? traced.traceParent() : traceParent(ex);
         JobRequest job = request.job().withTenant(tenant.name()).withTraceParent(context);
         When when = request.when();

@@ -52,6 +52,11 @@ final class RecurringRequestParser {
     private final ScheduleRequestParser jobs;
     private final InstantSource wallClock;
 
+    /** This parser for a request of {@code tenant}: a queue target may name only a connection it may use. */
+    RecurringRequestParser usableBy(dev.hourglass.tenancy.Tenant tenant) {
+        return new RecurringRequestParser(jobs.usableBy(tenant), wallClock);
+    }
+
     RecurringRequestParser(ScheduleRequestParser jobs, InstantSource wallClock) {
         this.jobs = Objects.requireNonNull(jobs, "jobs");
         this.wallClock = Objects.requireNonNull(wallClock, "wallClock");

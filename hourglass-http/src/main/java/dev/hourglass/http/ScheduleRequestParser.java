@@ -19,6 +19,7 @@ import dev.hourglass.queues.QueueConnection;
 import dev.hourglass.queues.QueueTarget;
 import dev.hourglass.queues.QueueTargets;
 import dev.hourglass.queues.QueueType;
+import dev.hourglass.tenancy.Tenant;
 import dev.hourglass.webhook.WebhookTarget;
 import dev.hourglass.webhook.WebhookUrls;
 import dev.hourglass.webhook.address.AddressRefusal;
@@ -93,6 +94,8 @@ public final class ScheduleRequestParser {
     private final GuardedDnsResolver addressGuard;
     /** The queue connections a target may name; empty when the server has none. */
     private final Map<String, QueueConnection> connections;
+    /** Which of them the caller may use: {@link QueueTargets.Grant#ALL} until {@link #usableBy} a tenant. */
+    private final QueueTargets.Grant grant;
 
     /**
      * A checked target: the handler that delivers it ({@code webhook}, or a queue type such as {@code kafka}) and
@@ -122,22 +125,29 @@ public final class ScheduleRequestParser {
      */
     public ScheduleRequestParser(ObjectMapper json, InstantSource wallClock, Duration maxDelay, int maxPayloadBytes,
             GuardedDnsResolver addressGuard) {
-        this(json, wallClock, maxDelay, maxPayloadBytes, addressGuard, Map.of());
+        this(json, wallClock, maxDelay, maxPayloadBytes, addressGuard, Map.of(), QueueTargets.Grant.ALL);
     }
 
     private ScheduleRequestParser(ObjectMapper json, InstantSource wallClock, Duration maxDelay, int maxPayloadBytes,
-            GuardedDnsResolver addressGuard, Map<String, QueueConnection> connections) {
+            GuardedDnsResolver addressGuard, Map<String, QueueConnection> connections, QueueTargets.Grant grant) {
         this.json = Objects.requireNonNull(json, "json");
         this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
         this.maxDelay = Objects.requireNonNull(maxDelay, "maxDelay");
         this.maxPayloadBytes = maxPayloadBytes;
         this.addressGuard = Objects.requireNonNull(addressGuard, "addressGuard");
         this.connections = Map.copyOf(connections);
+        this.grant = Objects.requireNonNull(grant, "grant");
     }
 
     /** This parser, taking queue targets on {@code connections} too (docs/queues.md). */
     public ScheduleRequestParser withConnections(Map<String, QueueConnection> connections) {
-        return new ScheduleRequestParser(json, wallClock, maxDelay, maxPayloadBytes, addressGuard, connections);
+        return new ScheduleRequestParser(json, wallClock, maxDelay, maxPayloadBytes, addressGuard, connections, grant);
+    }
+
+    /** This parser for a request of {@code tenant}: a queue target may name only a connection it may use. */
+    public ScheduleRequestParser usableBy(Tenant tenant) {
+        return new ScheduleRequestParser(json, wallClock, maxDelay, maxPayloadBytes, addressGuard, connections,
+                new QueueTargets.Grant("tenant '" + tenant.name() + "'", tenant::mayUse));
     }
 
     /** Parses the body of {@code POST /v1/jobs} and its {@code Idempotency-Key} header (null when absent). */
@@ -392,7 +402,7 @@ public final class ScheduleRequestParser {
             return null;
         }
         if (QueueTargets.isQueueType(type)) {
-            QueueTarget queue = QueueTargets.read(target, connections, payloadBytes, errors::add);
+            QueueTarget queue = QueueTargets.read(target, connections, grant, payloadBytes, errors::add);
             return queue == null ? null : new Target(type, queue.toJson());
         }
         unknownFields(target, TARGET_FIELDS, "target.", errors);

@@ -97,7 +97,7 @@ final class SchedulesApi {
     }
 
     private Reply create(Tenant tenant, byte[] body, String idempotencyKey) {
-        RecurringRequestParser.Create request = parser.create(body, idempotencyKey);
+        RecurringRequestParser.Create request = parser.usableBy(tenant).create(body, idempotencyKey);
         admit(tenant, request.definition().payload().length, "nothing was stored");
         CreateResult result = schedules.create(tenant.name(), request.definition(), request.paused(),
                 request.idempotencyKey(), request.requestHash());
@@ -128,7 +128,7 @@ final class SchedulesApi {
 
     private Reply change(Tenant tenant, String id, byte[] body) {
         Schedule current = find(tenant, id);
-        RecurringRequestParser.Change change = parser.change(body, current.definition());
+        RecurringRequestParser.Change change = parser.usableBy(tenant).change(body, current.definition());
         Schedule changed;
         try {
             changed = schedules.update(tenant.name(), id, change.definition()).orElseThrow(() -> unknown(id));

@@ -88,20 +88,6 @@ public final class QueueDeliveries implements AutoCloseable {
     }
 
     /**
-     * Checks a target given as JSON at schedule time ({@link QueueTargets#read}) against these connections.
-     *
-     * @param allowed the connection names the caller may use; null for all
-     */
-    public QueueTarget read(ObjectNode target, java.util.Set<String> allowed, int payloadBytes,
-            QueueTargets.Problems problems) {
-        Map<String, QueueConnection> usable = new LinkedHashMap<>(connections);
-        if (allowed != null) {
-            usable.keySet().retainAll(allowed);
-        }
-        return QueueTargets.read(target, usable, payloadBytes, problems);
-    }
-
-    /**
      * A job that delivers {@code payload} to {@code target}, checked as an API target would be.
      *
      * @throws IllegalArgumentException naming each problem

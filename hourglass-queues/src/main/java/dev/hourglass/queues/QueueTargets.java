@@ -65,6 +65,22 @@ public final class QueueTargets {
      */
     public static QueueTarget read(ObjectNode target, Map<String, QueueConnection> connections, int payloadBytes,
             Problems problems) {
+        return read(target, connections, Grant.ALL, payloadBytes, problems);
+    }
+
+    /** Which connections a caller (a tenant) may use. */
+    public record Grant(String who, java.util.function.Predicate<String> mayUse) {
+        /** Every connection. */
+        public static final Grant ALL = new Grant("", name -> true);
+    }
+
+    /**
+     * Checks a target given at schedule time by a caller who may use only some connections.
+     *
+     * @param grant the connections the caller may use; a target naming another is refused, saying so
+     */
+    public static QueueTarget read(ObjectNode target, Map<String, QueueConnection> connections, Grant grant,
+            int payloadBytes, Problems problems) {
         String typeId = target.path("type").asText("");
         QueueType type = QueueType.ofId(typeId).orElseThrow(
                 () -> new IllegalArgumentException("not a queue type: " + typeId));
@@ -76,6 +92,11 @@ public final class QueueTargets {
             }
         });
         String connection = connection(target.get("connection"), type, connections, counted);
+        if (connection != null && !grant.mayUse().test(connection)) {
+            counted.add("target.connection", "\"" + connection + "\" may not be used by " + grant.who()
+                    + " (the admin API sets which connections a tenant may use)");
+            connection = null;
+        }
         if (payloadBytes > type.maxPayloadBytes()) {
             counted.add("payload", "must be at most " + type.maxPayloadBytes() + " bytes for a " + type.id()
                     + " target, was " + payloadBytes);

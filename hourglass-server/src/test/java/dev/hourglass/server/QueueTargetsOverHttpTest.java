@@ -138,6 +138,38 @@ class QueueTargetsOverHttpTest {
                 .containsKey("hourglass-scheduled-time");
     }
 
+    @Test
+    void aTenantMayUseOnlyTheConnectionsTheAdminGaveIt() {
+        ServerFixture.Response created = api.post("/v1/admin/tenants", "{\"name\": \"acme\", \"connections\": [\"r\"]}",
+                ServerFixture.bearer(ServerFixture.ADMIN_KEY));
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        assertThat(created.json().get("connections").toString()).isEqualTo("[\"r\"]");
+        String key = created.json().get("apiKey").asText();
+
+        ServerFixture.Response refused = api.post("/v1/jobs", "{\"delaySeconds\": 0, \"target\": {\"type\": "
+                + "\"rabbitmq\", \"connection\": \"mq\", \"exchange\": \"\", \"routingKey\": \"q\"}}",
+                ServerFixture.bearer(key));
+        assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+        assertThat(refused.json().get("errors").get(0).get("field").asText()).isEqualTo("target.connection");
+        assertThat(refused.json().get("errors").get(0).get("rule").asText())
+                .startsWith("\"mq\" may not be used by tenant 'acme'");
+        ServerFixture.Response schedule = api.post("/v1/schedules", "{\"name\": \"n\", \"every\": \"PT1H\", "
+                + "\"target\": {\"type\": \"nats\", \"connection\": \"n\", \"subject\": \"a\"}}",
+                ServerFixture.bearer(key));
+        assertThat(schedule.status()).as(schedule.body()).isEqualTo(400);
+
+        ServerFixture.Response allowed = api.post("/v1/jobs", "{\"delaySeconds\": 0, \"target\": {\"type\": "
+                + "\"redis\", \"connection\": \"r\", \"stream\": \"" + redisStream + "\"}}", ServerFixture.bearer(key));
+        assertThat(allowed.status()).as(allowed.body()).isEqualTo(201);
+
+        ServerFixture.Response opened = api.patch("/v1/admin/tenants/acme", "{\"connections\": null}",
+                ServerFixture.bearer(ServerFixture.ADMIN_KEY));
+        assertThat(opened.json().get("connections").isNull()).as(opened.body()).isTrue();
+        assertThat(api.post("/v1/jobs", "{\"delaySeconds\": 0, \"target\": {\"type\": \"rabbitmq\", "
+                + "\"connection\": \"mq\", \"exchange\": \"\", \"routingKey\": \"" + queue + "\"}}",
+                ServerFixture.bearer(key)).status()).isEqualTo(201);
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
             {"type": "kafka", "connection": "k", "topic": "t"}                           | target.connection

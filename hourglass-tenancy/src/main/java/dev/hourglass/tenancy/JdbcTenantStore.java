@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -39,16 +40,17 @@ public final class JdbcTenantStore implements TenantStore {
             + "target_consecutive_failures, target_auto_pause, target_auto_pause_after_s, operations_webhook";
     private static final String TENANT_COLUMNS = "name, weight, max_pending_jobs, schedules_per_second, "
             + "schedule_burst, max_payload_bytes, max_delay_ms, max_in_flight, webhook_secrets, " + TARGET_COLUMNS
-            + ", created_at, updated_at";
+            + ", created_at, updated_at, queue_connections";
     private static final String KEY_COLUMNS = "id, tenant, hash, created_at, revoked_at";
 
     private static final String INSERT_TENANT = "INSERT INTO tenants (" + TENANT_COLUMNS + ") "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING";
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING";
     private static final String UPDATE_TENANT = "UPDATE tenants SET weight = ?, max_pending_jobs = ?, "
             + "schedules_per_second = ?, schedule_burst = ?, max_payload_bytes = ?, max_delay_ms = ?, "
             + "max_in_flight = ?, webhook_secrets = ?, target_raise_at = ?, target_clear_at = ?, "
             + "target_min_attempts = ?, target_consecutive_failures = ?, target_auto_pause = ?, "
-            + "target_auto_pause_after_s = ?, operations_webhook = ?, updated_at = ? WHERE name = ?";
+            + "target_auto_pause_after_s = ?, operations_webhook = ?, updated_at = ?, queue_connections = ? "
+            + "WHERE name = ?";
     private static final String INSERT_KEY = "INSERT INTO api_keys (" + KEY_COLUMNS + ") VALUES (?, ?, ?, ?, ?)";
     /** Inserts the key only if its tenant exists: "false for an unknown tenant" in one statement. */
     private static final String ADD_KEY = "INSERT INTO api_keys (" + KEY_COLUMNS + ") SELECT ?, ?, ?, ?, ? "
@@ -218,7 +220,7 @@ public final class JdbcTenantStore implements TenantStore {
         Quotas quotas = new Quotas(rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getInt(6),
                 Duration.ofMillis(rs.getLong(7)), rs.getInt(8));
         return new Tenant(rs.getString(1), rs.getInt(2), quotas, readSecrets(rs, 9), readTargets(rs, 10),
-                Instant.ofEpochMilli(rs.getLong(17)), Instant.ofEpochMilli(rs.getLong(18)));
+                Instant.ofEpochMilli(rs.getLong(17)), Instant.ofEpochMilli(rs.getLong(18)), readConnections(rs, 19));
     }
 
     /** Reads {@link #TARGET_COLUMNS} from column {@code first} on; a NULL column takes its default. */
@@ -267,13 +269,33 @@ public final class JdbcTenantStore implements TenantStore {
         int next = bindSettings(insert, 2, tenant);
         insert.setLong(next, tenant.createdAt().toEpochMilli());
         insert.setLong(next + 1, tenant.updatedAt().toEpochMilli());
+        bindConnections(insert, next + 2, tenant.connections());
     }
 
     /** Binds {@link #UPDATE_TENANT}'s parameters. */
     private void bindUpdate(PreparedStatement update, Tenant tenant) throws SQLException {
         int next = bindSettings(update, 1, tenant);
         update.setLong(next, tenant.updatedAt().toEpochMilli());
-        update.setString(next + 1, tenant.name());
+        bindConnections(update, next + 1, tenant.connections());
+        update.setString(next + 2, tenant.name());
+    }
+
+    /** The queue connections as names joined by commas, sorted; NULL for every connection (V8/V10). */
+    private static void bindConnections(PreparedStatement statement, int index, Set<String> connections)
+            throws SQLException {
+        if (connections == null) {
+            statement.setNull(index, Types.VARCHAR);
+        } else {
+            statement.setString(index, String.join(",", new java.util.TreeSet<>(connections)));
+        }
+    }
+
+    private static Set<String> readConnections(ResultSet rs, int column) throws SQLException {
+        String text = rs.getString(column);
+        if (text == null) {
+            return null;
+        }
+        return text.isEmpty() ? Set.of() : Set.of(text.split(","));
     }
 
     /** Binds {@link #REVOKE_KEY}'s parameters. */

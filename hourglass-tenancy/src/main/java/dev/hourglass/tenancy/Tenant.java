@@ -4,6 +4,7 @@ import dev.hourglass.core.api.TenantShares;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A tenant of a shared Hourglass: the owner of jobs, API keys, quotas and webhook secrets.
@@ -18,7 +19,8 @@ import java.util.Objects;
  * @param targets how its webhook targets are watched (alarm thresholds, auto-pause) and where its operations events
  *     go; {@link TargetSettings#DEFAULTS} unless set
  * @param createdAt when it was created
- * @param updatedAt when its weight, quotas, secrets or target settings last changed
+ * @param updatedAt when its weight, quotas, secrets, target settings or connections last changed
+ * @param connections the server's queue connections its jobs may deliver to, by name; null for every one
  */
 public record Tenant(
         String name,
@@ -27,7 +29,8 @@ public record Tenant(
         List<String> webhookSecrets,
         TargetSettings targets,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        Set<String> connections) {
 
     public static final int MAX_WEIGHT = TenantShares.MAX_WEIGHT;
 
@@ -38,6 +41,7 @@ public record Tenant(
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(updatedAt, "updatedAt");
         webhookSecrets = List.copyOf(webhookSecrets);
+        connections = connections == null ? null : Set.copyOf(connections);
         if (!validName(name)) {
             throw new IllegalArgumentException(
                     "name must be 1..100 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit");
@@ -55,27 +59,42 @@ public record Tenant(
         }
     }
 
+    /** A tenant that may use every queue connection. */
+    public Tenant(String name, int weight, Quotas quotas, List<String> webhookSecrets, TargetSettings targets,
+            Instant createdAt, Instant updatedAt) {
+        this(name, weight, quotas, webhookSecrets, targets, createdAt, updatedAt, null);
+    }
+
+    /** Whether its jobs may deliver over the queue connection {@code name}. */
+    public boolean mayUse(String connection) {
+        return connections == null || connections.contains(connection);
+    }
+
+    public Tenant withConnections(Set<String> value) {
+        return new Tenant(name, weight, quotas, webhookSecrets, targets, createdAt, updatedAt, value);
+    }
+
     public static boolean validName(String name) {
         return name != null && name.matches("[a-z0-9][a-z0-9._-]{0,99}");
     }
 
     public Tenant withWeight(int value) {
-        return new Tenant(name, value, quotas, webhookSecrets, targets, createdAt, updatedAt);
+        return new Tenant(name, value, quotas, webhookSecrets, targets, createdAt, updatedAt, connections);
     }
 
     public Tenant withQuotas(Quotas value) {
-        return new Tenant(name, weight, value, webhookSecrets, targets, createdAt, updatedAt);
+        return new Tenant(name, weight, value, webhookSecrets, targets, createdAt, updatedAt, connections);
     }
 
     public Tenant withWebhookSecrets(List<String> value) {
-        return new Tenant(name, weight, quotas, value, targets, createdAt, updatedAt);
+        return new Tenant(name, weight, quotas, value, targets, createdAt, updatedAt, connections);
     }
 
     public Tenant withTargets(TargetSettings value) {
-        return new Tenant(name, weight, quotas, webhookSecrets, value, createdAt, updatedAt);
+        return new Tenant(name, weight, quotas, webhookSecrets, value, createdAt, updatedAt, connections);
     }
 
     public Tenant withUpdatedAt(Instant value) {
-        return new Tenant(name, weight, quotas, webhookSecrets, targets, createdAt, value);
+        return new Tenant(name, weight, quotas, webhookSecrets, targets, createdAt, value, connections);
     }
 }

@@ -262,9 +262,18 @@ public final class TenantDirectory implements WebhookSecrets, TenantShares, Auto
      * name is taken.
      */
     public Optional<Created> create(String name, int weight, Quotas quotas, TargetSettings targets) {
+        return create(name, weight, quotas, targets, null);
+    }
+
+    /**
+     * Creates a tenant with one key, one new webhook secret, these target settings and these queue connections
+     * (null: every one); empty if the name is taken.
+     */
+    public Optional<Created> create(String name, int weight, Quotas quotas, TargetSettings targets,
+            java.util.Set<String> connections) {
         Instant now = wallClock.instant();
         Tenant tenant = new Tenant(name, weight, quotas.validate(), List.of(SigningSecret.generate().encoded()),
-                targets, now, now);
+                targets, now, now, connections);
         ApiKeys.Issued key = ApiKeys.issue(name, now);
         if (!store.create(tenant, key.stored())) {
             return Optional.empty();

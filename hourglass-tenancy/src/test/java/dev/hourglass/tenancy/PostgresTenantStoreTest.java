@@ -90,7 +90,7 @@ class PostgresTenantStoreTest extends TenantStoreContract {
             store = PostgresJobStore.open(options);
             tenants = JdbcTenantStore.on((SqlDatabase) store);
 
-            assertThat(postgres().schemaVersion()).isEqualTo("9");
+            assertThat(postgres().schemaVersion()).isEqualTo("10");
             assertThat(tenants.list()).containsExactly(updated, other);
             assertThat(tenants.keys("acme")).containsExactly(first,
                     new ApiKey(revoked.id(), "acme", revoked.hash(), revoked.createdAt(), T0.plusSeconds(2)));
@@ -162,7 +162,7 @@ class PostgresTenantStoreTest extends TenantStoreContract {
 
             PostgresJobStore upgraded = open(TestDatabase.options(v1));
 
-            assertThat(upgraded.schemaVersion()).isEqualTo("9");
+            assertThat(upgraded.schemaVersion()).isEqualTo("10");
             Job kept = upgraded.find(scheduled.id()).orElseThrow();
             assertThat(kept.state()).isEqualTo(JobState.SCHEDULED);
             assertThat(kept.payload()).isEqualTo(scheduled.payload());
@@ -177,7 +177,7 @@ class PostgresTenantStoreTest extends TenantStoreContract {
                 while (rs.next()) {
                     versions.add(rs.getString(1));
                 }
-                assertThat(versions).containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9");
+                assertThat(versions).containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "10");
             }
         }
 

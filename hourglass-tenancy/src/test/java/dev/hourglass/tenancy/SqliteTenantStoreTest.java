@@ -79,7 +79,7 @@ class SqliteTenantStoreTest extends TenantStoreContract {
 
             reopen();
 
-            assertThat(sqlite().schemaVersion()).isEqualTo("7");
+            assertThat(sqlite().schemaVersion()).isEqualTo("8");
             assertThat(tenants.list()).containsExactly(updated, other);
             assertThat(tenants.keys("acme")).containsExactly(first,
                     new ApiKey(revoked.id(), "acme", revoked.hash(), revoked.createdAt(), T0.plusSeconds(2)));
@@ -110,7 +110,7 @@ class SqliteTenantStoreTest extends TenantStoreContract {
             store = SqliteJobStore.open(file);
             tenants = JdbcTenantStore.on((SqlDatabase) store);
 
-            assertThat(sqlite().schemaVersion()).isEqualTo("7");
+            assertThat(sqlite().schemaVersion()).isEqualTo("8");
             Job kept = store.find(scheduled.id()).orElseThrow();
             assertThat(kept.tenant()).isEqualTo("acme");
             assertThat(kept.state()).isEqualTo(JobState.SCHEDULED);

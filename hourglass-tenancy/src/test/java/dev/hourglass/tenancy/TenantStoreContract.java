@@ -165,6 +165,27 @@ public abstract class TenantStoreContract {
         }
 
         @Test
+        void roundTripsTheQueueConnectionsATenantMayUse() {
+            Tenant every = new Tenant("every", 1, Quotas.DEFAULTS, List.of("whsec_e"), TARGETS, T0, T0);
+            Tenant some = every.withConnections(java.util.Set.of("mq", "orders-kafka"));
+            Tenant none = every.withConnections(java.util.Set.of());
+            create(every);
+            create(new Tenant("some", 1, Quotas.DEFAULTS, List.of("whsec_s"), TARGETS, T0, T0, some.connections()));
+            create(new Tenant("none", 1, Quotas.DEFAULTS, List.of("whsec_n"), TARGETS, T0, T0, none.connections()));
+
+            assertThat(found("every").connections()).as("null: every connection").isNull();
+            assertThat(found("every").mayUse("anything")).isTrue();
+            assertThat(found("some").connections()).containsExactlyInAnyOrder("mq", "orders-kafka");
+            assertThat(found("some").mayUse("r")).isFalse();
+            assertThat(found("none").connections()).isEmpty();
+
+            assertThat(tenants.update(found("every").withConnections(java.util.Set.of("r")))).isTrue();
+            assertThat(found("every").connections()).containsExactly("r");
+            assertThat(tenants.update(found("every").withConnections(null))).isTrue();
+            assertThat(found("every").connections()).isNull();
+        }
+
+        @Test
         void roundTripsQuotasAtTheEdgesOfTheirRanges() {
             Quotas largest = new Quotas(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE,
                     Duration.ofMillis(Long.MAX_VALUE), Integer.MAX_VALUE);

@@ -344,13 +344,13 @@ class PostgresJobStoreTest extends JobStoreContract {
                 }
                 go.countDown();
                 for (Future<PostgresJobStore> node : opened) {
-                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("9");
+                    assertThat(node.get(30, TimeUnit.SECONDS).schemaVersion()).isEqualTo("10");
                 }
             }
             try (Connection connection = TestDatabase.raw(schema); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, count(*) FROM flyway_schema_history "
-                            + "WHERE version IS NOT NULL AND success GROUP BY version ORDER BY version")) {
-                for (String version : List.of("1", "2", "3", "4", "5", "6", "7", "8", "9")) {
+                            + "WHERE version IS NOT NULL AND success GROUP BY version ORDER BY version::int")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getInt(2)).as("version " + version + " applied once").isEqualTo(1);
@@ -816,12 +816,12 @@ class PostgresJobStoreTest extends JobStoreContract {
             lazy(tx -> tx.insert(List.of(lazyOne)));
             Job claimed = claim("node-a", at(1), 10, at(0)).getFirst();
             Job run = start(claimed, at(1)).orElseThrow();
-            assertThat(postgres().schemaVersion()).isEqualTo("9");
+            assertThat(postgres().schemaVersion()).isEqualTo("10");
             store.close();
 
             store = PostgresJobStore.open(options);
 
-            assertThat(postgres().schemaVersion()).isEqualTo("9");
+            assertThat(postgres().schemaVersion()).isEqualTo("10");
             assertSameJob(get(full.id()), full.toJob());
             assertSameJob(get(lazyOne.id()), run);
             assertThat(store.lastJobId()).contains(lazyOne.id());
@@ -829,7 +829,7 @@ class PostgresJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3", "4", "5", "6", "7", "8", "9")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
@@ -857,7 +857,7 @@ class PostgresJobStoreTest extends JobStoreContract {
                 statement.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '99'");
             }
             store = PostgresJobStore.open(options);
-            assertThat(postgres().schemaVersion()).isEqualTo("9");
+            assertThat(postgres().schemaVersion()).isEqualTo("10");
         }
 
         @Test

@@ -54,7 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SqliteJobStoreTest extends JobStoreContract {
 
     private static final AtomicInteger FILES = new AtomicInteger();
-    private static final String LATEST_VERSION = "7";
+    private static final String LATEST_VERSION = "8";
 
     @TempDir
     Path dir;
@@ -285,7 +285,7 @@ class SqliteJobStoreTest extends JobStoreContract {
             try (Connection connection = raw(file); Statement statement = connection.createStatement();
                     ResultSet rs = statement.executeQuery("SELECT version, success FROM flyway_schema_history "
                             + "WHERE version IS NOT NULL ORDER BY installed_rank")) {
-                for (String version : List.of("1", "2", "3", "4", "5", "6", "7")) {
+                for (String version : List.of("1", "2", "3", "4", "5", "6", "7", "8")) {
                     assertThat(rs.next()).isTrue();
                     assertThat(rs.getString(1)).isEqualTo(version);
                     assertThat(rs.getBoolean(2)).isTrue();
