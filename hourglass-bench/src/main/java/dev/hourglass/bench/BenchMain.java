@@ -28,7 +28,7 @@ public final class BenchMain implements Callable<Integer> {
 
     static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
             "metrics", "history", "metrics-scrape", "postgres", "scale", "restart", "noisy-http", "spread",
-            "recurring");
+            "recurring", "queue-drain");
 
 
     @Option(names = "--scenarios", split = ",",
@@ -41,7 +41,8 @@ public final class BenchMain implements Callable<Integer> {
                     + "noisy-http: one tenant's webhook burst beside another tenant's few webhooks, over HTTP (see "
                     + "the --noisy-* options); or spread: three nodes on PostgreSQL started one after another "
                     + "against a backlog (see the --spread-* options); or recurring: many recurring schedules at a "
-                    + "steady rate of runs (see the --recurring-* options).")
+                    + "steady rate of runs (see the --recurring-* options); or queue-drain: --drain-jobs due at once "
+                    + "for each target type, webhook, Kafka, RabbitMQ, NATS and Redis (see --queue-types).")
     List<String> scenarios;
 
     @Option(names = "--restart-rate", defaultValue = "200",
@@ -110,6 +111,11 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--webhook-concurrency", defaultValue = "256",
             description = "Webhook deliveries in flight at once in the webhook-drain scenario: ${DEFAULT-VALUE}")
     int webhookConcurrency;
+
+    @Option(names = "--queue-types", split = ",", defaultValue = "webhook,kafka,rabbitmq,nats,redis",
+            description = "queue-drain scenario: the target types drained, in order (Kafka: a broker the scenario "
+                    + "starts; RabbitMQ, NATS, Redis: this machine's, on their default ports): ${DEFAULT-VALUE}")
+    Set<String> queueTypes;
 
     @Option(names = "--jdbc-url", defaultValue = "${env:HOURGLASS_JDBC_URL:-jdbc:postgresql://127.0.0.1:5432/test}",
             description = "postgres scenario: the server (each system gets fresh schemas, dropped after; "
@@ -270,6 +276,7 @@ public final class BenchMain implements Callable<Integer> {
                         Duration.ofSeconds(mixedSeconds != null ? mixedSeconds : smoke ? 3 : quick ? 10 : 30));
                 case "drain" -> DrainRate.run(report, dir, "drain-library", drain, "noop",
                         ctx -> Outcome.succeeded(), null, 512);
+                case "queue-drain" -> QueueDrain.run(report, dir, drain, webhookConcurrency, queueTypes);
                 case "webhook-drain" -> WebhookDrain.run(report, dir, Math.min(drain, smoke ? 2_000 : 50_000),
                         webhookConcurrency);
                 case "postgres" -> {

@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A real engine on a real SQLite file, on the real clock, with the queue handlers of {@code connections}: what a
+ * A real engine on a real SQLite file (or a store given), on the real clock, with the queue handlers of {@code connections}: what a
  * library user builds. Retries back off 100 ms to 400 ms so that outage tests are quick.
  */
 final class QueueEngine implements AutoCloseable {
@@ -28,8 +28,13 @@ final class QueueEngine implements AutoCloseable {
     final Hourglass hourglass;
 
     QueueEngine(Path dir, List<QueueConnection> connections) {
+        this(SqliteJobStore.open(dir.resolve("jobs.db")), connections);
+    }
+
+    /** On {@code store}, which the engine closes. */
+    QueueEngine(dev.hourglass.core.store.JobStore store, List<QueueConnection> connections) {
         this.queues = QueueDeliveries.of(connections, Duration.ofSeconds(5));
-        Hourglass.Builder builder = Hourglass.builder().store(SqliteJobStore.open(dir.resolve("jobs.db")), true);
+        Hourglass.Builder builder = Hourglass.builder().store(store, true);
         queues.handlers().forEach(builder::handler);
         this.hourglass = builder.build();
     }

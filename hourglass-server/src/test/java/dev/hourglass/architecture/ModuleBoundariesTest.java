@@ -75,6 +75,17 @@ class ModuleBoundariesTest {
     }
 
     @Test
+    void queueDeliveryNeedsNoServerNoTenancyNoWebhooksAndNoStore() {
+        noClasses().that().resideInAPackage("dev.hourglass.queues..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.hourglass.tenancy..",
+                        "dev.hourglass.http..", "dev.hourglass.server..", "dev.hourglass.store..",
+                        "dev.hourglass.webhook..", "dev.hourglass.schedules..")
+                .because("the library delivers to queues without the HTTP server; a queue type is a job handler "
+                        + "beside the webhook's, not built on it")
+                .check(product);
+    }
+
+    @Test
     void tenancyNeedsNoHttpNoServerAndNoParticularStore() {
         noClasses().that().resideInAPackage("dev.hourglass.tenancy..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.hourglass.http..",

@@ -15,7 +15,6 @@ import dev.hourglass.queues.QueueTarget;
 import dev.hourglass.queues.RabbitMqTarget;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -126,7 +125,6 @@ public final class RabbitMqPublisher implements Publisher {
                 .deliveryMode(2) // persistent
                 .contentType("application/json")
                 .messageId(message.dedupKey())
-                .timestamp(new Date())
                 .headers(headers)
                 .build();
     }

@@ -3,6 +3,7 @@ package dev.hourglass.server.docs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hourglass.queues.QueueConnection;
 import dev.hourglass.server.ServerFixture;
 import dev.hourglass.server.docs.DocExamples.Example;
 import dev.hourglass.server.docs.DocExamples.Kind;
@@ -44,7 +45,12 @@ class DocExamplesTest {
 
     @BeforeAll
     static void start() throws IOException {
-        server = ServerFixture.start(dir.resolve("data"));
+        // The queue connections the docs' examples name; their jobs are due in 2030, so nothing is published.
+        server = ServerFixture.start(ServerFixture.config(dir.resolve("data")).withConnections(List.of(
+                QueueConnection.parse("k=kafka://127.0.0.1:9092"),
+                QueueConnection.parse("mq=amqp://guest:guest@127.0.0.1:5672"),
+                QueueConnection.parse("n=nats://127.0.0.1:4222"),
+                QueueConnection.parse("r=redis://127.0.0.1:6379/0"))));
         shell = new DocShell(Files.createDirectories(dir.resolve("reader")), server.server().baseUri(),
                 Map.of("KEY", ServerFixture.API_KEY, "HOURGLASS_ADMIN_KEY", ServerFixture.ADMIN_KEY));
     }

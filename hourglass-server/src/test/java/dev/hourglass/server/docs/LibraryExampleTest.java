@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LibraryExampleTest {
     /** The modules an embedding project depends on (directly or through a store). */
     private static final Pattern LIBRARY_MODULE =
-            Pattern.compile("hourglass-(core|store-jdbc|store-sqlite|store-postgres|recurring|schedules)");
+            Pattern.compile("hourglass-(core|store-jdbc|store-sqlite|store-postgres|recurring|schedules|queues)");
     private static final Pattern HOURGLASS_JAR = Pattern.compile("(hourglass-[a-z-]+?)-\\d.*\\.jar");
     /** What a fragment (a block that is not a whole source file) may use: it is compiled as a method's body. */
     private static final String FRAGMENT_IMPORTS = String.join("\n", "import java.math.BigDecimal;",
@@ -88,7 +88,7 @@ class LibraryExampleTest {
     @Test
     void theTransactionalEnqueueExampleCompiles() throws IOException {
         List<String> blocks = javaBlocks();
-        assertThat(blocks).as("the README's java blocks").hasSize(3);
+        assertThat(blocks).as("the README's java blocks").hasSize(4);
         String imports = Pattern.compile("(?m)^import .*;$").matcher(blocks.getFirst()).results()
                 .map(m -> m.group()).collect(Collectors.joining("\n"));
         String source = imports + "\n" + FRAGMENT_IMPORTS + "\n\nclass TransactionalEnqueue {\n    " + FRAGMENT_METHOD
@@ -101,6 +101,14 @@ class LibraryExampleTest {
         String example = javaBlocks().get(1);
         Matcher className = Pattern.compile("public class (\\w+)").matcher(example);
         assertThat(className.find()).as("the recurring schedules block is a whole class:\n" + example).isTrue();
+        compile(className.group(1), example);
+    }
+
+    @Test
+    void theQueueTargetsExampleCompiles() throws IOException {
+        String example = javaBlocks().get(3);
+        Matcher className = Pattern.compile("public class (\\w+)").matcher(example);
+        assertThat(className.find()).as("the queue targets block is a whole class:\n" + example).isTrue();
         compile(className.group(1), example);
     }
 
