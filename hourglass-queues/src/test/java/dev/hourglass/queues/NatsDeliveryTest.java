@@ -106,7 +106,7 @@ class NatsDeliveryTest {
     @Test
     void aRepeatedDeliveryOfAJobIsDroppedByTheStreamsDuplicateWindow() throws Exception {
         try (QueueEngine engine = new QueueEngine(dir, List.of(QueueConnection.parse("n=" + SERVER)));
-                Publisher publisher = new dev.hourglass.queues.nats.NatsPublisher(QueueConnection.parse("n=" + SERVER))) {
+                Publisher publisher = new NatsPublisher(QueueConnection.parse("n=" + SERVER))) {
             NatsTarget target = new NatsTarget("n", prefix + ".due");
             Job job = engine.schedule(target, "{\"once\":true}", When.now(), 3);
             assertThat(engine.awaitFinished(job.id(), Duration.ofSeconds(10)).state()).isEqualTo(JobState.SUCCEEDED);

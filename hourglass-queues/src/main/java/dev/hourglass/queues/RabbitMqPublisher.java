@@ -1,4 +1,4 @@
-package dev.hourglass.queues.rabbitmq;
+package dev.hourglass.queues;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
@@ -7,12 +7,6 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Method;
 import com.rabbitmq.client.Return;
 import com.rabbitmq.client.ShutdownSignalException;
-import dev.hourglass.queues.PublishResult;
-import dev.hourglass.queues.Publisher;
-import dev.hourglass.queues.QueueConnection;
-import dev.hourglass.queues.QueueMessage;
-import dev.hourglass.queues.QueueTarget;
-import dev.hourglass.queues.RabbitMqTarget;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -31,7 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * closed (an unknown exchange) is dropped; a lost connection is replaced by the next publish (automatic recovery is
  * off, so nothing is replayed behind the engine's back).
  */
-public final class RabbitMqPublisher implements Publisher {
+final class RabbitMqPublisher implements Publisher {
     private static final int CONNECT_TIMEOUT_MS = 5_000;
     private static final int HEARTBEAT_SECONDS = 30;
 
@@ -45,7 +39,7 @@ public final class RabbitMqPublisher implements Publisher {
     /** A channel in confirm mode, and the message returned to it by the publish in progress (one at a time). */
     private record PooledChannel(Channel channel, AtomicReference<Return> returned) {}
 
-    public RabbitMqPublisher(QueueConnection connection) {
+    RabbitMqPublisher(QueueConnection connection) {
         this.connection = connection;
         this.factory = new ConnectionFactory();
         try {

@@ -1,11 +1,5 @@
-package dev.hourglass.queues.kafka;
+package dev.hourglass.queues;
 
-import dev.hourglass.queues.KafkaTarget;
-import dev.hourglass.queues.PublishResult;
-import dev.hourglass.queues.Publisher;
-import dev.hourglass.queues.QueueConnection;
-import dev.hourglass.queues.QueueMessage;
-import dev.hourglass.queues.QueueTarget;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -36,7 +30,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@value #MAX_BLOCK_MS} ms for the topic's metadata: a topic that does not exist, or a cluster that cannot be
  * reached, is then a retry whose error says so.
  */
-public final class KafkaPublisher implements Publisher {
+final class KafkaPublisher implements Publisher {
     static final int MAX_BLOCK_MS = 5_000;
     static final int REQUEST_TIMEOUT_MS = 10_000;
     static final int DELIVERY_TIMEOUT_MS = 30_000;
@@ -46,7 +40,7 @@ public final class KafkaPublisher implements Publisher {
     private Producer<byte[], byte[]> producer;
     private volatile boolean closed;
 
-    public KafkaPublisher(QueueConnection connection) {
+    KafkaPublisher(QueueConnection connection) {
         if (connection.uri().getRawUserInfo() != null) {
             throw new IllegalArgumentException("connection '" + connection.name() + "': Kafka connections take no "
                     + "credentials in the URI yet (plaintext listeners only)");

@@ -1,11 +1,5 @@
-package dev.hourglass.queues.nats;
+package dev.hourglass.queues;
 
-import dev.hourglass.queues.NatsTarget;
-import dev.hourglass.queues.PublishResult;
-import dev.hourglass.queues.Publisher;
-import dev.hourglass.queues.QueueConnection;
-import dev.hourglass.queues.QueueMessage;
-import dev.hourglass.queues.QueueTarget;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
@@ -28,7 +22,7 @@ import java.time.Duration;
  * <p>The connection is made on first use and reconnects by itself; while it is not connected a publish is
  * {@link PublishResult.Unavailable} at once rather than buffered by the client for later.
  */
-public final class NatsPublisher implements Publisher {
+final class NatsPublisher implements Publisher {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration RECONNECT_WAIT = Duration.ofMillis(500);
     private static final Duration PING_INTERVAL = Duration.ofSeconds(2);
@@ -38,7 +32,7 @@ public final class NatsPublisher implements Publisher {
     private Connection nats;
     private volatile boolean closed;
 
-    public NatsPublisher(QueueConnection connection) {
+    NatsPublisher(QueueConnection connection) {
         this.connection = connection;
     }
 

@@ -1,11 +1,5 @@
-package dev.hourglass.queues.redis;
+package dev.hourglass.queues;
 
-import dev.hourglass.queues.PublishResult;
-import dev.hourglass.queues.Publisher;
-import dev.hourglass.queues.QueueConnection;
-import dev.hourglass.queues.QueueMessage;
-import dev.hourglass.queues.QueueTarget;
-import dev.hourglass.queues.RedisTarget;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -33,7 +27,7 @@ import java.util.concurrent.TimeoutException;
  * persistence ({@code appendonly yes}, {@code appendfsync}), which is the operator's to set (docs/guarantees.md).
  * While disconnected, commands are rejected at once rather than queued by the client.
  */
-public final class RedisPublisher implements Publisher {
+final class RedisPublisher implements Publisher {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     static final String PAYLOAD_FIELD = "payload";
 
@@ -42,7 +36,7 @@ public final class RedisPublisher implements Publisher {
     /** Guarded by {@code this}: the connection, null until the first publish connects. */
     private StatefulRedisConnection<byte[], byte[]> redis;
 
-    public RedisPublisher(QueueConnection connection) {
+    RedisPublisher(QueueConnection connection) {
         this.connection = connection;
         RedisURI uri = RedisURI.create(connection.uri());
         uri.setTimeout(Duration.ofSeconds(30));
