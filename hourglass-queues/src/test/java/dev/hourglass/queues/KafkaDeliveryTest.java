@@ -159,18 +159,10 @@ class KafkaDeliveryTest {
             assertThat(engine.awaitFinished(first.id(), Duration.ofSeconds(20)).state()).isEqualTo(JobState.SUCCEEDED);
 
             broker.kill(); // like kill -9: no controlled shutdown
-            List<Job> during = new ArrayList<>();
-            for (int i = 1; i <= 5; i++) {
-                during.add(engine.schedule(new KafkaTarget("k", topic), "{\"n\":" + i + "}", When.now(), 100));
-            }
-            await().atMost(Duration.ofSeconds(30)).until(() -> during.stream()
-                    .allMatch(j -> engine.job(j.id()).attempts() >= 2));
-            assertThat(engine.job(during.get(0).id()).state()).isNotIn(JobState.SUCCEEDED, JobState.FAILED);
-            assertThat(engine.job(during.get(0).id()).lastError()).contains("Kafka");
+            List<Job> during = engine.scheduleDuringOutage(new KafkaTarget("k", topic), 5, "Kafka");
 
             broker.restart();
-            during.forEach(j -> assertThat(engine.awaitFinished(j.id(), Duration.ofSeconds(60)).state())
-                    .isEqualTo(JobState.SUCCEEDED));
+            engine.awaitAllSucceeded(during, Duration.ofSeconds(60));
             assertThat(read(topic, 6).stream().map(ConsumerRecord::value).distinct()).hasSize(6);
         }
     }

@@ -18,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -148,19 +147,10 @@ class NatsDeliveryTest {
             assertThat(engine.awaitFinished(first.id(), Duration.ofSeconds(10)).state()).isEqualTo(JobState.SUCCEEDED);
 
             proxy.cut(TcpProxy.Fault.REFUSE);
-            List<Job> during = new ArrayList<>();
-            for (int i = 1; i <= 5; i++) {
-                during.add(engine.schedule(target, "{\"n\":" + i + "}", When.now(), 50));
-            }
-            // Refused at once once the client sees the connection closed; a publish it sent before then times out.
-            await().atMost(Duration.ofSeconds(30)).until(() -> during.stream()
-                    .allMatch(j -> engine.job(j.id()).attempts() >= 2));
-            assertThat(engine.job(during.get(0).id()).state()).isNotIn(JobState.SUCCEEDED, JobState.FAILED);
-            assertThat(engine.job(during.get(0).id()).lastError()).contains("NATS");
+            List<Job> during = engine.scheduleDuringOutage(target, 5, "NATS");
 
             proxy.restore();
-            during.forEach(j -> assertThat(engine.awaitFinished(j.id(), Duration.ofSeconds(20)).state())
-                    .isEqualTo(JobState.SUCCEEDED));
+            engine.awaitAllSucceeded(during, Duration.ofSeconds(20));
             assertThat(storedMessages()).as("each job once: the duplicate window drops repeats").isEqualTo(6);
         }
     }

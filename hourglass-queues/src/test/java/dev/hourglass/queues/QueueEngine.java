@@ -60,6 +60,28 @@ final class QueueEngine implements AutoCloseable {
         return job(id);
     }
 
+    /**
+     * Schedules {@code count} jobs due now while their broker cannot be reached, waits (at most 30 s) until each has
+     * been tried twice, and checks that they are retrying, not failed, with an error that mentions {@code system}.
+     */
+    List<Job> scheduleDuringOutage(QueueTarget target, int count, String system) {
+        List<Job> jobs = new java.util.ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            jobs.add(schedule(target, "{\"n\":" + i + "}", dev.hourglass.core.api.When.now(), 100));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> jobs.stream().allMatch(j -> job(j.id()).attempts() >= 2));
+        Job retrying = job(jobs.getFirst().id());
+        org.assertj.core.api.Assertions.assertThat(retrying.state()).isNotIn(JobState.SUCCEEDED, JobState.FAILED);
+        org.assertj.core.api.Assertions.assertThat(retrying.lastError()).contains(system);
+        return jobs;
+    }
+
+    /** Waits until every one of {@code jobs} has finished, and checks that each succeeded. */
+    void awaitAllSucceeded(List<Job> jobs, Duration atMost) {
+        jobs.forEach(j -> org.assertj.core.api.Assertions.assertThat(awaitFinished(j.id(), atMost).state())
+                .as("job %s: %s", j.id(), job(j.id()).lastError()).isEqualTo(JobState.SUCCEEDED));
+    }
+
     @Override
     public void close() {
         hourglass.close();

@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -131,19 +130,10 @@ class RabbitMqDeliveryTest {
             assertThat(engine.awaitFinished(first.id(), Duration.ofSeconds(10)).state()).isEqualTo(JobState.SUCCEEDED);
 
             proxy.cut(TcpProxy.Fault.REFUSE); // the open connection drops, new ones are refused
-            List<Job> during = new ArrayList<>();
-            for (int i = 1; i <= 5; i++) {
-                during.add(engine.schedule(target, "{\"n\":" + i + "}", When.now(), 50));
-            }
-            await().atMost(Duration.ofSeconds(10)).until(() -> during.stream()
-                    .allMatch(j -> engine.job(j.id()).attempts() >= 3));
-            Job retrying = engine.job(during.get(0).id());
-            assertThat(retrying.state()).isNotEqualTo(JobState.SUCCEEDED).isNotEqualTo(JobState.FAILED);
-            assertThat(retrying.lastError()).contains("RabbitMQ");
+            List<Job> during = engine.scheduleDuringOutage(target, 5, "RabbitMQ");
 
             proxy.restore();
-            during.forEach(j -> assertThat(engine.awaitFinished(j.id(), Duration.ofSeconds(15)).state())
-                    .isEqualTo(JobState.SUCCEEDED));
+            engine.awaitAllSucceeded(during, Duration.ofSeconds(15));
             await().atMost(Duration.ofSeconds(5)).until(() -> received.stream().map(Received::body).distinct()
                     .count() == 6);
         }

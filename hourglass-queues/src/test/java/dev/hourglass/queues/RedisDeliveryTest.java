@@ -14,7 +14,6 @@ import io.lettuce.core.api.sync.RedisCommands;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,18 +103,10 @@ class RedisDeliveryTest {
             assertThat(engine.awaitFinished(first.id(), Duration.ofSeconds(10)).state()).isEqualTo(JobState.SUCCEEDED);
 
             proxy.cut(TcpProxy.Fault.REFUSE);
-            List<Job> during = new ArrayList<>();
-            for (int i = 1; i <= 5; i++) {
-                during.add(engine.schedule(target, "{\"n\":" + i + "}", When.now(), 50));
-            }
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> during.stream()
-                    .allMatch(j -> engine.job(j.id()).attempts() >= 2));
-            assertThat(engine.job(during.get(0).id()).state()).isNotIn(JobState.SUCCEEDED, JobState.FAILED);
-            assertThat(engine.job(during.get(0).id()).lastError()).contains("Redis");
+            List<Job> during = engine.scheduleDuringOutage(target, 5, "Redis");
 
             proxy.restore();
-            during.forEach(j -> assertThat(engine.awaitFinished(j.id(), Duration.ofSeconds(20)).state())
-                    .isEqualTo(JobState.SUCCEEDED));
+            engine.awaitAllSucceeded(during, Duration.ofSeconds(20));
             assertThat(entries().stream().map(e -> e.getBody().get("payload")).distinct()).hasSize(6);
         }
     }

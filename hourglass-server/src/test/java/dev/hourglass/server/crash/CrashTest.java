@@ -7,16 +7,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.hourglass.server.ApiContract;
+import dev.hourglass.server.ChildServer;
 import dev.hourglass.server.ServerFixture;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,8 +29,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashTest {
     private static final int ROUNDS = 5;
     private static final int CLIENTS = 16;
-    private static final Pattern LISTENING = Pattern.compile("listening on http://[^:]+:(\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -133,35 +128,10 @@ class CrashTest {
     }
 
     private int startChild(Path data) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", classpath, "dev.hourglass.server.cli.Main",
-                "server", "--port", "0", "--data", data.toString(),
-                "--webhook-allowlist", "127.0.0.0/8"); // the receiver is on loopback, refused unless allowlisted
-        pb.environment().put("HOURGLASS_DEFAULT_API_KEY", ServerFixture.API_KEY);
-        pb.redirectErrorStream(true);
-        child = pb.start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String line;
-        while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) {
-                Thread.ofVirtual().start(() -> drain(out)); // keep the pipe from filling up
-                return Integer.parseInt(m.group(1));
-            }
-        }
-        throw new AssertionError("the server did not say where it listens");
-    }
-
-    private static void drain(BufferedReader out) {
-        try {
-            while (out.readLine() != null) {
-                // discard
-            }
-        } catch (IOException ignored) {
-            // the child was killed
-        }
+        // The receiver is on loopback, refused unless allowlisted.
+        ChildServer server = ChildServer.start(data, "--webhook-allowlist", "127.0.0.0/8");
+        child = server.process();
+        return server.port();
     }
 
     private void loadThenKill(int port, long loadMillis) throws Exception {

@@ -11,6 +11,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import dev.hourglass.queues.KafkaBroker;
+import dev.hourglass.server.ChildServer;
 import dev.hourglass.server.ServerFixture;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
@@ -20,9 +21,7 @@ import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,8 +41,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -62,7 +59,6 @@ import org.junit.jupiter.api.io.TempDir;
 class QueueCrashTest {
     private static final int ROUNDS = 3;
     private static final int CLIENTS = 8;
-    private static final Pattern LISTENING = Pattern.compile("listening on http://[^:]+:(\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -222,32 +218,9 @@ class QueueCrashTest {
     }
 
     private int startChild(Path data, String connection) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", classpath, "dev.hourglass.server.cli.Main",
-                "server", "--port", "0", "--data", data.toString(), "--connection", connection);
-        pb.environment().put("HOURGLASS_DEFAULT_API_KEY", ServerFixture.API_KEY);
-        pb.redirectErrorStream(true);
-        child = pb.start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String line;
-        while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) {
-                Thread.ofVirtual().start(() -> {
-                    try {
-                        while (out.readLine() != null) {
-                            // keep the pipe from filling up
-                        }
-                    } catch (IOException ignored) {
-                        // killed
-                    }
-                });
-                return Integer.parseInt(m.group(1));
-            }
-        }
-        throw new AssertionError("the server did not say where it listens");
+        ChildServer server = ChildServer.start(data, "--connection", connection);
+        child = server.process();
+        return server.port();
     }
 
     private void loadThenKill(int port, String target, long loadMillis) throws Exception {
