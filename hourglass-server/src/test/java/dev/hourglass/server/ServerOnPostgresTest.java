@@ -4,13 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hourglass.queues.QueueConnection;
 import dev.hourglass.store.postgres.PostgresOptions;
 import dev.hourglass.store.postgres.TestDatabase;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The server on the PostgreSQL store (a real server; see hourglass-store-postgres/README.md for the env vars), in a
- * schema of its own that is dropped afterwards: the same API, webhooks delivered, state kept in PostgreSQL.
+ * schema of its own that is dropped afterwards: the same API, webhooks and queue messages delivered, state kept in
+ * PostgreSQL.
  */
 class ServerOnPostgresTest {
     private static final String URL = TestDatabase.URL;
@@ -37,7 +43,8 @@ class ServerOnPostgresTest {
     void start() {
         receiver = new Receiver();
         PostgresOptions pg = PostgresOptions.of(URL, USER, PASSWORD).withPoolSize(4).withSchema(schema);
-        api = ServerFixture.start(ServerFixture.config(dir).withPostgres(pg));
+        api = ServerFixture.start(ServerFixture.config(dir).withPostgres(pg)
+                .withConnections(List.of(QueueConnection.parse("r=redis://127.0.0.1:6379/0"))));
     }
 
     @AfterEach
@@ -64,5 +71,35 @@ class ServerOnPostgresTest {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("SUCCEEDED");
         }
+    }
+
+    @Test
+    void aJobToAQueueIsDeliveredAndATenantsConnectionsAreKeptInPostgres() throws SQLException {
+        String stream = "hg-server-pg:" + schema;
+        RedisClient client = RedisClient.create("redis://127.0.0.1:6379/0");
+        try (StatefulRedisConnection<String, String> redis = client.connect()) {
+            JsonNode job = api.schedule("{\"delaySeconds\": 0, \"target\": {\"type\": \"redis\", "
+                    + "\"connection\": \"r\", \"stream\": \"" + stream + "\"}, \"payload\": {\"n\": 8}}");
+            String id = job.get("id").asText();
+            await().atMost(Duration.ofSeconds(10)).until(() -> api.state(id).equals("SUCCEEDED"));
+            assertThat(redis.sync().xrange(stream, Range.create("-", "+")))
+                    .singleElement().satisfies(e -> assertThat(e.getBody()).containsEntry("hourglass-job-id", id));
+            redis.sync().del(stream);
+        } finally {
+            client.shutdown();
+        }
+
+        ServerFixture.Response acme = api.post("/v1/admin/tenants", "{\"name\": \"acme\", \"connections\": []}",
+                ServerFixture.bearer(ServerFixture.ADMIN_KEY));
+        assertThat(acme.status()).as(acme.body()).isEqualTo(201);
+        try (Connection c = TestDatabase.raw(null); Statement s = c.createStatement();
+                var rs = s.executeQuery("SELECT queue_connections FROM " + schema + ".tenants WHERE name = 'acme'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).as("no connection at all, not every one").isEmpty();
+        }
+        ServerFixture.Response refused = api.post("/v1/jobs", "{\"delaySeconds\": 0, \"target\": {\"type\": "
+                + "\"redis\", \"connection\": \"r\", \"stream\": \"s\"}}", ServerFixture.bearer(
+                        acme.json().get("apiKey").asText()));
+        assertThat(refused.status()).as(refused.body()).isEqualTo(400);
     }
 }
