@@ -7,6 +7,7 @@ import dev.hourglass.core.api.InvalidJobException;
 import dev.hourglass.core.api.JobContext;
 import dev.hourglass.core.api.JobRequest;
 import dev.hourglass.core.api.Outcome;
+import dev.hourglass.core.api.Scheduling;
 import dev.hourglass.core.api.When;
 import dev.hourglass.core.engine.EngineConfig;
 import dev.hourglass.core.engine.Hourglass;
@@ -231,6 +232,60 @@ abstract class EngineContract {
         assertThat(other).isInstanceOf(InsertResult.Conflict.class);
         assertThat(other.job().id()).isEqualTo(first.job().id());
         assertThat(otherTenant).isInstanceOf(InsertResult.Created.class);
+    }
+
+    @Test
+    void scheduleAllStoresEveryJobDurablyInOrderAndEachFiresAtItsTime() {
+        ManualEngine engine = engine("a");
+        List<Scheduling> batch = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            batch.add(new Scheduling(work("batch-" + i), When.after(Duration.ofSeconds(1 + i % 10))));
+        }
+        List<InsertResult> results = engine.hourglass().scheduleAll(batch);
+
+        assertThat(results).hasSize(1_000).allMatch(r -> r instanceof InsertResult.Created);
+        for (int i = 0; i < 1_000; i++) {
+            assertThat(new String(results.get(i).job().payload(), StandardCharsets.UTF_8)).isEqualTo("batch-" + i);
+            assertThat(store.find(results.get(i).job().id())).as("stored when scheduleAll returned").isPresent();
+            assertThat(results.get(i).job().dueAt()).isEqualTo(T0.plusSeconds(1 + i % 10));
+        }
+        engine.advance(Duration.ofMillis(999));
+        assertThat(engine.runDue()).isZero();
+        engine.advance(Duration.ofSeconds(10));
+        while (engine.runDue() > 0) {
+            // every job is due: run them all
+        }
+        assertThat(results).allMatch(r -> runsOf(r.job().id()) == 1);
+    }
+
+    @Test
+    void scheduleAllHonoursIdempotencyKeysJobByJob() {
+        Hourglass engine = engine("a").hourglass();
+        When later = When.after(Duration.ofMinutes(5));
+        List<InsertResult> first = engine.scheduleAll(List.of(
+                new Scheduling(work("a").withIdempotencyKey("k-a"), later),
+                new Scheduling(work("b").withIdempotencyKey("k-b"), later)));
+        List<InsertResult> again = engine.scheduleAll(List.of(
+                new Scheduling(work("a").withIdempotencyKey("k-a"), later),
+                new Scheduling(work("other").withIdempotencyKey("k-b"), later),
+                new Scheduling(work("c").withIdempotencyKey("k-c"), later)));
+
+        assertThat(first).allMatch(r -> r instanceof InsertResult.Created);
+        assertThat(again.get(0)).isInstanceOf(InsertResult.Duplicate.class);
+        assertThat(again.get(0).job().id()).isEqualTo(first.get(0).job().id());
+        assertThat(again.get(1)).isInstanceOf(InsertResult.Conflict.class);
+        assertThat(again.get(2)).isInstanceOf(InsertResult.Created.class);
+    }
+
+    @Test
+    void scheduleAllWithAnInvalidRequestStoresNothingAndNamesItsPosition() {
+        Hourglass engine = engine("a").hourglass();
+        List<Scheduling> batch = List.of(new Scheduling(work("ok"), When.now()),
+                new Scheduling(work("ok too"), When.after(Duration.ofMinutes(1))),
+                new Scheduling(JobRequest.of("nope", new byte[0]), When.now()));
+        assertThatThrownBy(() -> engine.scheduleAll(batch)).isInstanceOf(InvalidJobException.class)
+                .satisfies(e -> assertThat(((InvalidJobException) e).field()).isEqualTo("jobs[2].handler"));
+        assertThat(engine.list(new JobQuery(null, null, null, 10)).jobs()).as("nothing stored").isEmpty();
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.hourglass.core.api.DeliveryAttempt;
 import dev.hourglass.core.api.InvalidJobException;
 import dev.hourglass.core.api.JobHandler;
 import dev.hourglass.core.api.JobRequest;
+import dev.hourglass.core.api.Scheduling;
 import dev.hourglass.core.api.TenantShares;
 import dev.hourglass.core.api.When;
 import dev.hourglass.core.model.Job;
@@ -346,6 +347,47 @@ public final class Hourglass implements AutoCloseable {
     }
 
     /**
+     * Schedules many jobs in one call and returns once every one of them is durable: one result per job, in the order
+     * given. Every request is checked before any is stored, so an invalid one stores nothing
+     * ({@link InvalidJobException}, its field prefixed with the job's position: {@code jobs[3].handler}). The jobs
+     * then go to the group committer together, which writes them in transactions of up to
+     * {@link EngineConfig#commitBatch()} jobs, one fsync each: the fast way to load many jobs (docs/benchmarks.md).
+     *
+     * <p>Not atomic: when a transaction fails, the jobs of the others are stored all the same, and the call throws
+     * that failure once every write has ended. Give the jobs idempotency keys and call again: those already stored
+     * then answer {@link InsertResult.Duplicate}.
+     *
+     * @throws InvalidJobException when a request breaks a rule; nothing is stored
+     * @throws StoreException when a write fails (the first one, after every write has ended)
+     */
+    public List<InsertResult> scheduleAll(List<Scheduling> jobs) {
+        List<CompletableFuture<InsertResult>> futures = scheduleAllAsync(jobs);
+        // Every write ends before the first failure is thrown, so that the caller's retry finds them all decided.
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).handle((done, error) -> null).join();
+        return futures.stream().map(Hourglass::join).toList();
+    }
+
+    /**
+     * {@link #scheduleAll}, without waiting: a future per job, in the order given, each completing once its job is
+     * durable. The requests are all checked before this returns ({@link InvalidJobException}: nothing is stored).
+     */
+    public List<CompletableFuture<InsertResult>> scheduleAllAsync(List<Scheduling> jobs) {
+        Objects.requireNonNull(jobs, "jobs");
+        List<NewJob> checked = new ArrayList<>(jobs.size());
+        for (int i = 0; i < jobs.size(); i++) {
+            Scheduling scheduling = Objects.requireNonNull(jobs.get(i), "jobs[" + i + "]");
+            try {
+                checked.add(newJob(timed(scheduling.job(), scheduling.when()), true));
+            } catch (InvalidJobException e) {
+                throw new InvalidJobException("jobs[" + i + "]." + e.field(), e.rule());
+            }
+        }
+        List<CompletableFuture<InsertResult>> futures = new ArrayList<>(checked.size());
+        checked.forEach(job -> futures.add(submit(job)));
+        return futures;
+    }
+
+    /**
      * Schedules a job inside the caller's own transaction {@code callerTx} (transactional enqueue: the outbox
      * pattern without an outbox), on a store that can join one ({@link TransactionalInsert}; on PostgreSQL,
      * {@code callerTx} is the caller's {@code java.sql.Connection}). The job exists if and only if the caller
@@ -429,8 +471,11 @@ public final class Hourglass implements AutoCloseable {
     }
 
     private CompletableFuture<InsertResult> submit(Timed timed) {
+        return submit(newJob(timed, true));
+    }
+
+    private CompletableFuture<InsertResult> submit(NewJob newJob) {
         long calledAt = ticker.nanoTime();
-        NewJob newJob = newJob(timed, true);
         // The caller's future is its own: a caller who stops waiting (cancel, or a deadline such as orTimeout)
         // withdraws the insert if its transaction has not begun. If it has, the write goes on without the caller,
         // and a committed job this node claimed still goes into the timer.
