@@ -28,7 +28,7 @@ public final class BenchMain implements Callable<Integer> {
 
     static final Set<String> ALL = Set.of("schedule", "http", "lateness", "drain", "webhook-drain", "mixed",
             "metrics", "history", "metrics-scrape", "postgres", "scale", "restart", "noisy-http", "spread",
-            "recurring", "queue-drain");
+            "recurring", "queue-drain", "batch");
 
 
     @Option(names = "--scenarios", split = ",",
@@ -42,7 +42,9 @@ public final class BenchMain implements Callable<Integer> {
                     + "the --noisy-* options); or spread: three nodes on PostgreSQL started one after another "
                     + "against a backlog (see the --spread-* options); or recurring: many recurring schedules at a "
                     + "steady rate of runs (see the --recurring-* options); or queue-drain: --drain-jobs due at once "
-                    + "for each target type, webhook, Kafka, RabbitMQ, NATS and Redis (see --queue-types).")
+                    + "for each target type, webhook, Kafka, RabbitMQ, NATS and Redis (see --queue-types); or batch: "
+                    + "--drain-jobs loaded by scheduleAll, by scheduleAsync and by schedule from 64 callers, on SQLite "
+                    + "and, with --batch-postgres, on PostgreSQL.")
     List<String> scenarios;
 
     @Option(names = "--restart-rate", defaultValue = "200",
@@ -116,6 +118,9 @@ public final class BenchMain implements Callable<Integer> {
             description = "queue-drain scenario: the target types drained, in order (Kafka: a broker the scenario "
                     + "starts; RabbitMQ, NATS, Redis: this machine's, on their default ports): ${DEFAULT-VALUE}")
     Set<String> queueTypes;
+
+    @Option(names = "--batch-postgres", description = "batch scenario: on PostgreSQL too (--jdbc-url)")
+    boolean batchPostgres;
 
     @Option(names = "--jdbc-url", defaultValue = "${env:HOURGLASS_JDBC_URL:-jdbc:postgresql://127.0.0.1:5432/test}",
             description = "postgres scenario: the server (each system gets fresh schemas, dropped after; "
@@ -276,7 +281,9 @@ public final class BenchMain implements Callable<Integer> {
                         Duration.ofSeconds(mixedSeconds != null ? mixedSeconds : smoke ? 3 : quick ? 10 : 30));
                 case "drain" -> DrainRate.run(report, dir, "drain-library", drain, "noop",
                         ctx -> Outcome.succeeded(), null, 512);
-                case "queue-drain" -> QueueDrain.run(report, dir, drain, webhookConcurrency, queueTypes);
+                case "batch" -> BatchSchedule.run(report, dir, drain, 64, batchPostgres
+                        ? new PgServer(jdbcUrl, dbUser, System.getenv("HOURGLASS_DB_PASSWORD")) : null);
+                case "queue-drain" -> QueueDrain.run(report, dir, drain, webhookConcurrency, queueTypes, !smoke);
                 case "webhook-drain" -> WebhookDrain.run(report, dir, Math.min(drain, smoke ? 2_000 : 50_000),
                         webhookConcurrency);
                 case "postgres" -> {

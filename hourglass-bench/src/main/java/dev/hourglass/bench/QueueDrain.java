@@ -49,12 +49,17 @@ final class QueueDrain {
 
     private QueueDrain() {}
 
-    static void run(Report report, Path workDir, int count, int concurrency, Set<String> types) throws Exception {
+    /** @param warm whether each type is drained once unmeasured first (not in smoke runs, which only prove it runs) */
+    static void run(Report report, Path workDir, int count, int concurrency, Set<String> types, boolean warm)
+            throws Exception {
         String id = UUID.randomUUID().toString().replace("-", "");
         Map<String, Object> labels = Map.of("in_flight", concurrency);
         if (types.contains("webhook")) {
-            try (DrainStore warm = DrainStore.sqlite(workDir, "queue-drain-webhook-warm-up")) {
-                WebhookDrain.drain(workDir, warm, warmUp(count), DrainRate.lead(warmUp(count)), concurrency, true);
+            if (warm) {
+                try (DrainStore store = DrainStore.sqlite(workDir, "queue-drain-webhook-warm-up")) {
+                    WebhookDrain.drain(workDir, store, warmUp(count), DrainRate.lead(warmUp(count)), concurrency,
+                            true);
+                }
             }
             try (DrainStore store = DrainStore.sqlite(workDir, "queue-drain-webhook")) {
                 WebhookDrain.Drained d = WebhookDrain.drain(workDir, store, count, DrainRate.lead(count), concurrency,
@@ -82,16 +87,16 @@ final class QueueDrain {
                     kafka.createTopic(topic, 4);
                     KafkaBroker broker = kafka;
                     drain(report, workDir, "kafka", count, concurrency, handlers, new KafkaTarget("k", topic),
-                            () -> kafkaRecords(broker, topic), labels);
+                            () -> kafkaRecords(broker, topic), labels, warm);
                 }
                 if (types.contains("rabbitmq")) {
-                    drainRabbit(report, workDir, "hg-bench-" + id, count, concurrency, handlers, labels);
+                    drainRabbit(report, workDir, "hg-bench-" + id, count, concurrency, handlers, labels, warm);
                 }
                 if (types.contains("nats")) {
-                    drainNats(report, workDir, id, count, concurrency, handlers, labels);
+                    drainNats(report, workDir, id, count, concurrency, handlers, labels, warm);
                 }
                 if (types.contains("redis")) {
-                    drainRedis(report, workDir, "hg-bench:" + id, count, concurrency, handlers, labels);
+                    drainRedis(report, workDir, "hg-bench:" + id, count, concurrency, handlers, labels, warm);
                 }
             }
         } finally {
@@ -108,11 +113,13 @@ final class QueueDrain {
     }
 
     private static void drain(Report report, Path workDir, String type, int count, int concurrency,
-            Map<String, JobHandler> handlers, QueueTarget target, LongSupplier atBroker, Map<String, Object> labels)
-            throws Exception {
-        try (DrainStore warm = DrainStore.sqlite(workDir, "queue-drain-" + type + "-warm-up")) {
-            DrainRate.drain(warm, "queue-drain-" + type + "-warm-up", warmUp(count), DrainRate.lead(warmUp(count)),
-                    type, handlers.get(type), target.toJson(), concurrency, true);
+            Map<String, JobHandler> handlers, QueueTarget target, LongSupplier atBroker, Map<String, Object> labels,
+            boolean warm) throws Exception {
+        if (warm) {
+            try (DrainStore store = DrainStore.sqlite(workDir, "queue-drain-" + type + "-warm-up")) {
+                DrainRate.drain(store, "queue-drain-" + type + "-warm-up", warmUp(count),
+                        DrainRate.lead(warmUp(count)), type, handlers.get(type), target.toJson(), concurrency, true);
+            }
         }
         long before = atBroker.getAsLong();
         try (DrainStore store = DrainStore.sqlite(workDir, "queue-drain-" + type)) {
@@ -126,7 +133,8 @@ final class QueueDrain {
     }
 
     private static void drainRabbit(Report report, Path workDir, String queue, int count, int concurrency,
-            Map<String, JobHandler> handlers, Map<String, Object> labels) throws Exception {
+            Map<String, JobHandler> handlers, Map<String, Object> labels, boolean warm)
+            throws Exception {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setUri(RABBITMQ);
         try (com.rabbitmq.client.Connection connection = factory.newConnection("hourglass-bench");
@@ -134,7 +142,7 @@ final class QueueDrain {
             channel.queueDeclare(queue, true, false, false, null); // durable: persistent messages reach the disk
             try {
                 drain(report, workDir, "rabbitmq", count, concurrency, handlers, new RabbitMqTarget("mq", "", queue),
-                        () -> messageCount(channel, queue), labels);
+                        () -> messageCount(channel, queue), labels, warm);
             } finally {
                 channel.queueDelete(queue);
             }
@@ -150,7 +158,8 @@ final class QueueDrain {
     }
 
     private static void drainNats(Report report, Path workDir, String id, int count, int concurrency,
-            Map<String, JobHandler> handlers, Map<String, Object> labels) throws Exception {
+            Map<String, JobHandler> handlers, Map<String, Object> labels, boolean warm)
+            throws Exception {
         String stream = "HG_BENCH_" + id;
         try (io.nats.client.Connection nats = Nats.connect(NATS)) {
             JetStreamManagement jsm = nats.jetStreamManagement();
@@ -164,7 +173,7 @@ final class QueueDrain {
                             } catch (Exception e) {
                                 return -1;
                             }
-                        }, labels);
+                        }, labels, warm);
             } finally {
                 jsm.deleteStream(stream);
             }
@@ -172,12 +181,13 @@ final class QueueDrain {
     }
 
     private static void drainRedis(Report report, Path workDir, String key, int count, int concurrency,
-            Map<String, JobHandler> handlers, Map<String, Object> labels) throws Exception {
+            Map<String, JobHandler> handlers, Map<String, Object> labels, boolean warm)
+            throws Exception {
         RedisClient client = RedisClient.create(REDIS);
         try (StatefulRedisConnection<String, String> redis = client.connect()) {
             try {
                 drain(report, workDir, "redis", count, concurrency, handlers, new RedisTarget("r", key),
-                        () -> redis.sync().xlen(key), labels);
+                        () -> redis.sync().xlen(key), labels, warm);
             } finally {
                 redis.sync().del(key);
             }

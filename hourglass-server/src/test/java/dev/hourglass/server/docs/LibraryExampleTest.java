@@ -41,7 +41,8 @@ class LibraryExampleTest {
     private static final Pattern HOURGLASS_JAR = Pattern.compile("(hourglass-[a-z-]+?)-\\d.*\\.jar");
     /** What a fragment (a block that is not a whole source file) may use: it is compiled as a method's body. */
     private static final String FRAGMENT_IMPORTS = String.join("\n", "import java.math.BigDecimal;",
-            "import java.sql.Connection;", "import java.sql.PreparedStatement;", "import javax.sql.DataSource;");
+            "import java.sql.Connection;", "import java.sql.PreparedStatement;", "import javax.sql.DataSource;",
+            "import dev.hourglass.core.api.Scheduling;", "import java.util.ArrayList;", "import java.util.List;");
     private static final String FRAGMENT_METHOD = "static void example(Hourglass hourglass, DataSource dataSource, "
             + "BigDecimal total, byte[] bytes) throws Exception";
 
@@ -86,19 +87,28 @@ class LibraryExampleTest {
     }
 
     @Test
+    void theBatchExampleCompiles() throws IOException {
+        compileFragment("Batch", javaBlocks().get(1));
+    }
+
+    @Test
     void theTransactionalEnqueueExampleCompiles() throws IOException {
         List<String> blocks = javaBlocks();
-        assertThat(blocks).as("the README's java blocks").hasSize(4);
-        String imports = Pattern.compile("(?m)^import .*;$").matcher(blocks.getFirst()).results()
+        assertThat(blocks).as("the README's java blocks").hasSize(5);
+        compileFragment("TransactionalEnqueue", blocks.get(3));
+    }
+
+    /** Compiles {@code fragment} as a method's body, with the first block's imports and the fragments' own. */
+    private void compileFragment(String className, String fragment) throws IOException {
+        String imports = Pattern.compile("(?m)^import .*;$").matcher(javaBlocks().getFirst()).results()
                 .map(m -> m.group()).collect(Collectors.joining("\n"));
-        String source = imports + "\n" + FRAGMENT_IMPORTS + "\n\nclass TransactionalEnqueue {\n    " + FRAGMENT_METHOD
-                + " {\n" + blocks.get(2) + "\n    }\n}\n";
-        compile("TransactionalEnqueue", source);
+        compile(className, imports + "\n" + FRAGMENT_IMPORTS + "\n\nclass " + className + " {\n    " + FRAGMENT_METHOD
+                + " {\n" + fragment + "\n    }\n}\n");
     }
 
     @Test
     void theRecurringSchedulesExampleCompiles() throws IOException {
-        String example = javaBlocks().get(1);
+        String example = javaBlocks().get(2);
         Matcher className = Pattern.compile("public class (\\w+)").matcher(example);
         assertThat(className.find()).as("the recurring schedules block is a whole class:\n" + example).isTrue();
         compile(className.group(1), example);
@@ -106,7 +116,7 @@ class LibraryExampleTest {
 
     @Test
     void theQueueTargetsExampleCompiles() throws IOException {
-        String example = javaBlocks().get(3);
+        String example = javaBlocks().get(4);
         Matcher className = Pattern.compile("public class (\\w+)").matcher(example);
         assertThat(className.find()).as("the queue targets block is a whole class:\n" + example).isTrue();
         compile(className.group(1), example);
