@@ -47,7 +47,7 @@ public record QueueConnection(String name, QueueType type, URI uri) {
     /** Reads {@code NAME=URI}, taking {@code ${VAR}} from {@code environment} (null for an unset variable). */
     public static QueueConnection parse(String spec, UnaryOperator<String> environment) {
         if (spec == null || spec.indexOf('=') <= 0) {
-            throw new IllegalArgumentException("a connection is NAME=URI, for example mq=amqp://127.0.0.1:5672/");
+            throw new IllegalArgumentException("a connection is NAME=URI, for example mq=amqp://127.0.0.1:5672");
         }
         String name = spec.substring(0, spec.indexOf('=')).trim();
         if (!isValidName(name)) {
