@@ -13,9 +13,9 @@ import com.rabbitmq.client.Envelope;
 import dev.hourglass.queues.KafkaBroker;
 import dev.hourglass.server.ChildServer;
 import dev.hourglass.server.ServerFixture;
-import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Nats;
@@ -141,20 +141,14 @@ class QueueCrashTest {
         AtomicBoolean reading = new AtomicBoolean(true);
         closers.add(() -> reading.set(false));
         Thread.ofVirtual().start(() -> { // reads the stream as it grows; an entry's id is Redis's time of XADD
-            String after = "-";
-            while (reading.get()) {
-                List<StreamMessage<String, String>> entries = redis.sync().xrange(stream,
-                        after.equals("-") ? Range.create("-", "+")
-                                : Range.from(Range.Boundary.excluding(after), Range.Boundary.unbounded()));
+            String after = "0-0";
+            while (reading.get()) { // XREAD waits up to 100 ms for entries after the last one read
+                List<StreamMessage<String, String>> entries = redis.sync().xread(
+                        XReadArgs.Builder.block(Duration.ofMillis(100)), XReadArgs.StreamOffset.from(stream, after));
                 for (StreamMessage<String, String> e : entries) {
                     arrived(e.getBody().get("hourglass-job-id"), e.getBody().get("hourglass-due-at"),
                             Long.parseLong(e.getId().substring(0, e.getId().indexOf('-'))));
                     after = e.getId();
-                }
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException ex) {
-                    return;
                 }
             }
         });
